@@ -1,0 +1,58 @@
+"""Configuration, read lazily from the environment the template gives each function.
+
+Nothing here is read at import time: tests and the local stack set the
+environment first, then call these getters.
+"""
+from __future__ import annotations
+
+import os
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing from the function's environment."""
+
+
+def setting(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, default)
+    if value is None:
+        raise ConfigError(f"environment variable {name} is not set")
+    return value
+
+
+def int_setting(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+def endpoint_url() -> str | None:
+    """The AWS endpoint (moto locally); None means the real AWS endpoints."""
+    return os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+# Durations of the workflow's waits, in seconds. Template parameters set them
+# (short ones in samconfig's `local` environment); these are the production defaults.
+_TIMEOUTS = {
+    "review": ("REVIEW_TIMEOUT_SECONDS", 7 * 86400),
+    "dropoff": ("DROPOFF_TIMEOUT_SECONDS", 14 * 86400),
+    "dropoff_reminder_lead": ("DROPOFF_REMINDER_LEAD_SECONDS", 2 * 86400),
+    "transit": ("TRANSIT_TIMEOUT_SECONDS", 21 * 86400),
+    "inspection_sla": ("INSPECTION_SLA_SECONDS", 48 * 3600),
+    "approval": ("APPROVAL_TIMEOUT_SECONDS", 7 * 86400),
+    "refund_retry": ("REFUND_RETRY_TIMEOUT_SECONDS", 14 * 86400),
+    "followup": ("FOLLOWUP_DELAY_SECONDS", 30 * 86400),
+    "autoclose": ("AUTOCLOSE_DELAY_SECONDS", 14 * 86400),
+}
+
+
+def workflow_timeouts() -> dict[str, int]:
+    """Every wait of the lifecycle; the execution input carries them to the ASL."""
+    values = {key: int_setting(env, default) for key, (env, default) in _TIMEOUTS.items()}
+    lead = min(values.pop("dropoff_reminder_lead"), values["dropoff"] - 1)
+    # The drop-off wait is split in two around the reminder: both parts must be >= 1 s.
+    values["dropoff_before_reminder"] = max(1, values["dropoff"] - lead)
+    values["dropoff_after_reminder"] = max(1, lead)
+    return values

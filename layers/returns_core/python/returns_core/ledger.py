@@ -1,0 +1,135 @@
+"""The refund ledger: append-only, one entry per money movement, chained by SHA-256.
+
+An entry is written in one transaction with (a) a condition that its sequence
+number is free, (b) the order's refunded total, conditioned on the version read
+and on staying within the captured amount, and (c) the return's refund record,
+conditioned on not being recorded yet. So a movement lands once, in order, and
+never beyond what was captured, even when writers race.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Iterator
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from . import clock
+from .models import CreditModel, LedgerEntryModel, OrderModel, ReturnModel
+
+LEDGER = "refunds"
+GENESIS = "0" * 64
+HASHED_FIELDS = ("seq", "entry_id", "kind", "return_id", "order_id", "amount", "currency", "method",
+                 "reference", "inspected_by", "approved_by", "issued_at")
+
+
+class OverRefund(Exception):
+    """Recording this movement would refund more than the order captured."""
+
+
+class AlreadyRecorded(Exception):
+    """The return's refund is already in the ledger."""
+
+
+@dataclass(frozen=True)
+class Movement:
+    entry_id: str
+    kind: str
+    return_id: str
+    order_id: str
+    amount: int
+    currency: str
+    method: str
+    reference: str
+    inspected_by: str | None
+    approved_by: str | None
+
+
+def canonical(fields: dict) -> bytes:
+    return json.dumps({k: fields.get(k) for k in HASHED_FIELDS}, sort_keys=True,
+                      separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_hash(fields: dict, prev_hash: str) -> str:
+    return hashlib.sha256(prev_hash.encode() + canonical(fields)).hexdigest()
+
+
+def entry_fields(entry: LedgerEntryModel) -> dict:
+    return {k: (int(getattr(entry, k)) if k in ("seq", "amount") else getattr(entry, k)) for k in HASHED_FIELDS}
+
+
+def last_entry(ledger: str = LEDGER) -> LedgerEntryModel | None:
+    for entry in LedgerEntryModel.query(ledger, scan_index_forward=False, limit=1, consistent_read=True):
+        return entry
+    return None
+
+
+def _cancelled_reasons(exc: TransactWriteError) -> list[str]:
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return [getattr(r, "code", None) or "" if r else "" for r in reasons]
+
+
+def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_record: dict,
+           credit: CreditModel | None = None, attempts: int = 10) -> LedgerEntryModel:
+    """Write the entry, the order's total and the return's refund record, all or nothing."""
+    for _ in range(attempts):
+        order.refresh(consistent_read=True)
+        ret.refresh(consistent_read=True)
+        if ret.refund and ret.refund.as_dict().get("ledger_seq") is not None:
+            raise AlreadyRecorded(ret.return_id)
+        captured = int(order.payment["captured_amount"])
+        new_total = int(order.refunded_total or 0) + movement.amount
+        if new_total > captured:
+            raise OverRefund(f"order {order.order_id}: {new_total} would exceed the captured {captured}")
+        prev = last_entry()
+        seq = (int(prev.seq) + 1) if prev else 1
+        issued_at = clock.iso()
+        fields = {**movement.__dict__, "seq": seq, "issued_at": issued_at}
+        entry = LedgerEntryModel(
+            LEDGER, seq, issued_day=issued_at[:10], prev_hash=prev.hash if prev else GENESIS,
+            **{k: v for k, v in fields.items() if k != "seq"},
+        )
+        entry.hash = chain_hash(entry_fields(entry), entry.prev_hash)
+        record = {**refund_record, "ledger_seq": seq, "issued_at": issued_at, "reference": movement.reference}
+        holds = dict(order.refund_holds.as_dict() if hasattr(order.refund_holds, "as_dict") else order.refund_holds or {})
+        holds.pop(ret.return_id, None)
+        try:
+            with TransactWrite(connection=Connection(region=OrderModel.Meta.region, host=OrderModel.Meta.host)) as tx:
+                tx.save(entry, condition=LedgerEntryModel.seq.does_not_exist())
+                tx.update(order, actions=[OrderModel.refunded_total.set(new_total),
+                                          OrderModel.refund_holds.set(holds),
+                                          OrderModel.updated_at.set(issued_at)])
+                tx.update(ret, actions=[ReturnModel.refund.set(record)],
+                          condition=ReturnModel.refund["ledger_seq"].does_not_exist())
+                if credit is not None:
+                    tx.update(credit, actions=[CreditModel.balance.add(movement.amount),
+                                               CreditModel.updated_at.set(issued_at)])
+            return entry
+        except TransactWriteError:
+            continue  # a sequence, order or return changed under us: read again and retry
+    raise RuntimeError("ledger busy: could not append after several attempts")
+
+
+def entries(ledger: str = LEDGER, since_seq: int = 0) -> Iterator[LedgerEntryModel]:
+    cond = LedgerEntryModel.seq > since_seq
+    yield from LedgerEntryModel.query(ledger, cond, consistent_read=True)
+
+
+def verify(items: list[LedgerEntryModel], prev_hash: str | None) -> tuple[bool, int, int | None]:
+    """Recompute the chain over consecutive entries; (ok, checked, first bad seq)."""
+    checked = 0
+    expected_seq = None
+    for entry in items:
+        seq = int(entry.seq)
+        if expected_seq is not None and seq != expected_seq:
+            return False, checked, expected_seq   # a deleted entry leaves a gap
+        if prev_hash is not None and entry.prev_hash != prev_hash:
+            return False, checked, seq
+        if chain_hash(entry_fields(entry), entry.prev_hash) != entry.hash:
+            return False, checked, seq
+        checked += 1
+        prev_hash, expected_seq = entry.hash, seq + 1
+    return True, checked, None

@@ -1,0 +1,85 @@
+"""Receiving parcels and grading what is inside."""
+from __future__ import annotations
+
+import uuid
+
+from . import clock, lifecycle, orders, policy, statuses
+from .errors import ConflictError, NotFoundError, UnprocessableError
+from .models import ReturnModel, UnmatchedScanModel
+from .views import plain
+
+_UNMATCHED = "unmatched"
+
+
+def find_parcel(code: str) -> ReturnModel | None:
+    code = code.strip()
+    for index in (ReturnModel.by_code, ReturnModel.by_tracking):
+        for ret in index.query(code.upper() if index is ReturnModel.by_code else code, limit=1):
+            return lifecycle.get(ret.return_id)
+    return None
+
+
+def scan(code: str, actor: str) -> tuple[ReturnModel, bool]:
+    """Receive a parcel; (return, already_received)."""
+    ret = find_parcel(code)
+    if ret is None:
+        now = clock.iso()
+        UnmatchedScanModel(_UNMATCHED, f"{now}#{uuid.uuid4().hex[:8]}", code=code.strip()[:100],
+                           scanned_at=now, actor=actor).save()
+        raise NotFoundError("no return matches this code; the parcel is kept in the unmatched list",
+                            field="code", code="unknown_parcel")
+    if ret.status in (statuses.CANCELLED, statuses.EXPIRED, statuses.REJECTED):
+        raise ConflictError(
+            f"this return was {ret.status}: set the parcel aside for customer service, do not restock it",
+            field="code", code=f"return_{ret.status}")
+    if ret.status not in statuses.SCANNABLE:
+        return ret, True
+    try:
+        moved = lifecycle.transition(ret, statuses.RECEIVED, actor=actor, event="parcel.received",
+                                     detail={"code": code.strip()[:100]}, allowed_from=statuses.SCANNABLE)
+    except lifecycle.InvalidTransition:
+        ret.refresh(consistent_read=True)
+        if ret.status in statuses.SCANNABLE:
+            raise
+        return ret, True
+    return moved.ret, not moved.changed
+
+
+def unmatched(limit: int = 100) -> list[dict]:
+    return [{"code": s.code, "scanned_at": s.scanned_at, "actor": s.actor}
+            for s in UnmatchedScanModel.query(_UNMATCHED, scan_index_forward=False, limit=limit)]
+
+
+def inspect(return_id: str, lines: list[dict], actor: str) -> ReturnModel:
+    """Grade what arrived; the final quote counts only what was received and accepted."""
+    ret = lifecycle.get(return_id)
+    if ret.status != statuses.RECEIVED:
+        raise ConflictError(f"the return is {ret.status}; only a received parcel can be inspected",
+                            code="not_received")
+    announced = {i["sku"]: i for i in plain(ret.items)}
+    counted: dict[str, int] = {}
+    for n, line in enumerate(lines):
+        if line["sku"] not in announced:
+            raise UnprocessableError(f"{line['sku']} is not part of this return", field=f"items[{n}].sku")
+        counted[line["sku"]] = counted.get(line["sku"], 0) + line["qty"]
+        if counted[line["sku"]] > int(announced[line["sku"]]["qty"]):
+            raise UnprocessableError(f"more {line['sku']} graded than were received", field=f"items[{n}].qty",
+                                     code="over_quantity")
+    order = orders.get(ret.order_id)
+    final = policy.quote_inspected(list(announced.values()), lines, orders.prices(order), ret.currency,
+                                   ret.resolution)
+    amounts = iter(final.lines)
+    graded = []
+    for line in lines:
+        exchanged = any(x.sku == line["sku"] for x in final.exchanged) and ret.resolution == "exchange" and \
+            policy.exchange_passes(line["condition"], announced[line["sku"]]["reason"])
+        amount = 0 if exchanged else next(amounts).amount
+        graded.append({"sku": line["sku"], "qty": line["qty"], "condition": line["condition"],
+                       "note": line.get("note"), "refund_amount": amount, "exchanged": exchanged})
+    now = clock.iso()
+    lifecycle.transition(
+        ret, statuses.INSPECTED, actor=actor, event="return.inspected",
+        detail={"refund_amount": final.refund_amount}, allowed_from={statuses.RECEIVED},
+        updates=[ReturnModel.inspection.set({"by": actor, "at": now, "items": graded}),
+                 ReturnModel.quote.set(final.to_api())])
+    return ret
