@@ -12,9 +12,8 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
-from . import aws, config
+from . import secrets
 
 ROLES = ("customer", "store", "warehouse", "finance", "ops")
 CUSTOMER_TTL_SECONDS = 2 * 3600
@@ -39,16 +38,8 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-@lru_cache(maxsize=4)
-def _secret_from_manager(arn: str) -> bytes:
-    return aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"].encode()
-
-
 def secret() -> bytes:
-    arn = config.setting("TOKEN_SECRET_ARN", "")
-    if arn:
-        return _secret_from_manager(arn)
-    return config.setting("TOKEN_SECRET").encode()
+    return secrets.get("TOKEN_SECRET").encode()
 
 
 def mint(role: str, sub: str, order_id: str | None = None, ttl: int = 12 * 3600, now: float | None = None) -> str:

@@ -100,6 +100,8 @@ def transition(ret: ReturnModel, new: str, *, actor: str, event: str, detail: An
                 raise
             ret.refresh(consistent_read=True)
             continue
+        from . import effects  # the events and messages of a status live in one table there
+        effects.status_changed(ret, current)
         if token:
             resume(token, ret)
         return Moved(ret, current, True)

@@ -85,6 +85,10 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
         # The order changed between our read and write (another return, an update): the caller retries.
         raise ConflictError("the order changed while the return was being created; please try again",
                             code="order_changed") from exc
+    from . import effects
+    effects.requested(ret)
+    if ret.status == statuses.IN_REVIEW:
+        effects.status_changed(ret, statuses.REQUESTED)
     workflow.start(ret)
     return ret
 

@@ -26,7 +26,8 @@ ALL = (
 
 ALLOWED: dict[str, frozenset[str]] = {
     REQUESTED: frozenset({IN_REVIEW, AWAITING_DROPOFF, CANCELLED}),
-    IN_REVIEW: frozenset({AWAITING_DROPOFF, REJECTED, CANCELLED}),
+    # Approved returns go back to `requested`: the workflow then issues their label.
+    IN_REVIEW: frozenset({REQUESTED, REJECTED, CANCELLED}),
     AWAITING_DROPOFF: frozenset({IN_TRANSIT, RECEIVED, CANCELLED, EXPIRED}),
     IN_TRANSIT: frozenset({RECEIVED, LOST}),
     RECEIVED: frozenset({INSPECTED}),

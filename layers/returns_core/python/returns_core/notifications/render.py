@@ -25,10 +25,10 @@ this way the output is the same whichever SES runs.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 LOCALES: tuple[str, ...] = ("en", "fr")
@@ -48,7 +48,7 @@ TEMPLATES: tuple[str, ...] = (
     "parcel_lost",
 )
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 _BODY_MARKER = "%%BODY%%"
 _SUBJECT_PREFIX = "Subject: "
 
@@ -95,7 +95,8 @@ def locale_for(locale: str | None) -> str:
 # ---------------------------------------------------------------- loading
 
 def _read(name: str) -> str:
-    return (TEMPLATE_DIR / name).read_text(encoding="utf-8")
+    with open(os.path.join(TEMPLATE_DIR, name), encoding="utf-8") as f:
+        return f.read()
 
 
 @lru_cache(maxsize=None)
@@ -320,7 +321,7 @@ def _render(nodes: tuple, frame: _Frame, html: bool, strict: bool, out: list[str
             if strict and (value is MISSING or value is None):
                 raise MissingVariable(f"template variable {node[1]!r} is missing from the data")
             text = _to_str(value)
-            out.append(escape_html(text) if html and node[2] else text)
+            out.append(text)
         else:
             _, block, path, body, inverse = node
             value = _lookup(frame, path)

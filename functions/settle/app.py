@@ -1,0 +1,32 @@
+"""Settle an inspected or lost return: approval rule, then the refund, paid and ledgered once."""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from returns_core import refunds
+from returns_core.step_events import StepInput, TransientError
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=StepInput)
+def handler(event: StepInput, context: LambdaContext) -> dict:
+    from returns_core.payments import PaymentError
+
+    logger.append_keys(return_id=event.return_id)
+    try:
+        status = refunds.settle(event.return_id)
+    except PaymentError as exc:
+        if exc.transient:
+            raise TransientError(str(exc)) from exc   # Retry in the ASL, same idempotency key
+        raise
+    if status == "refunded":
+        metrics.add_metric(name="RefundsIssued", unit=MetricUnit.Count, value=1)
+    return {"status": status}

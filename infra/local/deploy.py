@@ -1,0 +1,155 @@
+"""Deploy template.yaml into the emulator: the template is the only list of resources.
+
+Works against whatever boto3 reaches: moto in-process (`mock_aws`) in tests, the moto
+server of `make run` otherwise. Returns what the local stack needs to run the code.
+"""
+from __future__ import annotations
+
+import io
+import json
+import secrets
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+
+from .template import ROOT, Resolver, load, samconfig_parameters, substitute_definition
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+SKIPPED = {"AWS::Logs::LogGroup", "AWS::S3::BucketPolicy", "AWS::Serverless::LayerVersion"}
+
+
+@dataclass
+class Function:
+    logical_id: str
+    name: str
+    arn: str
+    code_dir: Path
+    handler: str
+    environment: dict[str, str]
+    memory_mb: int
+    timeout: int
+
+
+@dataclass
+class Stack:
+    name: str
+    resolver: Resolver
+    functions: dict[str, Function] = field(default_factory=dict)   # by function name
+    state_machine_arn: str = ""
+
+    def function(self, logical_id: str) -> Function:
+        return next(f for f in self.functions.values() if f.logical_id == logical_id)
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """The environment every function shares (Globals), as the API sees it."""
+        return self.function("ApiFunction").environment
+
+
+def _clients():
+    return {s: boto3.client(s, region_name=REGION) for s in
+            ("dynamodb", "s3", "sns", "ses", "secretsmanager", "lambda", "iam", "stepfunctions")}
+
+
+def _table(c, name: str, props: dict) -> None:
+    args = {"TableName": name, "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"], "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST")}
+    if props.get("GlobalSecondaryIndexes"):
+        args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    c["dynamodb"].create_table(**args)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        c["dynamodb"].update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+
+
+def _stub_zip() -> bytes:
+    # moto stores code but never runs it: the dispatcher calls the real handler instead.
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("placeholder.py", "# dispatched in-process by infra.local.dispatch\n")
+    return buf.getvalue()
+
+
+def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_name: str | None = None) -> Stack:
+    template = load()
+    stack, params = samconfig_parameters(env)
+    params.update(overrides or {})
+    stack = stack_name or stack
+    r = Resolver(template, params, stack, REGION, ACCOUNT)
+    c = _clients()
+    resources: dict = template["Resources"]
+    globals_fn = template.get("Globals", {}).get("Function", {})
+
+    # Data, messaging and secrets first: the functions' environment refers to them.
+    for lid, res in resources.items():
+        kind, props = res["Type"], r.resolve(res.get("Properties", {})) if res["Type"] not in (
+            "AWS::Serverless::Function", "AWS::Serverless::StateMachine") else None
+        if kind == "AWS::DynamoDB::Table":
+            name = props.get("TableName") or f"{stack}-{lid}"
+            _table(c, name, props)
+            r.refs[lid] = name
+            r.atts[lid] = {"Arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"}
+        elif kind == "AWS::S3::Bucket":
+            name = (props.get("BucketName") or f"{stack}-{lid}").lower()
+            c["s3"].create_bucket(Bucket=name)
+            r.refs[lid] = name
+            r.atts[lid] = {"Arn": f"arn:aws:s3:::{name}"}
+        elif kind == "AWS::SNS::Topic":
+            name = props.get("TopicName") or f"{stack}-{lid}"
+            arn = c["sns"].create_topic(Name=name)["TopicArn"]
+            r.refs[lid] = arn
+            r.atts[lid] = {"TopicName": name, "TopicArn": arn}
+        elif kind == "AWS::SecretsManager::Secret":
+            value = props.get("SecretString") or secrets.token_urlsafe(36)
+            arn = c["secretsmanager"].create_secret(Name=f"{stack}-{lid}", SecretString=value)["ARN"]
+            r.refs[lid] = arn
+        elif kind == "AWS::SES::EmailIdentity":
+            c["ses"].verify_email_identity(EmailAddress=props["EmailIdentity"])
+            r.refs[lid] = props["EmailIdentity"]
+        elif kind == "AWS::SES::Template":
+            c["ses"].create_template(Template=props["Template"])
+            r.refs[lid] = props["Template"]["TemplateName"]
+
+    role = c["iam"].create_role(RoleName=f"{stack}-local-role", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                 "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
+    out = Stack(stack, r)
+    global_env = globals_fn.get("Environment", {}).get("Variables", {})
+    for lid, res in resources.items():
+        if res["Type"] != "AWS::Serverless::Function":
+            continue
+        props = res["Properties"]
+        name = f"{stack}-{lid}"
+        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+        r.refs[lid], r.atts[lid] = name, {"Arn": arn}
+    for lid, res in resources.items():
+        if res["Type"] != "AWS::Serverless::Function":
+            continue
+        props = res["Properties"]
+        name = r.refs[lid]
+        variables = {**global_env, **props.get("Environment", {}).get("Variables", {})}
+        environment = {k: str(v) for k, v in r.resolve(variables).items() if v is not None}
+        memory = int(props.get("MemorySize", globals_fn.get("MemorySize", 128)))
+        timeout = int(props.get("Timeout", globals_fn.get("Timeout", 3)))
+        c["lambda"].create_function(
+            FunctionName=name, Runtime=globals_fn.get("Runtime", "python3.11"), Role=role,
+            Handler=props["Handler"], Code={"ZipFile": _stub_zip()}, MemorySize=memory, Timeout=timeout,
+            Environment={"Variables": environment})
+        out.functions[name] = Function(lid, name, r.atts[lid]["Arn"], ROOT / props["CodeUri"], props["Handler"],
+                                       environment, memory, timeout)
+
+    for lid, res in resources.items():
+        if res["Type"] != "AWS::Serverless::StateMachine":
+            continue
+        props = res["Properties"]
+        subs = {k: str(v) for k, v in r.resolve(props.get("DefinitionSubstitutions", {})).items()}
+        definition = substitute_definition((ROOT / props["DefinitionUri"]).read_text(), subs)
+        name = r.resolve(props.get("Name")) or f"{stack}-{lid}"
+        arn = c["stepfunctions"].create_state_machine(
+            name=name, definition=definition, roleArn=role, type=props.get("Type", "STANDARD"))["stateMachineArn"]
+        r.refs[lid] = arn
+        out.state_machine_arn = arn
+    return out

@@ -1,0 +1,82 @@
+"""What follows each status change: the domain event, the customer's message, ops alerts.
+
+One table, so a newcomer finds in one place which step tells whom what. The state
+change is already written when these run; a failing side effect is recorded and
+alerted, it never undoes or blocks the change.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from . import events, lifecycle, notify, statuses
+from .models import ReturnModel
+from .views import plain
+
+log = logging.getLogger(__name__)
+
+
+def _release(ret: ReturnModel) -> None:
+    from .return_requests import release
+    release(ret)
+
+
+def _exchange(ret: ReturnModel) -> None:
+    lines = [{"sku": i["sku"], "qty": int(i["qty"]), "exchange_for": next(
+        (x.get("exchange_for") for x in plain(ret.items) if x["sku"] == i["sku"]), None)}
+        for i in (plain(ret.inspection) or {}).get("items", []) if i.get("exchanged")]
+    if lines:
+        events.publish("return.exchange_requested", ret, {"lines": lines})
+
+
+# status -> (domain event, customer email template, SMS kind, ops alert, extra action)
+RULES: dict[str, tuple[str, str | None, str | None, str | None, Callable[[ReturnModel], None] | None]] = {
+    statuses.IN_REVIEW: ("return.review_required", None, None, "review_needed", None),
+    statuses.AWAITING_DROPOFF: ("return.label_issued", "return_requested", "label_ready", None, None),
+    statuses.IN_TRANSIT: ("return.in_transit", None, None, None, None),
+    statuses.RECEIVED: ("return.received", "parcel_received", None, None, None),
+    statuses.INSPECTED: ("return.inspected", "inspection_result", None, None, None),
+    statuses.AWAITING_APPROVAL: ("refund.approval_required", None, None, None, None),
+    statuses.REFUNDING: ("refund.started", None, None, None, None),
+    statuses.REFUNDED: ("refund.issued", "refund_issued", "refund_issued", None, _exchange),
+    statuses.REFUND_FAILED: ("refund.failed", None, None, "refund_failed", None),
+    statuses.CLOSED: ("return.closed", "return_closed", None, None, None),
+    statuses.DISPUTED: ("return.disputed", "dispute_opened", None, "dispute_opened", None),
+    statuses.CANCELLED: ("return.cancelled", None, None, None, _release),
+    statuses.REJECTED: ("return.rejected", "review_outcome", None, None, _release),
+    statuses.EXPIRED: ("return.expired", "return_expired", None, None, _release),
+    statuses.LOST: ("return.lost", "parcel_lost", None, "parcel_lost", None),
+}
+
+
+def _safely(what: str, ret: ReturnModel, action: Callable[[], None]) -> None:
+    try:
+        action()
+    except Exception as exc:  # the status is written; record the miss and tell ops, never fail the step
+        log.exception("side effect failed", extra={"effect": what, "return_id": ret.return_id})
+        try:
+            lifecycle.record(ret, actor="system", event="effect.failed", detail={"effect": what,
+                                                                                  "error": type(exc).__name__})
+            events.alert_ops("notification_failed", ret, f"{what} failed: {type(exc).__name__}")
+        except Exception:
+            log.exception("could not report the failed side effect", extra={"return_id": ret.return_id})
+
+
+def status_changed(ret: ReturnModel, previous: str) -> None:
+    rule = RULES.get(ret.status)
+    if rule is None:
+        return
+    event, template, sms_kind, alert, extra = rule
+    _safely(f"event:{event}", ret, lambda: events.publish(event, ret, {"previous": previous}))
+    if extra:
+        _safely(f"action:{ret.status}", ret, lambda: extra(ret))
+    if alert:
+        _safely(f"alert:{alert}", ret, lambda: events.alert_ops(alert, ret, f"return {ret.return_id} is {ret.status}"))
+    if template:
+        _safely(f"email:{template}", ret, lambda: notify.email(ret, template))
+    if sms_kind:
+        _safely(f"sms:{sms_kind}", ret, lambda: notify.sms(ret, sms_kind))
+
+
+def requested(ret: ReturnModel) -> None:
+    _safely("event:return.requested", ret, lambda: events.publish("return.requested", ret))

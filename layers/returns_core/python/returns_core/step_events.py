@@ -1,0 +1,25 @@
+"""The payloads the state machine hands each step, parsed at the edge."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class StepInput(BaseModel):
+    return_id: str = Field(min_length=1, max_length=64)
+
+
+class WaitInput(StepInput):
+    wait: Literal["review", "dropoff", "arrival", "inspection", "approval", "refund_retry", "confirmation"]
+    token: str = Field(min_length=1, max_length=2048)
+
+
+class TimeoutInput(StepInput):
+    kind: Literal["review", "dropoff_reminder", "dropoff", "transit", "inspection_sla", "approval",
+                  "refund_retry", "refund_failed", "followup", "autoclose"]
+    error: dict | None = None
+
+
+class TransientError(Exception):
+    """Raised by a step for a failure worth retrying; the ASL's Retry names this class."""

@@ -1,0 +1,35 @@
+"""Small helpers for driving lifecycles in tests."""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from returns_core import clock
+
+
+def order_payload(email: str = "ana@example.com", locale: str = "fr-FR", provider: str = "stripe",
+                  captured: int = 12997, days_since_delivery: int = 3, lines: list | None = None) -> dict:
+    delivered = clock.now() - timedelta(days=days_since_delivery)
+    return {
+        "customer": {"email": email, "name": "Ana Lefèvre", "phone": "+33600000000", "locale": locale},
+        "currency": "EUR", "placed_at": clock.iso(delivered - timedelta(days=2)), "delivered_at": clock.iso(delivered),
+        "shipping_address": {"line1": "12 rue Oberkampf", "postcode": "75011", "city": "Paris", "country": "FR"},
+        "payment": {"provider": provider, "reference": "pi_test_1", "captured_amount": captured},
+        "lines": lines or [
+            {"sku": "TSHIRT-M", "name": "T-shirt M", "qty": 2, "unit_price": 2499, "final_sale": False},
+            {"sku": "JEANS-32", "name": "Jeans 32", "qty": 1, "unit_price": 7999, "final_sale": False},
+            {"sku": "SOCKS", "name": "Socks", "qty": 1, "unit_price": 999, "final_sale": True},
+        ],
+    }
+
+
+def wait_for(fetch, predicate, timeout: float = 10.0, what: str = "condition"):
+    """Poll `fetch()` until `predicate(value)`; the workflow runs in moto's threads."""
+    deadline = time.monotonic() + timeout
+    value = fetch()
+    while not predicate(value):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; last value: {value!r}")
+        time.sleep(0.02)
+        value = fetch()
+    return value
