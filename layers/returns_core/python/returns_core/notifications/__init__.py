@@ -16,7 +16,18 @@ from .render import (
     template_source,
     template_variables,
 )
-from .ses_templates import ses_template_definitions, ses_template_resources, template_name
+
+_LAZY = {"ses_template_definitions", "ses_template_resources", "template_name"}
+
+
+def __getattr__(name: str):
+    # Imported on first use, so `python -m returns_core.notifications.ses_templates`
+    # does not find its own module already loaded by the package.
+    if name in _LAZY:
+        from . import ses_templates
+
+        return getattr(ses_templates, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "LOCALES",

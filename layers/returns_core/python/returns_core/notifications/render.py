@@ -321,7 +321,7 @@ def _render(nodes: tuple, frame: _Frame, html: bool, strict: bool, out: list[str
             if strict and (value is MISSING or value is None):
                 raise MissingVariable(f"template variable {node[1]!r} is missing from the data")
             text = _to_str(value)
-            out.append(text)
+            out.append(escape_html(text) if html and node[2] else text)
         else:
             _, block, path, body, inverse = node
             value = _lookup(frame, path)
