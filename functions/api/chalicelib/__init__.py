@@ -1,0 +1,1 @@
+"""The returns API: blueprints per audience, plus the edge helpers they share."""

@@ -1,0 +1,86 @@
+"""`make run`: moto on 127.0.0.1:5000, template.yaml deployed into it, the API and pages on :8000."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+from . import deploy, dispatch
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+STATE_FILE = ROOT / ".local" / "stack.json"
+
+
+def _environment(aws_port: int) -> None:
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": deploy.REGION,
+        "AWS_REGION": deploy.REGION, "AWS_ENDPOINT_URL": f"http://{HOST}:{aws_port}",
+        # moto's ASL interpreter calls the other services over HTTP on this port.
+        "MOTO_PORT": str(aws_port), "POWERTOOLS_TRACE_DISABLED": "true",
+    })
+    for p in (ROOT / "layers/returns_core/python", ROOT / "functions/api"):
+        if str(p) not in sys.path:
+            sys.path.insert(0, str(p))
+
+
+def _configure_moto(aws_port: int) -> None:
+    request = urllib.request.Request(f"http://{HOST}:{aws_port}/moto-api/config", method="POST",
+                                     data=json.dumps(MOTO_CONFIG).encode(),
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=10).read()
+
+
+def _chalice_server(port: int):
+    from chalice.config import Config
+    from chalice.local import LocalDevServer
+
+    import app as api  # functions/api/app.py
+
+    config = Config(chalice_stage="dev", config_from_disk={"version": "2.0", "app_name": "returns-api",
+                                                           "stages": {"dev": {}}})
+    return LocalDevServer(api.app, config, HOST, port)
+
+
+def run(api_port: int = 8000, aws_port: int = 5000) -> None:
+    from moto.server import ThreadedMotoServer
+
+    _environment(aws_port)
+    emulator = ThreadedMotoServer(ip_address=HOST, port=aws_port, verbose=False)
+    emulator.start()
+    _configure_moto(aws_port)
+    stack = deploy.deploy("local")
+    dispatch.install(stack.functions)
+    os.environ.update(stack.environment)
+    os.environ["LOCAL_OUTBOX"] = "1"
+    STATE_FILE.parent.mkdir(exist_ok=True)
+    STATE_FILE.write_text(json.dumps({"stack": stack.name, "aws": os.environ["AWS_ENDPOINT_URL"],
+                                      "api": f"http://{HOST}:{api_port}", "environment": stack.environment},
+                                     indent=2))
+    api = _chalice_server(api_port)
+    stopping = threading.Event()
+
+    def stop(*_):
+        if not stopping.is_set():
+            stopping.set()
+            threading.Thread(target=api.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"returns local stack: API and pages on http://{HOST}:{api_port}  (portal: /portal)")
+    print(f"AWS emulator on http://{HOST}:{aws_port}  (aws --endpoint-url http://{HOST}:{aws_port} ...)")
+    print("Ctrl-C stops everything.", flush=True)
+    try:
+        api.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        api.server.server_close()
+        emulator.stop()
+        STATE_FILE.unlink(missing_ok=True)
+        print("stopped.", flush=True)
