@@ -33,3 +33,8 @@ def wait_for(fetch, predicate, timeout: float = 10.0, what: str = "condition"):
         time.sleep(0.02)
         value = fetch()
     return value
+
+
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]

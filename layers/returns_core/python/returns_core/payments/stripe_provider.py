@@ -10,7 +10,7 @@ Step Functions execution per return, Powertools idempotency on the step).
 `stripe` is imported inside the methods: it costs about half a second of
 Lambda cold start and most invocations of the layer never pay anyone.
 
-Configuration, read on first use: STRIPE_API_KEY (required), STRIPE_API_BASE
+Configuration, read on first use: STRIPE_API_KEY or STRIPE_SECRET_ARN (required), STRIPE_API_BASE
 (optional, e.g. localstripe), STRIPE_TIMEOUT_SECONDS (default 10),
 STRIPE_MAX_NETWORK_RETRIES (default 1, at most 1: Step Functions retries).
 """
@@ -100,7 +100,7 @@ class StripeProvider:
         if self._client is None:
             import stripe
 
-            api_key = self._api_key or os.environ.get("STRIPE_API_KEY", "")
+            api_key = self._api_key or _api_key_from_environment()
             if not api_key:
                 raise PermanentPaymentError("STRIPE_API_KEY is not set", code="not_configured", provider=PROVIDER)
             api_base = self._api_base or os.environ.get("STRIPE_API_BASE") or None
@@ -240,3 +240,12 @@ def _env_float(name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise PermanentPaymentError(f"{name} must be a number, not {raw!r}", code="not_configured", provider=PROVIDER) from None
+
+
+def _api_key_from_environment() -> str:
+    """The key from Secrets Manager (STRIPE_SECRET_ARN, as deployed) or STRIPE_API_KEY."""
+    if os.environ.get("STRIPE_SECRET_ARN"):
+        from .. import secrets
+
+        return secrets.get("STRIPE_SECRET")
+    return os.environ.get("STRIPE_API_KEY", "")

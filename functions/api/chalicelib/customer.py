@@ -1,0 +1,172 @@
+"""The customer's returns: find the order, start a return, follow it, cancel, confirm or dispute.
+
+Every route taking a return id goes through `authn.owned_return`: a customer token
+only ever reaches the returns of its own order.
+"""
+from __future__ import annotations
+
+import os
+
+from chalice import Blueprint, Response
+
+from . import idempotency, schemas, throttle
+from .authn import STAFF, check_order, owned_return, principal
+from .bodies import parse, query, raw
+from .errors import ApiError, route
+
+bp = Blueprint(__name__)
+
+READERS = frozenset({"customer", "store"} | STAFF)
+
+
+def _policy() -> dict:
+    from returns_core import policy
+
+    p = policy.DEFAULT
+    return {"window_days": p.window_days, "return_shipping_fee": p.return_shipping_fee,
+            "restocking_fee_percent": p.restocking_fee_percent,
+            "store_credit_bonus_percent": p.store_credit_bonus_percent,
+            "reasons": list(policy.REASONS), "resolutions": list(policy.RESOLUTIONS),
+            "dropoff_methods": ["relay_point", "letterbox"]}
+
+
+@route(bp, "/returns/lookup", methods=["POST"])
+def lookup() -> dict:
+    # No Idempotency-Key record here: the lookup changes nothing, and its answer holds a credential.
+    from returns_core import auth, orders
+    from returns_core.errors import NotFoundError
+
+    body = parse(bp.current_request, schemas.Lookup)
+    throttle.check(body.order_id)
+    try:
+        order = orders.find_for_customer(body.order_id, body.email)
+    except NotFoundError:
+        throttle.failed(body.order_id)
+        raise
+    token = auth.mint("customer", sub=f"customer:{order.order_id}", order_id=order.order_id,
+                      ttl=auth.CUSTOMER_TTL_SECONDS)
+    return {"token": token, "expires_in": auth.CUSTOMER_TTL_SECONDS, "order": orders.view(order),
+            "policy": _policy()}
+
+
+@route(bp, "/relay-points", methods=["GET"])
+def relay_points() -> dict:
+    from returns_core import carriers
+
+    q = query(bp.current_request, schemas.RelayPointQuery)
+    found = carriers.get_carrier().search_relay_points(q.postcode, q.country, q.limit)
+    return {"items": [point.to_api(distance) for point, distance in found]}
+
+
+@route(bp, "/returns", methods=["POST"])
+def create_return() -> Response:
+    from returns_core import orders, return_requests, views
+
+    request = bp.current_request
+    who = principal(request, {"customer", "store"})
+    body = raw(request)
+    req = parse(request, schemas.ReturnCreate)
+    check_order(who, req.order_id)
+
+    def effect() -> Response:
+        order = orders.get(req.order_id)
+        ret = return_requests.create(
+            order, [i.model_dump() for i in req.items], req.resolution,
+            req.dropoff.model_dump(exclude_none=True), actor=who.sub)
+        return Response(body=views.return_view(ret), status_code=201)
+
+    return idempotency.run(request, who.sub, body, effect)
+
+
+@route(bp, "/returns/{return_id}", methods=["GET"])
+def get_return(return_id: str) -> dict:
+    from returns_core import views
+
+    who = principal(bp.current_request, READERS)
+    return views.return_view(owned_return(who, return_id))
+
+
+@route(bp, "/returns/{return_id}/label", methods=["GET"])
+def get_label(return_id: str) -> Response:
+    from returns_core import aws
+    from returns_core.views import plain
+
+    who = principal(bp.current_request, READERS)
+    ret = owned_return(who, return_id)
+    label = plain(ret.label) or {}
+    if not label.get("s3_key"):
+        raise ApiError(404, "label_not_ready", "the label has not been issued yet")
+    s3 = aws.client("s3")
+    try:
+        obj = s3.get_object(Bucket=os.environ["LABELS_BUCKET"], Key=label["s3_key"])
+    except s3.exceptions.NoSuchKey:
+        raise ApiError(404, "label_not_ready", "the label has not been issued yet") from None
+    return Response(body=obj["Body"].read(), status_code=200, headers={
+        "Content-Type": "application/pdf", "Cache-Control": "private, no-store",
+        "Content-Disposition": f'inline; filename="return-{ret.code}.pdf"'})
+
+
+@route(bp, "/orders/{order_id}/returns", methods=["GET"])
+def order_returns(order_id: str) -> dict:
+    from returns_core import orders, views
+
+    who = principal(bp.current_request, READERS)
+    check_order(who, order_id)
+    if who.role != "customer":
+        orders.get(order_id)  # 404 for an unknown order rather than an empty list
+    return {"items": [views.return_view(r) for r in orders.returns_of(order_id)]}
+
+
+def _customer_move(return_id: str, model: type, move) -> Response:
+    from returns_core import views
+
+    request = bp.current_request
+    who = principal(request, {"customer"})
+    body = raw(request)
+    data = parse(request, model, empty_ok=model is schemas.Cancel)
+    ret = owned_return(who, return_id)
+
+    def effect() -> dict:
+        move(ret, data, who)
+        return views.return_view(ret)
+
+    return idempotency.run(request, who.sub, body, effect)
+
+
+@route(bp, "/returns/{return_id}/cancel", methods=["POST"])
+def cancel(return_id: str) -> Response:
+    from returns_core import lifecycle, statuses
+
+    def move(ret, data, who):
+        lifecycle.transition(ret, statuses.CANCELLED, actor=who.sub, event="return.cancelled",
+                             detail={"reason": data.reason} if data.reason else None,
+                             allowed_from=statuses.CANCELLABLE)
+
+    return _customer_move(return_id, schemas.Cancel, move)
+
+
+@route(bp, "/returns/{return_id}/confirm", methods=["POST"])
+def confirm(return_id: str) -> Response:
+    from returns_core import lifecycle, statuses
+
+    def move(ret, data, who):
+        detail = {"comment": data.comment} if data.comment else None
+        if data.satisfied:
+            lifecycle.transition(ret, statuses.CLOSED, actor=who.sub, event="return.confirmed", detail=detail,
+                                 allowed_from={statuses.REFUNDED})
+        else:
+            lifecycle.transition(ret, statuses.DISPUTED, actor=who.sub, event="return.disputed", detail=detail,
+                                 allowed_from={statuses.REFUNDED})
+
+    return _customer_move(return_id, schemas.Confirm, move)
+
+
+@route(bp, "/returns/{return_id}/dispute", methods=["POST"])
+def dispute(return_id: str) -> Response:
+    from returns_core import lifecycle, statuses
+
+    def move(ret, data, who):
+        lifecycle.transition(ret, statuses.DISPUTED, actor=who.sub, event="return.disputed",
+                             detail={"message": data.message}, allowed_from={statuses.REFUNDED})
+
+    return _customer_move(return_id, schemas.Dispute, move)

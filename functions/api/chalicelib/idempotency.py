@@ -1,0 +1,95 @@
+"""`Idempotency-Key` on POSTs: the same key and body give the same response, one effect.
+
+A record per (principal, route, key) is claimed with a conditional put before the
+effect runs, so two racing requests cannot both run it: the loser gets 409
+`request_in_progress`. The finished response is stored for 24 h (TTL `expiration`).
+Responses meaning "try again" (409, 429, 5xx) are not kept: the claim is released so
+the client can retry with the same key.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from typing import Any, Callable
+
+from chalice import Response
+
+from .errors import ApiError, to_response
+
+HEADER = "Idempotency-Key"
+TTL_SECONDS = 24 * 3600
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_NOT_KEPT = frozenset({409, 429})
+
+
+def _record_id(request: Any, who: str, key: str) -> str:
+    params = "&".join(f"{k}={v}" for k, v in sorted((request.uri_params or {}).items()))
+    scope = f"{who}\n{request.method} {request.path}?{params}\n{key}"
+    return "idem:" + hashlib.sha256(scope.encode()).hexdigest()
+
+
+def _fingerprint(body: bytes) -> str:
+    """JSON bodies compare by content, so re-serialising the same body is still 'the same'."""
+    try:
+        canon = json.dumps(json.loads(body or b"{}"), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canon = body
+    return hashlib.sha256(canon).hexdigest()
+
+
+def _as_response(result: Any) -> Response:
+    return result if isinstance(result, Response) else Response(body=result, status_code=200)
+
+
+def _replay(record: Any) -> Response:
+    return Response(body=json.loads(record.body), status_code=int(record.status_code),
+                    headers={"Content-Type": "application/json", "Idempotent-Replayed": "true"})
+
+
+def run(request: Any, who: str, body: bytes, effect: Callable[[], Any]) -> Response:
+    """Run `effect` once per key; without the header, just run it."""
+    key = request.headers.get(HEADER.lower())
+    if key is None:
+        return _as_response(effect())
+    if not _KEY.match(key):
+        raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1-255 printable ASCII characters",
+                       field=HEADER)
+
+    from pynamodb.exceptions import PutError
+    from returns_core.models import RequestRecordModel
+
+    record_id, fingerprint, now = _record_id(request, who, key), _fingerprint(body), int(time.time())
+    claim = RequestRecordModel(record_id, expiration=now + TTL_SECONDS, request_hash=fingerprint)
+    try:
+        # An expired record may linger until DynamoDB's TTL sweep removes it: it does not count.
+        claim.save(condition=RequestRecordModel.id.does_not_exist() | (RequestRecordModel.expiration < now))
+    except PutError as exc:
+        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+        try:
+            existing = RequestRecordModel.get(record_id, consistent_read=True)
+        except RequestRecordModel.DoesNotExist:
+            raise ApiError(409, "request_in_progress", "a request with this Idempotency-Key just finished; "
+                                                       "retry") from None
+        if existing.request_hash != fingerprint:
+            raise ApiError(422, "idempotency_key_reused",
+                           "this Idempotency-Key was used with a different request body", field=HEADER) from None
+        if existing.status_code is None:
+            raise ApiError(409, "request_in_progress",
+                           "a request with this Idempotency-Key is still running", field=HEADER,
+                           headers={"Retry-After": "1"}) from None
+        return _replay(existing)
+
+    try:
+        response = _as_response(effect())
+    except Exception as exc:  # noqa: BLE001 - mapped here so the outcome can be kept or released
+        response = to_response(exc)
+    status = int(response.status_code)
+    if status >= 500 or status in _NOT_KEPT or not isinstance(response.body, (dict, list)):
+        claim.delete()
+    else:
+        claim.update(actions=[RequestRecordModel.status_code.set(status),
+                              RequestRecordModel.body.set(json.dumps(response.body, separators=(",", ":")))])
+    return response

@@ -1,0 +1,207 @@
+"""Request bodies as small pydantic models: the domain receives checked plain values.
+
+Integers are strict (12.5 or "3" is a wrong type, 400); enums are Literals and ranges
+are bounds (a bad value is 422). The same models feed /openapi.json.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, field_validator
+
+Reason = Literal["defective", "damaged_in_transit", "wrong_item", "not_as_described",
+                 "too_small", "too_large", "changed_mind", "other"]
+Resolution = Literal["refund", "store_credit", "exchange"]
+Condition = Literal["resellable", "opened", "damaged", "wrong_item", "missing"]
+DropoffMethod = Literal["relay_point", "letterbox"]
+CarrierEventType = Literal["dropped_off", "in_transit", "delivered", "lost"]
+
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254,
+                                         pattern=r"^[^@\s]+@[^@\s]+$")]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Country = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")]
+Postcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
+Qty = Annotated[StrictInt, Field(ge=1, le=1000)]
+Amount = Annotated[StrictInt, Field(ge=0, le=10**11)]
+
+
+def _iso_timestamp(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("must be an ISO 8601 timestamp") from None
+    return value
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- store ---------------------------------------------------------------
+
+class Customer(_Body):
+    email: Email
+    name: Name
+    phone: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=32,
+                                                     pattern=r"^\+?[0-9 ().-]{4,32}$")]] = None
+    locale: Annotated[str, StringConstraints(max_length=16, pattern=r"^[A-Za-z]{2}([-_][A-Za-z]{2})?$")] = "en"
+    sms_opt_out: StrictBool = False
+
+
+class Address(_Body):
+    name: Optional[Name] = None
+    line1: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    line2: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]] = None
+    postcode: Postcode
+    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    country: Country
+
+
+class Payment(_Body):
+    provider: Literal["stripe", "manual"]
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    captured_amount: Amount
+
+
+class OrderLine(_Body):
+    sku: Sku
+    name: Name
+    qty: Qty
+    unit_price: Amount
+    final_sale: StrictBool = False
+
+
+class OrderUpsert(_Body):
+    customer: Customer
+    currency: Currency
+    placed_at: Optional[Annotated[str, StringConstraints(max_length=40)]] = None
+    delivered_at: Optional[Annotated[str, StringConstraints(max_length=40)]] = None
+    shipping_address: Optional[Address] = None
+    payment: Payment
+    lines: Annotated[list[OrderLine], Field(min_length=1, max_length=200)]
+    instant_exchange: StrictBool = False
+
+    _timestamps = field_validator("placed_at", "delivered_at")(_iso_timestamp)
+
+    @field_validator("lines")
+    @classmethod
+    def _one_line_per_sku(cls, lines: list[OrderLine]) -> list[OrderLine]:
+        if len({line.sku for line in lines}) != len(lines):
+            raise ValueError("each sku may appear on one line only")
+        return lines
+
+
+# --- customer --------------------------------------------------------------
+
+class Lookup(_Body):
+    order_id: Id
+    email: Email
+
+
+class ReturnItem(_Body):
+    sku: Sku
+    qty: Qty
+    reason: Reason
+    comment: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]] = None
+    exchange_for: Optional[Sku] = None
+
+
+class Dropoff(_Body):
+    method: DropoffMethod
+    relay_point_id: Optional[Id] = None
+    address: Optional[Address] = None
+
+
+class ReturnCreate(_Body):
+    order_id: Id
+    items: Annotated[list[ReturnItem], Field(min_length=1, max_length=100)]
+    resolution: Resolution
+    dropoff: Dropoff
+
+
+class Cancel(_Body):
+    reason: Optional[Text] = None
+
+
+class Confirm(_Body):
+    satisfied: StrictBool
+    comment: Optional[Text] = None
+
+
+class Dispute(_Body):
+    message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class RelayPointQuery(BaseModel):
+    """Query strings are text: `limit=5` is parsed, `limit=5.5` is a wrong type."""
+    model_config = ConfigDict(extra="ignore")
+    postcode: Postcode
+    country: Country
+    limit: Annotated[int, Field(ge=1, le=20)] = 5
+
+
+# --- carrier ---------------------------------------------------------------
+
+class CarrierEvent(BaseModel):
+    # Carriers add fields over time; unknown ones are ignored rather than refused.
+    model_config = ConfigDict(extra="ignore")
+    tracking_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    event: CarrierEventType
+    occurred_at: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    location: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]] = None
+
+    _timestamp = field_validator("occurred_at")(_iso_timestamp)
+
+
+# --- warehouse ---------------------------------------------------------------
+
+class Scan(_Body):
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class InspectionLine(_Body):
+    sku: Sku
+    qty: Qty
+    condition: Condition
+    note: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]] = None
+
+
+class Inspection(_Body):
+    items: Annotated[list[InspectionLine], Field(min_length=1, max_length=200)]
+
+
+class QueueQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    status: Literal["requested", "in_review", "awaiting_dropoff", "in_transit", "received", "inspected",
+                    "awaiting_approval", "refunding", "refunded", "closed", "rejected", "cancelled",
+                    "expired", "lost", "refund_failed", "disputed"] = "received"
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Optional[Annotated[str, StringConstraints(max_length=2000)]] = None
+
+
+# --- ops / finance -------------------------------------------------------------
+
+class Review(_Body):
+    decision: Literal["approve", "reject"]
+    note: Optional[Text] = None
+
+
+class Note(_Body):
+    note: Optional[Text] = None
+
+
+class DateRange(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    from_: Optional[date] = Field(default=None, alias="from")
+    to: Optional[date] = None
+
+
+BODIES: tuple[type[BaseModel], ...] = (OrderUpsert, Lookup, ReturnCreate, Cancel, Confirm, Dispute, CarrierEvent,
+                                       Scan, Inspection, Review, Note)
