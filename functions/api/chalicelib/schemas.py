@@ -9,12 +9,16 @@ from datetime import date, datetime
 from typing import Annotated, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, field_validator
+from returns_core import policy, statuses
+from returns_core.carriers.base import DROPOFF_METHODS
 
-Reason = Literal["defective", "damaged_in_transit", "wrong_item", "not_as_described",
-                 "too_small", "too_large", "changed_mind", "other"]
-Resolution = Literal["refund", "store_credit", "exchange"]
-Condition = Literal["resellable", "opened", "damaged", "wrong_item", "missing"]
-DropoffMethod = Literal["relay_point", "letterbox"]
+# The enums live once, in the domain (pure modules, cheap to import).
+Reason = Literal[policy.REASONS]
+Resolution = Literal[policy.RESOLUTIONS]
+Condition = Literal[policy.CONDITIONS]
+DropoffMethod = Literal[DROPOFF_METHODS]
+Status = Literal[statuses.ALL]
+# returns_core.carrier_events.EVENTS (that module pulls in PynamoDB; a test keeps the two equal).
 CarrierEventType = Literal["dropped_off", "in_transit", "delivered", "lost"]
 
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -179,9 +183,7 @@ class Inspection(_Body):
 
 class QueueQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    status: Literal["requested", "in_review", "awaiting_dropoff", "in_transit", "received", "inspected",
-                    "awaiting_approval", "refunding", "refunded", "closed", "rejected", "cancelled",
-                    "expired", "lost", "refund_failed", "disputed"] = "received"
+    status: Status = "received"
     limit: Annotated[int, Field(ge=1, le=100)] = 50
     cursor: Optional[Annotated[str, StringConstraints(max_length=2000)]] = None
 

@@ -1,0 +1,29 @@
+"""The returns HTTP API: the Chalice app, its error mapping and its blueprints.
+
+Routes live in chalicelib/, one blueprint per audience; every view goes through
+chalicelib.errors (api.md's error envelope) and chalicelib.authn (who may call).
+"""
+from __future__ import annotations
+
+from chalice import Chalice
+
+from chalicelib import carrier, customer, finance, ops, service, store, warehouse
+from chalicelib.errors import envelope
+
+app = Chalice(app_name="returns-api")
+# Labels are served as PDF bytes; API Gateway must pass them through as binary.
+app.api.binary_types.append("application/pdf")
+
+for blueprint in (service.bp, store.bp, customer.bp, carrier.bp, warehouse.bp, ops.bp, finance.bp):
+    app.register_blueprint(blueprint)
+
+
+@app.middleware("http")
+def error_envelope(event, get_response):
+    """Responses Chalice builds itself (405, 415, binary Accept mismatches) get api.md's envelope too."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        return envelope(response.status_code, str(body["Code"]), str(body["Message"]), {"field": None},
+                        {k: v for k, v in response.headers.items() if k.lower() != "content-type"})
+    return response
