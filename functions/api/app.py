@@ -6,6 +6,7 @@ chalicelib.errors (api.md's error envelope) and chalicelib.authn (who may call).
 from __future__ import annotations
 
 from chalice import Chalice
+from chalice.app import CaseInsensitiveMapping
 
 from chalicelib import carrier, customer, finance, ops, service, store, warehouse
 from chalicelib.errors import envelope
@@ -20,7 +21,13 @@ for blueprint in (service.bp, store.bp, customer.bp, carrier.bp, warehouse.bp, o
 
 @app.middleware("http")
 def error_envelope(event, get_response):
-    """Responses Chalice builds itself (405, 415, binary Accept mismatches) get api.md's envelope too."""
+    """Responses Chalice builds itself (405, 415) get api.md's envelope too.
+
+    A request without `Accept` accepts anything (RFC 9110 12.5.1); Chalice would otherwise
+    refuse the label's binary response with a 400.
+    """
+    if "accept" not in event.headers:
+        event.headers = CaseInsensitiveMapping({**event.headers, "accept": "*/*"})
     response = get_response(event)
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:

@@ -604,6 +604,8 @@ def test_label_is_404_until_issued_then_pdf(api, order):
     res = api.http.get(f"/returns/{ret['return_id']}/label", headers={**customer("o-1"), "Accept": "application/pdf"})
     assert res.status_code == 200 and res.headers["Content-Type"] == "application/pdf"
     assert res.body == b"%PDF-1.4 test"
+    no_accept = api.http.get(f"/returns/{ret['return_id']}/label", headers=customer("o-1"))
+    assert no_accept.status_code == 200 and no_accept.body == b"%PDF-1.4 test"
 
 
 def test_relay_points(api):
