@@ -8,14 +8,14 @@ from __future__ import annotations
 from chalice import Chalice
 from chalice.app import CaseInsensitiveMapping
 
-from chalicelib import carrier, customer, finance, ops, service, store, warehouse
+from chalicelib import carrier, customer, finance, ops, pages, service, store, warehouse
 from chalicelib.errors import envelope
 
 app = Chalice(app_name="returns-api")
 # Labels are served as PDF bytes; API Gateway must pass them through as binary.
 app.api.binary_types.append("application/pdf")
 
-for blueprint in (service.bp, store.bp, customer.bp, carrier.bp, warehouse.bp, ops.bp, finance.bp):
+for blueprint in (service.bp, store.bp, customer.bp, carrier.bp, warehouse.bp, ops.bp, finance.bp, pages.bp):
     app.register_blueprint(blueprint)
 
 

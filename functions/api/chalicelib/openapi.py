@@ -76,6 +76,11 @@ ROUTES: tuple[Route, ...] = (
           (("from", True, "YYYY-MM-DD"), ("to", True, "YYYY-MM-DD")), produces="text/csv"),
     Route("GET", "/finance/ledger/verify", "Recompute the ledger's hash chain", ("finance",), None,
           (200, 400, 401, 403, 422), (("from", False, "YYYY-MM-DD"), ("to", False, "YYYY-MM-DD"))),
+    Route("GET", "/portal", "The customer's returns page", PUBLIC, produces="text/html"),
+    Route("GET", "/warehouse", "The warehouse scanning page", PUBLIC, produces="text/html"),
+    Route("GET", "/finance", "The finance page", PUBLIC, produces="text/html"),
+    Route("GET", "/outbox", "Emails and SMS captured by the local stack (local only)", PUBLIC, responses=(200, 404),
+          produces="text/html"),
 )
 
 _REASONS = {200: "OK", 201: "Created", 202: "Accepted", 400: "Malformed JSON or wrong types",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from chalice import Blueprint, NotFoundError, Response
 
-pages = Blueprint(__name__)
+bp = Blueprint(__name__)
 PAGES = Path(__file__).resolve().parent / "pages"
 # Pages talk only to this origin; nothing is loaded from anywhere else.
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -25,22 +25,22 @@ def page(name: str) -> Response:
         "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache"})
 
 
-@pages.route("/portal", methods=["GET"])
+@bp.route("/portal", methods=["GET"])
 def portal() -> Response:
     return page("portal.html")
 
 
-@pages.route("/warehouse", methods=["GET"])
+@bp.route("/warehouse", methods=["GET"])
 def warehouse_page() -> Response:
     return page("warehouse.html")
 
 
-@pages.route("/finance", methods=["GET"])
+@bp.route("/finance", methods=["GET"])
 def finance_page() -> Response:
     return page("finance.html")
 
 
-@pages.route("/outbox", methods=["GET"])
+@bp.route("/outbox", methods=["GET"])
 def outbox_page() -> Response:
     if os.environ.get("LOCAL_OUTBOX") != "1":
         raise NotFoundError("the outbox exists on the local stack only")

@@ -18,6 +18,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from . import clock
+from .errors import UnprocessableError
 from .models import CreditModel, LedgerEntryModel, OrderModel, ReturnModel
 
 LEDGER = "refunds"
@@ -26,8 +27,11 @@ HASHED_FIELDS = ("seq", "entry_id", "kind", "return_id", "order_id", "amount", "
                  "reference", "inspected_by", "approved_by", "issued_at")
 
 
-class OverRefund(Exception):
+class OverRefund(UnprocessableError):
     """Recording this movement would refund more than the order captured."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="over_refund")
 
 
 class AlreadyRecorded(Exception):

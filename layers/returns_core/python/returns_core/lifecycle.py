@@ -18,6 +18,7 @@ from typing import Any, Iterable
 from pynamodb.exceptions import UpdateError
 
 from . import aws, clock, statuses
+from .errors import ConflictError, NotFoundError
 from .models import ReturnModel
 
 log = logging.getLogger(__name__)
@@ -35,16 +36,19 @@ WAITS = {
 MAX_ATTEMPTS = 8
 
 
-class NotFound(LookupError):
-    pass
+class NotFound(NotFoundError):
+    def __init__(self, return_id: str):
+        super().__init__("return not found", code="return_not_found")
+        self.return_id = return_id
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(ConflictError):
     """The return is not in a status that allows this; maps to 409."""
 
     def __init__(self, current: str, wanted: str, message: str | None = None):
         self.current, self.wanted = current, wanted
-        super().__init__(message or f"the return is {current}; it cannot become {wanted}")
+        super().__init__(message or f"the return is {current}; it cannot become {wanted}", code="invalid_status",
+                         details={"status": current})
 
 
 @dataclass

@@ -4,6 +4,8 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
+from pynamodb.exceptions import PutError
+
 from . import clock, ids, policy, statuses
 from .errors import ConflictError, NotFoundError
 from .models import OrderModel, ReturnModel
@@ -48,7 +50,10 @@ def upsert(order_id: str, data: dict) -> bool:
     order.lines = data["lines"]
     order.instant_exchange = bool(data.get("instant_exchange", False))
     order.updated_at = now
-    order.save()  # VersionAttribute: a concurrent writer makes this fail instead of being overwritten
+    try:
+        order.save()  # VersionAttribute: a concurrent writer makes this fail instead of being overwritten
+    except PutError as exc:
+        raise ConflictError("the order changed meanwhile; send it again", code="order_changed") from exc
     return created
 
 

@@ -1,0 +1,243 @@
+"""Part 4: 50 concurrent lifecycles through the HTTP API of the local stack (`make run`).
+
+Starts `.venv/bin/python -m infra.local run` (API on 127.0.0.1:8000, moto on :5000), gets
+staff tokens from `python -m infra.local token`, then runs LIFECYCLES clients at once, each:
+PUT /orders/{id} → POST /returns/lookup → POST /returns → GET /returns/{id} until the label
+→ POST /carrier/events (signed) → POST /warehouse/scans → POST /returns/{id}/inspection →
+GET /returns/{id} until refunded (store credit). Stops the stack at the end. Skips, saying why,
+when the stack cannot start (or its ports are taken by someone else's `make run`).
+
+    python -m bench.concurrent OUT.json
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv/bin/python").exists() else sys.executable
+API = "http://127.0.0.1:8000"
+LIFECYCLES = 50
+CARRIER_SECRET = b"local-carrier-secret"
+START_TIMEOUT = 90
+LIFECYCLE_TIMEOUT = 150
+
+
+class Failure(Exception):
+    pass
+
+
+def _port_busy(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+RETRIES = {"connection": 0}
+_retry_lock = threading.Lock()
+
+
+def call(method: str, path: str, body: dict | None = None, token: str | None = None,
+         headers: dict | None = None, raw: bytes | None = None, retries: int = 4) -> tuple[int, dict | None]:
+    """One request; a refused or reset connection is retried like a real client would, POSTs with the
+    same Idempotency-Key (api.md: same key and body, same response, no second effect)."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    h = {"Content-Type": "application/json", **(headers or {})}
+    if token:
+        h["Authorization"] = f"Bearer {token}"
+    if method == "POST" and path != "/carrier/events":
+        h.setdefault("Idempotency-Key", os.urandom(12).hex())
+    for attempt in range(retries + 1):
+        req = urllib.request.Request(API + path, data=data, method=method, headers=h)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                text = r.read()
+                status = r.status
+            break
+        except urllib.error.HTTPError as e:
+            text, status = e.read(), e.code
+            break
+        except (ConnectionResetError, ConnectionRefusedError, urllib.error.URLError) as e:
+            if attempt == retries or (isinstance(e, urllib.error.URLError) and not isinstance(
+                    getattr(e, "reason", None), (ConnectionResetError, ConnectionRefusedError))):
+                raise
+            with _retry_lock:
+                RETRIES["connection"] += 1
+            time.sleep(0.2 * 2 ** attempt)
+    try:
+        return status, json.loads(text) if text else None
+    except ValueError:
+        return status, None
+
+
+def expect(what: str, got: tuple[int, dict | None], *ok: int) -> dict:
+    status, body = got
+    if status not in ok:
+        raise Failure(f"{what}: HTTP {status} {json.dumps(body)[:200] if body else ''}")
+    return body or {}
+
+
+def _token(role: str) -> str:
+    p = subprocess.run([PY, "-m", "infra.local", "token", "--role", role, "--sub", "bench"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=60)
+    if p.returncode != 0:
+        raise Failure(f"token --role {role}: {p.stderr.strip()[-200:]}")
+    return p.stdout.strip().splitlines()[-1]
+
+
+def lifecycle(n: int, store: str, warehouse: str, stamp: str) -> dict:
+    t0 = time.monotonic()
+    deadline = t0 + LIFECYCLE_TIMEOUT
+    order_id = f"bench-{stamp}-{n}"
+    email = f"bench-{stamp}-{n}@example.com"
+    delivered = datetime.now(timezone.utc) - timedelta(days=3)
+    iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    order = {"customer": {"email": email, "name": "Ana", "phone": "+33600000000", "locale": "fr-FR"},
+             "currency": "EUR", "placed_at": iso(delivered - timedelta(days=2)), "delivered_at": iso(delivered),
+             "shipping_address": {"line1": "12 rue Oberkampf", "postcode": "75011", "city": "Paris", "country": "FR"},
+             "payment": {"provider": "manual", "reference": f"ref-{n}", "captured_amount": 12997},
+             "lines": [{"sku": "TSHIRT-M", "name": "T-shirt M", "qty": 2, "unit_price": 2499, "final_sale": False},
+                       {"sku": "JEANS-32", "name": "Jeans 32", "qty": 1, "unit_price": 7999, "final_sale": False}]}
+    requests = 0
+
+    def req(*a, **k):
+        nonlocal requests
+        requests += 1
+        return call(*a, **k)
+
+    def poll(return_id: str, token: str, done, what: str) -> dict:
+        while True:
+            body = expect(f"GET /returns/{{id}} ({what})", req("GET", f"/returns/{return_id}", token=token), 200)
+            if done(body):
+                return body
+            if body.get("status") in ("cancelled", "expired", "rejected", "refund_failed", "closed"):
+                raise Failure(f"{what}: the return became {body.get('status')}")
+            if time.monotonic() > deadline:
+                raise Failure(f"timed out waiting for {what} (status {body.get('status')})")
+            time.sleep(0.5)
+
+    expect("PUT /orders/{id}", req("PUT", f"/orders/{order_id}", order, store), 200, 201)
+    customer = expect("POST /returns/lookup", req("POST", "/returns/lookup", {"order_id": order_id, "email": email}),
+                      200)["token"]
+    ret = expect("POST /returns", req("POST", "/returns", {
+        "order_id": order_id, "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
+        "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, customer), 201)
+    rid = ret["return_id"]
+    ret = poll(rid, customer, lambda b: b.get("status") == "awaiting_dropoff" and (b.get("label") or {}).get("code"),
+               "label")
+    label = ret["label"]
+    raw = json.dumps({"tracking_number": label["tracking_number"], "event": "dropped_off",
+                      "occurred_at": iso(datetime.now(timezone.utc)), "location": "Paris"}).encode()
+    sig = "sha256=" + hmac.new(CARRIER_SECRET, raw, hashlib.sha256).hexdigest()
+    expect("POST /carrier/events", req("POST", "/carrier/events", raw=raw, headers={"X-Carrier-Signature": sig}),
+           200, 202)
+    expect("POST /warehouse/scans", req("POST", "/warehouse/scans", {"code": label["code"]}, warehouse), 200)
+    expect("POST /returns/{id}/inspection", req("POST", f"/returns/{rid}/inspection", {
+        "items": [{"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"}]}, warehouse), 200)
+    poll(rid, customer, lambda b: b.get("status") == "refunded", "refund")
+    return {"seconds": time.monotonic() - t0, "requests": requests}
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def run() -> dict:
+    result: dict = {"lifecycles": LIFECYCLES, "failures": None, "per_minute": None}
+    if not (ROOT / "infra/local/__main__.py").exists() or not (ROOT / "functions/api/app.py").exists():
+        result["skipped"] = "the local runner (infra/local/__main__.py) or the API (functions/api/app.py) is missing"
+        return result
+    busy = [p for p in (8000, 5000) if _port_busy(p)]
+    if busy:
+        result["skipped"] = (f"port(s) {busy} already in use (another `make run`?): not starting a second stack "
+                             "over it")
+        return result
+    log = open("/tmp/bench-local-stack.log", "w")
+    proc = subprocess.Popen([PY, "-m", "infra.local", "run"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", "POWERTOOLS_LOG_LEVEL": "WARNING"})
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                result["skipped"] = f"`python -m infra.local run` exited with {proc.returncode} (see /tmp/bench-local-stack.log)"
+                return result
+            try:
+                if call("GET", "/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                result["skipped"] = f"the local stack did not answer GET /health within {START_TIMEOUT} s"
+                return result
+            time.sleep(0.5)
+        try:
+            store, warehouse = _token("store"), _token("warehouse")
+        except Failure as exc:
+            result["skipped"] = str(exc)
+            return result
+        stamp = str(int(time.time()))
+        errors: list[str] = []
+        durations: list[float] = []
+        requests = 0
+        lock = threading.Lock()
+
+        def one(n: int) -> None:
+            nonlocal requests
+            time.sleep(n * 0.1)   # arrivals over 5 s rather than 50 connects in the same millisecond
+            try:
+                r = lifecycle(n, store, warehouse, stamp)
+                with lock:
+                    durations.append(r["seconds"])
+                    requests += r["requests"]
+            except Exception as exc:  # a failed lifecycle is a result, not a crash of the bench
+                with lock:
+                    errors.append(f"#{n}: {type(exc).__name__}: {exc}"[:300])
+
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(max_workers=LIFECYCLES) as pool:
+            list(pool.map(one, range(LIFECYCLES)))
+        wall = time.monotonic() - t0
+        result.update({
+            "failures": len(errors), "per_minute": round(len(durations) / wall * 60, 1),
+            "wall_seconds": round(wall, 1), "http_requests": requests,
+            "connection_retries": RETRIES["connection"],
+            "lifecycle_seconds_median": round(sorted(durations)[len(durations) // 2], 1) if durations else None,
+            "lifecycle_seconds_max": round(max(durations), 1) if durations else None,
+            "errors": errors[:10],
+        })
+        return result
+    finally:
+        _stop(proc)
+        log.close()
+
+
+def main(argv: list[str]) -> int:
+    result = run()
+    with open(argv[0], "w") as f:
+        json.dump(result, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
