@@ -6,15 +6,16 @@ import json
 import os
 import sys
 
-from .server import HOST, ROOT, STATE_FILE
+from .server import ROOT, state_file
 
 
 def _token(args: argparse.Namespace) -> int:
     """Mint a token the running local stack accepts (same secret, read from its Secrets Manager)."""
-    if not STATE_FILE.exists():
+    path = state_file(args.aws_port)
+    if not path.exists():
         print("the local stack is not running: start it with `make run`", file=sys.stderr)
         return 2
-    state = json.loads(STATE_FILE.read_text())
+    state = json.loads(path.read_text())
     os.environ.update({"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": state["aws"],
                        "TOKEN_SECRET_ARN": state["environment"]["TOKEN_SECRET_ARN"]})
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     tok.add_argument("--sub", help="who the token names (recorded as the actor)")
     tok.add_argument("--order", help="the order a customer token is scoped to")
     tok.add_argument("--ttl", type=int, default=12 * 3600)
+    tok.add_argument("--aws-port", type=int, default=5000, help="the emulator port of the stack")
     args = parser.parse_args(argv)
     if args.command == "run":
         from .server import run as run_stack

@@ -14,7 +14,12 @@ from . import deploy, dispatch
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-STATE_FILE = ROOT / ".local" / "stack.json"
+STATE_DIR = ROOT / ".local"
+
+
+def state_file(aws_port: int) -> Path:
+    """What a running stack tells the token command (one file per emulator port)."""
+    return STATE_DIR / f"stack-{aws_port}.json"
 
 
 def _environment(aws_port: int) -> None:
@@ -58,8 +63,9 @@ def run(api_port: int = 8000, aws_port: int = 5000) -> None:
     dispatch.install(stack.functions)
     os.environ.update(stack.environment)
     os.environ["LOCAL_OUTBOX"] = "1"
-    STATE_FILE.parent.mkdir(exist_ok=True)
-    STATE_FILE.write_text(json.dumps({"stack": stack.name, "aws": os.environ["AWS_ENDPOINT_URL"],
+    state = state_file(aws_port)
+    state.parent.mkdir(exist_ok=True)
+    state.write_text(json.dumps({"stack": stack.name, "aws": os.environ["AWS_ENDPOINT_URL"],
                                       "api": f"http://{HOST}:{api_port}", "environment": stack.environment},
                                      indent=2))
     api = _chalice_server(api_port)
@@ -82,5 +88,5 @@ def run(api_port: int = 8000, aws_port: int = 5000) -> None:
         stop()
         api.server.server_close()
         emulator.stop()
-        STATE_FILE.unlink(missing_ok=True)
+        state.unlink(missing_ok=True)
         print("stopped.", flush=True)

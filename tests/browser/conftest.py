@@ -1,0 +1,138 @@
+"""Browser tests: the real local stack (`python -m infra.local run`) on free ports, driven by
+Debian's Chromium through Playwright. Tests own the server and stop it."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "browser" / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalStack:
+    def __init__(self, api_port: int, aws_port: int, proc: subprocess.Popen):
+        self.api_port, self.aws_port, self.proc = api_port, aws_port, proc
+        self.url = f"http://127.0.0.1:{api_port}"
+
+    def token(self, role: str, sub: str = "tester", order: str | None = None) -> str:
+        args = [sys.executable, "-m", "infra.local", "token", "--role", role, "--sub", sub,
+                "--aws-port", str(self.aws_port)] + (["--order", order] if order else [])
+        return subprocess.run(args, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+
+    def request(self, method: str, path: str, body=None, token: str | None = None,
+                headers: dict | None = None, raw: bytes | None = None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers={
+            "Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {}),
+            **(headers or {})})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                payload = resp.read()
+                status = resp.status
+        except urllib.error.HTTPError as err:
+            payload, status = err.read(), err.code
+        try:
+            return status, json.loads(payload)
+        except ValueError:
+            return status, payload
+
+
+@pytest.fixture(scope="session")
+def local_stack():
+    """One local stack per test session (per xdist worker)."""
+    api_port, aws_port = _free_port(), _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for key in ("AWS_ENDPOINT_URL", "MOTO_PORT"):
+        env.pop(key, None)
+    log = open(ARTIFACTS.parent / f".stack-{api_port}.log", "w") if ARTIFACTS.parent.exists() else subprocess.DEVNULL
+    proc = subprocess.Popen([sys.executable, "-m", "infra.local", "run", "--api-port", str(api_port),
+                             "--aws-port", str(aws_port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    stack = LocalStack(api_port, aws_port, proc)
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the local stack exited with {proc.returncode}")
+            try:
+                if stack.request("GET", "/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the local stack did not come up in 90 s")
+            time.sleep(0.3)
+        yield stack
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        if log is not subprocess.DEVNULL:
+            log.close()
+            Path(log.name).unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: `make test` installs it with apt-get")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A 390x844 phone viewport; any request leaving 127.0.0.1 fails the test."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:",
+                                                                               "blob:", "about:")) else None)
+    yield page
+    context.close()
+    assert not outside, f"the page made external requests: {outside}"
+
+
+@pytest.fixture
+def desk_page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:",
+                                                                               "blob:", "about:")) else None)
+    yield page
+    context.close()
+    assert not outside, f"the page made external requests: {outside}"
+
+
+def shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
