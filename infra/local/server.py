@@ -76,7 +76,9 @@ def run(api_port: int = 8000, aws_port: int = 5000) -> None:
             stopping.set()
             threading.Thread(target=api.shutdown, daemon=True).start()
 
+    # Both stop cleanly, also when the runner was started from a shell that ignores SIGINT.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     print(f"returns local stack: API and pages on http://{HOST}:{api_port}  (portal: /portal)")
     print(f"AWS emulator on http://{HOST}:{aws_port}  (aws --endpoint-url http://{HOST}:{aws_port} ...)")
     print("Ctrl-C stops everything.", flush=True)
