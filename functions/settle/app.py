@@ -22,11 +22,11 @@ def handler(event: StepInput, context: LambdaContext) -> dict:
 
     logger.append_keys(return_id=event.return_id)
     try:
-        status = refunds.settle(event.return_id)
+        outcome = refunds.settle_outcome(event.return_id)
     except PaymentError as exc:
         if exc.transient:
             raise TransientError(str(exc)) from exc   # Retry in the ASL, same idempotency key
         raise
-    if status == "refunded":
+    if outcome["status"] == "refunded":
         metrics.add_metric(name="RefundsIssued", unit=MetricUnit.Count, value=1)
-    return {"status": status}
+    return outcome   # {"status", "manual"}: a manual refund waits for finance's reference

@@ -73,7 +73,10 @@ def _stub_zip() -> bytes:
     return buf.getvalue()
 
 
-def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_name: str | None = None) -> Stack:
+def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_name: str | None = None,
+           environment_overrides: dict[str, str | None] | None = None) -> Stack:
+    """`overrides`: template parameters. `environment_overrides`: merged into every function's
+    environment after the template's (a value of None removes the variable), e.g. a local Stripe."""
     template = load()
     stack, params = samconfig_parameters(env)
     params.update(overrides or {})
@@ -132,6 +135,11 @@ def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_na
         name = r.refs[lid]
         variables = {**global_env, **props.get("Environment", {}).get("Variables", {})}
         environment = {k: str(v) for k, v in r.resolve(variables).items() if v is not None}
+        for key, value in (environment_overrides or {}).items():
+            if value is None:
+                environment.pop(key, None)
+            else:
+                environment[key] = str(value)
         memory = int(props.get("MemorySize", globals_fn.get("MemorySize", 128)))
         timeout = int(props.get("Timeout", globals_fn.get("Timeout", 3)))
         c["lambda"].create_function(

@@ -1,9 +1,18 @@
-"""Finance: approving large refunds (four eyes), the refunds list, and the ledger check."""
+"""Finance: approving large refunds (four eyes), manual refund references, the refunds list,
+the CSV export, the ledger check, reconciliation and return analytics.
+
+Every read is a Query or GetItem on a key or an index: the ledger by day (`by_day`, one
+Query per day of the range), returns by status (`by_status`, status_since in the range).
+"""
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import io
-from datetime import date, timedelta
+import json
+import statistics
+from datetime import date, datetime, timedelta
 
 from chalice import Blueprint, Response
 
@@ -14,6 +23,7 @@ from .errors import ApiError, route
 
 bp = Blueprint(__name__)
 ROLES = frozenset({"finance"})
+ANALYTICS_ROLES = frozenset({"finance", "ops"})
 MAX_RANGE_DAYS = 92
 REFUND_FIELDS = ("seq", "return_id", "order_id", "amount", "currency", "method", "reference",
                  "inspected_by", "approved_by", "issued_at", "hash", "prev_hash")
@@ -48,6 +58,9 @@ def _range(request, required: bool) -> tuple[date | None, date | None]:
     if required and (r.from_ is None or r.to is None):
         raise ApiError(400, "invalid_request", "from and to are required (YYYY-MM-DD)",
                        field="from" if r.from_ is None else "to")
+    if (r.from_ is None) != (r.to is None):
+        raise ApiError(400, "invalid_request", "give both from and to, or neither",
+                       field="from" if r.from_ is None else "to")
     if r.from_ and r.to:
         if r.to < r.from_:
             raise ApiError(422, "invalid_value", "to is before from", field="to")
@@ -56,16 +69,41 @@ def _range(request, required: bool) -> tuple[date | None, date | None]:
     return r.from_, r.to
 
 
-def _entries_between(start: date, end: date) -> list:
-    """One Query on the by_day index per day: no Scan."""
+def _days(start: date, end: date) -> list[str]:
+    return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+
+
+def _encode_cursor(day: str, key: dict | None) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"d": day, "k": key}, separators=(",", ":")).encode()).decode()
+
+
+def _decode_cursor(cursor: str, days: list[str]) -> tuple[str, dict | None]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
+        day, key = data["d"], data["k"]
+        if day not in days or not (key is None or isinstance(key, dict)):
+            raise ValueError
+        return day, key
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ApiError(400, "invalid_request", "the cursor is not one this range gave out", field="cursor") from None
+
+
+def _entries_page(days: list[str], cursor: str | None, limit: int) -> tuple[list, str | None]:
+    """Up to `limit` entries in sequence order within each day, days in order; one Query per day."""
     from returns_core.models import LedgerEntryModel
 
-    out = []
-    day = start
-    while day <= end:
-        out.extend(LedgerEntryModel.by_day.query(day.isoformat()))
-        day += timedelta(days=1)
-    return sorted(out, key=lambda e: int(e.seq))
+    day, key = _decode_cursor(cursor, days) if cursor else (days[0], None)
+    items: list = []
+    for i in range(days.index(day), len(days)):
+        results = LedgerEntryModel.by_day.query(days[i], last_evaluated_key=key, limit=limit - len(items))
+        items.extend(results)
+        key = results.last_evaluated_key
+        if len(items) >= limit:
+            if key is not None:
+                return items, _encode_cursor(days[i], key)
+            return items, _encode_cursor(days[i + 1], None) if i + 1 < len(days) else None
+        key = None
+    return items, None
 
 
 def _refund_row(entry) -> dict:
@@ -74,20 +112,31 @@ def _refund_row(entry) -> dict:
 
 @route(bp, "/finance/refunds", methods=["GET"])
 def refunds() -> dict:
-    principal(bp.current_request, ROLES)
-    start, end = _range(bp.current_request, required=True)
-    return {"items": [_refund_row(e) for e in _entries_between(start, end)], "next_cursor": None}
+    request = bp.current_request
+    principal(request, ROLES)
+    start, end = _range(request, required=True)
+    page = query(request, schemas.Page)
+    items, next_cursor = _entries_page(_days(start, end), page.cursor, page.limit)
+    return {"items": [_refund_row(e) for e in items], "next_cursor": next_cursor}
 
 
 @route(bp, "/finance/refunds.csv", methods=["GET"])
 def refunds_csv() -> Response:
-    principal(bp.current_request, ROLES)
-    start, end = _range(bp.current_request, required=True)
+    """Chalice cannot stream a body: the CSV is written page by page, the range and nothing more."""
+    request = bp.current_request
+    principal(request, ROLES)
+    start, end = _range(request, required=True)
+    days = _days(start, end)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=REFUND_FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=REFUND_FIELDS, lineterminator="\r\n")
     writer.writeheader()
-    for entry in _entries_between(start, end):
-        writer.writerow(_refund_row(entry))
+    cursor = None
+    while True:
+        items, cursor = _entries_page(days, cursor, 500)
+        for entry in items:
+            writer.writerow(_refund_row(entry))
+        if cursor is None:
+            break
     return Response(body=out.getvalue(), status_code=200, headers={
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="refunds-{start}-{end}.csv"'})
@@ -99,16 +148,90 @@ def verify_ledger() -> dict:
 
     principal(bp.current_request, ROLES)
     start, end = _range(bp.current_request, required=False)
-    chain = list(ledger.entries())  # one Query on the ledger's partition, in sequence order
-    picked = [e for e in chain if (start is None or e.issued_day >= start.isoformat())
-              and (end is None or e.issued_day <= end.isoformat())]
-    if not picked:
-        return {"ok": True, "checked": 0, "first_bad_seq": None}
-    first = int(picked[0].seq)
-    before = [e for e in chain if int(e.seq) < first]
-    prev = before[-1] if before else None
-    expected_first = int(prev.seq) + 1 if prev else 1
-    if first != expected_first:  # entries deleted just before the range
-        return {"ok": False, "checked": 0, "first_bad_seq": expected_first}
-    ok, checked, bad = ledger.verify(picked, prev.hash if prev else ledger.GENESIS)
-    return {"ok": ok, "checked": checked, "first_bad_seq": bad}
+    return ledger.verify_range(_days(start, end) if start else None)
+
+
+@route(bp, "/finance/reconciliation", methods=["GET"])
+def reconciliation() -> dict:
+    """Per order refunded in the range: captured, refunded (the order's total), remaining."""
+    from returns_core import ledger
+    from returns_core.models import OrderModel
+
+    principal(bp.current_request, ROLES)
+    start, end = _range(bp.current_request, required=True)
+    in_range: dict[str, int] = {}
+    for entry in ledger.entries_on_days(_days(start, end)):
+        in_range[entry.order_id] = in_range.get(entry.order_id, 0) + int(entry.amount)
+    orders = []
+    for order in sorted(OrderModel.batch_get(list(in_range)), key=lambda o: o.order_id):
+        captured = int(order.payment["captured_amount"])
+        refunded = int(order.refunded_total or 0)
+        orders.append({"order_id": order.order_id, "currency": order.currency, "captured": captured,
+                       "refunded": refunded, "remaining": captured - refunded,
+                       "refunded_in_range": in_range[order.order_id]})
+    over = [o["order_id"] for o in orders if o["refunded"] > o["captured"] or o["refunded_in_range"] > o["captured"]]
+    missing = sorted(set(in_range) - {o["order_id"] for o in orders})
+    return {"orders": orders, "over_refunded": over, "unknown_orders": missing}
+
+
+def _at(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@route(bp, "/analytics/returns", methods=["GET"])
+def analytics() -> dict:
+    """Returns whose current status began in the range (by_status: one Query per status)."""
+    from returns_core import statuses
+    from returns_core.models import OrderModel, ReturnModel
+    from returns_core.views import plain
+
+    principal(bp.current_request, ANALYTICS_ROLES)
+    start, end = _range(bp.current_request, required=True)
+    since, until = start.isoformat(), end.isoformat() + "T\uffff"
+    by_reason: dict[str, int] = {}
+    by_sku: dict[str, int] = {}
+    by_status: dict[str, int] = {}
+    returned_units: dict[str, int] = {}
+    durations: list[float] = []
+    count = 0
+    for status in statuses.ALL:
+        for ret in ReturnModel.by_status.query(status, ReturnModel.status_since.between(since, until)):
+            count += 1
+            by_status[status] = by_status.get(status, 0) + 1
+            for item in plain(ret.items) or []:
+                qty = int(item.get("qty") or 0)
+                by_reason[item.get("reason") or "other"] = by_reason.get(item.get("reason") or "other", 0) + 1
+                by_sku[item["sku"]] = by_sku.get(item["sku"], 0) + qty
+                returned_units[ret.order_id] = returned_units.get(ret.order_id, 0) + qty
+            times = {}
+            for entry in plain(ret.timeline) or []:
+                times.setdefault(entry.get("type"), entry.get("at"))
+            if times.get("carrier.dropped_off") and times.get("refund.issued"):
+                durations.append((_at(times["refund.issued"]) - _at(times["carrier.dropped_off"])).total_seconds())
+    ordered = 0
+    if returned_units:
+        for order in OrderModel.batch_get(list(returned_units)):
+            ordered += sum(int(line.get("qty") or 0) for line in plain(order.lines) or [])
+    returned = sum(returned_units.values())
+    return {"from": start.isoformat(), "to": end.isoformat(), "returns": count,
+            "by_reason": dict(sorted(by_reason.items())), "by_sku": dict(sorted(by_sku.items())),
+            "by_status": dict(sorted(by_status.items())),
+            "returned_units": returned, "ordered_units": ordered,
+            "return_rate": round(returned / ordered, 4) if ordered else None,
+            "median_dropoff_to_refund_seconds": statistics.median(durations) if durations else None}
+
+
+@route(bp, "/returns/{return_id}/refund/manual", methods=["POST"])
+def record_manual_refund(return_id: str) -> Response:
+    """Finance paid offline: record the reference; the workflow's Settle step writes the ledger."""
+    from returns_core import refunds, views
+
+    request = bp.current_request
+    who = principal(request, ROLES)
+    body = raw(request)
+    req = parse(request, schemas.ManualRefund)
+
+    def effect() -> dict:
+        return views.return_view(refunds.record_manual_reference(return_id, req.reference, who.sub))
+
+    return idempotency.run(request, who.sub, body, effect)

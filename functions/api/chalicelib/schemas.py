@@ -199,6 +199,16 @@ class Note(_Body):
     note: Optional[Text] = None
 
 
+class ManualRefund(_Body):
+    reference: str   # checked by the domain (payments.record_manual_refund): 422 naming `reference`
+
+
+class Page(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    cursor: Optional[Annotated[str, StringConstraints(max_length=2000)]] = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+
+
 class DateRange(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
     from_: Optional[date] = Field(default=None, alias="from")
@@ -206,4 +216,4 @@ class DateRange(BaseModel):
 
 
 BODIES: tuple[type[BaseModel], ...] = (OrderUpsert, Lookup, ReturnCreate, Cancel, Confirm, Dispute, CarrierEvent,
-                                       Scan, Inspection, Review, Note)
+                                       Scan, Inspection, Review, Note, ManualRefund)

@@ -117,9 +117,51 @@ def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_recor
     raise RuntimeError("ledger busy: could not append after several attempts")
 
 
-def entries(ledger: str = LEDGER, since_seq: int = 0) -> Iterator[LedgerEntryModel]:
+def entries(ledger: str = LEDGER, since_seq: int = 0, limit: int | None = None) -> Iterator[LedgerEntryModel]:
+    """Entries after `since_seq`, in sequence order (one paged Query on the ledger's partition)."""
     cond = LedgerEntryModel.seq > since_seq
-    yield from LedgerEntryModel.query(ledger, cond, consistent_read=True)
+    yield from LedgerEntryModel.query(ledger, cond, consistent_read=True, limit=limit)
+
+
+def get(seq: int, ledger: str = LEDGER) -> LedgerEntryModel | None:
+    try:
+        return LedgerEntryModel.get(ledger, seq, consistent_read=True)
+    except LedgerEntryModel.DoesNotExist:
+        return None
+
+
+def entries_on_days(days: list[str]) -> list[LedgerEntryModel]:
+    """The entries issued on these days (YYYY-MM-DD): one Query on the by_day index per day."""
+    out: list[LedgerEntryModel] = []
+    for day in days:
+        out.extend(LedgerEntryModel.by_day.query(day))
+    return sorted(out, key=lambda e: int(e.seq))
+
+
+def verify_range(days: list[str] | None = None) -> dict:
+    """Recompute the chain over the entries of these days (all entries when None).
+
+    Reads only the range, the entry just before it (its hash starts the chain) and the
+    first entry after it (whose prev_hash must be the range's last hash), so an edit or a
+    deletion inside, just before or just after the range is named by its sequence number.
+    """
+    picked = list(entries()) if days is None else entries_on_days(days)
+    if not picked:
+        return {"ok": True, "checked": 0, "first_bad_seq": None}
+    first = int(picked[0].seq)
+    prev_hash = GENESIS
+    if first > 1:
+        prev = get(first - 1)
+        if prev is None:
+            return {"ok": False, "checked": 0, "first_bad_seq": first - 1}
+        prev_hash = prev.hash
+    ok, checked, bad = verify(picked, prev_hash)
+    if ok:
+        last = picked[-1]
+        following = next(entries(since_seq=int(last.seq), limit=1), None)
+        if following is not None and (int(following.seq) != int(last.seq) + 1 or following.prev_hash != last.hash):
+            ok, bad = False, int(last.seq) + 1
+    return {"ok": ok, "checked": checked, "first_bad_seq": bad}
 
 
 def verify(items: list[LedgerEntryModel], prev_hash: str | None) -> tuple[bool, int, int | None]:

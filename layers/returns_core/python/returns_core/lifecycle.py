@@ -31,6 +31,7 @@ WAITS = {
     "inspection": statuses.RECEIVED,
     "approval": statuses.AWAITING_APPROVAL,
     "refund_retry": statuses.REFUND_FAILED,
+    "manual_refund": statuses.REFUNDING,   # and no manual reference recorded yet (see park)
     "confirmation": statuses.REFUNDED,
 }
 MAX_ATTEMPTS = 8
@@ -148,12 +149,18 @@ def park(return_id: str, wait: str, token: str) -> str:
     pending = WAITS[wait]
     ret = get(return_id)
     for _ in range(MAX_ATTEMPTS):
-        if ret.status != pending:
+        # A manual refund's wait ends when finance records the reference, not with a status change.
+        recorded = wait == "manual_refund" and bool(((ret.refund.as_dict() if ret.refund else {}) or {})
+                                                      .get("manual_reference"))
+        if ret.status != pending or recorded:
             resume(token, ret)
             return "resumed"
+        condition = ReturnModel.status == pending
+        if wait == "manual_refund":
+            condition &= ReturnModel.refund["manual_reference"].does_not_exist()
         try:
             ret.update(actions=[ReturnModel.task_token.set(token), ReturnModel.waiting_for.set(wait)],
-                       condition=ReturnModel.status == pending)
+                       condition=condition)
             return "parked"
         except UpdateError as exc:
             if not _conflict(exc):

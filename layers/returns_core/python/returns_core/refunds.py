@@ -6,13 +6,18 @@ The saga, each step safe to repeat:
    asked whether it already did (a crash after paying is recovered, never paid twice);
 3. write the ledger entry, the order's total and the return's refund in one transaction;
 4. move the return to `refunded`.
+
+Manual refunds (the order was paid offline) stop after step 1: the return stays
+`refunding` with refund.status `pending_manual` and the workflow waits for finance to
+record the offline reference (`record_manual_reference`, from the API). The ledger entry
+is still written here, by the Settle step, which alone may write the ledger.
 """
 from __future__ import annotations
 
 from pynamodb.exceptions import UpdateError
 
 from . import clock, ledger, lifecycle, orders, policy, statuses
-from .errors import ConflictError
+from .errors import ConflictError, UnprocessableError
 from .models import CreditModel, OrderModel, ReturnModel
 from .views import plain
 
@@ -22,6 +27,20 @@ METHODS = {"refund": "original_payment", "store_credit": "store_credit", "exchan
 def idempotency_key(return_id: str, n: int = 1) -> str:
     """Fixed per refund and kept across every retry, ops retries included."""
     return f"{return_id}:refund:{n}"
+
+
+def settle_outcome(return_id: str) -> dict:
+    """What the Settle step hands the state machine: the status, and whether a manual refund waits."""
+    status = settle(return_id)
+    return {"status": status, "manual": status == statuses.REFUNDING and awaiting_manual(lifecycle.get(return_id))}
+
+
+def awaiting_manual(ret: ReturnModel) -> bool:
+    refund = plain(ret.refund) or {}
+    return refund.get("status") == PENDING_MANUAL and not refund.get("manual_reference")
+
+
+PENDING_MANUAL = "pending_manual"
 
 
 def settle(return_id: str) -> str:
@@ -70,14 +89,23 @@ def pay(ret: ReturnModel) -> None:
         approved_by = (plain(ret.approval) or {}).get("by")
         if amount > 0:
             _hold(order, ret.return_id, amount)
-            reference, provider, credit = _move_money(ret, order, amount, method)
+            extra: dict = {}
+            if method != "store_credit" and order.payment["provider"] == "manual":
+                manual_reference = recorded.get("manual_reference")
+                if not manual_reference:
+                    _await_manual(ret, amount, method)
+                    return
+                reference, provider, credit = manual_reference, "manual", None
+                extra = {k: recorded.get(k) for k in ("recorded_by", "recorded_at", "manual_reference")}
+            else:
+                reference, provider, credit = _move_money(ret, order, amount, method)
             movement = ledger.Movement(
                 entry_id=idempotency_key(ret.return_id), kind="store_credit" if method == "store_credit" else "refund",
                 return_id=ret.return_id, order_id=ret.order_id, amount=amount, currency=ret.currency,
                 method=provider, reference=reference, inspected_by=inspected_by, approved_by=approved_by)
             try:
                 ledger.append(movement, ret, order, {"amount": amount, "method": method, "status": "succeeded",
-                                                     "provider": provider}, credit=credit)
+                                                     "provider": provider, **extra}, credit=credit)
             except ledger.AlreadyRecorded:
                 pass
         else:
@@ -87,6 +115,75 @@ def pay(ret: ReturnModel) -> None:
         ret.refresh(consistent_read=True)
     lifecycle.transition(ret, statuses.REFUNDED, actor="system", event="refund.issued",
                          detail={"amount": int(plain(ret.refund)["amount"])}, allowed_from={statuses.REFUNDING})
+
+
+def _await_manual(ret: ReturnModel, amount: int, method: str) -> None:
+    """Record that finance has to pay offline; safe to repeat, never overwrites a recorded reference."""
+    if (plain(ret.refund) or {}).get("status") == PENDING_MANUAL:
+        return
+    try:
+        ret.update(actions=[ReturnModel.refund.set({"amount": amount, "method": method, "status": PENDING_MANUAL,
+                                                    "provider": "manual", "reference": None, "issued_at": None})],
+                   condition=(ReturnModel.status == statuses.REFUNDING) & ReturnModel.refund.does_not_exist())
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+        ret.refresh(consistent_read=True)
+        return
+    lifecycle.record(ret, actor="system", event="refund.awaiting_manual",
+                     detail={"amount": amount, "note": "finance pays offline and records the reference"})
+
+
+class NotAwaitingManualRefund(ConflictError):
+    def __init__(self, status: str):
+        super().__init__("this return is not waiting for a manual refund reference", code="not_awaiting_manual_refund",
+                         details={"status": status})
+
+
+def record_manual_reference(return_id: str, reference: str, actor: str) -> ReturnModel:
+    """Finance paid offline: keep the reference on the return and resume the workflow's wait.
+
+    The ledger entry is written by the Settle step that the workflow runs next (only Settle
+    may write the ledger). A repeat with the same reference is a no-op; another reference is 409.
+    """
+    from .payments import InvalidManualReference, RefundRequest, record_manual_refund
+
+    ret = lifecycle.get(return_id)
+    for _ in range(lifecycle.MAX_ATTEMPTS):
+        refund = plain(ret.refund) or {}
+        if ret.status not in (statuses.REFUNDING, statuses.REFUNDED) or refund.get("provider") != "manual":
+            raise NotAwaitingManualRefund(ret.status)
+        if refund.get("manual_reference"):
+            if refund["manual_reference"] == (reference or "").strip():
+                return ret
+            raise NotAwaitingManualRefund(ret.status)
+        try:
+            result = record_manual_refund(RefundRequest(
+                idempotency_key=idempotency_key(ret.return_id), payment_reference="manual",
+                amount=int(refund["amount"]), currency=ret.currency), reference)
+        except InvalidManualReference as exc:
+            raise UnprocessableError(str(exc), field="reference", code="invalid_value") from None
+        now = clock.iso()
+        token = ret.task_token if ret.waiting_for == "manual_refund" else None
+        actions = [ReturnModel.refund["manual_reference"].set(result.reference),
+                   ReturnModel.refund["recorded_by"].set(actor), ReturnModel.refund["recorded_at"].set(now),
+                   ReturnModel.timeline.set(ReturnModel.timeline.append([lifecycle.timeline_entry(
+                       "refund.manual_recorded", actor, {"reference": result.reference}, now)]))]
+        if token:
+            actions += [ReturnModel.task_token.remove(), ReturnModel.waiting_for.remove()]
+        try:
+            ret.update(actions=actions, condition=(ReturnModel.status == statuses.REFUNDING)
+                       & (ReturnModel.refund["status"] == PENDING_MANUAL)
+                       & ReturnModel.refund["manual_reference"].does_not_exist())
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+                raise
+            ret.refresh(consistent_read=True)
+            continue
+        if token:
+            lifecycle.resume(token, ret)
+        return ret
+    raise ConflictError("the return is changing too fast; try again")
 
 
 def _move_money(ret: ReturnModel, order: OrderModel, amount: int, method: str) -> tuple[str, str, CreditModel | None]:

@@ -11,7 +11,8 @@ class StepInput(BaseModel):
 
 
 class WaitInput(StepInput):
-    wait: Literal["review", "dropoff", "arrival", "inspection", "approval", "refund_retry", "confirmation"]
+    wait: Literal["review", "dropoff", "arrival", "inspection", "approval", "refund_retry", "confirmation",
+                  "manual_refund"]
     token: str = Field(min_length=1, max_length=2048)
 
 

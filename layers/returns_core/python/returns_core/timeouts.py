@@ -36,6 +36,8 @@ def handle(return_id: str, kind: str, error: dict | None = None) -> str:
         _once(ret, "approval.overdue", "approval_overdue", "refund waiting for finance approval past its time")
     elif kind == "refund_retry" and s == statuses.REFUND_FAILED:
         events.alert_ops("refund_still_failed", ret, "a failed refund has not been retried")
+    elif kind == "refund_retry" and s == statuses.REFUNDING:
+        events.alert_ops("manual_refund_overdue", ret, "a manual refund still has no payment reference")
     elif kind == "refund_failed":
         refunds.mark_failed(return_id, (error or {}).get("Error", "unknown") + ": " + (error or {}).get("Cause", "")[:200])
     elif kind == "followup" and s == statuses.REFUNDED:
