@@ -80,15 +80,23 @@ class Resolver:
         except KeyError as exc:
             raise KeyError(f"cannot resolve GetAtt {resource}.{attr}") from exc
 
-    def sub(self, text: str, extra: dict | None = None) -> str:
+    def sub(self, text: str, extra: dict | None = None) -> str | None:
+        """None when a part resolves to None (AWS::NoValue, a resource not emulated locally)."""
+        missing = False
+
         def one(match: re.Match) -> str:
+            nonlocal missing
             key = match.group(1)
             if extra and key in extra:
-                return str(self.resolve(extra[key]))
-            if "." in key and not key.startswith("AWS::"):
-                return str(self.getatt(*key.split(".", 1)))
-            return str(self.ref(key))
-        return _SUB.sub(one, text)
+                value = self.resolve(extra[key])
+            elif "." in key and not key.startswith("AWS::"):
+                value = self.getatt(*key.split(".", 1))
+            else:
+                value = self.ref(key)
+            missing = missing or value is None
+            return str(value)
+        out = _SUB.sub(one, text)
+        return None if missing else out
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
