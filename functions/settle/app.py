@@ -23,6 +23,8 @@ def handler(event: StepInput, context: LambdaContext) -> dict:
     logger.append_keys(return_id=event.return_id)
     try:
         outcome = refunds.settle_outcome(event.return_id)
+    except refunds.SettleInProgress as exc:
+        raise TransientError(str(exc)) from exc   # another invocation holds the provider lease
     except PaymentError as exc:
         if exc.transient:
             raise TransientError(str(exc)) from exc   # Retry in the ASL, same idempotency key

@@ -14,6 +14,9 @@ is still written here, by the Settle step, which alone may write the ledger.
 """
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 from pynamodb.exceptions import UpdateError
 
 from . import clock, ledger, lifecycle, orders, policy, statuses
@@ -41,6 +44,16 @@ def awaiting_manual(ret: ReturnModel) -> bool:
 
 
 PENDING_MANUAL = "pending_manual"
+PAYING = "paying"
+# Longer than the Settle function's timeout: a lease outlives only an invocation that is dead.
+LEASE_SECONDS = 90
+
+
+class SettleInProgress(ConflictError):
+    """Another Settle invocation is paying this refund right now; retry later with the same key."""
+
+    def __init__(self, return_id: str):
+        super().__init__(f"the refund of {return_id} is being paid by another invocation", code="settle_in_progress")
 
 
 def settle(return_id: str) -> str:
@@ -95,19 +108,22 @@ def pay(ret: ReturnModel) -> None:
                 if not manual_reference:
                     _await_manual(ret, amount, method)
                     return
-                reference, provider, credit = manual_reference, "manual", None
                 extra = {k: recorded.get(k) for k in ("recorded_by", "recorded_at", "manual_reference")}
-            else:
+                _record(ret, order, amount, method, manual_reference, "manual", None, extra, inspected_by, approved_by)
+            elif method == "store_credit":
                 reference, provider, credit = _move_money(ret, order, amount, method)
-            movement = ledger.Movement(
-                entry_id=idempotency_key(ret.return_id), kind="store_credit" if method == "store_credit" else "refund",
-                return_id=ret.return_id, order_id=ret.order_id, amount=amount, currency=ret.currency,
-                method=provider, reference=reference, inspected_by=inspected_by, approved_by=approved_by)
-            try:
-                ledger.append(movement, ret, order, {"amount": amount, "method": method, "status": "succeeded",
-                                                     "provider": provider, **extra}, credit=credit)
-            except ledger.AlreadyRecorded:
-                pass
+                _record(ret, order, amount, method, reference, provider, credit, extra, inspected_by, approved_by)
+            else:
+                owner = _take_lease(ret, amount, method)
+                if owner is None:
+                    ret.refresh(consistent_read=True)
+                    return pay(ret)   # another invocation finished it meanwhile
+                try:
+                    reference, provider, credit = _move_money(ret, order, amount, method)
+                    _record(ret, order, amount, method, reference, provider, credit, extra, inspected_by, approved_by)
+                except BaseException:
+                    _release_lease(ret, owner)   # the next attempt asks the provider what it already did
+                    raise
         else:
             ret.update(actions=[ReturnModel.refund.set({"amount": 0, "method": method, "status": "none",
                                                         "reference": None, "issued_at": clock.iso(),
@@ -115,6 +131,55 @@ def pay(ret: ReturnModel) -> None:
         ret.refresh(consistent_read=True)
     lifecycle.transition(ret, statuses.REFUNDED, actor="system", event="refund.issued",
                          detail={"amount": int(plain(ret.refund)["amount"])}, allowed_from={statuses.REFUNDING})
+
+
+def _record(ret: ReturnModel, order: OrderModel, amount: int, method: str, reference: str, provider: str,
+            credit: CreditModel | None, extra: dict, inspected_by: str | None, approved_by: str | None) -> None:
+    movement = ledger.Movement(
+        entry_id=idempotency_key(ret.return_id), kind="store_credit" if method == "store_credit" else "refund",
+        return_id=ret.return_id, order_id=ret.order_id, amount=amount, currency=ret.currency,
+        method=provider, reference=reference, inspected_by=inspected_by, approved_by=approved_by)
+    try:
+        ledger.append(movement, ret, order, {"amount": amount, "method": method, "status": "succeeded",
+                                             "provider": provider, **extra}, credit=credit)
+    except ledger.AlreadyRecorded:
+        pass
+
+
+def _take_lease(ret: ReturnModel, amount: int, method: str) -> str | None:
+    """Only one invocation talks to the provider for a refund at a time (two racing Settle calls
+    would both find nothing at the provider and both pay). None: the ledger already has it."""
+    for _ in range(lifecycle.MAX_ATTEMPTS):
+        refund = plain(ret.refund) or {}
+        if refund.get("ledger_seq") is not None:
+            return None
+        now = clock.now()
+        if refund.get("status") == PAYING and refund.get("lease_until", "") > clock.iso(now):
+            raise SettleInProgress(ret.return_id)
+        owner = uuid.uuid4().hex
+        lease = {"amount": amount, "method": method, "status": PAYING, "reference": None, "issued_at": None,
+                 "lease_owner": owner, "lease_until": clock.iso(now + timedelta(seconds=LEASE_SECONDS))}
+        try:
+            # The version condition (VersionAttribute) makes this a compare-and-set on what was read.
+            ret.update(actions=[ReturnModel.refund.set(lease)],
+                       condition=ReturnModel.status == statuses.REFUNDING)
+            return owner
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+                raise
+            ret.refresh(consistent_read=True)
+            if ret.status != statuses.REFUNDING:
+                raise lifecycle.InvalidTransition(ret.status, statuses.REFUNDED) from None
+    raise SettleInProgress(ret.return_id)
+
+
+def _release_lease(ret: ReturnModel, owner: str) -> None:
+    """The provider call failed here: let the next attempt in at once (best effort; the lease expires anyway)."""
+    try:
+        ret.update(actions=[ReturnModel.refund["lease_until"].set("")],
+                   condition=ReturnModel.refund["lease_owner"] == owner)
+    except Exception:  # noqa: BLE001 - the original error matters more; the lease expires
+        pass
 
 
 def _await_manual(ret: ReturnModel, amount: int, method: str) -> None:

@@ -1,0 +1,175 @@
+"""Refunds through a real localstripe: paid once when Settle is retried, when the Lambda
+"crashes" after Stripe paid, and when two approvals (and two Settles) race."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from returns_core import auth, ledger, refunds
+from returns_core.models import LedgerEntryModel, ReturnModel
+from tests.payments_support import create_captured_payment_intent, list_refunds, localstripe_url  # noqa: F401
+
+from .helpers import order_payload, wait_for
+from .refund_fixtures import serializable_dynamodb
+from .test_lifecycle_api import Http, carrier_event
+
+
+@pytest.fixture
+def stripe_stack(monkeypatch, localstripe_url):  # noqa: F811
+    """The `stack` fixture, with every function paying through localstripe instead of Secrets Manager."""
+    from moto import mock_aws
+
+    from infra.local import deploy, dispatch
+    from returns_core import aws, secrets
+    from tests.conftest import MOTO_CONFIG
+
+    overrides = {"STRIPE_SECRET_ARN": None, "STRIPE_API_KEY": "sk_test_local", "STRIPE_API_BASE": localstripe_url}
+    monkeypatch.delenv("STRIPE_SECRET_ARN", raising=False)
+    with mock_aws(config=MOTO_CONFIG):
+        aws.reset()
+        secrets.reset()
+        deployed = deploy.deploy("local", environment_overrides=overrides)
+        assert "STRIPE_SECRET_ARN" not in deployed.function("SettleFunction").environment
+        dispatch.install(deployed.functions)
+        for key, value in deployed.environment.items():
+            monkeypatch.setenv(key, value)
+        try:
+            yield deployed
+        finally:
+            dispatch.uninstall()
+            aws.reset()
+            secrets.reset()
+
+
+@pytest.fixture
+def http(stripe_stack):
+    from chalice.test import Client
+
+    import app as api_module
+
+    from .helpers import ROOT
+
+    with Client(api_module.app, stage_name="dev", project_dir=str(ROOT / "functions/api")) as client:
+        yield Http(client)
+
+
+def _to_inspection(http: Http, order_id: str, pi: str, lines: list, captured: int) -> str:
+    """A stripe-paid order, a `refund` return of its first line, dropped off, received and inspected."""
+    store, wh = auth.mint("store", "shop"), auth.mint("warehouse", "wh:bob")
+    order = order_payload(provider="stripe", captured=captured, lines=lines)
+    order["payment"]["reference"] = pi
+    assert http.call("PUT", f"/orders/{order_id}", order, token=store)[0] == 201
+    customer = http.call("POST", "/returns/lookup", {"order_id": order_id, "email": "ana@example.com"})[1]["token"]
+    sku = lines[0]["sku"]
+    status, ret, _ = http.call("POST", "/returns", {
+        "order_id": order_id, "items": [{"sku": sku, "qty": 1, "reason": "defective"}], "resolution": "refund",
+        "dropoff": {"method": "letterbox"}}, token=customer)
+    assert status == 201, ret
+    rid = ret["return_id"]
+    ret = wait_for(lambda: ReturnModel.get(rid, consistent_read=True), lambda r: r.status == "awaiting_dropoff",
+                   what="the label")
+    assert carrier_event(http, ret.label["tracking_number"], "dropped_off")[0] == 202
+    wait_for(lambda: ReturnModel.get(rid, consistent_read=True).status, lambda s: s == "in_transit")
+    assert http.call("POST", "/warehouse/scans", {"code": ret.label["code"]}, token=wh)[0] == 200
+    status, body, _ = http.call("POST", f"/returns/{rid}/inspection",
+                                {"items": [{"sku": sku, "qty": 1, "condition": "resellable"}]}, token=wh)
+    assert status == 200, body
+    return rid
+
+
+def _status(rid: str) -> str:
+    return ReturnModel.get(rid, consistent_read=True).status
+
+
+def _ledger() -> list:
+    return list(LedgerEntryModel.query("refunds", consistent_read=True))
+
+
+LINES = [{"sku": "COAT", "name": "Coat", "qty": 2, "unit_price": 8999, "final_sale": False}]
+
+
+def test_a_retried_settle_step_pays_once(stripe_stack, http, localstripe_url):  # noqa: F811
+    pi = create_captured_payment_intent(localstripe_url, amount=17998)
+    rid = _to_inspection(http, "ORD-S1", pi, LINES, 17998)
+    wait_for(lambda: _status(rid), lambda s: s == "refunded", what="the refund")
+    # The step runs again (a Step Functions retry, a duplicate delivery): nothing more is paid or written.
+    assert refunds.settle(rid) == "refunded"
+    assert refunds.settle(rid) == "refunded"
+    paid = list_refunds(localstripe_url, pi)
+    assert [(r["amount"], r["metadata"]["idempotency_key"]) for r in paid] == [(ret_amount(rid), f"{rid}:refund:1")]
+    entries = _ledger()
+    assert [(e.return_id, e.reference, e.method) for e in entries] == [(rid, paid[0]["id"], "stripe")]
+    assert ledger.verify_range()["ok"] is True
+
+
+def ret_amount(rid: str) -> int:
+    return int(ReturnModel.get(rid, consistent_read=True).quote["refund_amount"])
+
+
+def test_a_crash_after_stripe_paid_is_recovered_by_the_ops_retry(stripe_stack, http, localstripe_url,  # noqa: F811
+                                                                 monkeypatch):
+    real_append = ledger.append
+    crashes = []
+
+    def crash_once(*args, **kwargs):
+        if not crashes:
+            crashes.append(1)
+            raise RuntimeError("Lambda killed between the Stripe call and the ledger write")
+        return real_append(*args, **kwargs)
+
+    monkeypatch.setattr(ledger, "append", crash_once)
+    pi = create_captured_payment_intent(localstripe_url, amount=17998)
+    rid = _to_inspection(http, "ORD-S2", pi, LINES, 17998)
+    wait_for(lambda: _status(rid), lambda s: s == "refund_failed", what="the failed refund")
+    assert len(list_refunds(localstripe_url, pi)) == 1      # Stripe paid...
+    assert _ledger() == []                                   # ...and nothing was written
+
+    ops = auth.mint("ops", "ops:eve")
+    status, body, _ = http.call("POST", f"/returns/{rid}/refund/retry", {}, token=ops)
+    assert status == 200, body
+    wait_for(lambda: _status(rid), lambda s: s == "refunded", what="the recovered refund")
+    paid = list_refunds(localstripe_url, pi)
+    assert len(paid) == 1, paid                              # recovered by key, not paid again
+    assert [(e.return_id, e.reference) for e in _ledger()] == [(rid, paid[0]["id"])]
+    assert ReturnModel.get(rid).refund["reference"] == paid[0]["id"]
+
+
+def test_racing_approvals_and_settles_pay_once(stripe_stack, http, localstripe_url):  # noqa: F811
+    lines = [{"sku": "SOFA", "name": "Sofa", "qty": 1, "unit_price": 89900, "final_sale": False}]
+    pi = create_captured_payment_intent(localstripe_url, amount=89900)
+    rid = _to_inspection(http, "ORD-S3", pi, lines, 89900)
+    wait_for(lambda: _status(rid), lambda s: s == "awaiting_approval", what="the approval wait")
+
+    results: list = []
+    barrier = threading.Barrier(4)
+
+    def approve(who: str) -> None:
+        barrier.wait()
+        results.append(("approve", http.call("POST", f"/returns/{rid}/refund/approve", {"note": who},
+                                             token=auth.mint("finance", who))[0]))
+
+    def settle() -> None:
+        barrier.wait()
+        try:
+            results.append(("settle", refunds.settle(rid)))
+        except (refunds.SettleInProgress, Exception) as exc:  # noqa: BLE001 - the loser may see any of these
+            results.append(("settle", type(exc).__name__))
+
+    threads = [threading.Thread(target=approve, args=("fin:ann",)), threading.Thread(target=approve, args=("fin:bo",)),
+               threading.Thread(target=settle), threading.Thread(target=settle)]
+    with serializable_dynamodb():   # DynamoDB's per-write atomicity, which moto lacks under threads
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    assert all(code in (200, 409) for kind, code in results if kind == "approve"), results
+    assert any(code == 200 for kind, code in results if kind == "approve"), results
+    wait_for(lambda: _status(rid), lambda s: s == "refunded", timeout=20, what="the refund")
+    for _ in range(2):
+        refunds.settle(rid)
+    paid = list_refunds(localstripe_url, pi)
+    assert len(paid) == 1, paid
+    entries = _ledger()
+    assert len(entries) == 1 and entries[0].reference == paid[0]["id"]
+    assert entries[0].approved_by in ("fin:ann", "fin:bo")
