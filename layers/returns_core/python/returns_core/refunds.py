@@ -125,9 +125,14 @@ def pay(ret: ReturnModel) -> None:
                     _release_lease(ret, owner)   # the next attempt asks the provider what it already did
                     raise
         else:
-            ret.update(actions=[ReturnModel.refund.set({"amount": 0, "method": method, "status": "none",
-                                                        "reference": None, "issued_at": clock.iso(),
-                                                        "ledger_seq": 0})])
+            try:   # nothing to pay: no ledger entry; a racing Settle may have written the same thing
+                ret.update(actions=[ReturnModel.refund.set({"amount": 0, "method": method, "status": "none",
+                                                            "reference": None, "issued_at": clock.iso(),
+                                                            "ledger_seq": 0})],
+                           condition=ReturnModel.refund["ledger_seq"].does_not_exist())
+            except UpdateError as exc:
+                if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+                    raise
         ret.refresh(consistent_read=True)
     lifecycle.transition(ret, statuses.REFUNDED, actor="system", event="refund.issued",
                          detail={"amount": int(plain(ret.refund)["amount"])}, allowed_from={statuses.REFUNDING})

@@ -1,0 +1,77 @@
+"""Property: whatever partial returns, grades, retries, duplicate and racing settles happen on an
+order, refunded <= captured, each refunded return has exactly one ledger entry, the chain verifies."""
+from __future__ import annotations
+
+import itertools
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from returns_core import ledger, lifecycle, refunds
+from returns_core.models import LedgerEntryModel, OrderModel
+
+from .refund_fixtures import make_order, make_return, serializable_dynamodb
+
+GRADE_SHARE = {"resellable": 100, "opened": 80, "damaged": 30, "missing": 0}   # percent of the unit price
+UNIT = 1000
+
+step = st.tuples(st.integers(1, 4),                          # units returned
+                 st.sampled_from(sorted(GRADE_SHARE)),         # inspection grade
+                 st.sampled_from(["once", "retry", "race"]))   # how Settle is run
+orders = st.tuples(st.integers(2, 10), st.lists(step, min_size=1, max_size=5))   # captured units, returns
+_ids = itertools.count()
+
+
+def _settle(rid: str) -> None:
+    try:
+        refunds.settle(rid)
+    except (ledger.OverRefund, refunds.SettleInProgress, lifecycle.InvalidTransition):
+        pass   # refused or already done by the other racer: the invariants below must still hold
+
+
+@settings(max_examples=8, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(orders, min_size=1, max_size=2))
+def test_refunds_never_exceed_the_capture_and_are_ledgered_once(stack, scenario):
+    refunded_returns: dict[str, int] = {}
+    for captured_units, returns in scenario:
+        order_id = f"P-{next(_ids)}"
+        make_order(order_id, captured=captured_units * UNIT, units=captured_units)
+        for units, grade, how in returns:
+            rid = f"{order_id}-r{next(_ids)}"
+            amount = units * UNIT * GRADE_SHARE[grade] // 100
+            make_return(rid, order_id, amount, resolution="store_credit", qty=units)
+            if how == "race":
+                threads = [threading.Thread(target=_settle, args=(rid,)) for _ in range(2)]
+                with serializable_dynamodb():
+                    for t in threads:
+                        t.start()
+                    for t in threads:
+                        t.join(30)
+            else:
+                _settle(rid)
+                if how == "retry":
+                    _settle(rid)
+                    _settle(rid)
+            ret = lifecycle.get(rid)
+            if ret.status == "refunded" and amount > 0:
+                refunded_returns[rid] = amount
+        order = OrderModel.get(order_id, consistent_read=True)
+        assert int(order.refunded_total) <= int(order.payment["captured_amount"])
+
+    entries = list(LedgerEntryModel.query("refunds", consistent_read=True))
+    by_return: dict[str, list] = {}
+    for e in entries:
+        by_return.setdefault(e.return_id, []).append(int(e.amount))
+    for rid, amount in refunded_returns.items():
+        assert by_return.get(rid) == [amount], (rid, by_return.get(rid))
+    assert all(len(v) == 1 for v in by_return.values())
+    per_order: dict[str, int] = {}
+    for e in entries:
+        per_order[e.order_id] = per_order.get(e.order_id, 0) + int(e.amount)
+    for order_id, total in per_order.items():
+        order = OrderModel.get(order_id)
+        assert total == int(order.refunded_total) <= int(order.payment["captured_amount"])
+    assert ledger.verify_range()["ok"] is True
