@@ -10,6 +10,9 @@ from chalice.app import CaseInsensitiveMapping
 
 from chalicelib import carrier, customer, finance, ops, pages, service, store, warehouse
 from chalicelib.errors import envelope
+from returns_core import logsafe
+
+logsafe.install()  # emails and phone numbers masked in every log line
 
 app = Chalice(app_name="returns-api")
 # Labels are served as PDF bytes; API Gateway must pass them through as binary.

@@ -5,10 +5,10 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from returns_core import lifecycle
+from returns_core import lifecycle, logsafe
 from returns_core.step_events import WaitInput
 
-logger = Logger()
+logger = logsafe.install(Logger())  # emails and phone numbers masked in every line
 tracer = Tracer()
 metrics = Metrics()
 

@@ -5,10 +5,10 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from returns_core import timeouts
+from returns_core import logsafe, timeouts
 from returns_core.step_events import TimeoutInput
 
-logger = Logger()
+logger = logsafe.install(Logger())  # emails and phone numbers masked in every line
 tracer = Tracer()
 metrics = Metrics()
 
