@@ -47,9 +47,14 @@ def field_path(loc: tuple) -> str:
 
 
 def validation_response(exc: ValidationError, prefix: tuple = ()) -> Response:
+    raw = exc.errors(include_url=False, include_input=True, include_context=False)
     errors = [{"field": field_path(prefix + tuple(e["loc"])) or None, "code": e["type"], "message": e["msg"]}
-              for e in exc.errors(include_url=False, include_input=False, include_context=False)]
-    shape = any(e["code"] in _SHAPE_ERRORS or e["code"].endswith(("_type", "_parsing")) for e in errors)
+              for e in raw]
+    # A JSON number where an integer is expected (12.5, 1e400) is well-formed but not allowed: 422.
+    number_for_int = [e["type"] in ("int_type", "int_from_float") and isinstance(e.get("input"), float)
+                      for e in raw]
+    shape = any((e["code"] in _SHAPE_ERRORS or e["code"].endswith(("_type", "_parsing"))) and not number
+                for e, number in zip(errors, number_for_int))
     status, code = (400, "invalid_request") if shape else (422, "invalid_value")
     first = errors[0] if errors else {"field": None, "message": "invalid input"}
     message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]

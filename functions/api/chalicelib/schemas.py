@@ -1,7 +1,8 @@
 """Request bodies as small pydantic models: the domain receives checked plain values.
 
-Integers are strict (12.5 or "3" is a wrong type, 400); enums are Literals and ranges
-are bounds (a bad value is 422). The same models feed /openapi.json.
+Integers are strict ("3" or true is a wrong type, 400; a float such as 12.5 or a huge
+number is a JSON number not allowed there, 422); enums are Literals and ranges are
+bounds (a bad value is 422). The same models feed /openapi.json.
 """
 from __future__ import annotations
 
