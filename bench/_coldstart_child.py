@@ -6,8 +6,10 @@ argv[1] is JSON: {"mode": "baseline"|"function", "paths": [...], "handler": "app
 import time
 
 T0 = time.perf_counter()
-import json  # noqa: E402
 import sys  # noqa: E402
+
+sys.path.pop(0)   # this script's own folder (bench/) must not shadow anything the function imports
+import json  # noqa: E402
 
 args = json.loads(sys.argv[1])
 out = {}

@@ -7,7 +7,7 @@ PUT /orders/{id} → POST /returns/lookup → POST /returns → GET /returns/{id
 GET /returns/{id} until refunded (store credit). Stops the stack at the end. Skips, saying why,
 when the stack cannot start (or its ports are taken by someone else's `make run`).
 
-    python -m bench.concurrent OUT.json
+    python -m bench.throughput OUT.json
 """
 from __future__ import annotations
 
@@ -30,10 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv/bin/python").exists() else sys.executable
 API = "http://127.0.0.1:8000"
-LIFECYCLES = 50
+LIFECYCLES = int(os.environ.get("BENCH_LIFECYCLES", "50"))
 CARRIER_SECRET = b"local-carrier-secret"
 START_TIMEOUT = 90
-LIFECYCLE_TIMEOUT = 150
+LIFECYCLE_TIMEOUT = 120
 
 
 class Failure(Exception):
@@ -62,7 +62,7 @@ def call(method: str, path: str, body: dict | None = None, token: str | None = N
     for attempt in range(retries + 1):
         req = urllib.request.Request(API + path, data=data, method=method, headers=h)
         try:
-            with urllib.request.urlopen(req, timeout=60) as r:
+            with urllib.request.urlopen(req, timeout=30) as r:
                 text = r.read()
                 status = r.status
             break

@@ -1,0 +1,93 @@
+"""`make bench`: run every part in its own interpreter with a time budget, print the tables,
+write bench/results/latest.json (+ a dated copy) and the README table between its markers."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import report
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+PY = sys.executable
+
+# part -> (module, extra args, wall-clock limit in seconds); the whole run stays under 10 minutes
+PARTS = {
+    "package": ("bench.package", [], 60),
+    "cost": ("bench.cost", ["--reps", "2", "--budget", "110"], 170),
+    "coldstart": ("bench.coldstart", [], 120),
+    "queries": ("bench.queries", ["--budget", "150"], 200),
+    "concurrent": ("bench.throughput", [], 200),
+}
+
+
+def _machine() -> str:
+    cpu = ""
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = platform.processor()
+    mem = ""
+    try:
+        kb = int(next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")))
+        mem = f", {kb / 1024 / 1024:.0f} GB RAM"
+    except (OSError, StopIteration):
+        pass
+    return f"{os.cpu_count()} cores {cpu}{mem}, {platform.system()} {platform.machine()}, Python {platform.python_version()}"
+
+
+def _run(name: str, module: str, args: list[str], limit: int, log) -> dict:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
+        out = tmp.name
+    t0 = time.monotonic()
+    print(f"-- {name} (limit {limit} s)", flush=True)
+    try:
+        p = subprocess.run([PY, "-m", module, out, *args], cwd=ROOT, stdout=log, stderr=subprocess.PIPE,
+                           text=True, timeout=limit)
+        for line in p.stderr.splitlines():
+            if line.startswith(f"{name}:") or line.startswith("cost:") or line.startswith("queries:") \
+                    or line.startswith("coldstart:"):
+                print("   " + line, flush=True)
+        if p.returncode != 0:
+            log.write(p.stderr)
+            return {"error": f"exit {p.returncode}: " + p.stderr.strip().splitlines()[-1][:300] if p.stderr.strip()
+                    else f"exit {p.returncode}", "seconds": round(time.monotonic() - t0, 1)}
+        data = json.loads(Path(out).read_text())
+    except subprocess.TimeoutExpired:
+        return {"error": f"over its {limit} s budget", "seconds": limit}
+    finally:
+        Path(out).unlink(missing_ok=True)
+    data["seconds"] = round(time.monotonic() - t0, 1)
+    return data
+
+
+def main() -> int:
+    os.chdir(ROOT)
+    started = time.monotonic()
+    now = datetime.now(timezone.utc)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    parts: dict = {}
+    with open(Path(tempfile.gettempdir()) / "bench-last-run.log", "w") as log:   # the parts' own output
+        for name, (module, args, limit) in PARTS.items():
+            parts[name] = _run(name, module, args, limit, log)
+            log.flush()
+    results = report.assemble(parts, machine=_machine(), date=now.strftime("%Y-%m-%d"),
+                              runtime=round(time.monotonic() - started, 1))
+    text = json.dumps(results, indent=1, default=str)
+    (RESULTS / "latest.json").write_text(text)
+    (RESULTS / f"{now.strftime('%Y-%m-%dT%H%M%SZ')}.json").write_text(text)
+    print(report.tables(results))
+    report.write_readme(ROOT / "README.md", report.readme_block(results))
+    print(f"\nbench: {results['runtime_seconds']} s; results in bench/results/latest.json; README table updated")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
