@@ -59,32 +59,46 @@ def unmatched() -> dict:
     return {"items": warehouse.unmatched()}
 
 
+# The queue's cursor is the GSI's LastEvaluatedKey as base64 JSON: opaque to clients, and checked on the
+# way back in, so a forged or stale one is a 400 naming `cursor`, never a DynamoDB error.
+_CURSOR_KEYS = frozenset({"return_id", "status", "status_since"})
+
+
 def _cursor_out(key: dict | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode() if key else None
 
 
-def _cursor_in(cursor: str | None) -> dict | None:
+def _cursor_in(cursor: str | None, status: str) -> dict | None:
     if not cursor:
         return None
     try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(key, dict):
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        if not isinstance(key, dict) or set(key) != _CURSOR_KEYS or not all(
+                isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and v["S"]
+                for v in key.values()):
             raise ValueError
-        return key
-    except ValueError:
+    except (ValueError, UnicodeError):
         raise ApiError(400, "invalid_request", "cursor is not one this API returned", field="cursor") from None
+    if key["status"]["S"] != status:
+        raise ApiError(400, "invalid_request", "cursor belongs to another status's queue", field="cursor")
+    return key
 
 
 @route(bp, "/warehouse/queue", methods=["GET"])
 def queue() -> dict:
+    """Oldest first (the by_status GSI sorts by status_since), so the team works first-in first-out."""
+    from returns_core import clock, warehouse
     from returns_core.models import ReturnModel
     from returns_core.views import plain
 
     principal(bp.current_request, ROLES)
     q = query(bp.current_request, schemas.QueueQuery)
-    found = ReturnModel.by_status.query(q.status, limit=q.limit, last_evaluated_key=_cursor_in(q.cursor))
+    found = ReturnModel.by_status.query(q.status, limit=q.limit, scan_index_forward=True,
+                                        last_evaluated_key=_cursor_in(q.cursor, q.status))
+    now = clock.now()
     items = [{"return_id": r.return_id, "order_id": r.order_id, "code": r.code, "status": r.status,
               "status_since": r.status_since, "resolution": r.resolution,
+              "overdue": warehouse.overdue(r, now),
               "items": [{"sku": i["sku"], "name": i.get("name"), "qty": int(i["qty"])} for i in plain(r.items)]}
              for r in found]
     return {"items": items, "next_cursor": _cursor_out(found.last_evaluated_key)}

@@ -1,6 +1,8 @@
 """Carrier tracking events: late, repeated or out of order, they never move a return backwards."""
 from __future__ import annotations
 
+from pynamodb.exceptions import UpdateError
+
 from . import lifecycle, statuses
 from .errors import NotFoundError
 from .models import ReturnModel
@@ -21,24 +23,45 @@ def find_by_tracking(tracking_number: str) -> ReturnModel:
 
 
 def apply(tracking_number: str, event: str, occurred_at: str, location: str | None) -> tuple[ReturnModel, bool]:
-    """Apply one event; (return, True) when new, (return, False) for a repeat."""
+    """Apply one event; (return, True) when new, (return, False) for a repeat.
+
+    An event is known by `event@occurred_at`; the key is stored in the same conditional write
+    that moves the status or adds the timeline entry, so a repeat, even a racing one, has no
+    second effect.
+    """
     ret = find_by_tracking(tracking_number)
     key = f"{event}@{occurred_at}"
     if key in (ret.carrier_events or []):
         return ret, False
     detail = {"event": event, "occurred_at": occurred_at, "location": location}
+    remember = ReturnModel.carrier_events.set(ReturnModel.carrier_events.append([key]))
     move = _MOVES.get(event)
     if move and ret.status in move[1]:
         try:
-            lifecycle.transition(ret, move[0], actor="carrier", event=f"carrier.{event}", detail=detail,
-                                 allowed_from=move[1], updates=[ReturnModel.carrier_events.set(
-                                     ReturnModel.carrier_events.append([key]))])
-            return ret, True
+            moved = lifecycle.transition(ret, move[0], actor="carrier", event=f"carrier.{event}", detail=detail,
+                                         allowed_from=move[1], updates=[remember])
+            if moved.changed:
+                return ret, True
         except lifecycle.InvalidTransition:
-            ret.refresh(consistent_read=True)  # moved meanwhile: fall through and only record it
-            if key in (ret.carrier_events or []):
-                return ret, False
+            pass  # moved meanwhile (a scan, another event): only record it below
+        ret.refresh(consistent_read=True)
     # Already further along (or an informational event): keep it in the timeline, move nothing.
-    lifecycle.record(ret, actor="carrier", event=f"carrier.{event}", detail=detail,
-                     updates=[ReturnModel.carrier_events.set(ReturnModel.carrier_events.append([key]))])
-    return ret, True
+    return ret, _record_once(ret, key, event, detail)
+
+
+def _record_once(ret: ReturnModel, key: str, event: str, detail: dict) -> bool:
+    for _ in range(lifecycle.MAX_ATTEMPTS):
+        if key in (ret.carrier_events or []):
+            return False
+        try:
+            ret.update(actions=[
+                ReturnModel.timeline.set(ReturnModel.timeline.append(
+                    [lifecycle.timeline_entry(f"carrier.{event}", "carrier", detail)])),
+                ReturnModel.carrier_events.set(ReturnModel.carrier_events.append([key]))],
+                condition=ReturnModel.status == ret.status)  # with the version check: nobody wrote since
+            return True
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+                raise
+            ret.refresh(consistent_read=True)
+    raise RuntimeError("could not record the carrier event")

@@ -3,12 +3,29 @@ from __future__ import annotations
 
 import uuid
 
-from . import clock, lifecycle, orders, policy, statuses
+from datetime import timedelta
+
+from . import clock, config, lifecycle, orders, policy, statuses
 from .errors import ConflictError, NotFoundError, UnprocessableError
 from .models import ReturnModel, UnmatchedScanModel
-from .views import plain
+from .views import plain, return_view
 
 _UNMATCHED = "unmatched"
+# The parcel is in the building already: a scan of one of these changes nothing.
+ARRIVED = frozenset({statuses.RECEIVED, statuses.INSPECTED, statuses.AWAITING_APPROVAL, statuses.REFUNDING,
+                     statuses.REFUNDED, statuses.REFUND_FAILED, statuses.CLOSED, statuses.DISPUTED})
+# What staff should do with a parcel whose return cannot be received (the 409's message).
+_SET_ASIDE = {
+    statuses.CANCELLED: "this return was cancelled by the customer: do not restock it, "
+                        "set the parcel aside for customer service",
+    statuses.EXPIRED: "this return expired before it was dropped off: do not restock it, "
+                      "set the parcel aside for customer service",
+    statuses.REJECTED: "this return was rejected: do not restock it, set the parcel aside for customer service",
+    statuses.LOST: "this parcel was declared lost and the customer already refunded: do not restock it, "
+                   "set it aside for customer service so the carrier claim can be withdrawn",
+    statuses.REQUESTED: "this return has no label yet: set the parcel aside for customer service",
+    statuses.IN_REVIEW: "this return is still being reviewed: set the parcel aside for customer service",
+}
 
 
 def find_parcel(code: str) -> ReturnModel | None:
@@ -28,21 +45,32 @@ def scan(code: str, actor: str) -> tuple[ReturnModel, bool]:
                            scanned_at=now, actor=actor).save()
         raise NotFoundError("no return matches this code; the parcel is kept in the unmatched list",
                             field="code", code="unknown_parcel")
-    if ret.status in (statuses.CANCELLED, statuses.EXPIRED, statuses.REJECTED):
-        raise ConflictError(
-            f"this return was {ret.status}: set the parcel aside for customer service, do not restock it",
-            field="code", code=f"return_{ret.status}")
-    if ret.status not in statuses.SCANNABLE:
+    if ret.status in ARRIVED:
         return ret, True
+    if ret.status not in statuses.SCANNABLE:
+        raise ConflictError(_SET_ASIDE.get(ret.status, f"this return is {ret.status}: set the parcel aside "
+                                           "for customer service"),
+                            field="code", code=f"return_{ret.status}",
+                            details={"return_id": ret.return_id, "status": ret.status})
     try:
         moved = lifecycle.transition(ret, statuses.RECEIVED, actor=actor, event="parcel.received",
                                      detail={"code": code.strip()[:100]}, allowed_from=statuses.SCANNABLE)
     except lifecycle.InvalidTransition:
-        ret.refresh(consistent_read=True)
-        if ret.status in statuses.SCANNABLE:
-            raise
-        return ret, True
+        ret.refresh(consistent_read=True)  # moved meanwhile (another scan, a cancel): judge it again
+        if ret.status in ARRIVED:
+            return ret, True
+        raise ConflictError(_SET_ASIDE.get(ret.status, f"this return is {ret.status}"), field="code",
+                            code=f"return_{ret.status}", details={"return_id": ret.return_id,
+                                                                 "status": ret.status}) from None
     return moved.ret, not moved.changed
+
+
+def overdue(ret: ReturnModel, now=None) -> bool:
+    """Received and not inspected within the SLA (INSPECTION_SLA_SECONDS)."""
+    if ret.status != statuses.RECEIVED:
+        return False
+    sla = config.workflow_timeouts()["inspection_sla"]
+    return clock.parse(ret.status_since) + timedelta(seconds=sla) <= (now or clock.now())
 
 
 def unmatched(limit: int = 100) -> list[dict]:
@@ -53,6 +81,11 @@ def unmatched(limit: int = 100) -> list[dict]:
 def inspect(return_id: str, lines: list[dict], actor: str) -> ReturnModel:
     """Grade what arrived; the final quote counts only what was received and accepted."""
     ret = lifecycle.get(return_id)
+    if ret.inspection is not None:
+        # A second submission (a double click, a retried request without its Idempotency-Key) must not
+        # regrade what is already graded and maybe paid: say so, with the return as it stands.
+        raise ConflictError(f"this return was already inspected by {plain(ret.inspection).get('by')}",
+                            code="already_inspected", details={"return": return_view(ret)})
     if ret.status != statuses.RECEIVED:
         raise ConflictError(f"the return is {ret.status}; only a received parcel can be inspected",
                             code="not_received")
@@ -77,9 +110,16 @@ def inspect(return_id: str, lines: list[dict], actor: str) -> ReturnModel:
         graded.append({"sku": line["sku"], "qty": line["qty"], "condition": line["condition"],
                        "note": line.get("note"), "refund_amount": amount, "exchanged": exchanged})
     now = clock.iso()
-    lifecycle.transition(
-        ret, statuses.INSPECTED, actor=actor, event="return.inspected",
-        detail={"refund_amount": final.refund_amount}, allowed_from={statuses.RECEIVED},
-        updates=[ReturnModel.inspection.set({"by": actor, "at": now, "items": graded}),
-                 ReturnModel.quote.set(final.to_api())])
+    try:
+        lifecycle.transition(
+            ret, statuses.INSPECTED, actor=actor, event="return.inspected",
+            detail={"refund_amount": final.refund_amount}, allowed_from={statuses.RECEIVED},
+            updates=[ReturnModel.inspection.set({"by": actor, "at": now, "items": graded}),
+                     ReturnModel.quote.set(final.to_api())])
+    except lifecycle.InvalidTransition:
+        ret.refresh(consistent_read=True)  # two inspectors at once: the first one's grading stands
+        if ret.inspection is not None:
+            raise ConflictError(f"this return was already inspected by {plain(ret.inspection).get('by')}",
+                                code="already_inspected", details={"return": return_view(ret)}) from None
+        raise
     return ret
