@@ -36,4 +36,6 @@ def error_envelope(event, get_response):
     if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
         return envelope(response.status_code, str(body["Code"]), str(body["Message"]), {"field": None},
                         {k: v for k, v in response.headers.items() if k.lower() != "content-type"})
+    if isinstance(body, (dict, list)) and not any(k.lower() == "content-type" for k in response.headers):
+        response.headers["Content-Type"] = "application/json"   # say so, rather than rely on API Gateway
     return response

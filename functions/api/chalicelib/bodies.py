@@ -35,6 +35,8 @@ def json_of(body: bytes, empty_ok: bool = False) -> Any:
         return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
+    except RecursionError:  # [[[[...]]]] nested deeper than the parser's stack (was a 500)
+        raise ApiError(400, "invalid_json", "the body is nested too deeply") from None
 
 
 def parse(request: Any, model: type[M], empty_ok: bool = False) -> M:

@@ -1,0 +1,140 @@
+"""Hostile input: schemathesis against /openapi.json of the in-process app.
+
+The Chalice app runs in-process behind a tiny WSGI adapter over chalice.local.LocalGateway
+(what chalice.test.Client uses), on moto. Each operation gets a token of a role it
+allows, a bounded number of derandomized examples, and two checks: no 5xx, and every
+response matches the documented status and schema.
+"""
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import pytest
+import schemathesis
+from chalicelib import openapi
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+from .test_api_unit import (  # noqa: F401 - fixtures
+    _fresh_clients_for_this_module, api, auth, aws, error_of, order, order_body, send, start_return, token)
+
+MAX_EXAMPLES = 20
+
+
+def wsgi_app(gateway):
+    """WSGI over chalice's local API Gateway emulation (the app stays Chalice)."""
+
+    def app(environ, start_response):
+        path = quote(environ.get("PATH_INFO", "/"), safe="/%:@!$&'()*+,;=-._~")
+        if environ.get("QUERY_STRING"):
+            path += "?" + environ["QUERY_STRING"]
+        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        from chalice.local import LocalGatewayException
+
+        try:
+            res = gateway.handle_request(method=environ["REQUEST_METHOD"], path=path, headers=headers, body=body)
+            status, out_headers, payload = res["statusCode"], res["headers"], res["body"]
+        except LocalGatewayException as exc:
+            status, out_headers, payload = exc.CODE, exc.headers, exc.body
+        if payload is None:
+            payload = b""
+        if isinstance(payload, str):
+            payload = payload.encode()
+        start_response(f"{status} X", [(k, str(v)) for k, v in out_headers.items()])
+        return [payload]
+
+    return app
+
+
+@pytest.fixture
+def api_schema(api, order):
+    from chalice.config import Config
+    from chalice.local import LocalGateway
+
+    import app as app_module
+
+    start_return(api)
+    gateway = LocalGateway(app_module.app, Config(chalice_stage="dev"))
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", wsgi_app(gateway))
+    return schema
+
+
+def _headers_for(operation) -> dict[str, str]:
+    roles = operation.definition.raw.get("x-roles") or []
+    if not roles:
+        return {}
+    role = next((r for r in roles if r != "customer"), roles[0])
+    tok = token(role, order_id="o-1") if role == "customer" else token(role)
+    return {"Authorization": f"Bearer {tok}"}
+
+
+# One test per operation (schemathesis's lazy pytest loader does not run under pytest 9 yet).
+@pytest.mark.parametrize("route", openapi.ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_no_server_error_and_responses_match_the_schema(api_schema, route):
+    operation = api_schema[route.path][route.method]
+    headers = _headers_for(operation)
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    def run(case):
+        case.call_and_validate(headers=headers,
+                               checks=[not_a_server_error, status_code_conformance, response_schema_conformance])
+
+    run()
+
+
+# --- hostile input the generator does not aim at ---------------------------------------
+
+
+def test_a_body_over_256_kib_is_413(api, order):
+    res = send(api, "POST", "/returns", b'{"order_id": "' + b"x" * (257 * 1024) + b'"}',
+               {"Authorization": f"Bearer {token('customer', order_id='o-1')}"})
+    assert res.status_code == 413 and error_of(res)["code"] == "payload_too_large"
+
+
+@pytest.mark.parametrize("comment,ok", [
+    ("seam open \u0000 here", True),            # NUL: stored as sent (JSON escapes it) or refused, never a 500
+    ("\u202e\u0645\u0631\u062d\u0628\u0627 \U0001f600 \u00e9\u0301", True),  # bidi, Arabic, emoji, combining
+    ("\ud800", True),                           # a lone surrogate (JSON allows the escape)
+    ("x" * 501, False),                         # over the 500-character limit
+])
+def test_unicode_and_control_characters_in_a_comment(api, order, comment, ok):
+    body = {"order_id": "o-1", "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small", "comment": comment}],
+            "resolution": "refund", "dropoff": {"method": "letterbox"}}
+    res = send(api, "POST", "/returns", json.dumps(body), {"Authorization": f"Bearer {token('customer', order_id='o-1')}"})
+    assert res.status_code < 500, res.body
+    if not ok:
+        assert res.status_code == 422 and error_of(res)["details"]["field"] == "items[0].comment"
+        return
+    assert res.status_code in (201, 422), res.body
+    if res.status_code == 201:
+        got = api.http.get(f"/returns/{res.json_body['return_id']}",
+                           headers={"Authorization": f"Bearer {token('ops')}"})
+        assert got.status_code == 200
+        stored = got.json_body["items"][0].get("comment")
+        assert stored in (None, comment.strip()), stored
+
+
+@pytest.mark.parametrize("raw", [b'{"order_id": "o-1", "email": "a@b.c"' + b"]" * 50000,
+                                 b"[" * 100000 + b"]" * 100000, b'{"order_id": 1e999999, "email": "a@b.c"}',
+                                 b'{"order_id": "\\ud800", "email": "a@b.c"}', b"\xff\xfe{}", b'"just a string"',
+                                 b"NaN", b'{"order_id": "o-1", "email": "a@b.c", "email": "b@c.d"}'])
+def test_malformed_bodies_are_4xx(api, raw):
+    res = send(api, "POST", "/returns/lookup", raw, {})
+    assert 400 <= res.status_code < 500, (raw[:40], res.status_code, res.body[:200])
+
+
+def test_huge_and_float_numbers_where_integers_are_expected_are_422(api, order):
+    for price in (24.99, 1e300, 10**40):
+        lines = order_body()["lines"]
+        lines[0]["unit_price"] = price
+        res = send(api, "PUT", "/orders/o-9", order_body(lines=lines), auth("store"))
+        assert res.status_code == 422, (price, res.body)
+        assert error_of(res)["details"]["field"] == "lines[0].unit_price"
