@@ -1,0 +1,205 @@
+"""Carrier webhooks: the signature over the raw body, repeats, late and out-of-order events, `lost`.
+
+The API in-process against moto (test_api_unit's harness: real tables, a do-nothing state machine).
+"""
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.api.test_api_unit import (  # noqa: F401 - fixtures are used by name
+    _fresh_clients_for_this_module, api, auth, aws, boto, customer, error_of, order, send, signed, ship,
+    start_return,
+)
+
+TRACKING = "LC12345678903"
+
+
+def event_body(event: str, occurred_at: str = "2026-11-02T10:00:00Z", tracking: str = TRACKING) -> bytes:
+    return json.dumps({"tracking_number": tracking, "event": event, "occurred_at": occurred_at,
+                       "location": "Paris 11"}).encode()
+
+
+def post(api, body: bytes, headers: dict):
+    return api.http.post("/carrier/events", body=body, headers=headers)
+
+
+def view(api, return_id: str) -> dict:
+    return api.http.get(f"/returns/{return_id}", headers=customer("o-1")).json_body
+
+
+def kinds(api, return_id: str) -> list[str]:
+    return [t["type"] for t in view(api, return_id)["timeline"]]
+
+
+@pytest.fixture
+def shipped(api, order):
+    ret = start_return(api)
+    ship(ret["return_id"], tracking=TRACKING)
+    return ret["return_id"]
+
+
+@pytest.fixture
+def ops_queue(aws):
+    """An SQS queue subscribed to the ops topic: how a real subscriber would see the alerts."""
+    import os
+
+    sqs, sns = boto("sqs"), boto("sns")
+    url = sqs.create_queue(QueueName="ops-alerts")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=os.environ["OPS_TOPIC_ARN"], Protocol="sqs", Endpoint=arn,
+                  Attributes={"RawMessageDelivery": "true"})
+
+    def read() -> list[dict]:
+        """The alerts so far; this harness has no SES templates, so the emails' failure alerts are left out."""
+        out = []
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return [a for a in out if a["type"] != "notification_failed"]
+            out += [json.loads(m["Body"]) for m in got]
+            sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(got)])
+
+    return read
+
+
+# --- signature ----------------------------------------------------------------------------------
+
+def test_a_good_signature_is_accepted(api, shipped):
+    body = event_body("dropped_off")
+    res = post(api, body, signed(body))
+    assert res.status_code == 202, res.body
+    assert res.json_body == {"tracking_number": TRACKING, "event": "dropped_off", "status": "in_transit",
+                             "duplicate": False}
+
+
+@pytest.mark.parametrize("headers", [
+    {},                                                         # missing
+    {"X-Carrier-Signature": ""},                                # empty
+    {"X-Carrier-Signature": "sha256="},                         # no digest
+    {"X-Carrier-Signature": "sha1=" + "0" * 40},                # another scheme
+    {"X-Carrier-Signature": "sha256=" + "0" * 64},              # a wrong digest of the right shape
+    {"X-Carrier-Signature": "sha256=not-hex-at-all-é"},         # garbage
+], ids=["missing", "empty", "no-digest", "sha1", "zeros", "garbage"])
+def test_a_missing_or_malformed_signature_is_401_and_moves_nothing(api, shipped, headers):
+    body = event_body("dropped_off")
+    res = post(api, body, {"Content-Type": "application/json", **headers})
+    assert res.status_code == 401 and error_of(res)["code"] == "bad_signature"
+    assert view(api, shipped)["status"] == "awaiting_dropoff"
+
+
+def test_a_signature_made_with_another_secret_is_401(api, shipped):
+    body = event_body("dropped_off")
+    res = post(api, body, signed(body, "not-the-carrier-secret"))
+    assert res.status_code == 401 and error_of(res)["code"] == "bad_signature"
+
+
+def test_a_tampered_body_is_401(api, shipped):
+    """Sign one body, send another: the signature covers the raw bytes, not the parsed JSON."""
+    body = event_body("dropped_off")
+    for other in (event_body("lost"), body.replace(b"Paris 11", b"Lyon 3"), body + b" ", body.replace(b", ", b",")):
+        res = post(api, other, signed(body))
+        assert res.status_code == 401, other
+    assert view(api, shipped)["status"] == "awaiting_dropoff"
+    assert "carrier.dropped_off" not in kinds(api, shipped)
+
+
+def test_a_signed_body_that_is_not_an_event_is_a_4xx_naming_the_field(api, shipped):
+    body = json.dumps({"tracking_number": TRACKING, "event": "teleported", "occurred_at": "x"}).encode()
+    res = post(api, body, signed(body))
+    assert res.status_code == 422 and error_of(res)["details"]["field"] == "event"
+    body = b"[1, 2]"
+    assert post(api, body, signed(body)).status_code == 400
+    body = b"{not json"
+    assert post(api, body, signed(body)).status_code == 400
+
+
+# --- repeats and order ----------------------------------------------------------------------------
+
+def test_a_duplicate_is_200_with_no_second_timeline_entry(api, shipped):
+    body = event_body("dropped_off")
+    assert post(api, body, signed(body)).status_code == 202
+    again = post(api, body, signed(body))
+    assert again.status_code == 200 and again.json_body["duplicate"] is True
+    # The same event re-serialised by the carrier (another key order) is still the same event.
+    reordered = json.dumps({"occurred_at": "2026-11-02T10:00:00Z", "event": "dropped_off",
+                            "tracking_number": TRACKING, "location": "Paris 11"}).encode()
+    assert post(api, reordered, signed(reordered)).status_code == 200
+    assert kinds(api, shipped).count("carrier.dropped_off") == 1
+    assert view(api, shipped)["status"] == "in_transit"
+
+
+def test_racing_duplicates_record_one_entry(api, shipped):
+    """Ten deliveries of the same event at once (carriers retry on timeouts): one timeline entry."""
+    from returns_core import carrier_events
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(lambda _: carrier_events.apply(TRACKING, "delivered", "2026-11-03T08:00:00Z",
+                                                               "Warehouse"), range(10)))
+    assert sorted(new for _, new in results) == [False] * 9 + [True]
+    assert kinds(api, shipped).count("carrier.delivered") == 1
+
+
+def test_an_event_older_than_the_status_is_recorded_and_moves_nothing(api, order):
+    ret = start_return(api)
+    ship(ret["return_id"], tracking=TRACKING, status="received")
+    body = event_body("in_transit", "2026-11-01T09:00:00Z")
+    res = post(api, body, signed(body))
+    assert res.status_code == 202 and res.json_body["status"] == "received"
+    entry = [t for t in view(api, ret["return_id"])["timeline"] if t["type"] == "carrier.in_transit"]
+    assert len(entry) == 1 and entry[0]["actor"] == "carrier"
+    assert entry[0]["detail"] == {"event": "in_transit", "occurred_at": "2026-11-01T09:00:00Z",
+                                  "location": "Paris 11"}
+    # A late dropped_off is the same: in the timeline, no move back to in_transit.
+    body = event_body("dropped_off", "2026-11-01T08:00:00Z")
+    assert post(api, body, signed(body)).json_body["status"] == "received"
+    assert view(api, ret["return_id"])["status"] == "received"
+
+
+def test_delivered_is_recorded_only(api, shipped):
+    body = event_body("dropped_off")
+    post(api, body, signed(body))
+    body = event_body("delivered", "2026-11-04T08:00:00Z")
+    res = post(api, body, signed(body))
+    assert res.status_code == 202 and res.json_body["status"] == "in_transit"
+    assert "carrier.delivered" in kinds(api, shipped)
+
+
+def test_in_transit_without_a_dropped_off_moves_the_return_along(api, shipped):
+    body = event_body("in_transit")
+    assert post(api, body, signed(body)).json_body["status"] == "in_transit"
+
+
+# --- lost -----------------------------------------------------------------------------------------
+
+def test_lost_moves_in_transit_to_lost_and_alerts_ops(api, shipped, ops_queue):
+    body = event_body("dropped_off")
+    post(api, body, signed(body))
+    ops_queue()  # nothing before
+    body = event_body("lost", "2026-11-09T08:00:00Z")
+    res = post(api, body, signed(body))
+    assert res.status_code == 202 and res.json_body["status"] == "lost"
+    alerts = ops_queue()
+    assert [(a["type"], a["return_id"]) for a in alerts] == [("parcel_lost", shipped)]
+    # A repeat of `lost` alerts nobody a second time.
+    assert post(api, body, signed(body)).status_code == 200
+    assert ops_queue() == []
+
+
+def test_lost_after_the_parcel_was_received_is_recorded_only(api, order, ops_queue):
+    ret = start_return(api)
+    ship(ret["return_id"], tracking=TRACKING, status="received")
+    body = event_body("lost", "2026-11-09T08:00:00Z")
+    res = post(api, body, signed(body))
+    assert res.status_code == 202 and res.json_body["status"] == "received"
+    assert "carrier.lost" in kinds(api, ret["return_id"])
+    assert [a["type"] for a in ops_queue()] == []
+
+
+def test_unknown_tracking_number_is_404(api):
+    body = event_body("delivered", tracking="LC00000000000")
+    res = post(api, body, signed(body))
+    assert res.status_code == 404 and error_of(res)["code"] == "unknown_tracking_number"
