@@ -43,13 +43,30 @@ def _configure_moto(aws_port: int) -> None:
 
 def _chalice_server(port: int):
     from chalice.config import Config
-    from chalice.local import LocalDevServer
+    from chalice.local import ChaliceRequestHandler, LocalDevServer, ThreadedHTTPServer
 
     import app as api  # functions/api/app.py
 
+    one_at_a_time = threading.Lock()
+
+    class OneRequestAtATime(ChaliceRequestHandler):
+        """A Lambda container serves one request at a time, and Chalice's app keeps the current
+        request in one shared attribute: concurrent threads would read each other's requests."""
+
+        def _one(self) -> None:
+            with one_at_a_time:
+                ChaliceRequestHandler._generic_handle(self)
+
+        # Chalice binds do_GET = ... = _generic_handle at class creation: rebind them all.
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _one
+
+    class Server(ThreadedHTTPServer):
+        request_queue_size = 128   # many clients connecting at once (the default is 5)
+        daemon_threads = True
+
     config = Config(chalice_stage="dev", config_from_disk={"version": "2.0", "app_name": "returns-api",
                                                            "stages": {"dev": {}}})
-    return LocalDevServer(api.app, config, HOST, port)
+    return LocalDevServer(api.app, config, HOST, port, handler_cls=OneRequestAtATime, server_cls=Server)
 
 
 def run(api_port: int = 8000, aws_port: int = 5000) -> None:
