@@ -1,0 +1,170 @@
+"""Faults injected through the adapters and the emulator; the return ends in a correct, visible state.
+
+Ops alerts are read the way a person would get them: an SQS queue subscribed to the ops topic.
+"""
+from __future__ import annotations
+
+import json
+import threading
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from returns_core import auth, lifecycle
+
+from .helpers import order_payload, wait_for
+from .refund_fixtures import make_order, make_return, serializable_dynamodb
+from .test_lifecycle_api import Http, api, carrier_event  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.xdist_group("workflow")
+
+
+@pytest.fixture
+def ops_inbox(stack):
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    sns = boto3.client("sns", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="ops-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    import os
+
+    sns.subscribe(TopicArn=os.environ["OPS_TOPIC_ARN"], Protocol="sqs", Endpoint=arn)
+
+    def read() -> list[dict]:
+        out = []
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return out
+            for m in got:
+                body = json.loads(m["Body"])
+                out.append({"subject": body.get("Subject"), "message": body.get("Message")})
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+    return read
+
+
+def _to_awaiting_dropoff(http: Http, order_id: str = "ORD-F") -> tuple[str, str, dict]:
+    store = auth.mint("store", "shop")
+    assert http.call("PUT", f"/orders/{order_id}", order_payload(provider="manual"), token=store)[0] == 201
+    status, body, _ = http.call("POST", "/returns/lookup", {"order_id": order_id, "email": "ana@example.com"})
+    assert status == 200, body
+    customer = body["token"]
+    status, ret, _ = http.call("POST", "/returns", {
+        "order_id": order_id, "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
+        "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, token=customer)
+    assert status == 201, ret
+    rid = ret["return_id"]
+    ret = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
+                   lambda r: r["status"] == "awaiting_dropoff" and lifecycle.get(rid).task_token, what="the label")
+    return rid, customer, ret
+
+
+def test_two_writers_racing_on_one_return_one_wins_nothing_lost(stack):
+    make_order("ORD-RACE", 10000)
+    make_return("ret_race", "ORD-RACE", 1000, status="awaiting_dropoff")
+    results: dict[str, object] = {}
+
+    def move(name: str, new: str, event: str) -> None:
+        try:
+            results[name] = lifecycle.transition(lifecycle.get("ret_race"), new, actor=name, event=event).changed
+        except Exception as exc:  # noqa: BLE001 - the loser's exception is the result under test
+            results[name] = exc
+
+    with serializable_dynamodb():
+        threads = [threading.Thread(target=move, args=("customer:ORD-RACE", "cancelled", "return.cancelled")),
+                   threading.Thread(target=move, args=("carrier", "in_transit", "carrier.dropped_off"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    winners = [k for k, v in results.items() if v is True]
+    losers = [k for k, v in results.items() if isinstance(v, lifecycle.InvalidTransition)]
+    assert len(winners) == 1 and len(losers) == 1, results
+    ret = lifecycle.get("ret_race")
+    assert ret.status == ("cancelled" if winners == ["customer:ORD-RACE"] else "in_transit")
+    kinds = [t["type"] for t in ret.timeline]
+    assert ("return.cancelled" in kinds) != ("carrier.dropped_off" in kinds[1:]), kinds   # exactly one move recorded
+
+
+def test_a_task_token_resumed_twice_is_harmless(stack, api):
+    http = Http(api)
+    rid, customer, _ = _to_awaiting_dropoff(http)
+    ret = lifecycle.get(rid)
+    token = ret.task_token
+    assert lifecycle.resume(token, ret) is True
+    # Already used: Step Functions answers InvalidToken/TaskTimedOut, which resume() turns into a
+    # warning and False; moto accepts the token again. Either way: no error, no second move.
+    assert lifecycle.resume(token, ret) in (True, False)
+    # the workflow comes back to the same wait and parks a new token; the return did not move
+    wait_for(lambda: lifecycle.get(rid), lambda r: r.task_token and r.task_token != token, what="a new wait")
+    assert lifecycle.get(rid).status == "awaiting_dropoff"
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    execution = sfn.describe_execution(executionArn=lifecycle.get(rid).execution_arn)
+    assert execution["status"] == "RUNNING"
+
+
+def test_duplicate_and_reordered_carrier_events(stack, api):
+    http = Http(api)
+    rid, customer, ret = _to_awaiting_dropoff(http, "ORD-CARRIER")
+    tracking = ret["label"]["tracking_number"]
+    assert carrier_event(http, tracking, "in_transit", "2026-11-22T12:00:00Z")[0] in (200, 202)
+    assert carrier_event(http, tracking, "dropped_off", "2026-11-22T10:00:00Z")[0] in (200, 202)  # late
+    assert carrier_event(http, tracking, "dropped_off", "2026-11-22T10:00:00Z")[0] == 200        # replay
+    assert carrier_event(http, tracking, "in_transit", "2026-11-22T12:00:00Z")[0] == 200         # replay
+    got = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
+                   lambda r: r["status"] == "in_transit", what="in transit")
+    kinds = [t["type"] for t in got["timeline"]]
+    assert kinds.count("carrier.dropped_off") <= 1 and kinds.count("carrier.in_transit") <= 1, kinds
+    # the parcel never goes back to awaiting drop-off
+    assert lifecycle.get(rid).status == "in_transit"
+
+
+def test_ses_throttling_keeps_the_status_and_alerts_ops(stack, api, ops_inbox):
+    from returns_core import aws
+
+    http = Http(api)
+    rid, customer, ret = _to_awaiting_dropoff(http, "ORD-SES")
+    ops_inbox()   # drop anything earlier
+
+    def throttle(**kwargs):
+        raise ClientError({"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}},
+                          "SendTemplatedEmail")
+
+    ses = aws.client("ses")
+    ses.meta.events.register("before-call.ses.SendTemplatedEmail", throttle)
+    try:
+        assert carrier_event(http, ret["label"]["tracking_number"], "dropped_off")[0] == 202
+        got = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
+                       lambda r: r["status"] == "in_transit", what="in transit")
+        status, scan, _ = http.call("POST", "/warehouse/scans", {"code": ret["label"]["code"]},
+                                    token=auth.mint("warehouse", "wh:bob"))
+        assert status == 200 and scan["status"] == "received", scan
+    finally:
+        ses.meta.events.unregister("before-call.ses.SendTemplatedEmail", throttle)
+    got = http.call("GET", f"/returns/{rid}", token=customer)[1]
+    assert got["status"] == "received"
+    assert any(t["type"] == "effect.failed" for t in got["timeline"]), got["timeline"]
+    alerts = wait_for(ops_inbox, lambda a: a, what="an ops alert")
+    assert any("Throttling" in (a["message"] or "") or "notification_failed" in (a["message"] or "")
+               for a in alerts), alerts
+
+
+def test_sns_failure_on_domain_events_keeps_the_status(stack, api):
+    from returns_core import aws
+
+    http = Http(api)
+    rid, customer, ret = _to_awaiting_dropoff(http, "ORD-SNS")
+
+    def fail(**kwargs):
+        raise ClientError({"Error": {"Code": "InternalError", "Message": "SNS is down"}}, "Publish")
+
+    sns = aws.client("sns")
+    sns.meta.events.register("before-call.sns.Publish", fail)
+    try:
+        assert carrier_event(http, ret["label"]["tracking_number"], "dropped_off")[0] == 202
+    finally:
+        sns.meta.events.unregister("before-call.sns.Publish", fail)
+    got = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
+                   lambda r: r["status"] == "in_transit", what="in transit")
+    assert got["status"] == "in_transit"
