@@ -1,0 +1,103 @@
+"""Twenty scans of one parcel at once (two scanners, a nervous trigger finger): one receipt.
+
+The real template and ASL in moto; the scans race through the domain's `warehouse.scan`, the
+same call the API makes. moto applies a conditional write in two Python steps, so the race runs
+under `serializable_dynamodb`, which gives moto DynamoDB's own atomicity (our code is untouched).
+"""
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+import pytest
+
+from returns_core import auth, warehouse
+from returns_core.models import ReturnModel
+
+from .helpers import ROOT, order_payload, wait_for
+from .refund_fixtures import serializable_dynamodb
+from .test_lifecycle_api import Http, carrier_event
+
+SCANS = 20
+
+
+@pytest.fixture
+def http(stack):
+    from chalice.test import Client
+
+    import app as api_module
+
+    with Client(api_module.app, stage_name="dev", project_dir=str(ROOT / "functions/api")) as client:
+        yield Http(client)
+
+
+def subscribe(topic_arn: str, name: str):
+    """An SQS queue on the topic; returns a reader of the messages so far."""
+    sqs, sns = boto3.client("sqs", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    seen: list[dict] = []
+
+    def read() -> list[dict]:
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return list(seen)
+            seen.extend(json.loads(m["Body"]) for m in got)
+            sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(got)])
+
+    return read
+
+
+def returned_and_labelled(http: Http, order_id: str) -> ReturnModel:
+    assert http.call("PUT", f"/orders/{order_id}", order_payload(), token=auth.mint("store", "shop"))[0] == 201
+    customer = http.call("POST", "/returns/lookup", {"order_id": order_id, "email": "ana@example.com"})[1]["token"]
+    status, ret, _ = http.call("POST", "/returns", {
+        "order_id": order_id, "items": [{"sku": "TSHIRT-M", "qty": 2, "reason": "too_small"}],
+        "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, token=customer)
+    assert status == 201, ret
+    return wait_for(lambda: ReturnModel.get(ret["return_id"], consistent_read=True),
+                    lambda r: r.status == "awaiting_dropoff" and r.label is not None, what="the label")
+
+
+@pytest.mark.parametrize("dropped_off", [True, False], ids=["in_transit", "no_dropoff_event"])
+def test_twenty_racing_scans_make_one_receipt(stack, http, dropped_off):
+    events = subscribe(stack.environment["EVENTS_TOPIC_ARN"], "events-tap")
+    ret = returned_and_labelled(http, "ORD-SCAN")
+    if dropped_off:
+        assert carrier_event(http, ret.label["tracking_number"], "dropped_off")[0] == 202
+    waiting = "arrival" if dropped_off else "dropoff"
+    ret = wait_for(lambda: ReturnModel.get(ret.return_id, consistent_read=True),
+                   lambda r: r.waiting_for == waiting, what=f"the {waiting} wait")
+
+    start = threading.Barrier(SCANS)
+
+    def one(n: int):
+        start.wait()
+        code = ret.label["code"] if n % 2 else ret.label["tracking_number"]  # by label code and tracking number
+        got, already = warehouse.scan(code, f"wh:scanner{n % 3}")
+        return got.return_id, already
+
+    with serializable_dynamodb(), ThreadPoolExecutor(max_workers=SCANS) as pool:
+        results = list(pool.map(one, range(SCANS)))
+
+    assert {rid for rid, _ in results} == {ret.return_id}
+    assert sorted(already for _, already in results) == [False] + [True] * (SCANS - 1)
+    after = ReturnModel.get(ret.return_id, consistent_read=True)
+    assert after.status == "received"
+    assert [t["type"] for t in after.timeline].count("parcel.received") == 1
+    # The workflow was resumed once and now waits for the inspection.
+    wait_for(lambda: ReturnModel.get(ret.return_id, consistent_read=True).waiting_for,
+             lambda w: w == "inspection", what="the inspection wait")
+    received = [e for e in events() if e["type"] == "return.received"]
+    assert [e["return_id"] for e in received] == [ret.return_id]
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    execution = sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"][0]
+    assert execution["status"] == "RUNNING"
+    history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if e["type"].endswith("StateEntered")]
+    assert entered.count("AwaitInspection") == 1
