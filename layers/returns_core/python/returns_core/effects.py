@@ -49,6 +49,32 @@ RULES: dict[str, tuple[str, str | None, str | None, str | None, Callable[[Return
 }
 
 
+# (previous, new) -> (domain event, customer email template): moves whose message depends on where they came from.
+# An approved review sends the return back to `requested` (the workflow then issues its label); a new return
+# starts in `requested` without a move, so it never gets this.
+MOVES: dict[tuple[str, str], tuple[str, str]] = {
+    (statuses.IN_REVIEW, statuses.REQUESTED): ("return.review_approved", "review_outcome"),
+}
+
+
+def _last_detail(ret: ReturnModel, *kinds: str) -> dict:
+    for entry in reversed(plain(ret.timeline) or []):
+        if entry.get("type") in kinds:
+            return entry.get("detail") if isinstance(entry.get("detail"), dict) else {}
+    return {}
+
+
+def _email_extras(ret: ReturnModel, template: str) -> dict:
+    """What a message says beyond the return itself: the reviewer's note, the customer's own words."""
+    if template == "review_outcome":
+        review = plain(ret.review) or {}
+        return {"approved": ret.status != statuses.REJECTED, "note": review.get("note") or ""}
+    if template == "dispute_opened":
+        detail = _last_detail(ret, "return.disputed")
+        return {"message": detail.get("message") or detail.get("comment") or ""}
+    return {}
+
+
 def _safely(what: str, ret: ReturnModel, action: Callable[[], None]) -> None:
     try:
         action()
@@ -63,6 +89,11 @@ def _safely(what: str, ret: ReturnModel, action: Callable[[], None]) -> None:
 
 
 def status_changed(ret: ReturnModel, previous: str) -> None:
+    move = MOVES.get((previous, ret.status))
+    if move:
+        event, template = move
+        _safely(f"event:{event}", ret, lambda: events.publish(event, ret, {"previous": previous}))
+        _safely(f"email:{template}", ret, lambda: notify.email(ret, template, **_email_extras(ret, template)))
     rule = RULES.get(ret.status)
     if rule is None:
         return
@@ -73,7 +104,7 @@ def status_changed(ret: ReturnModel, previous: str) -> None:
     if alert:
         _safely(f"alert:{alert}", ret, lambda: events.alert_ops(alert, ret, f"return {ret.return_id} is {ret.status}"))
     if template:
-        _safely(f"email:{template}", ret, lambda: notify.email(ret, template))
+        _safely(f"email:{template}", ret, lambda: notify.email(ret, template, **_email_extras(ret, template)))
     if sms_kind:
         _safely(f"sms:{sms_kind}", ret, lambda: notify.sms(ret, sms_kind))
 

@@ -1,0 +1,320 @@
+"""Issue 7's proof: what the customer receives and what the store's systems hear, step by step.
+
+The real template and ASL run in moto; the sequences are read from the emulator itself
+(SES's sent messages, SNS's SMS, and an SQS queue subscribed to the events topic).
+"""
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+
+import boto3
+import pytest
+
+from returns_core import auth
+
+from .helpers import ROOT, order_payload, wait_for
+from .test_lifecycle_api import Http, carrier_event
+
+pytestmark = pytest.mark.xdist_group("workflow")
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+
+
+@contextmanager
+def deployed(monkeypatch, overrides: dict[str, str] | None = None):
+    """tests/conftest.py's `stack`, with template parameter overrides (short waits)."""
+    from moto import mock_aws
+
+    from infra.local import deploy, dispatch
+    from returns_core import aws, secrets
+
+    from ..conftest import MOTO_CONFIG
+
+    with mock_aws(config=MOTO_CONFIG):
+        aws.reset()
+        secrets.reset()
+        stack = deploy.deploy("local", overrides=overrides)
+        dispatch.install(stack.functions)
+        for key, value in stack.environment.items():
+            monkeypatch.setenv(key, value)
+        try:
+            yield stack
+        finally:
+            dispatch.uninstall()
+            aws.reset()
+            secrets.reset()
+
+
+class Outbox:
+    """What the emulator captured: emails, SMS, and the domain events on an SQS subscription."""
+
+    def __init__(self, stack):
+        self.prefix = stack.environment["SES_TEMPLATE_PREFIX"]
+        sqs = boto3.client("sqs", region_name=REGION)
+        self.sqs = sqs
+        self.queue = sqs.create_queue(QueueName="store-events")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=self.queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        boto3.client("sns", region_name=REGION).subscribe(
+            TopicArn=stack.environment["EVENTS_TOPIC_ARN"], Protocol="sqs", Endpoint=arn,
+            Attributes={"RawMessageDelivery": "false"})
+        self.events: list[dict] = []
+
+    def emails(self) -> list[tuple[str, dict]]:
+        from moto.ses.models import ses_backends
+
+        sent = ses_backends[ACCOUNT][REGION].sent_messages
+        return [(m.template.removeprefix(self.prefix + "-"), json.loads(m.template_data))
+                for m in sent if hasattr(m, "template_data")]
+
+    def templates(self) -> list[str]:
+        return [name for name, _ in self.emails()]
+
+    def sms(self) -> list[tuple[str, str]]:
+        from moto.sns.models import sns_backends
+
+        return list(sns_backends[ACCOUNT][REGION].sms_messages.values())
+
+    def drain(self) -> list[dict]:
+        while True:
+            got = self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return self.events
+            for message in got:
+                envelope = json.loads(message["Body"])
+                self.events.append({"body": json.loads(envelope["Message"]),
+                                    "attributes": {k: v["Value"] for k, v in envelope["MessageAttributes"].items()}})
+            self.sqs.delete_message_batch(QueueUrl=self.queue, Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(got)])
+
+    def event_types(self) -> list[str]:
+        return [e["body"]["type"] for e in self.drain()]
+
+
+@contextmanager
+def client():
+    from chalice.test import Client
+
+    import app as api_module
+
+    with Client(api_module.app, stage_name="dev", project_dir=str(ROOT / "functions/api")) as c:
+        yield Http(c)
+
+
+class Journey:
+    """One customer's return, driven through the API."""
+
+    def __init__(self, http: Http, order_id: str, payload: dict):
+        self.http, self.order_id = http, order_id
+        self.store = auth.mint("store", "shop")
+        self.warehouse = auth.mint("warehouse", "wh:bob")
+        self.ops = auth.mint("ops", "ops:eve")
+        status, body, _ = http.call("PUT", f"/orders/{order_id}", payload, token=self.store)
+        assert status == 201, body
+        status, body, _ = http.call("POST", "/returns/lookup",
+                                    {"order_id": order_id, "email": payload["customer"]["email"]})
+        assert status == 200, body
+        self.customer = body["token"]
+        self.rid = ""
+        self.sms = int(bool(payload["customer"].get("phone")) and not payload["customer"].get("sms_opt_out"))
+
+    def start(self, dropoff: dict, sku: str = "TSHIRT-M", resolution: str = "store_credit") -> dict:
+        status, ret, _ = self.http.call("POST", "/returns", {
+            "order_id": self.order_id, "items": [{"sku": sku, "qty": 1, "reason": "too_small"}],
+            "resolution": resolution, "dropoff": dropoff}, token=self.customer)
+        assert status == 201, ret
+        self.rid = ret["return_id"]
+        return ret
+
+    def get(self) -> dict:
+        return self.http.call("GET", f"/returns/{self.rid}", token=self.customer)[1]
+
+    def until(self, status: str, sent: int | None = None, timeout: float = 25.0) -> dict:
+        """Wait for `status` and, if given, for `sent` messages recorded in the timeline.
+
+        moto's DynamoDB is not thread-safe: an API write racing the workflow's timeline write can
+        lose one of them in the emulator (never in DynamoDB), so each step waits for the last one's
+        messages, as a customer would.
+        """
+        def done(r: dict) -> bool:
+            return r["status"] == status and (sent is None or sum(
+                1 for t in r["timeline"] if t["type"] == "message.sent") == sent)
+        return wait_for(self.get, done, timeout=timeout, what=f"{status} with {sent} messages")
+
+    def to_refunded(self, sent: int = 0) -> dict:
+        sent += 1 + self.sms
+        ret = self.until("awaiting_dropoff", sent)
+        assert carrier_event(self.http, ret["label"]["tracking_number"], "dropped_off")[0] == 202
+        self.until("in_transit", sent)
+        status, body, _ = self.http.call("POST", "/warehouse/scans", {"code": ret["label"]["code"]},
+                                         token=self.warehouse)
+        assert status == 200, body
+        sent += 1
+        self.until("received", sent)
+        sku = ret["items"][0]["sku"]
+        status, body, _ = self.http.call("POST", f"/returns/{self.rid}/inspection", {
+            "items": [{"sku": sku, "qty": 1, "condition": "resellable"}]}, token=self.warehouse)
+        assert status == 200, body
+        return self.until("refunded", sent + 2 + self.sms)
+
+
+def relay_point(http: Http) -> dict:
+    status, points, _ = http.call("GET", "/relay-points?postcode=75011&country=FR&limit=1")
+    assert status == 200
+    return points["items"][0]
+
+
+HAPPY_EVENTS = ["return.requested", "return.label_issued", "return.in_transit", "return.received",
+                "return.inspected", "refund.started", "refund.issued", "return.closed"]
+
+
+def _assert_events(outbox: Outbox, rid: str, expected: list[str], resolution: str = "store_credit"):
+    events = outbox.drain()
+    assert [e["body"]["type"] for e in events] == expected
+    for e in events:
+        body, attributes = e["body"], e["attributes"]
+        assert body["return_id"] == rid
+        assert attributes == {"event_type": body["type"], "status": body["status"], "resolution": resolution}
+        assert "email" not in json.dumps(body)  # ids and amounts only, no personal data
+
+
+def test_french_relay_point_return_tells_the_customer_every_step(monkeypatch):
+    with deployed(monkeypatch) as stack, client() as http:
+        outbox = Outbox(stack)
+        journey = Journey(http, "ORD-FR", order_payload(locale="fr-FR"))
+        point = relay_point(http)
+        journey.start({"method": "relay_point", "relay_point_id": point["id"]})
+        journey.to_refunded()
+        status, closed, _ = http.call("POST", f"/returns/{journey.rid}/confirm", {"satisfied": True},
+                                      token=journey.customer)
+        assert status == 200 and closed["status"] == "closed"
+
+        assert outbox.templates() == ["return_requested-fr", "parcel_received-fr", "inspection_result-fr",
+                                      "refund_issued-fr", "return_closed-fr"]
+        requested = outbox.emails()[0][1]
+        assert requested["is_relay_point"] is True and requested["relay_name"] == point["name"]
+        assert point["postcode"] in requested["relay_address"] and requested["relay_hours"]
+        assert requested["label_url"].endswith(f"/returns/{journey.rid}/label")
+        result = outbox.emails()[2][1]
+        assert [(i["sku"], i["qty"], i["condition"]) for i in result["items"]] == [("TSHIRT-M", "1", "comme neuf")]
+        assert result["total"] == "22,04 €"
+        assert outbox.emails()[3][1]["refund_amount"] == result["total"]
+
+        sms = outbox.sms()
+        assert [phone for phone, _ in sms] == ["+33600000000", "+33600000000"]
+        assert sms[0][1].startswith("Votre étiquette") and "22,04" in sms[1][1] and "STOP" in sms[1][1]
+
+        _assert_events(outbox, journey.rid, HAPPY_EVENTS)
+        ret = journey.get()
+        sent = [(t["detail"]["channel"], t["detail"]["template"]) for t in ret["timeline"]
+                if t["type"] == "message.sent"]
+        p = outbox.prefix
+        assert sent == [("email", f"{p}-return_requested-fr"), ("sms", "label_ready"),
+                        ("email", f"{p}-parcel_received-fr"), ("email", f"{p}-inspection_result-fr"),
+                        ("email", f"{p}-refund_issued-fr"), ("sms", "refund_issued"),
+                        ("email", f"{p}-return_closed-fr")]
+
+
+def test_english_risky_letterbox_return_is_reviewed_then_disputed(monkeypatch):
+    payload = order_payload(email="sam@example.co.uk", locale="en-GB", captured=103997, lines=[
+        {"sku": "COAT", "name": "Wool coat", "qty": 1, "unit_price": 99000, "final_sale": False},
+        {"sku": "TSHIRT-M", "name": "T-shirt M", "qty": 2, "unit_price": 2499, "final_sale": False}])
+    payload["customer"]["sms_opt_out"] = True
+    with deployed(monkeypatch) as stack, client() as http:
+        outbox = Outbox(stack)
+        journey = Journey(http, "ORD-EN", payload)
+        journey.start({"method": "letterbox"})
+        journey.until("in_review")
+        status, body, _ = http.call("POST", f"/returns/{journey.rid}/review",
+                                    {"decision": "approve", "note": "Thanks for your patience"}, token=journey.ops)
+        assert status == 200, body
+        journey.to_refunded(sent=1)
+        status, body, _ = http.call("POST", f"/returns/{journey.rid}/confirm",
+                                    {"satisfied": False, "comment": "one <b>sleeve</b> was torn"},
+                                    token=journey.customer)
+        assert status == 200 and body["status"] == "disputed"
+
+        assert outbox.templates() == ["review_outcome-en", "return_requested-en", "parcel_received-en",
+                                      "inspection_result-en", "refund_issued-en", "dispute_opened-en"]
+        emails = dict(outbox.emails())
+        assert emails["review_outcome-en"]["approved"] is True
+        assert emails["review_outcome-en"]["note"] == "Thanks for your patience"
+        assert emails["return_requested-en"]["is_relay_point"] is False
+        assert emails["return_requested-en"]["letterbox_address"] == "12 rue Oberkampf, 75011 Paris"
+        assert emails["inspection_result-en"]["total"] == "€22.04"
+        assert emails["dispute_opened-en"]["customer_message"] == "one <b>sleeve</b> was torn"
+        assert outbox.sms() == []  # the customer opted out of SMS
+
+        _assert_events(outbox, journey.rid, [
+            "return.requested", "return.review_required", "return.review_approved", "return.label_issued",
+            "return.in_transit", "return.received", "return.inspected", "refund.started", "refund.issued",
+            "return.disputed"])
+        sent = [t["detail"]["template"] for t in journey.get()["timeline"] if t["type"] == "message.sent"]
+        assert sent == [f"{outbox.prefix}-{name}" for name in outbox.templates()]
+
+
+def test_rejected_review_tells_the_customer_and_sends_no_label(monkeypatch):
+    payload = order_payload(locale="fr-FR", captured=103997, lines=[
+        {"sku": "COAT", "name": "Manteau", "qty": 1, "unit_price": 99000, "final_sale": False},
+        {"sku": "TSHIRT-M", "name": "T-shirt M", "qty": 2, "unit_price": 2499, "final_sale": False}])
+    del payload["customer"]["phone"]
+    with deployed(monkeypatch) as stack, client() as http:
+        outbox = Outbox(stack)
+        journey = Journey(http, "ORD-REJ", payload)
+        journey.start({"method": "letterbox"})
+        journey.until("in_review")
+        status, body, _ = http.call("POST", f"/returns/{journey.rid}/review", {"decision": "reject"},
+                                    token=journey.ops)
+        assert status == 200 and body["status"] == "rejected"
+        assert outbox.templates() == ["review_outcome-fr"]
+        assert outbox.emails()[0][1]["approved"] is False
+        assert outbox.event_types() == ["return.requested", "return.review_required", "return.rejected"]
+
+
+def test_expired_path_reminds_then_expires(monkeypatch):
+    with deployed(monkeypatch, {"DropoffTimeoutSeconds": "3", "DropoffReminderLeadSeconds": "1"}) as stack, \
+            client() as http:
+        outbox = Outbox(stack)
+        journey = Journey(http, "ORD-EXP", order_payload(locale="en-GB"))
+        journey.start({"method": "relay_point", "relay_point_id": relay_point(http)["id"]})
+        journey.until("expired", sent=4)
+        assert outbox.templates() == ["return_requested-en", "dropoff_reminder-en", "return_expired-en"]
+        assert [phone for phone, _ in outbox.sms()] == ["+33600000000"]
+        _assert_events(outbox, journey.rid, ["return.requested", "return.label_issued", "return.expired"])
+
+
+def test_lost_path_tells_the_customer_and_alerts_ops(monkeypatch):
+    with deployed(monkeypatch, {"TransitTimeoutSeconds": "2"}) as stack, client() as http:
+        outbox = Outbox(stack)
+        sqs = boto3.client("sqs", region_name=REGION)
+        ops_queue = sqs.create_queue(QueueName="ops")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=ops_queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        boto3.client("sns", region_name=REGION).subscribe(TopicArn=stack.environment["OPS_TOPIC_ARN"],
+                                                         Protocol="sqs", Endpoint=arn)
+        journey = Journey(http, "ORD-LOST", order_payload(locale="fr-FR"))
+        journey.start({"method": "letterbox"})
+        ret = journey.until("awaiting_dropoff", sent=2)
+        assert carrier_event(http, ret["label"]["tracking_number"], "dropped_off")[0] == 202
+        # Lost, then refunded anyway: the parcel was in the carrier's hands.
+        journey.until("refunded", sent=5)
+        assert outbox.templates()[:2] == ["return_requested-fr", "parcel_lost-fr"]
+        assert outbox.templates()[2:] == ["refund_issued-fr"]
+        types = outbox.event_types()
+        assert types[:4] == ["return.requested", "return.label_issued", "return.in_transit", "return.lost"]
+        alerts = [json.loads(json.loads(m["Body"])["Message"])["type"]
+                  for m in sqs.receive_message(QueueUrl=ops_queue, MaxNumberOfMessages=10).get("Messages", [])]
+        assert "parcel_lost" in alerts
+
+
+def test_follow_up_then_automatic_close(monkeypatch):
+    with deployed(monkeypatch, {"FollowupDelaySeconds": "1", "AutocloseDelaySeconds": "1"}) as stack, \
+            client() as http:
+        outbox = Outbox(stack)
+        journey = Journey(http, "ORD-FUP", order_payload(locale="fr-FR"))
+        journey.start({"method": "letterbox"})
+        journey.to_refunded()
+        ret = journey.until("closed", sent=8)
+        assert outbox.templates()[-3:] == ["refund_issued-fr", "followup-fr", "return_closed-fr"]
+        assert outbox.emails()[-2][1]["confirm_url"].endswith(f"/portal?return_id={journey.rid}")
+        assert [t["type"] for t in ret["timeline"]][-2:] == ["return.auto_closed", "message.sent"]
+        assert outbox.event_types()[-2:] == ["refund.issued", "return.closed"]
