@@ -68,9 +68,9 @@ def _to_inspection(http: Http, order_id: str, pi: str, lines: list, captured: in
     assert status == 201, ret
     rid = ret["return_id"]
     ret = wait_for(lambda: ReturnModel.get(rid, consistent_read=True), lambda r: r.status == "awaiting_dropoff",
-                   what="the label")
+                   timeout=30, what="the label")
     assert carrier_event(http, ret.label["tracking_number"], "dropped_off")[0] == 202
-    wait_for(lambda: ReturnModel.get(rid, consistent_read=True).status, lambda s: s == "in_transit")
+    wait_for(lambda: ReturnModel.get(rid, consistent_read=True).status, lambda s: s == "in_transit", timeout=30)
     assert http.call("POST", "/warehouse/scans", {"code": ret.label["code"]}, token=wh)[0] == 200
     status, body, _ = http.call("POST", f"/returns/{rid}/inspection",
                                 {"items": [{"sku": sku, "qty": 1, "condition": "resellable"}]}, token=wh)
@@ -92,7 +92,7 @@ LINES = [{"sku": "COAT", "name": "Coat", "qty": 2, "unit_price": 8999, "final_sa
 def test_a_retried_settle_step_pays_once(stripe_stack, http, localstripe_url):  # noqa: F811
     pi = create_captured_payment_intent(localstripe_url, amount=17998)
     rid = _to_inspection(http, "ORD-S1", pi, LINES, 17998)
-    wait_for(lambda: _status(rid), lambda s: s == "refunded", what="the refund")
+    wait_for(lambda: _status(rid), lambda s: s == "refunded", timeout=30, what="the refund")
     # The step runs again (a Step Functions retry, a duplicate delivery): nothing more is paid or written.
     assert refunds.settle(rid) == "refunded"
     assert refunds.settle(rid) == "refunded"
@@ -121,14 +121,14 @@ def test_a_crash_after_stripe_paid_is_recovered_by_the_ops_retry(stripe_stack, h
     monkeypatch.setattr(ledger, "append", crash_once)
     pi = create_captured_payment_intent(localstripe_url, amount=17998)
     rid = _to_inspection(http, "ORD-S2", pi, LINES, 17998)
-    wait_for(lambda: _status(rid), lambda s: s == "refund_failed", what="the failed refund")
+    wait_for(lambda: _status(rid), lambda s: s == "refund_failed", timeout=30, what="the failed refund")
     assert len(list_refunds(localstripe_url, pi)) == 1      # Stripe paid...
     assert _ledger() == []                                   # ...and nothing was written
 
     ops = auth.mint("ops", "ops:eve")
     status, body, _ = http.call("POST", f"/returns/{rid}/refund/retry", {}, token=ops)
     assert status == 200, body
-    wait_for(lambda: _status(rid), lambda s: s == "refunded", what="the recovered refund")
+    wait_for(lambda: _status(rid), lambda s: s == "refunded", timeout=30, what="the recovered refund")
     paid = list_refunds(localstripe_url, pi)
     assert len(paid) == 1, paid                              # recovered by key, not paid again
     assert [(e.return_id, e.reference) for e in _ledger()] == [(rid, paid[0]["id"])]
@@ -139,7 +139,7 @@ def test_racing_approvals_and_settles_pay_once(stripe_stack, http, localstripe_u
     lines = [{"sku": "SOFA", "name": "Sofa", "qty": 1, "unit_price": 89900, "final_sale": False}]
     pi = create_captured_payment_intent(localstripe_url, amount=89900)
     rid = _to_inspection(http, "ORD-S3", pi, lines, 89900)
-    wait_for(lambda: _status(rid), lambda s: s == "awaiting_approval", what="the approval wait")
+    wait_for(lambda: _status(rid), lambda s: s == "awaiting_approval", timeout=30, what="the approval wait")
 
     results: list = []
     barrier = threading.Barrier(4)
@@ -165,7 +165,7 @@ def test_racing_approvals_and_settles_pay_once(stripe_stack, http, localstripe_u
             t.join(30)
     assert all(code in (200, 409) for kind, code in results if kind == "approve"), results
     assert any(code == 200 for kind, code in results if kind == "approve"), results
-    wait_for(lambda: _status(rid), lambda s: s == "refunded", timeout=20, what="the refund")
+    wait_for(lambda: _status(rid), lambda s: s == "refunded", timeout=30, what="the refund")
     for _ in range(2):
         refunds.settle(rid)
     paid = list_refunds(localstripe_url, pi)
