@@ -45,24 +45,30 @@ def scan(code: str, actor: str) -> tuple[ReturnModel, bool]:
                            scanned_at=now, actor=actor).save()
         raise NotFoundError("no return matches this code; the parcel is kept in the unmatched list",
                             field="code", code="unknown_parcel")
-    if ret.status in ARRIVED:
+    if ret.status in ARRIVED and _was_received(ret):
         return ret, True
     if ret.status not in statuses.SCANNABLE:
-        raise ConflictError(_SET_ASIDE.get(ret.status, f"this return is {ret.status}: set the parcel aside "
+        # A return refunded as lost is `refunded` now, yet its parcel never came in: still a lost parcel.
+        status = ret.status if ret.status not in ARRIVED else statuses.LOST
+        raise ConflictError(_SET_ASIDE.get(status, f"this return is {status}: set the parcel aside "
                                            "for customer service"),
-                            field="code", code=f"return_{ret.status}",
+                            field="code", code=f"return_{status}",
                             details={"return_id": ret.return_id, "status": ret.status})
     try:
         moved = lifecycle.transition(ret, statuses.RECEIVED, actor=actor, event="parcel.received",
                                      detail={"code": code.strip()[:100]}, allowed_from=statuses.SCANNABLE)
     except lifecycle.InvalidTransition:
         ret.refresh(consistent_read=True)  # moved meanwhile (another scan, a cancel): judge it again
-        if ret.status in ARRIVED:
+        if ret.status in ARRIVED and _was_received(ret):
             return ret, True
         raise ConflictError(_SET_ASIDE.get(ret.status, f"this return is {ret.status}"), field="code",
                             code=f"return_{ret.status}", details={"return_id": ret.return_id,
                                                                  "status": ret.status}) from None
     return moved.ret, not moved.changed
+
+
+def _was_received(ret: ReturnModel) -> bool:
+    return any(e.get("type") == "parcel.received" for e in plain(ret.timeline) or [])
 
 
 def overdue(ret: ReturnModel, now=None) -> bool:

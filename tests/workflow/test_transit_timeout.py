@@ -1,0 +1,94 @@
+"""A parcel dropped off but never received: `lost` when the transit limit runs out, then refunded
+with no other step, and ops gets the carrier claim to file.
+
+The real template deployed into moto with a 2-second TransitTimeoutSeconds; the real ASL's
+AwaitArrival times out in moto's interpreter and goes TransitTimedOut -> Route -> Settle.
+"""
+from __future__ import annotations
+
+import pytest
+
+from returns_core import auth
+from returns_core.models import LedgerEntryModel, ReturnModel
+
+from .helpers import ROOT, order_payload, wait_for
+from .test_concurrent_scans import subscribe
+from .test_lifecycle_api import Http, carrier_event
+
+TRANSIT_SECONDS = 2
+
+
+@pytest.fixture
+def short_transit_stack(monkeypatch):
+    """conftest's `stack`, with a transit limit of a few seconds instead of the `local` 900."""
+    from moto import mock_aws
+
+    from infra.local import deploy, dispatch
+    from returns_core import aws, secrets
+    from tests.conftest import MOTO_CONFIG
+
+    with mock_aws(config=MOTO_CONFIG):
+        aws.reset()
+        secrets.reset()
+        deployed = deploy.deploy("local", overrides={"TransitTimeoutSeconds": str(TRANSIT_SECONDS)})
+        dispatch.install(deployed.functions)
+        for key, value in deployed.environment.items():
+            monkeypatch.setenv(key, value)
+        try:
+            yield deployed
+        finally:
+            dispatch.uninstall()
+            aws.reset()
+            secrets.reset()
+
+
+@pytest.fixture
+def http(short_transit_stack):
+    from chalice.test import Client
+
+    import app as api_module
+
+    with Client(api_module.app, stage_name="dev", project_dir=str(ROOT / "functions/api")) as client:
+        yield Http(client)
+
+
+def test_a_parcel_not_received_in_time_is_lost_then_refunded_and_ops_alerted(short_transit_stack, http):
+    assert short_transit_stack.environment["TRANSIT_TIMEOUT_SECONDS"] == str(TRANSIT_SECONDS)
+    ops = subscribe(short_transit_stack.environment["OPS_TOPIC_ARN"], "ops-tap")
+    assert http.call("PUT", "/orders/ORD-LOST", order_payload(), token=auth.mint("store", "shop"))[0] == 201
+    customer = http.call("POST", "/returns/lookup", {"order_id": "ORD-LOST", "email": "ana@example.com"})[1]["token"]
+    status, created, _ = http.call("POST", "/returns", {
+        "order_id": "ORD-LOST", "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
+        "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, token=customer)
+    assert status == 201, created
+    rid = created["return_id"]
+
+    def get() -> dict:
+        return http.call("GET", f"/returns/{rid}", token=customer)[1]
+
+    ret = wait_for(get, lambda r: r["status"] == "awaiting_dropoff", what="the label")
+    assert carrier_event(http, ret["label"]["tracking_number"], "dropped_off")[0] == 202
+    wait_for(lambda: ReturnModel.get(rid, consistent_read=True).waiting_for, lambda w: w == "arrival",
+             what="the arrival wait")
+
+    # Nothing arrives. The transit limit runs out: lost, then the store credit is issued at once.
+    ret = wait_for(get, lambda r: r["status"] == "refunded", timeout=30, what="the refund of a lost parcel")
+    kinds = [t["type"] for t in ret["timeline"]]
+    assert kinds.index("carrier.dropped_off") < kinds.index("parcel.lost") < kinds.index("refund.issued")
+    lost = next(t for t in ret["timeline"] if t["type"] == "parcel.lost")
+    assert lost["actor"] == "system" and "claim with the carrier" in lost["detail"]
+    assert "parcel.received" not in kinds
+    # The customer is not held hostage: the quoted amount, as store credit, ledgered once.
+    assert ret["refund"]["method"] == "store_credit" and ret["refund"]["amount"] == created["quote"]["refund_amount"]
+    assert [(e.return_id, int(e.amount)) for e in LedgerEntryModel.query("refunds")] == \
+        [(rid, created["quote"]["refund_amount"])]
+
+    alerts = wait_for(ops, lambda a: any(x["type"] == "parcel_lost" for x in a), what="the ops alert")
+    claim = [a for a in alerts if a["type"] == "parcel_lost"]
+    assert len(claim) == 1 and claim[0]["return_id"] == rid and claim[0]["status"] == "lost"
+
+    # A parcel that turns up after all is not "already received": staff are told to set it aside.
+    status, body, _ = http.call("POST", "/warehouse/scans", {"code": ret["label"]["code"]},
+                                token=auth.mint("warehouse", "wh:bob"))
+    assert status == 409 and body["error"]["code"] == "return_lost", body
+    assert "declared lost" in body["error"]["message"] and body["error"]["details"]["status"] == "refunded"
