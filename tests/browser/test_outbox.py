@@ -58,4 +58,5 @@ def test_outbox_shows_the_label_email_a_new_return_sends(local_stack, desk_page)
     assert desk_page.locator("article.sms", has_text="+33611111111").count() == 1
     first.get_by_role("button", name="Plain text").click()
     assert "Hello Léa <Dupont>" in first.locator("pre").inner_text()
+    assert not first.locator("iframe").is_visible()
     shot(desk_page, "outbox")
