@@ -6,6 +6,8 @@ AwaitArrival times out in moto's interpreter and goes TransitTimedOut -> Route -
 """
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from returns_core import auth
@@ -19,8 +21,9 @@ TRANSIT_SECONDS = 2
 
 
 @pytest.fixture
-def short_transit_stack(monkeypatch):
-    """conftest's `stack`, with a transit limit of a few seconds instead of the `local` 900."""
+def short_transit_stack(monkeypatch, request):
+    """conftest's `stack`, with a transit limit of a few seconds instead of the `local` 900
+    (and other parameters from `@pytest.mark.parametrize("short_transit_stack", [...], indirect=True)`)."""
     from moto import mock_aws
 
     from infra.local import deploy, dispatch
@@ -30,7 +33,8 @@ def short_transit_stack(monkeypatch):
     with mock_aws(config=MOTO_CONFIG):
         aws.reset()
         secrets.reset()
-        deployed = deploy.deploy("local", overrides={"TransitTimeoutSeconds": str(TRANSIT_SECONDS)})
+        overrides = {"TransitTimeoutSeconds": str(TRANSIT_SECONDS), **getattr(request, "param", {})}
+        deployed = deploy.deploy("local", overrides=overrides)
         dispatch.install(deployed.functions)
         for key, value in deployed.environment.items():
             monkeypatch.setenv(key, value)
@@ -92,3 +96,36 @@ def test_a_parcel_not_received_in_time_is_lost_then_refunded_and_ops_alerted(sho
                                 token=auth.mint("warehouse", "wh:bob"))
     assert status == 409 and body["error"]["code"] == "return_lost", body
     assert "declared lost" in body["error"]["message"] and body["error"]["details"]["status"] == "refunded"
+
+
+@pytest.mark.parametrize("short_transit_stack", [{"InspectionSlaSeconds": "1"}], indirect=True)
+def test_a_parcel_past_the_inspection_sla_alerts_ops_once_and_keeps_waiting(short_transit_stack, http):
+    ops = subscribe(short_transit_stack.environment["OPS_TOPIC_ARN"], "ops-tap")
+    wh = auth.mint("warehouse", "wh:bob")
+    assert http.call("PUT", "/orders/ORD-SLA", order_payload(), token=auth.mint("store", "shop"))[0] == 201
+    customer = http.call("POST", "/returns/lookup", {"order_id": "ORD-SLA", "email": "ana@example.com"})[1]["token"]
+    status, created, _ = http.call("POST", "/returns", {
+        "order_id": "ORD-SLA", "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
+        "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, token=customer)
+    assert status == 201, created
+    rid = created["return_id"]
+    ret = wait_for(lambda: ReturnModel.get(rid, consistent_read=True), lambda r: r.waiting_for == "dropoff",
+                   what="the drop-off wait")
+    assert http.call("POST", "/warehouse/scans", {"code": ret.label["code"]}, token=wh)[0] == 200
+
+    # The 1-second SLA runs out several times over: one timeline flag, one alert, still waiting.
+    wait_for(lambda: [a["type"] for a in ops()], lambda a: "inspection_sla_missed" in a, what="the SLA alert")
+    sfn_waits = wait_for(lambda: ReturnModel.get(rid, consistent_read=True),
+                         lambda r: r.waiting_for == "inspection" and
+                         sum(1 for t in r.timeline if t["type"] == "inspection.overdue") == 1,
+                         what="the inspection wait again")
+    time.sleep(3)  # at least two more timeouts of the 1-second wait
+    assert [a["type"] for a in ops()].count("inspection_sla_missed") == 1
+    items = http.call("GET", "/warehouse/queue?status=received", token=wh)[1]["items"]
+    assert [(x["return_id"], x["overdue"]) for x in items] == [(rid, True)]
+    # The inspection still resumes the workflow, and the refund follows.
+    assert http.call("POST", f"/returns/{rid}/inspection",
+                     {"items": [{"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"}]}, token=wh)[0] == 200
+    assert sfn_waits.status == "received"
+    wait_for(lambda: ReturnModel.get(rid, consistent_read=True).status, lambda s: s == "refunded", timeout=20,
+             what="the refund")
