@@ -89,6 +89,10 @@ def test_a_parcel_not_received_in_time_is_lost_then_refunded_and_ops_alerted(sho
     alerts = wait_for(ops, lambda a: any(x["type"] == "parcel_lost" for x in a), what="the ops alert")
     claim = [a for a in alerts if a["type"] == "parcel_lost"]
     assert len(claim) == 1 and claim[0]["return_id"] == rid and claim[0]["status"] == "lost"
+    # The claim ops has to file: which parcel, and what it was worth.
+    assert "claim with the carrier" in claim[0]["message"]
+    assert claim[0]["data"] == {"tracking_number": ret["label"]["tracking_number"],
+                                "declared_value": created["quote"]["items_total"], "currency": "EUR"}
 
     # A parcel that turns up after all is not "already received": staff are told to set it aside.
     status, body, _ = http.call("POST", "/warehouse/scans", {"code": ret["label"]["code"]},

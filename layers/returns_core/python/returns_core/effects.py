@@ -88,6 +88,17 @@ def _safely(what: str, ret: ReturnModel, action: Callable[[], None]) -> None:
             log.exception("could not report the failed side effect", extra={"return_id": ret.return_id})
 
 
+def _alert_text(ret: ReturnModel) -> tuple[str, dict | None]:
+    """The alert's message and data: a lost parcel is a carrier claim for ops to file."""
+    if ret.status == statuses.LOST:
+        quote = plain(ret.quote) or {}
+        return (f"return {ret.return_id}: parcel lost in transit, the customer is refunded; "
+                "file a claim with the carrier", {"tracking_number": ret.tracking_number,
+                                                  "declared_value": quote.get("items_total"),
+                                                  "currency": ret.currency})
+    return f"return {ret.return_id} is {ret.status}", None
+
+
 def status_changed(ret: ReturnModel, previous: str) -> None:
     move = MOVES.get((previous, ret.status))
     if move:
@@ -102,7 +113,7 @@ def status_changed(ret: ReturnModel, previous: str) -> None:
     if extra:
         _safely(f"action:{ret.status}", ret, lambda: extra(ret))
     if alert:
-        _safely(f"alert:{alert}", ret, lambda: events.alert_ops(alert, ret, f"return {ret.return_id} is {ret.status}"))
+        _safely(f"alert:{alert}", ret, lambda: events.alert_ops(alert, ret, *_alert_text(ret)))
     if template:
         _safely(f"email:{template}", ret, lambda: notify.email(ret, template, **_email_extras(ret, template)))
     if sms_kind:
