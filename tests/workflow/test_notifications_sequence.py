@@ -6,6 +6,7 @@ The real template and ASL run in moto; the sequences are read from the emulator 
 from __future__ import annotations
 
 import json
+import time
 from contextlib import contextmanager
 
 import boto3
@@ -13,7 +14,8 @@ import pytest
 
 from returns_core import auth
 
-from .helpers import ROOT, order_payload, wait_for
+from .helpers import ROOT, order_payload
+from .helpers import wait_for as _wait_for
 from .test_lifecycle_api import Http, carrier_event
 
 pytestmark = pytest.mark.xdist_group("workflow")
@@ -44,6 +46,15 @@ def deployed(monkeypatch, overrides: dict[str, str] | None = None):
             dispatch.uninstall()
             aws.reset()
             secrets.reset()
+
+
+def wait_for(fetch, predicate, timeout: float = 25.0, what: str = "condition"):
+    """helpers.wait_for, polling every 0.1 s: each read of moto's DynamoDB while the workflow
+    writes is a chance for the emulator's unlocked dicts to break one of the two."""
+    def slow():
+        time.sleep(0.08)
+        return fetch()
+    return _wait_for(slow, predicate, timeout=timeout, what=what)
 
 
 class Outbox:
@@ -137,15 +148,20 @@ class Journey:
         writes would not; so each step waits for the previous one to settle, as a customer would.
         """
         def done(r: dict) -> bool:
-            return r["status"] == status and (sent is None or sum(
+            # A 500 here is moto reading an item another thread is writing: poll again.
+            return r.get("status") == status and (sent is None or sum(
                 1 for t in r["timeline"] if t["type"] == "message.sent") == sent)
         ret = wait_for(self.get, done, timeout=timeout, what=f"{status} with {sent} messages")
         wait = {"in_review": "review", "awaiting_dropoff": "dropoff", "in_transit": "arrival",
                 "received": "inspection", "refunded": "confirmation"}.get(status)
         if wait and parked:  # and for the workflow to park its wait, for the same reason
             from returns_core import lifecycle
-            wait_for(lambda: lifecycle.get(self.rid).waiting_for, lambda w: w == wait, timeout=timeout,
-                     what=f"the {wait} wait")
+            def waiting() -> str | None:
+                try:
+                    return lifecycle.get(self.rid).waiting_for
+                except RuntimeError:  # moto read the item while another thread wrote it
+                    return None
+            wait_for(waiting, lambda w: w == wait, timeout=timeout, what=f"the {wait} wait")
         return ret
 
     def to_refunded(self, sent: int = 0, parked: bool = True) -> dict:
