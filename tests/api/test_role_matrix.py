@@ -22,6 +22,7 @@ BODIES = {
     ("PUT", "/orders/{order_id}"): order_body(),
     ("POST", "/returns/lookup"): {"order_id": "o-1", "email": "ana@example.com"},
     ("POST", "/returns"): return_body("o-1"),
+    ("POST", "/returns/quote"): {k: v for k, v in return_body("o-1").items() if k != "dropoff"},
     ("POST", "/returns/{return_id}/cancel"): {},
     ("POST", "/returns/{return_id}/confirm"): {"satisfied": True},
     ("POST", "/returns/{return_id}/dispute"): {"message": "not what I sent back"},

@@ -78,12 +78,32 @@ def create_return() -> Response:
     return idempotency.run(request, who.sub, body, effect)
 
 
+@route(bp, "/returns/quote", methods=["POST"])
+def quote() -> dict:
+    """What `POST /returns` would quote for this selection: the portal's live quote, from the one policy."""
+    from returns_core import orders, return_requests
+
+    request = bp.current_request
+    who = principal(request, {"customer", "store"})
+    req = parse(request, schemas.QuoteRequest)
+    check_order(who, req.order_id)
+    order = orders.get(req.order_id)
+    found = return_requests.check(order, [i.model_dump() for i in req.items], req.resolution)
+    return {"order_id": order.order_id, "currency": order.currency, "resolution": req.resolution,
+            "quote": found.to_api()}
+
+
 @route(bp, "/returns/{return_id}", methods=["GET"])
 def get_return(return_id: str) -> dict:
-    from returns_core import views
+    from returns_core import labels, views
 
     who = principal(bp.current_request, READERS)
-    return views.return_view(owned_return(who, return_id))
+    ret = owned_return(who, return_id)
+    view = views.return_view(ret)
+    if view["label"]:
+        # Fresh on every read (it expires): never part of a stored idempotent response.
+        view["label"]["download_url"] = labels.presigned_url(ret, seconds=15 * 60)
+    return view
 
 
 @route(bp, "/returns/{return_id}/label", methods=["GET"])

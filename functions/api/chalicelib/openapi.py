@@ -42,6 +42,8 @@ ROUTES: tuple[Route, ...] = (
           (("postcode", True, "postcode"), ("country", True, "ISO 3166 alpha-2"), ("limit", False, "1-20"))),
     Route("POST", "/returns", "Start a return", ("customer", "store"), schemas.ReturnCreate,
           (201, 400, 401, 403, 404, 409, 413, 422), idempotent_key=True),
+    Route("POST", "/returns/quote", "The quote of a selection before it is submitted (same checks as a return)",
+          ("customer", "store"), schemas.QuoteRequest, (200, 400, 401, 403, 404, 413, 422)),
     Route("GET", "/returns/{return_id}", "A return", READERS, None, (200, 401, 403, 404)),
     Route("GET", "/returns/{return_id}/label", "The return label", READERS, None, (200, 401, 403, 404),
           produces="application/pdf"),

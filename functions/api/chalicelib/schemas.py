@@ -131,6 +131,13 @@ class ReturnCreate(_Body):
     dropoff: Dropoff
 
 
+class QuoteRequest(_Body):
+    """A selection not yet submitted: the portal shows its quote live, computed by the domain policy."""
+    order_id: Id
+    items: Annotated[list[ReturnItem], Field(min_length=1, max_length=100)]
+    resolution: Resolution
+
+
 class Cancel(_Body):
     reason: Optional[Text] = None
 
@@ -216,5 +223,5 @@ class DateRange(BaseModel):
     to: Optional[date] = None
 
 
-BODIES: tuple[type[BaseModel], ...] = (OrderUpsert, Lookup, ReturnCreate, Cancel, Confirm, Dispute, CarrierEvent,
-                                       Scan, Inspection, Review, Note, ManualRefund)
+BODIES: tuple[type[BaseModel], ...] = (OrderUpsert, Lookup, ReturnCreate, QuoteRequest, Cancel, Confirm, Dispute,
+                                       CarrierEvent, Scan, Inspection, Review, Note, ManualRefund)

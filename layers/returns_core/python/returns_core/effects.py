@@ -21,20 +21,59 @@ def _release(ret: ReturnModel) -> None:
     release(ret)
 
 
+EXCHANGE_FLAG = "exchange.requested"
+
+
+def _exchange_once(ret: ReturnModel, lines: list[dict], when: str) -> None:
+    """Publish `return.exchange_requested` at most once per return: a timeline flag, set by a versioned write
+    before publishing, so a racing drop-off and scan (or a replayed step) cannot ask the store twice."""
+    from pynamodb.exceptions import UpdateError
+
+    for _ in range(lifecycle.MAX_ATTEMPTS):
+        if any(e.get("type") == EXCHANGE_FLAG for e in plain(ret.timeline) or []):
+            return
+        entry = lifecycle.timeline_entry(EXCHANGE_FLAG, "system", {"when": when, "lines": lines})
+        try:
+            ret.update(actions=[ReturnModel.timeline.set(ReturnModel.timeline.append([entry]))])
+            break
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+                raise
+            ret.refresh(consistent_read=True)
+    else:
+        raise RuntimeError("could not flag the exchange")
+    events.publish("return.exchange_requested", ret, {"lines": lines, "when": when})
+
+
 def _exchange(ret: ReturnModel) -> None:
+    """After inspection: the items that passed are swapped (the others were refunded by grade)."""
     lines = [{"sku": i["sku"], "qty": int(i["qty"]), "exchange_for": next(
         (x.get("exchange_for") for x in plain(ret.items) if x["sku"] == i["sku"]), None)}
         for i in (plain(ret.inspection) or {}).get("items", []) if i.get("exchanged")]
     if lines:
-        events.publish("return.exchange_requested", ret, {"lines": lines})
+        _exchange_once(ret, lines, "inspected")
+
+
+def _instant_exchange(ret: ReturnModel) -> None:
+    """A store that opted in for the order ships the replacement once the parcel is dropped off."""
+    if ret.resolution != "exchange":
+        return
+    from . import orders
+    if not orders.get(ret.order_id).instant_exchange:
+        return
+    lines = [{"sku": i["sku"], "qty": int(i["qty"]), "exchange_for": i.get("exchange_for")}
+             for i in plain(ret.items) if i.get("exchange_for")]
+    if lines:
+        _exchange_once(ret, lines, "dropped_off")
 
 
 # status -> (domain event, customer email template, SMS kind, ops alert, extra action)
 RULES: dict[str, tuple[str, str | None, str | None, str | None, Callable[[ReturnModel], None] | None]] = {
     statuses.IN_REVIEW: ("return.review_required", None, None, "review_needed", None),
     statuses.AWAITING_DROPOFF: ("return.label_issued", "return_requested", "label_ready", None, None),
-    statuses.IN_TRANSIT: ("return.in_transit", None, None, None, None),
-    statuses.RECEIVED: ("return.received", "parcel_received", None, None, None),
+    statuses.IN_TRANSIT: ("return.in_transit", None, None, None, _instant_exchange),
+    # A parcel scanned without a carrier drop-off event was dropped off all the same.
+    statuses.RECEIVED: ("return.received", "parcel_received", None, None, _instant_exchange),
     statuses.INSPECTED: ("return.inspected", "inspection_result", None, None, None),
     statuses.AWAITING_APPROVAL: ("refund.approval_required", None, None, None, None),
     statuses.REFUNDING: ("refund.started", None, None, None, None),

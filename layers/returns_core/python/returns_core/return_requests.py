@@ -15,10 +15,14 @@ from .views import plain
 RISK_WINDOW_DAYS = 90
 
 
-def _check_items(order: OrderModel, items: list[dict]) -> dict[str, dict]:
+def _check_items(order: OrderModel, items: list[dict], resolution: str) -> dict[str, dict]:
     lines = {x["sku"]: x for x in orders.eligibility(order)}
     seen: set[str] = set()
     for n, item in enumerate(items):
+        # Any sku the store sells may be asked for (another size is another sku); we only need one named.
+        if resolution == "exchange" and not (item.get("exchange_for") or "").strip():
+            raise UnprocessableError("an exchange names the sku wanted instead", field=f"items[{n}].exchange_for",
+                                     code="exchange_for_required")
         line = lines.get(item["sku"])
         if line is None:
             raise UnprocessableError(f"{item['sku']} is not on this order", field=f"items[{n}].sku", code="unknown_sku")
@@ -50,8 +54,14 @@ def _returns_in_window(customer_key: str) -> int:
     return sum(1 for _ in ReturnModel.by_customer.query(customer_key, ReturnModel.created_at >= since))
 
 
+def check(order: OrderModel, items: list[dict], resolution: str) -> policy.Quote:
+    """The quote of a selection not yet submitted, with the same checks as `create` (the portal shows it live)."""
+    _check_items(order, items, resolution)
+    return policy.quote_request(items, orders.prices(order), order.currency, resolution)
+
+
 def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict, actor: str) -> ReturnModel:
-    lines = _check_items(order, items)
+    lines = _check_items(order, items, resolution)
     where = _dropoff(order, dropoff)
     currency = order.currency
     quote = policy.quote_request(items, orders.prices(order), currency, resolution)
@@ -63,7 +73,7 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
     stored_items = [{
         "sku": i["sku"], "name": lines[i["sku"]]["name"], "qty": i["qty"], "reason": i["reason"],
         "comment": i.get("comment"), "unit_price": lines[i["sku"]]["unit_price"],
-        "exchange_for": i.get("exchange_for"),
+        "exchange_for": i.get("exchange_for") if resolution == "exchange" else None,
     } for i in items]
     timeline = [lifecycle.timeline_entry("return.requested", actor, {"items": len(items), "resolution": resolution})]
     if risky:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .models import ReturnModel
+from .timeline_text import text
 
 
 def plain(value: Any) -> Any:
@@ -42,5 +43,5 @@ def return_view(ret: ReturnModel) -> dict:
         "refund": ({k: refund.get(k) for k in ("amount", "method", "status", "reference", "issued_at")}
                    if refund else None),
         "created_at": ret.created_at,
-        "timeline": plain(ret.timeline),
+        "timeline": [{**entry, "text": text(entry, ret.currency)} for entry in plain(ret.timeline) or []],
     }
