@@ -108,7 +108,7 @@ def test_third_return_in_90_days_goes_to_review(api):
         assert res.status_code == 201, res.body
         statuses.append(res.json_body["status"])
     assert statuses == ["requested", "requested", "in_review"]
-    timeline = send(api, "GET", f"/orders/o-1/returns", None, customer("o-1")).json_body["items"]
+    timeline = send(api, "GET", "/orders/o-1/returns", None, customer("o-1")).json_body["items"]
     review = [r for r in timeline if r["status"] == "in_review"][0]["timeline"]
     assert [t["type"] for t in review] == ["return.requested", "review.required"]
     assert review[1]["text"] == "A colleague is checking your return before we issue the label."

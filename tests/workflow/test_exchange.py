@@ -1,0 +1,139 @@
+"""Exchanges end to end on the real template and state machine: the replacement lines go to the store
+as `return.exchange_requested` (after inspection, or at drop-off when the order opted in), exactly once;
+an item failing inspection falls back to its graded refund; a full exchange moves no money."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from returns_core import auth
+from returns_core.models import LedgerEntryModel
+
+from .helpers import order_payload, wait_for
+from .test_lifecycle_api import Http, api, carrier_event  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.xdist_group("workflow")
+
+
+def _events(stack, kind: str, return_id: str) -> list[dict]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    topic = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].topics[os.environ["EVENTS_TOPIC_ARN"]]
+    out = [json.loads(m) for _, m, *_ in topic.sent_notifications]
+    return [m for m in out if m["type"] == kind and m["return_id"] == return_id]
+
+
+def _start(http: Http, instant: bool) -> tuple[str, str, dict]:
+    store = auth.mint("store", "shop")
+    order = {**order_payload(provider="manual"), "instant_exchange": instant}
+    status, body, _ = http.call("PUT", "/orders/ORD-X", order, token=store)
+    assert status == 201, body
+    customer = http.call("POST", "/returns/lookup", {"order_id": "ORD-X", "email": "ana@example.com"})[1]["token"]
+    status, ret, _ = http.call("POST", "/returns", {
+        "order_id": "ORD-X", "resolution": "exchange", "dropoff": {"method": "letterbox"},
+        "items": [{"sku": "TSHIRT-M", "qty": 2, "reason": "too_small", "exchange_for": "TSHIRT-L"},
+                  {"sku": "JEANS-32", "qty": 1, "reason": "changed_mind", "exchange_for": "JEANS-34"}]},
+        token=customer)
+    assert status == 201, ret
+    assert ret["quote"]["refund_amount"] == 0
+    rid = ret["return_id"]
+    ret = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
+                   lambda r: r["status"] == "awaiting_dropoff", what="the label")
+    return rid, customer, ret
+
+
+def _receive_and_inspect(http: Http, rid: str, code: str, lines: list[dict]) -> dict:
+    warehouse = auth.mint("warehouse", "wh:bob")
+    status, scan, _ = http.call("POST", "/warehouse/scans", {"code": code}, token=warehouse)
+    assert status == 200, scan
+    status, inspected, _ = http.call("POST", f"/returns/{rid}/inspection", {"items": lines}, token=warehouse)
+    assert status == 200, inspected
+    return inspected
+
+
+def test_exchange_after_inspection_swaps_passing_items_and_refunds_the_failed_one(stack, api):
+    http = Http(api)
+    rid, customer, ret = _start(http, instant=False)
+    assert carrier_event(http, ret["label"]["tracking_number"], "dropped_off")[0] == 202
+    wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1], lambda r: r["status"] == "in_transit",
+             what="in transit")
+    assert _events(stack, "return.exchange_requested", rid) == []   # not at drop-off without the opt-in
+
+    inspected = _receive_and_inspect(http, rid, ret["label"]["code"], [
+        {"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"},
+        {"sku": "TSHIRT-M", "qty": 1, "condition": "opened"},
+        {"sku": "JEANS-32", "qty": 1, "condition": "damaged"}])   # the customer's fault: half its price back
+    # the failed jeans fall back to their graded refund (50 % for damage by the customer); exchanges ship free
+    jeans_refund = inspected["quote"]["refund_amount"]
+    assert jeans_refund == 4000 and inspected["quote"]["return_shipping_fee"] == 0
+    done = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
+                    lambda r: (r["refund"] or {}).get("status") == "pending_manual", what="the manual refund", timeout=30)
+    if done["status"] == "refunding":   # a manual order: finance records the bank transfer of the fallback
+        finance = auth.mint("finance", "fin:eve")
+        status, body, _ = http.call("POST", f"/returns/{rid}/refund/manual", {"reference": "bank-0001"},
+                                    token=finance)
+        assert status == 200, body
+        done = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
+                        lambda r: r["status"] == "refunded", what="the refund", timeout=30)
+    assert done["refund"]["amount"] == jeans_refund
+    items = {i["sku"]: i for i in done["items"]}
+    assert items["TSHIRT-M"]["refund_amount"] == 0 and items["JEANS-32"]["refund_amount"] > 0
+
+    # the effects of `refunded` follow its write (in the workflow's thread): wait for the event itself
+    sent = wait_for(lambda: _events(stack, "return.exchange_requested", rid), bool, what="the exchange event", timeout=30)
+    assert len(sent) == 1
+    assert sent[0]["data"]["when"] == "inspected"
+    assert sorted((x["sku"], x["qty"], x["exchange_for"]) for x in sent[0]["data"]["lines"]) == [
+        ("TSHIRT-M", 1, "TSHIRT-L"), ("TSHIRT-M", 1, "TSHIRT-L")]
+    assert [int(e.amount) for e in LedgerEntryModel.query("refunds") if e.return_id == rid] == [jeans_refund]
+    timeline = http.call("GET", f"/returns/{rid}", token=customer)[1]["timeline"]
+    texts = [t["text"] for t in timeline if t["type"] == "exchange.requested"]
+    assert texts == ["Your replacement has been requested from the store."]
+
+
+def test_full_exchange_moves_no_money(stack, api):
+    http = Http(api)
+    rid, customer, ret = _start(http, instant=False)
+    _receive_and_inspect(http, rid, ret["label"]["code"], [
+        {"sku": "TSHIRT-M", "qty": 2, "condition": "resellable"},
+        {"sku": "JEANS-32", "qty": 1, "condition": "resellable"}])
+    done = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
+                    lambda r: r["status"] == "refunded", what="the settlement", timeout=30)
+    assert done["refund"]["amount"] == 0 and done["quote"]["refund_amount"] == 0
+    assert [e for e in LedgerEntryModel.query("refunds") if e.return_id == rid] == []
+    (sent,) = wait_for(lambda: _events(stack, "return.exchange_requested", rid), bool, what="the exchange event", timeout=30)
+    assert sorted((x["sku"], x["qty"], x["exchange_for"]) for x in sent["data"]["lines"]) == [
+        ("JEANS-32", 1, "JEANS-34"), ("TSHIRT-M", 2, "TSHIRT-L")]
+
+
+def test_instant_exchange_at_drop_off_once(stack, api):
+    http = Http(api)
+    rid, customer, ret = _start(http, instant=True)
+    assert _events(stack, "return.exchange_requested", rid) == []   # not before the parcel is handed over
+    assert carrier_event(http, ret["label"]["tracking_number"], "dropped_off")[0] == 202
+    (sent,) = wait_for(lambda: _events(stack, "return.exchange_requested", rid), bool, what="the exchange event", timeout=30)
+    assert sent["data"]["when"] == "dropped_off"
+    assert sorted((x["sku"], x["qty"], x["exchange_for"]) for x in sent["data"]["lines"]) == [
+        ("JEANS-32", 1, "JEANS-34"), ("TSHIRT-M", 2, "TSHIRT-L")]
+    # the parcel arrives and passes: no second request to the store
+    _receive_and_inspect(http, rid, ret["label"]["code"], [
+        {"sku": "TSHIRT-M", "qty": 2, "condition": "resellable"},
+        {"sku": "JEANS-32", "qty": 1, "condition": "resellable"}])
+    wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
+             lambda r: any(t["type"] == "refund.issued" for t in r["timeline"])
+             and any(t["type"] == "message.sent" for t in r["timeline"][-2:]), what="the settlement and its effects", timeout=30)
+    assert len(_events(stack, "return.exchange_requested", rid)) == 1
+
+
+def test_instant_exchange_when_the_scan_comes_first(stack, api):
+    """No carrier drop-off event: the warehouse scan is the drop-off."""
+    http = Http(api)
+    rid, customer, ret = _start(http, instant=True)
+    warehouse = auth.mint("warehouse", "wh:bob")
+    assert http.call("POST", "/warehouse/scans", {"code": ret["label"]["code"]}, token=warehouse)[0] == 200
+    assert http.call("POST", "/warehouse/scans", {"code": ret["label"]["code"]}, token=warehouse)[0] == 200
+    (sent,) = _events(stack, "return.exchange_requested", rid)
+    assert sent["data"]["when"] == "dropped_off"
