@@ -97,7 +97,10 @@ def eligibility(order: OrderModel, pol: policy.Policy = policy.DEFAULT) -> list[
 
 
 def view(order: OrderModel) -> dict:
-    return {"order_id": order.order_id, "currency": order.currency, "lines": eligibility(order)}
+    # Only where relay points are searched from: the token holder sees no address or name.
+    home = _plain(order.shipping_address) or {}
+    return {"order_id": order.order_id, "currency": order.currency, "lines": eligibility(order),
+            "shipping": {"postcode": home.get("postcode"), "country": home.get("country")}}
 
 
 def returns_of(order_id: str) -> list[ReturnModel]:
