@@ -118,13 +118,19 @@ def test_instant_exchange_at_drop_off_once(stack, api):
     assert sent["data"]["when"] == "dropped_off"
     assert sorted((x["sku"], x["qty"], x["exchange_for"]) for x in sent["data"]["lines"]) == [
         ("JEANS-32", 1, "JEANS-34"), ("TSHIRT-M", 2, "TSHIRT-L")]
-    # the parcel arrives and passes: no second request to the store
+    # the parcel arrives; the jeans fail (refunded by grade), the T-shirts pass: no second request to the store
     _receive_and_inspect(http, rid, ret["label"]["code"], [
         {"sku": "TSHIRT-M", "qty": 2, "condition": "resellable"},
-        {"sku": "JEANS-32", "qty": 1, "condition": "resellable"}])
+        {"sku": "JEANS-32", "qty": 1, "condition": "damaged"}])
+    wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
+             lambda r: (r["refund"] or {}).get("status") == "pending_manual", what="the manual refund", timeout=30)
+    status, body, _ = http.call("POST", f"/returns/{rid}/refund/manual", {"reference": "bank-0002"},
+                                token=auth.mint("finance", "fin:eve"))
+    assert status == 200, body
     wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
              lambda r: any(t["type"] == "refund.issued" for t in r["timeline"])
-             and any(t["type"] == "message.sent" for t in r["timeline"][-2:]), what="the settlement and its effects", timeout=30)
+             and any(t["type"] == "message.sent" for t in r["timeline"][-2:]), what="the settlement and its effects",
+             timeout=30)
     assert len(_events(stack, "return.exchange_requested", rid)) == 1
 
 
