@@ -1,6 +1,7 @@
 """Shared fixtures: the real template deployed into in-process moto, handlers dispatched in-process."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -24,9 +25,10 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 
-@pytest.fixture
-def stack(monkeypatch):
-    """template.yaml deployed into moto (samconfig `local` values), Lambda tasks run in-process."""
+@contextlib.contextmanager
+def deployed_stack(monkeypatch, overrides: dict | None = None, environment_overrides: dict | None = None):
+    """template.yaml deployed into in-process moto (samconfig `local` values, plus `overrides` of template
+    parameters and `environment_overrides` of the functions' variables), Lambda tasks run in-process."""
     from moto import mock_aws
 
     from infra.local import deploy, dispatch
@@ -35,8 +37,11 @@ def stack(monkeypatch):
     with mock_aws(config=MOTO_CONFIG):
         aws.reset()
         secrets.reset()
-        deployed = deploy.deploy("local")
+        deployed = deploy.deploy("local", overrides=overrides, environment_overrides=environment_overrides)
         dispatch.install(deployed.functions)
+        for key, value in (environment_overrides or {}).items():
+            if value is None:
+                monkeypatch.delenv(key, raising=False)
         for key, value in deployed.environment.items():
             monkeypatch.setenv(key, value)
         try:
@@ -45,3 +50,10 @@ def stack(monkeypatch):
             dispatch.uninstall()
             aws.reset()
             secrets.reset()
+
+
+@pytest.fixture
+def stack(monkeypatch):
+    """The real template and state machine in moto; see deployed_stack."""
+    with deployed_stack(monkeypatch) as deployed:
+        yield deployed

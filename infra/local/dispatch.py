@@ -19,6 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
+from . import atomic
 from .deploy import Function
 
 _functions: dict[str, Function] = {}
@@ -84,10 +85,13 @@ def _invoke(self, function_name: str, qualifier: str | None, body: Any, headers:
 
 
 def install(functions: dict[str, Function]) -> None:
-    """Route moto's Lambda invokes to these functions (idempotent; later calls add functions)."""
+    """Route moto's Lambda invokes to these functions (idempotent; later calls add functions).
+    The handlers then run on moto's threads next to the API's, so DynamoDB requests are made
+    atomic as well (see atomic.py)."""
     global _original
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
+    atomic.install()
     _functions.update(functions)
     if _original is None:
         _original = LambdaSimpleBackend.invoke
@@ -102,3 +106,4 @@ def uninstall() -> None:
         LambdaSimpleBackend.invoke = _original
         _original = None
     _functions.clear()
+    atomic.uninstall()

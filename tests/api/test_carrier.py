@@ -135,10 +135,8 @@ def test_a_duplicate_is_200_with_no_second_timeline_entry(api, shipped):
 def test_racing_duplicates_record_one_entry(api, shipped):
     """Ten deliveries of the same event at once (carriers retry on timeouts): one timeline entry."""
     from returns_core import carrier_events
-    from tests.workflow.test_concurrent_scans import atomic_dynamodb
 
-    # moto checks a condition and writes in two steps; this lock gives it DynamoDB's atomicity.
-    with atomic_dynamodb(), ThreadPoolExecutor(max_workers=10) as pool:
+    with ThreadPoolExecutor(max_workers=10) as pool:
         results = list(pool.map(lambda _: carrier_events.apply(TRACKING, "delivered", "2026-11-03T08:00:00Z",
                                                                "Warehouse"), range(10)))
     assert sorted(new for _, new in results) == [False] * 9 + [True]

@@ -1,10 +1,6 @@
 """Orders and returns written straight through the models, for refund tests at the domain level."""
 from __future__ import annotations
 
-import contextlib
-import functools
-import threading
-
 from returns_core import clock
 from returns_core.models import OrderModel, ReturnModel
 
@@ -34,30 +30,3 @@ def make_return(return_id: str, order_id: str, amount: int, resolution: str = "s
                       timeline=[{"at": now, "type": "carrier.dropped_off", "actor": "carrier", "detail": None}])
     ret.save()
     return ret
-
-
-@contextlib.contextmanager
-def serializable_dynamodb():
-    """DynamoDB applies each conditional write and each transaction atomically; moto's in-process
-    backend checks the condition and writes in separate Python steps, so racing threads can both
-    pass a condition. This lock gives moto DynamoDB's isolation for race tests (our code is untouched)."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    names = ("put_item", "update_item", "delete_item", "transact_write_items")
-    originals = {n: getattr(DynamoDBBackend, n) for n in names}
-
-    def locked(fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with lock:
-                return fn(*args, **kwargs)
-        return wrapper
-
-    for n in names:
-        setattr(DynamoDBBackend, n, locked(originals[n]))
-    try:
-        yield
-    finally:
-        for n, fn in originals.items():
-            setattr(DynamoDBBackend, n, fn)

@@ -1,14 +1,11 @@
 """Twenty scans of one parcel at once (two scanners, a nervous trigger finger): one receipt.
 
 The real template and ASL in moto; the scans race through the domain's `warehouse.scan`, the
-same call the API makes. moto applies a conditional write in two Python steps and copies items
-for a read while another thread writes them, so the race runs under `atomic_dynamodb`, which
-gives moto DynamoDB's own per-request atomicity (our code is untouched).
+same call the API makes. The stack gives moto DynamoDB's per-request atomicity
+(infra/local/atomic.py); the single receipt comes from our conditional writes.
 """
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -23,32 +20,6 @@ from .helpers import ROOT, order_payload, wait_for
 from .test_lifecycle_api import Http, carrier_event
 
 SCANS = 20
-
-
-@contextlib.contextmanager
-def atomic_dynamodb():
-    """Each moto DynamoDB request, read or write, runs alone, as each is atomic in DynamoDB."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    names = ("put_item", "update_item", "delete_item", "transact_write_items", "get_item", "query",
-             "batch_get_item", "transact_get_items")
-    originals = {n: getattr(DynamoDBBackend, n) for n in names}
-
-    def locked(fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with lock:
-                return fn(*args, **kwargs)
-        return wrapper
-
-    for n in names:
-        setattr(DynamoDBBackend, n, locked(originals[n]))
-    try:
-        yield
-    finally:
-        for n, fn in originals.items():
-            setattr(DynamoDBBackend, n, fn)
 
 
 @pytest.fixture
@@ -110,7 +81,7 @@ def test_twenty_racing_scans_make_one_receipt(stack, http, dropped_off):
         got, already = warehouse.scan(code, f"wh:scanner{n % 3}")
         return got.return_id, already
 
-    with atomic_dynamodb(), ThreadPoolExecutor(max_workers=SCANS) as pool:
+    with ThreadPoolExecutor(max_workers=SCANS) as pool:
         results = list(pool.map(one, range(SCANS)))
 
     assert {rid for rid, _ in results} == {ret.return_id}

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from returns_core import auth, lifecycle
 
 from .helpers import order_payload, wait_for
-from .refund_fixtures import make_order, make_return, serializable_dynamodb
+from .refund_fixtures import make_order, make_return
 from .test_lifecycle_api import Http, api, carrier_event  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.xdist_group("workflow")
@@ -71,13 +71,12 @@ def test_two_writers_racing_on_one_return_one_wins_nothing_lost(stack):
         except Exception as exc:  # noqa: BLE001 - the loser's exception is the result under test
             results[name] = exc
 
-    with serializable_dynamodb():
-        threads = [threading.Thread(target=move, args=("customer:ORD-RACE", "cancelled", "return.cancelled")),
-                   threading.Thread(target=move, args=("carrier", "in_transit", "carrier.dropped_off"))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    threads = [threading.Thread(target=move, args=("customer:ORD-RACE", "cancelled", "return.cancelled")),
+               threading.Thread(target=move, args=("carrier", "in_transit", "carrier.dropped_off"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     winners = [k for k, v in results.items() if v is True]
     losers = [k for k, v in results.items() if isinstance(v, lifecycle.InvalidTransition)]
     assert len(winners) == 1 and len(losers) == 1, results

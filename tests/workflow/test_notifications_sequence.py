@@ -26,26 +26,10 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 @contextmanager
 def deployed(monkeypatch, overrides: dict[str, str] | None = None):
     """tests/conftest.py's `stack`, with template parameter overrides (short waits)."""
-    from moto import mock_aws
+    from ..conftest import deployed_stack
 
-    from infra.local import deploy, dispatch
-    from returns_core import aws, secrets
-
-    from ..conftest import MOTO_CONFIG
-
-    with mock_aws(config=MOTO_CONFIG):
-        aws.reset()
-        secrets.reset()
-        stack = deploy.deploy("local", overrides=overrides)
-        dispatch.install(stack.functions)
-        for key, value in stack.environment.items():
-            monkeypatch.setenv(key, value)
-        try:
-            yield stack
-        finally:
-            dispatch.uninstall()
-            aws.reset()
-            secrets.reset()
+    with deployed_stack(monkeypatch, overrides=overrides) as stack:
+        yield stack
 
 
 def wait_for(fetch, predicate, timeout: float = 25.0, what: str = "condition"):

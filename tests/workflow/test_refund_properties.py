@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from returns_core import ledger, lifecycle, refunds
 from returns_core.models import LedgerEntryModel, OrderModel
 
-from .refund_fixtures import make_order, make_return, serializable_dynamodb
+from .refund_fixtures import make_order, make_return
 
 GRADE_SHARE = {"resellable": 100, "opened": 80, "damaged": 30, "missing": 0}   # percent of the unit price
 UNIT = 1000
@@ -45,11 +45,10 @@ def test_refunds_never_exceed_the_capture_and_are_ledgered_once(stack, scenario)
             make_return(rid, order_id, amount, resolution="store_credit", qty=units)
             if how == "race":
                 threads = [threading.Thread(target=_settle, args=(rid,)) for _ in range(2)]
-                with serializable_dynamodb():
-                    for t in threads:
-                        t.start()
-                    for t in threads:
-                        t.join(30)
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join(30)
             else:
                 _settle(rid)
                 if how == "retry":

@@ -11,35 +11,18 @@ from returns_core.models import LedgerEntryModel, ReturnModel
 from tests.payments_support import create_captured_payment_intent, list_refunds, localstripe_url  # noqa: F401
 
 from .helpers import order_payload, wait_for
-from .refund_fixtures import serializable_dynamodb
 from .test_lifecycle_api import Http, carrier_event
 
 
 @pytest.fixture
 def stripe_stack(monkeypatch, localstripe_url):  # noqa: F811
     """The `stack` fixture, with every function paying through localstripe instead of Secrets Manager."""
-    from moto import mock_aws
-
-    from infra.local import deploy, dispatch
-    from returns_core import aws, secrets
-    from tests.conftest import MOTO_CONFIG
+    from tests.conftest import deployed_stack
 
     overrides = {"STRIPE_SECRET_ARN": None, "STRIPE_API_KEY": "sk_test_local", "STRIPE_API_BASE": localstripe_url}
-    monkeypatch.delenv("STRIPE_SECRET_ARN", raising=False)
-    with mock_aws(config=MOTO_CONFIG):
-        aws.reset()
-        secrets.reset()
-        deployed = deploy.deploy("local", environment_overrides=overrides)
+    with deployed_stack(monkeypatch, environment_overrides=overrides) as deployed:
         assert "STRIPE_SECRET_ARN" not in deployed.function("SettleFunction").environment
-        dispatch.install(deployed.functions)
-        for key, value in deployed.environment.items():
-            monkeypatch.setenv(key, value)
-        try:
-            yield deployed
-        finally:
-            dispatch.uninstall()
-            aws.reset()
-            secrets.reset()
+        yield deployed
 
 
 @pytest.fixture
@@ -158,11 +141,10 @@ def test_racing_approvals_and_settles_pay_once(stripe_stack, http, localstripe_u
 
     threads = [threading.Thread(target=approve, args=("fin:ann",)), threading.Thread(target=approve, args=("fin:bo",)),
                threading.Thread(target=settle), threading.Thread(target=settle)]
-    with serializable_dynamodb():   # DynamoDB's per-write atomicity, which moto lacks under threads
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
     assert all(code in (200, 409) for kind, code in results if kind == "approve"), results
     assert any(code == 200 for kind, code in results if kind == "approve"), results
     wait_for(lambda: _status(rid), lambda s: s == "refunded", timeout=30, what="the refund")

@@ -24,26 +24,11 @@ TRANSIT_SECONDS = 2
 def short_transit_stack(monkeypatch, request):
     """conftest's `stack`, with a transit limit of a few seconds instead of the `local` 900
     (and other parameters from `@pytest.mark.parametrize("short_transit_stack", [...], indirect=True)`)."""
-    from moto import mock_aws
+    from tests.conftest import deployed_stack
 
-    from infra.local import deploy, dispatch
-    from returns_core import aws, secrets
-    from tests.conftest import MOTO_CONFIG
-
-    with mock_aws(config=MOTO_CONFIG):
-        aws.reset()
-        secrets.reset()
-        overrides = {"TransitTimeoutSeconds": str(TRANSIT_SECONDS), **getattr(request, "param", {})}
-        deployed = deploy.deploy("local", overrides=overrides)
-        dispatch.install(deployed.functions)
-        for key, value in deployed.environment.items():
-            monkeypatch.setenv(key, value)
-        try:
-            yield deployed
-        finally:
-            dispatch.uninstall()
-            aws.reset()
-            secrets.reset()
+    overrides = {"TransitTimeoutSeconds": str(TRANSIT_SECONDS), **getattr(request, "param", {})}
+    with deployed_stack(monkeypatch, overrides=overrides) as deployed:
+        yield deployed
 
 
 @pytest.fixture
