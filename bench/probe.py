@@ -8,8 +8,8 @@ its DynamoDB request units, `before-call.dynamodb.Scan` counts Scans.
 DynamoDB request units are computed from item sizes with DynamoDB's billing rules,
 because moto's `ConsumedCapacity` is a constant (1.0 for reads, 0.5 for UpdateItem,
 whatever the item): 1 WRU per started KB written (the larger of the item before and
-after), every GSI the write touches billed the same way (a changed index key is a
-delete plus a put), 1 RRU per started 4 KB read strongly consistently (half for
+after), every GSI whose projected attributes the write changes billed by the size of its
+entry (a changed index key is a delete plus a put), 1 RRU per started 4 KB read strongly consistently (half for
 eventually consistent reads and every GSI query), transactions twice. Items are read
 from moto's in-process backend, so this needs `mock_aws` in the same process.
 """
@@ -82,28 +82,42 @@ def _stored(table: str, key: dict) -> dict | None:
     return _plain_json(item.to_json()["Attributes"]) if item is not None else None
 
 
-def _gsis(table: str) -> list[list[str]]:
+def _gsis(table: str) -> list[tuple[list[str], Any]]:
+    """Per index: its key attributes and a function giving the attributes it copies of an item."""
     try:
         t = _backend().get_table(table)
     except Exception:
         return []
-    return [[k["AttributeName"] for k in g.schema] for g in t.global_indexes]
+    out = []
+    for g in t.global_indexes:
+        keys = [k["AttributeName"] for k in g.schema]
+        kind = (g.projection or {}).get("ProjectionType", "ALL")
+        kept = set(g.table_key_attrs) | set(keys) | set((g.projection or {}).get("NonKeyAttributes") or [])
+
+        def project(item: dict, kind=kind, kept=kept) -> dict:
+            return dict(item) if kind == "ALL" else {k: v for k, v in item.items() if k in kept}
+        out.append((keys, project))
+    return out
 
 
 def _gsi_wru(table: str, old: dict | None, new: dict | None) -> float:
+    """DynamoDB's index write rules: an index is written only when the item enters or leaves it,
+    or when an attribute it projects changes; a changed index key costs a delete and a put;
+    each write is priced by the size of the projected entry, not of the whole item."""
     units = 0.0
-    for keys in _gsis(table):
+    for keys, project in _gsis(table):
         had = old is not None and all(k in old for k in keys)
         has = new is not None and all(k in new for k in keys)
         if had and has:
-            if old == new:
+            before, after = project(old), project(new)
+            if before == after:
                 continue
             same_key = all(old[k] == new[k] for k in keys)
-            units += _wru(item_size(new)) if same_key else _wru(item_size(old)) + _wru(item_size(new))
+            units += _wru(item_size(after)) if same_key else _wru(item_size(before)) + _wru(item_size(after))
         elif has:
-            units += _wru(item_size(new))
+            units += _wru(item_size(project(new)))
         elif had:
-            units += _wru(item_size(old))
+            units += _wru(item_size(project(old)))
     return units
 
 
@@ -264,8 +278,9 @@ class Probe:
             self.add(f"dynamodb.{op.lower()}_calls")
         elif op == "BatchGetItem":
             for table, items in parsed.get("Responses", {}).items():
+                consistent = bool((params.get("RequestItems", {}).get(table) or {}).get("ConsistentRead"))
                 for i in items:
-                    self.add("dynamodb.rru", _rru(item_size(i), False))
+                    self.add("dynamodb.rru", _rru(item_size(i), consistent))
         elif op == "TransactGetItems":
             for r in parsed.get("Responses", []):
                 self.add("dynamodb.rru", 2 * _rru(item_size(r.get("Item")), True))

@@ -61,4 +61,5 @@ def disputes() -> dict:
     from returns_core.models import ReturnModel
 
     principal(bp.current_request, ROLES)
-    return {"items": [views.return_view(r) for r in ReturnModel.by_status.query(statuses.DISPUTED, limit=200)]}
+    hits = ReturnModel.by_status.query(statuses.DISPUTED, limit=200)
+    return {"items": [views.return_view(r) for r in ReturnModel.load_many(hits)]}

@@ -9,7 +9,7 @@ from pynamodb.attributes import (
     BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute,
     UnicodeAttribute, VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from . import config
@@ -36,8 +36,10 @@ def _meta(env: str) -> type:
                                  "max_retry_attempts": 3})
 
 
-def _index_meta(name: str) -> type:
-    return type("Meta", (), {"index_name": name, "projection": AllProjection(),
+def _index_meta(name: str, projection=None) -> type:
+    """Projections as in template.yaml: indexes copy only keys (or a queue row), so the writes that
+    grow a return's timeline are not paid again in every index."""
+    return type("Meta", (), {"index_name": name, "projection": projection or KeysOnlyProjection(),
                              "billing_mode": "PAY_PER_REQUEST"})
 
 
@@ -67,7 +69,7 @@ class ByOrder(GlobalSecondaryIndex):
 
 
 class ByStatus(GlobalSecondaryIndex):
-    Meta = _index_meta("by_status")
+    Meta = _index_meta("by_status", IncludeProjection(["order_id", "code", "resolution", "items"]))
     status = UnicodeAttribute(hash_key=True)
     status_since = UnicodeAttribute(range_key=True)
 
@@ -123,9 +125,18 @@ class ReturnModel(Model):
     by_tracking = ByTracking()
     by_customer = ByCustomer()
 
+    @classmethod
+    def load_many(cls, hits) -> list["ReturnModel"]:
+        """The full records of index hits (keys-only or partial), in the hits' order."""
+        ids = list(dict.fromkeys(h.return_id for h in hits))
+        found: dict[str, ReturnModel] = {}
+        for start in range(0, len(ids), 100):   # BatchGetItem's limit
+            found.update((r.return_id, r) for r in cls.batch_get(ids[start:start + 100], consistent_read=True))
+        return [found[i] for i in ids if i in found]
+
 
 class ByDay(GlobalSecondaryIndex):
-    Meta = _index_meta("by_day")
+    Meta = _index_meta("by_day", AllProjection())   # entries are written once: a full copy costs once
     issued_day = UnicodeAttribute(hash_key=True)
     seq = NumberAttribute(range_key=True)
 

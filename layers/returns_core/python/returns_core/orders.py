@@ -104,7 +104,7 @@ def view(order: OrderModel) -> dict:
 
 
 def returns_of(order_id: str) -> list[ReturnModel]:
-    return list(ReturnModel.by_order.query(order_id))
+    return ReturnModel.load_many(ReturnModel.by_order.query(order_id))
 
 
 def open_returns(order_id: str) -> list[ReturnModel]:
