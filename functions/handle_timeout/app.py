@@ -1,22 +1,21 @@
 """A workflow wait ran out (or a refund failed): remind, expire, declare lost, alert, close."""
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from returns_core import logsafe, timeouts
-from returns_core.step_events import TimeoutInput
+from returns_core import timeouts
+from returns_core.steps import Step
 
-logger = logsafe.install(Logger())  # emails and phone numbers masked in every line
-tracer = Tracer()
-metrics = Metrics()
+if TYPE_CHECKING:
+    from returns_core.step_events import TimeoutInput
+
+step = Step("TimeoutInput")   # Logger, Metrics; Tracer and the parser join at the first event
+logger, metrics = step.logger, step.metrics
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@event_parser(model=TimeoutInput)
+@step
 def handler(event: TimeoutInput, context: LambdaContext) -> dict:
     logger.append_keys(return_id=event.return_id, kind=event.kind)
     status = timeouts.handle(event.return_id, event.kind, event.error)

@@ -1,22 +1,21 @@
 """Settle an inspected or lost return: approval rule, then the refund, paid and ledgered once."""
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from returns_core import logsafe, refunds
-from returns_core.step_events import StepInput, TransientError
+from returns_core import refunds
+from returns_core.steps import Step, TransientError
 
-logger = logsafe.install(Logger())  # emails and phone numbers masked in every line
-tracer = Tracer()
-metrics = Metrics()
+if TYPE_CHECKING:
+    from returns_core.step_events import StepInput
+
+step = Step("StepInput")   # Logger, Metrics; Tracer and the parser join at the first event
+logger, metrics = step.logger, step.metrics
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@event_parser(model=StepInput)
+@step
 def handler(event: StepInput, context: LambdaContext) -> dict:
     from returns_core.payments import PaymentError
 

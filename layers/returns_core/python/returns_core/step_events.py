@@ -20,7 +20,3 @@ class TimeoutInput(StepInput):
     kind: Literal["review", "dropoff_reminder", "dropoff", "transit", "inspection_sla", "approval",
                   "refund_retry", "refund_failed", "followup", "autoclose"]
     error: dict | None = None
-
-
-class TransientError(Exception):
-    """Raised by a step for a failure worth retrying; the ASL's Retry names this class."""
