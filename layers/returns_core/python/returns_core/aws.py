@@ -26,6 +26,20 @@ def client(service: str) -> Any:
     return _client(service, config.endpoint_url(), config.region())
 
 
+@lru_cache(maxsize=None)
+def _dynamodb_connection(endpoint: str | None, region: str) -> Any:
+    from pynamodb.connection import Connection
+
+    return Connection(region=region, host=endpoint)
+
+
+def dynamodb_connection() -> Any:
+    """The PynamoDB connection for transactions: one per process, as the models keep theirs.
+    (A new Connection builds a new botocore client, tens of milliseconds, on every transaction.)"""
+    return _dynamodb_connection(config.endpoint_url(), config.region())
+
+
 def reset() -> None:
     """Forget cached clients (tests switch endpoints between runs)."""
     _client.cache_clear()
+    _dynamodb_connection.cache_clear()

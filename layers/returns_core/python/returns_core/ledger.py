@@ -13,11 +13,10 @@ import json
 from dataclasses import dataclass
 from typing import Iterator
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from . import clock
+from . import aws, clock
 from .errors import UnprocessableError
 from .models import CreditModel, LedgerEntryModel, OrderModel, ReturnModel
 
@@ -101,7 +100,7 @@ def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_recor
         holds = dict(order.refund_holds.as_dict() if hasattr(order.refund_holds, "as_dict") else order.refund_holds or {})
         holds.pop(ret.return_id, None)
         try:
-            with TransactWrite(connection=Connection(region=OrderModel.Meta.region, host=OrderModel.Meta.host)) as tx:
+            with TransactWrite(connection=aws.dynamodb_connection()) as tx:
                 tx.save(entry, condition=LedgerEntryModel.seq.does_not_exist())
                 tx.update(order, actions=[OrderModel.refunded_total.set(new_total),
                                           OrderModel.refund_holds.set(holds),

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from . import carriers, clock, config, ids, lifecycle, orders, policy, statuses, workflow
+from . import aws, carriers, clock, config, ids, lifecycle, orders, policy, statuses, workflow
 from .errors import ConflictError, UnprocessableError
 from .models import OrderModel, ReturnModel
 from .views import plain
@@ -87,7 +86,7 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
         carrier_events=[], timeline=timeline,
     )
     try:
-        with TransactWrite(connection=Connection(region=OrderModel.Meta.region, host=OrderModel.Meta.host)) as tx:
+        with TransactWrite(connection=aws.dynamodb_connection()) as tx:
             tx.save(ret, condition=ReturnModel.return_id.does_not_exist())
             tx.update(order, actions=[OrderModel.reserved[return_id].set({i["sku"]: i["qty"] for i in items}),
                                       OrderModel.updated_at.set(clock.iso(now))])
