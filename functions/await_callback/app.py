@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from returns_core import lifecycle
 from returns_core.steps import Step
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
     from returns_core.step_events import WaitInput
 
 step = Step("WaitInput")   # Logger, Metrics; Tracer and the parser join at the first event
-logger = step.logger
+logger, metrics = step.logger, step.metrics
 
 
 @step
@@ -20,4 +21,7 @@ def handler(event: WaitInput, context: LambdaContext) -> dict:
     logger.append_keys(return_id=event.return_id, wait=event.wait)
     outcome = lifecycle.park(event.return_id, event.wait, event.token)
     logger.info("wait parked", extra={"outcome": outcome})
+    # "resumed": the event came before the wait; many of those mean the API outruns the workflow.
+    metrics.add_metric(name="WaitsParked" if outcome == "parked" else "WaitsResumedAtOnce",
+                       unit=MetricUnit.Count, value=1)
     return {"outcome": outcome}

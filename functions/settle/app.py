@@ -28,6 +28,7 @@ def handler(event: StepInput, context: LambdaContext) -> dict:
         if exc.transient:
             raise TransientError(str(exc)) from exc   # Retry in the ASL, same idempotency key
         raise
-    if outcome["status"] == "refunded":
-        metrics.add_metric(name="RefundsIssued", unit=MetricUnit.Count, value=1)
+    # Anything but "refunded" waits for a person: finance's approval or a manual reference.
+    metrics.add_metric(name="RefundsIssued" if outcome["status"] == "refunded" else "RefundsWaiting",
+                       unit=MetricUnit.Count, value=1)
     return outcome   # {"status", "manual"}: a manual refund waits for finance's reference

@@ -65,6 +65,9 @@ def aws(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     from moto import mock_aws
 
+    from infra.local import atomic
+
+    atomic.install()   # DynamoDB's per-request atomicity, which racing tests rely on (see atomic.py)
     with mock_aws():
         from returns_core import models
 
@@ -78,7 +81,10 @@ def aws(monkeypatch):
             name="api-lifecycle", roleArn="arn:aws:iam::123456789012:role/sfn",
             definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}))
         monkeypatch.setenv("STATE_MACHINE_ARN", machine["stateMachineArn"])
-        yield
+        try:
+            yield
+        finally:
+            atomic.uninstall()
 
 
 @pytest.fixture
