@@ -47,9 +47,23 @@ def deployed_stack(monkeypatch, overrides: dict | None = None, environment_overr
         try:
             yield deployed
         finally:
+            _stop_executions()
             dispatch.uninstall()
             aws.reset()
             secrets.reset()
+
+
+def _stop_executions() -> None:
+    """A test's executions must not outlive it: moto's interpreter threads would go on, time out,
+    and alert into the next test's topics (same stack name, same ARNs)."""
+    import boto3
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine["stateMachineArn"],
+                                                                 statusFilter="RUNNING"):
+            for execution in page["executions"]:
+                sfn.stop_execution(executionArn=execution["executionArn"], error="TestEnded")
 
 
 @pytest.fixture
