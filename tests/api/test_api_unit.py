@@ -680,3 +680,18 @@ def test_schema_enums_are_the_domains():
     assert get_args(schemas.Condition) == policy.CONDITIONS
     assert get_args(schemas.Status) == statuses.ALL
     assert get_args(schemas.CarrierEventType) == carrier_events.EVENTS
+
+
+def test_exchange_shipped_is_for_exchanges_the_store_was_asked_for(api, order):
+    ret = start_return(api)   # a refund: the store never ships anything back
+    path = f"/returns/{ret['return_id']}/exchange/shipped"
+    res = send(api, "POST", path, {"tracking_number": "1Z999AA10123456784"}, auth("store"))
+    assert res.status_code == 409 and error_of(res)["code"] == "exchange_not_requested"
+    for body, field in (({"tracking_number": "no spaces allowed"}, "tracking_number"),
+                        ({"tracking_number": "1Z9999", "tracking_url": "javascript:alert(1)"}, "tracking_url"),
+                        ({}, "tracking_number")):
+        res = send(api, "POST", path, body, auth("store"))
+        assert res.status_code in (400, 422) and error_of(res)["details"]["field"] == field, (body, res.body)
+    res = send(api, "POST", "/returns/ret_doesnotexist/exchange/shipped", {"tracking_number": "1Z9999"},
+               auth("store"))
+    assert res.status_code == 404

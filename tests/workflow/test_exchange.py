@@ -143,3 +143,52 @@ def test_instant_exchange_when_the_scan_comes_first(stack, api):
     assert http.call("POST", "/warehouse/scans", {"code": ret["label"]["code"]}, token=warehouse)[0] == 200
     (sent,) = _events(stack, "return.exchange_requested", rid)
     assert sent["data"]["when"] == "dropped_off"
+
+
+def _replacement_emails(stack, return_id: str) -> list[dict]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    name = f"{stack.environment['SES_TEMPLATE_PREFIX']}-exchange_shipping-"   # + the order's language
+    return [json.loads(m.template_data) for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+            if (getattr(m, "template", None) or "").startswith(name) and return_id in m.template_data]
+
+
+def test_the_store_ships_the_replacement_and_the_customer_hears_once(stack, api):
+    http = Http(api)
+    store = auth.mint("store", "shop")
+    rid, customer, ret = _start(http, instant=False)
+    shipped = {"tracking_number": "1Z999AA10123456784", "carrier": "UPS",
+               "tracking_url": "https://track.example/1Z999AA10123456784"}
+    status, body, _ = http.call("POST", f"/returns/{rid}/exchange/shipped", shipped, token=store)
+    assert status == 409 and body["error"]["code"] == "exchange_not_requested", body   # nothing asked yet
+    assert http.call("POST", f"/returns/{rid}/exchange/shipped", shipped, token=customer)[0] == 403
+
+    _receive_and_inspect(http, rid, ret["label"]["code"], [
+        {"sku": "TSHIRT-M", "qty": 2, "condition": "resellable"},
+        {"sku": "JEANS-32", "qty": 1, "condition": "resellable"}])
+    wait_for(lambda: _events(stack, "return.exchange_requested", rid), bool, what="the exchange request", timeout=30)
+
+    status, body, _ = http.call("POST", f"/returns/{rid}/exchange/shipped", shipped, token=store)
+    assert status == 200, body
+    assert body["exchange_shipment"]["tracking_number"] == "1Z999AA10123456784"
+    again = http.call("POST", f"/returns/{rid}/exchange/shipped", shipped, token=store,
+                      headers={"Idempotency-Key": "a-store-retry"})
+    assert again[0] == 200   # the same parcel again: no second effect
+    status, body, _ = http.call("POST", f"/returns/{rid}/exchange/shipped",
+                                {**shipped, "tracking_number": "1Z999AA10999999999"}, token=store)
+    assert status == 409 and body["error"]["code"] == "exchange_already_shipped", body
+    assert body["error"]["details"]["field"] == "tracking_number"
+
+    (event,) = _events(stack, "return.exchange_shipped", rid)
+    assert event["data"]["tracking_number"] == "1Z999AA10123456784" and event["data"]["carrier"] == "UPS"
+    assert sorted((x["exchange_for"], x["qty"]) for x in event["data"]["lines"]) == [("JEANS-34", 1), ("TSHIRT-L", 2)]
+    (email,) = _replacement_emails(stack, rid)
+    assert email["tracking_number"] == "1Z999AA10123456784"
+    assert email["tracking_url"] == shipped["tracking_url"]
+    assert sorted((i["sku"], i["qty"]) for i in email["items"]) == [("JEANS-34", "1"), ("TSHIRT-L", "2")]
+    timeline = http.call("GET", f"/returns/{rid}", token=customer)[1]["timeline"]
+    assert [t["text"] for t in timeline if t["type"] == "exchange.shipped"] == [
+        "Your replacement is on its way (tracking number 1Z999AA10123456784)."]
+    sent = [t["detail"]["template"] for t in timeline if t["type"] == "message.sent"]
+    assert len([name for name in sent if "exchange_shipping" in name]) == 1

@@ -203,6 +203,15 @@ class Review(_Body):
     note: Optional[Text] = None
 
 
+class ExchangeShipped(_Body):
+    """The store shipped an exchange's replacement."""
+    tracking_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=64,
+                                                      pattern=r"^[A-Za-z0-9-]+$")]
+    carrier: Optional[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]] = None
+    tracking_url: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=500,
+                                                            pattern=r"^https://[^\s<>\"']+$")]] = None
+
+
 class Note(_Body):
     note: Optional[Text] = None
 

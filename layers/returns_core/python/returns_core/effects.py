@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from . import events, lifecycle, notify, statuses
+from . import events, exchanges, lifecycle, notify, statuses
 from .models import ReturnModel
 from .views import plain
 
@@ -21,7 +21,7 @@ def _release(ret: ReturnModel) -> None:
     release(ret)
 
 
-EXCHANGE_FLAG = "exchange.requested"
+EXCHANGE_FLAG = exchanges.REQUESTED
 
 
 def _exchange_once(ret: ReturnModel, lines: list[dict], when: str) -> None:
@@ -125,6 +125,18 @@ def _safely(what: str, ret: ReturnModel, action: Callable[[], None]) -> None:
             events.alert_ops("notification_failed", ret, f"{what} failed: {type(exc).__name__}")
         except Exception:
             log.exception("could not report the failed side effect", extra={"return_id": ret.return_id})
+
+
+def exchange_shipped(ret: ReturnModel, shipment: dict) -> None:
+    """The store shipped the replacement (exchanges.mark_shipped wrote it once): tell the store's
+    systems and the customer, with the tracking number."""
+    data = {k: shipment.get(k) for k in ("tracking_number", "carrier", "tracking_url", "lines")}
+    items = [{"sku": line.get("exchange_for") or line.get("sku"), "qty": line.get("qty")}
+             for line in shipment.get("lines") or []]
+    _safely("event:return.exchange_shipped", ret, lambda: events.publish("return.exchange_shipped", ret, data))
+    _safely("email:exchange_shipping", ret, lambda: notify.email(
+        ret, "exchange_shipping", tracking_number=shipment["tracking_number"],
+        tracking_url=shipment.get("tracking_url") or "", items=items))
 
 
 def _alert_text(ret: ReturnModel) -> tuple[str, dict | None]:

@@ -112,6 +112,7 @@ class ReturnModel(Model):
     approval = MapAttribute(null=True)     # by, at, note
     refund = MapAttribute(null=True)       # amount, method, status, reference, issued_at, ledger_seq
     review = MapAttribute(null=True)
+    exchange_shipment = MapAttribute(null=True)  # the replacement: tracking_number, carrier, lines, at, by
     carrier_events = ListAttribute(default=list)  # event keys already applied
     timeline = ListAttribute(default=list)
     task_token = UnicodeAttribute(null=True)

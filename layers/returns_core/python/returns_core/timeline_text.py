@@ -23,6 +23,12 @@ def _refund_issued(detail: Any, currency: str) -> str:
     return f"Your refund of {amount} has been issued." if amount else "Your return is settled: nothing to pay back."
 
 
+def _exchange_shipped(detail: Any, currency: str) -> str:
+    number = detail.get("tracking_number") if isinstance(detail, dict) else None
+    return f"Your replacement is on its way (tracking number {number})." if number else \
+        "Your replacement is on its way."
+
+
 def _message_sent(detail: Any, currency: str) -> str:
     channel = _CHANNELS.get(detail.get("channel") if isinstance(detail, dict) else None, "a message")
     return f"We sent you {channel} about your return."
@@ -52,6 +58,7 @@ TEXTS: dict[str, str | Callable[[Any, str], str]] = {
     "refund.failed": "Your refund could not be paid yet; our team is on it.",
     "refund.issued": _refund_issued,
     "exchange.requested": "Your replacement has been requested from the store.",
+    "exchange.shipped": _exchange_shipped,
     "return.cancelled": "You cancelled this return.",
     "return.expired": "The parcel was not dropped off before the deadline, so the return expired.",
     "return.confirmed": "You confirmed that everything is settled. This return is closed.",

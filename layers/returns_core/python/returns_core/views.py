@@ -42,6 +42,9 @@ def return_view(ret: ReturnModel) -> dict:
                    "url": f"/returns/{ret.return_id}/label"} if label else None),
         "refund": ({k: refund.get(k) for k in ("amount", "method", "status", "reference", "issued_at")}
                    if refund else None),
+        "exchange_shipment": ({k: shipment.get(k) for k in ("tracking_number", "carrier", "tracking_url", "lines",
+                                                             "at")}
+                              if (shipment := plain(ret.exchange_shipment)) else None),
         "created_at": ret.created_at,
         "timeline": [{**entry, "text": text(entry, ret.currency)} for entry in plain(ret.timeline) or []],
     }
