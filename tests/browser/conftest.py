@@ -136,3 +136,20 @@ def shot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def wait_until(fetch, predicate, what: str, timeout: float = 30.0):
+    """Poll `fetch()` (an API call to the local stack) until `predicate(value)`."""
+    deadline = time.monotonic() + timeout
+    value = fetch()
+    while not predicate(value):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}: {value!r}")
+        time.sleep(0.2)
+        value = fetch()
+    return value
+
+
+def customer_email(order_id: str) -> str:
+    """One customer per order: the stack is shared by every test, and a customer's 3rd return goes to review."""
+    return f"{order_id.lower()}@example.com"

@@ -8,7 +8,6 @@ import hmac
 import io
 import json
 import re
-import time
 import uuid
 from datetime import date, timedelta
 
@@ -17,33 +16,17 @@ from playwright.sync_api import expect
 
 from tests.workflow.helpers import order_payload
 
-from .conftest import shot
+from .conftest import customer_email, shot, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-
-def _email(order_id: str) -> str:
-    """One customer per order: the stack is shared, and a customer's 3rd return goes to review."""
-    return f"{order_id.lower()}@example.com"
-
-
-def _wait(fetch, predicate, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    value = fetch()
-    while not predicate(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}: {value!r}")
-        time.sleep(0.2)
-        value = fetch()
-    return value
 
 
 def _refund_through_the_api(stack) -> str:
     order_id = "ORD-FIN-" + uuid.uuid4().hex[:8]
     store, wh = stack.token("store", "shop"), stack.token("warehouse", "wh:bob")
-    order = order_payload(provider="manual", email=_email(order_id))
+    order = order_payload(provider="manual", email=customer_email(order_id))
     assert stack.request("PUT", f"/orders/{order_id}", order, token=store)[0] == 201
-    status, found = stack.request("POST", "/returns/lookup", {"order_id": order_id, "email": _email(order_id)})
+    status, found = stack.request("POST", "/returns/lookup", {"order_id": order_id, "email": customer_email(order_id)})
     assert status == 200, found
     customer = found["token"]
     status, ret = stack.request("POST", "/returns", {
@@ -55,17 +38,17 @@ def _refund_through_the_api(stack) -> str:
     def get():
         return stack.request("GET", f"/returns/{rid}", token=customer)[1]
 
-    ret = _wait(get, lambda r: r["status"] == "awaiting_dropoff", "the label")
+    ret = wait_until(get, lambda r: r["status"] == "awaiting_dropoff", "the label")
     raw = json.dumps({"tracking_number": ret["label"]["tracking_number"], "event": "dropped_off",
                       "occurred_at": "2026-11-22T10:00:00Z", "location": "Paris"}).encode()
     sig = hmac.new(b"local-carrier-secret", raw, hashlib.sha256).hexdigest()
     assert stack.request("POST", "/carrier/events", raw=raw, headers={"X-Carrier-Signature": f"sha256={sig}"})[0] == 202
-    _wait(get, lambda r: r["status"] == "in_transit", "in transit")
+    wait_until(get, lambda r: r["status"] == "in_transit", "in transit")
     assert stack.request("POST", "/warehouse/scans", {"code": ret["label"]["code"]}, token=wh)[0] == 200
     status, body = stack.request("POST", f"/returns/{rid}/inspection",
                                  {"items": [{"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"}]}, token=wh)
     assert status == 200, body
-    _wait(get, lambda r: r["status"] == "refunded", "the refund")
+    wait_until(get, lambda r: r["status"] == "refunded", "the refund")
     return rid
 
 

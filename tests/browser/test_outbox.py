@@ -2,23 +2,17 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from .conftest import shot
+from .conftest import shot, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
-def _wait(fetch, ok, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    value = fetch()
-    while not ok(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}: {value!r}")
-        time.sleep(0.2)
-        value = fetch()
-    return value
+def _days_ago(days: int) -> str:
+    return (datetime.now(timezone.utc) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_outbox_shows_the_label_email_a_new_return_sends(local_stack, desk_page):
@@ -26,7 +20,7 @@ def test_outbox_shows_the_label_email_a_new_return_sends(local_stack, desk_page)
     store = local_stack.token("store", "shop")
     status, body = local_stack.request("PUT", f"/orders/{order_id}", {
         "customer": {"email": "lea@example.com", "name": "Léa <Dupont>", "locale": "en-GB", "phone": "+33611111111"},
-        "currency": "EUR", "placed_at": "2026-11-10T09:00:00Z", "delivered_at": "2026-11-20T09:00:00Z",
+        "currency": "EUR", "placed_at": _days_ago(10), "delivered_at": _days_ago(3),   # inside the return window
         "shipping_address": {"line1": "3 rue des Lilas", "postcode": "75020", "city": "Paris", "country": "FR"},
         "payment": {"provider": "manual", "reference": "r-1", "captured_amount": 2499},
         "lines": [{"sku": "TSHIRT-M", "name": "T-shirt M", "qty": 1, "unit_price": 2499, "final_sale": False}]},
@@ -41,12 +35,12 @@ def test_outbox_shows_the_label_email_a_new_return_sends(local_stack, desk_page)
     assert status == 201, ret
 
     subject = f"Your return label for order {order_id}"
-    outbox = _wait(lambda: local_stack.request("GET", "/outbox/messages")[1],
+    outbox = wait_until(lambda: local_stack.request("GET", "/outbox/messages")[1],
                    lambda o: any(e["subject"] == subject for e in o["emails"]), "the label email")
     newest = outbox["emails"][0]
     assert newest["subject"] == subject and newest["template"] == "return_requested" and newest["locale"] == "en"
     assert "Léa &lt;Dupont&gt;" in newest["html"] and "<Dupont>" not in newest["html"]
-    _wait(lambda: local_stack.request("GET", "/outbox/messages")[1],
+    wait_until(lambda: local_stack.request("GET", "/outbox/messages")[1],
           lambda o: any(s["to"] == "+33611111111" for s in o["sms"]), "the label SMS")
 
     desk_page.goto(local_stack.url + "/outbox")

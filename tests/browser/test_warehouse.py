@@ -5,39 +5,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 import uuid
 
 import pytest
 
 from tests.workflow.helpers import order_payload
 
-from .conftest import shot
+from .conftest import customer_email, shot, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-
-def _email(order_id: str) -> str:
-    """One customer per order: the stack is shared, and a customer's 3rd return goes to review."""
-    return f"{order_id.lower()}@example.com"
-
-
-def _wait(fetch, predicate, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    value = fetch()
-    while not predicate(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}: {value!r}")
-        time.sleep(0.2)
-        value = fetch()
-    return value
 
 
 def _labelled_return(stack, dropped_off: bool = True) -> dict:
     order_id = "ORD-WH-" + uuid.uuid4().hex[:8]
     store = stack.token("store", "shop")
-    assert stack.request("PUT", f"/orders/{order_id}", order_payload(email=_email(order_id)), token=store)[0] == 201
-    status, found = stack.request("POST", "/returns/lookup", {"order_id": order_id, "email": _email(order_id)})
+    order = order_payload(email=customer_email(order_id))
+    assert stack.request("PUT", f"/orders/{order_id}", order, token=store)[0] == 201
+    status, found = stack.request("POST", "/returns/lookup", {"order_id": order_id, "email": customer_email(order_id)})
     assert status == 200, found
     customer = found["token"]
     status, ret = stack.request("POST", "/returns", {
@@ -49,14 +33,14 @@ def _labelled_return(stack, dropped_off: bool = True) -> dict:
     def get():
         return stack.request("GET", f"/returns/{ret['return_id']}", token=customer)[1]
 
-    ret = _wait(get, lambda r: r["status"] == "awaiting_dropoff" and r["label"], "the label")
+    ret = wait_until(get, lambda r: r["status"] == "awaiting_dropoff" and r["label"], "the label")
     if dropped_off:
         raw = json.dumps({"tracking_number": ret["label"]["tracking_number"], "event": "dropped_off",
                           "occurred_at": "2026-11-22T10:00:00Z", "location": "Paris"}).encode()
         sig = hmac.new(b"local-carrier-secret", raw, hashlib.sha256).hexdigest()
         assert stack.request("POST", "/carrier/events", raw=raw,
                              headers={"X-Carrier-Signature": f"sha256={sig}"})[0] == 202
-        ret = _wait(get, lambda r: r["status"] == "in_transit", "in transit")
+        ret = wait_until(get, lambda r: r["status"] == "in_transit", "in transit")
     ret["customer_token"] = customer
     return ret
 
