@@ -23,7 +23,7 @@ def order_payload(email: str = "ana@example.com", locale: str = "fr-FR", provide
     }
 
 
-def wait_for(fetch, predicate, timeout: float = 10.0, what: str = "condition"):
+def wait_for(fetch, predicate, timeout: float = 30.0, what: str = "condition"):
     """Poll `fetch()` until `predicate(value)`; the workflow runs in moto's threads."""
     deadline = time.monotonic() + timeout
     value = fetch()
