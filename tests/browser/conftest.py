@@ -139,15 +139,10 @@ def shot(page, name: str) -> Path:
 
 
 def wait_until(fetch, predicate, what: str, timeout: float = 30.0):
-    """Poll `fetch()` (an API call to the local stack) until `predicate(value)`."""
-    deadline = time.monotonic() + timeout
-    value = fetch()
-    while not predicate(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}: {value!r}")
-        time.sleep(0.2)
-        value = fetch()
-    return value
+    """helpers.wait_for, polling the local stack's HTTP API every 0.2 s."""
+    from tests.workflow.helpers import wait_for
+
+    return wait_for(fetch, predicate, timeout=timeout, what=what, interval=0.2)
 
 
 def customer_email(order_id: str) -> str:

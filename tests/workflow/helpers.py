@@ -23,14 +23,14 @@ def order_payload(email: str = "ana@example.com", locale: str = "fr-FR", provide
     }
 
 
-def wait_for(fetch, predicate, timeout: float = 30.0, what: str = "condition"):
+def wait_for(fetch, predicate, timeout: float = 30.0, what: str = "condition", interval: float = 0.02):
     """Poll `fetch()` until `predicate(value)`; the workflow runs in moto's threads."""
     deadline = time.monotonic() + timeout
     value = fetch()
     while not predicate(value):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}; last value: {value!r}")
-        time.sleep(0.02)
+        time.sleep(interval)
         value = fetch()
     return value
 

@@ -61,7 +61,7 @@ def _record_once(ret: ReturnModel, key: str, event: str, detail: dict) -> bool:
                 condition=ReturnModel.status == ret.status)  # with the version check: nobody wrote since
             return True
         except UpdateError as exc:
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not lifecycle.is_conflict(exc):
                 raise
             ret.refresh(consistent_read=True)
     raise RuntimeError("could not record the carrier event")

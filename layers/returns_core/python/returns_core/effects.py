@@ -21,23 +21,20 @@ def _release(ret: ReturnModel) -> None:
     release(ret)
 
 
-EXCHANGE_FLAG = exchanges.REQUESTED
-
-
 def _exchange_once(ret: ReturnModel, lines: list[dict], when: str) -> None:
     """Publish `return.exchange_requested` at most once per return: a timeline flag, set by a versioned write
     before publishing, so a racing drop-off and scan (or a replayed step) cannot ask the store twice."""
     from pynamodb.exceptions import UpdateError
 
     for _ in range(lifecycle.MAX_ATTEMPTS):
-        if any(e.get("type") == EXCHANGE_FLAG for e in plain(ret.timeline) or []):
+        if exchanges.requested_lines(ret) is not None:
             return
-        entry = lifecycle.timeline_entry(EXCHANGE_FLAG, "system", {"when": when, "lines": lines})
+        entry = lifecycle.timeline_entry(exchanges.REQUESTED, "system", {"when": when, "lines": lines})
         try:
             ret.update(actions=[ReturnModel.timeline.set(ReturnModel.timeline.append([entry]))])
             break
         except UpdateError as exc:
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not lifecycle.is_conflict(exc):
                 raise
             ret.refresh(consistent_read=True)
     else:

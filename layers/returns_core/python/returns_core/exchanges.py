@@ -14,7 +14,7 @@ from .errors import ConflictError
 from .models import ReturnModel
 from .views import plain
 
-REQUESTED = "exchange.requested"   # the timeline flag effects.py writes once per return
+REQUESTED = "exchange.requested"   # the timeline flag effects.py writes once per return (with the lines)
 SHIPPED = "exchange.shipped"
 
 
@@ -54,7 +54,7 @@ def mark_shipped(return_id: str, tracking_number: str, carrier: str | None, trac
                                 ReturnModel.timeline.set(ReturnModel.timeline.append([entry]))],
                        condition=ReturnModel.exchange_shipment.does_not_exist())
         except UpdateError as exc:
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not lifecycle.is_conflict(exc):
                 raise
             ret.refresh(consistent_read=True)
             continue

@@ -70,7 +70,8 @@ def get(return_id: str, consistent: bool = True) -> ReturnModel:
         raise NotFound(return_id) from exc
 
 
-def _conflict(exc: UpdateError) -> bool:
+def is_conflict(exc: Exception) -> bool:
+    """A conditional write lost to another writer (read again and decide again)."""
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
@@ -101,7 +102,7 @@ def transition(ret: ReturnModel, new: str, *, actor: str, event: str, detail: An
         try:
             ret.update(actions=actions, condition=ReturnModel.status == current)
         except UpdateError as exc:
-            if not _conflict(exc):
+            if not is_conflict(exc):
                 raise
             ret.refresh(consistent_read=True)
             continue
@@ -122,7 +123,7 @@ def record(ret: ReturnModel, *, actor: str, event: str, detail: Any = None, upda
             ret.update(actions=actions)
             return
         except UpdateError as exc:
-            if not _conflict(exc):
+            if not is_conflict(exc):
                 raise
             ret.refresh(consistent_read=True)
     raise RuntimeError("could not record the timeline entry")
@@ -163,7 +164,7 @@ def park(return_id: str, wait: str, token: str) -> str:
                        condition=condition)
             return "parked"
         except UpdateError as exc:
-            if not _conflict(exc):
+            if not is_conflict(exc):
                 raise
             ret.refresh(consistent_read=True)
     raise RuntimeError("could not park the task token")

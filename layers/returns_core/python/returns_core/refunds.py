@@ -86,7 +86,7 @@ def _hold(order: OrderModel, return_id: str, amount: int) -> None:
             order.update(actions=[OrderModel.refund_holds[return_id].set(amount)])
             return
         except UpdateError as exc:
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not lifecycle.is_conflict(exc):
                 raise
             order.refresh(consistent_read=True)
     raise ConflictError("the order is busy; retry the refund")
@@ -131,7 +131,7 @@ def pay(ret: ReturnModel) -> None:
                                                             "ledger_seq": 0})],
                            condition=ReturnModel.refund["ledger_seq"].does_not_exist())
             except UpdateError as exc:
-                if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+                if not lifecycle.is_conflict(exc):
                     raise
         ret.refresh(consistent_read=True)
     lifecycle.transition(ret, statuses.REFUNDED, actor="system", event="refund.issued",
@@ -170,7 +170,7 @@ def _take_lease(ret: ReturnModel, amount: int, method: str) -> str | None:
                        condition=ReturnModel.status == statuses.REFUNDING)
             return owner
         except UpdateError as exc:
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not lifecycle.is_conflict(exc):
                 raise
             ret.refresh(consistent_read=True)
             if ret.status != statuses.REFUNDING:
@@ -196,7 +196,7 @@ def _await_manual(ret: ReturnModel, amount: int, method: str) -> None:
                                                     "provider": "manual", "reference": None, "issued_at": None})],
                    condition=(ReturnModel.status == statuses.REFUNDING) & ReturnModel.refund.does_not_exist())
     except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not lifecycle.is_conflict(exc):
             raise
         ret.refresh(consistent_read=True)
         return
@@ -246,7 +246,7 @@ def record_manual_reference(return_id: str, reference: str, actor: str) -> Retur
                        & (ReturnModel.refund["status"] == PENDING_MANUAL)
                        & ReturnModel.refund["manual_reference"].does_not_exist())
         except UpdateError as exc:
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not lifecycle.is_conflict(exc):
                 raise
             ret.refresh(consistent_read=True)
             continue

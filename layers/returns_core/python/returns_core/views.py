@@ -15,6 +15,9 @@ def plain(value: Any) -> Any:
     return value
 
 
+SHIPMENT_FIELDS = ("tracking_number", "carrier", "tracking_url", "lines", "at")   # not who at the store sent it
+
+
 def return_view(ret: ReturnModel) -> dict:
     inspected = {}
     for line in (plain(ret.inspection) or {}).get("items", []):
@@ -42,8 +45,7 @@ def return_view(ret: ReturnModel) -> dict:
                    "url": f"/returns/{ret.return_id}/label"} if label else None),
         "refund": ({k: refund.get(k) for k in ("amount", "method", "status", "reference", "issued_at")}
                    if refund else None),
-        "exchange_shipment": ({k: shipment.get(k) for k in ("tracking_number", "carrier", "tracking_url", "lines",
-                                                             "at")}
+        "exchange_shipment": ({k: shipment.get(k) for k in SHIPMENT_FIELDS}
                               if (shipment := plain(ret.exchange_shipment)) else None),
         "created_at": ret.created_at,
         "timeline": [{**entry, "text": text(entry, ret.currency)} for entry in plain(ret.timeline) or []],
