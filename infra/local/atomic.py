@@ -3,9 +3,10 @@
 DynamoDB applies each request (a conditional write, a transaction, a query) atomically.
 moto's in-process backend checks a condition and writes in separate Python steps and copies
 items for a read while another thread may be writing them; on the local stack the API, the
-state machine's threads and the tests all share it. One re-entrant lock around each of the
-backend's request methods makes every request run alone, as it would against AWS. Our code
-is untouched: it still relies on conditions, never on this lock.
+state machine's threads and the tests all share it. One re-entrant lock around each request
+(the handler that parses and answers it, and the backend methods) makes every request run
+alone, as it would against AWS. Our code is untouched: it still relies on conditions, never
+on this lock.
 
 Under that lock, a transaction's rollback copy is made cheap as well: moto deep-copies every
 table a transaction touches before writing (O(table size) per transaction: about a second per
@@ -22,7 +23,7 @@ from collections import defaultdict
 from typing import Any, Callable
 
 _lock = threading.RLock()
-_originals: dict[str, Callable] = {}
+_originals: dict[tuple[type, str], Callable] = {}
 
 
 def _locked(fn: Callable) -> Callable:
@@ -85,22 +86,30 @@ def _cheap_rollback_copies(transact: Callable) -> Callable:
     return wrapper
 
 
+def _targets() -> list[tuple[type, str]]:
+    """What runs under the lock: each backend request method, and the response handler's
+    `call_action`, which also turns the stored item into the reply (a read serialises the
+    very item objects a racing update changes in place)."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
+
+    backend = [(DynamoDBBackend, name) for name, value in vars(DynamoDBBackend).items()
+               if callable(value) and not name.startswith("_")]
+    return [*backend, (DynamoHandler, "call_action")]
+
+
 def install() -> None:
     """Idempotent."""
-    from moto.dynamodb.models import DynamoDBBackend
-
     if _originals:
         return
-    for name, value in list(vars(DynamoDBBackend).items()):
-        if callable(value) and not name.startswith("_"):
-            _originals[name] = value
-            inner = _cheap_rollback_copies(value) if name == "transact_write_items" else value
-            setattr(DynamoDBBackend, name, _locked(inner))   # the lock outermost: one request at a time
+    for owner, name in _targets():
+        value = vars(owner)[name]
+        _originals[(owner, name)] = value
+        inner = _cheap_rollback_copies(value) if name == "transact_write_items" else value
+        setattr(owner, name, _locked(inner))   # the lock outermost: one request at a time
 
 
 def uninstall() -> None:
-    from moto.dynamodb.models import DynamoDBBackend
-
-    for name, value in _originals.items():
-        setattr(DynamoDBBackend, name, value)
+    for (owner, name), value in _originals.items():
+        setattr(owner, name, value)
     _originals.clear()

@@ -78,3 +78,47 @@ def test_a_transaction_that_passes_writes_everything(dynamodb):
                  "ConditionExpression": "attribute_not_exists(seq)"}}])
     assert _n(dynamodb, "a") == "2"
     assert _backend_item("ranged", "ledger", "3") is not None
+
+
+def test_reads_never_see_an_item_half_written(dynamodb):
+    """moto answers a read by serialising the stored item, the object a racing update changes in
+    place ("dictionary changed size during iteration" without the lock around the whole request)."""
+    import threading
+
+    dynamodb.update_item(TableName="plain", Key={"pk": {"S": "a"}}, UpdateExpression="SET m = :m",
+                         ExpressionAttributeValues={":m": {"M": {f"k{i}": {"S": "x" * 20} for i in range(500)}}})
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            _churn()
+        except BaseException as exc:  # noqa: BLE001 - the failure under test
+            errors.append(exc)
+
+    def _churn() -> None:
+        n = 0
+        while not stop.is_set():   # the map changes size in place: a key in, a key out
+            n += 1
+            action = "SET m.#k = :v" if n % 2 else "REMOVE m.#k"
+            dynamodb.update_item(TableName="plain", Key={"pk": {"S": "a"}}, UpdateExpression=action,
+                                 ExpressionAttributeNames={"#k": f"extra{n // 2}"},
+                                 **({"ExpressionAttributeValues": {":v": {"N": str(n)}}} if n % 2 else {}))
+
+    def read() -> None:
+        try:
+            for _ in range(20):
+                dynamodb.get_item(TableName="plain", Key={"pk": {"S": "a"}})
+        except BaseException as exc:  # noqa: BLE001 - the failure under test
+            errors.append(exc)
+
+    writer = threading.Thread(target=write)
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    writer.start()
+    for t in readers:
+        t.start()
+    for t in readers:
+        t.join(60)
+    stop.set()
+    writer.join(60)
+    assert errors == []
