@@ -3,14 +3,22 @@ PY      ?= python3.11
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
+# The SAM CLI builds the artifacts; it lives in its own venv (its pins would move the dev ones).
+SAM_CLI := aws-sam-cli==1.170.0
+# What the built functions run on locally: an interpreter with the Lambda runtime's boto3, nothing else.
+RUNTIME := $(VENV)/lambda-runtime
 
-.PHONY: run test test-fast bench lint install system-deps clean
+.PHONY: run test test-fast bench lint install build lock system-deps clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	[ -x $(VENV)/sam/bin/sam ] || $(PY) -m venv $(VENV)/sam
+	$(VENV)/sam/bin/python -m pip install --quiet '$(SAM_CLI)'
+	rm -rf $(RUNTIME) && $(PY) -m venv $(RUNTIME)
+	$(BIN)/python -m infra.artifacts runtime-requirements | xargs -d '\n' $(RUNTIME)/bin/python -m pip install --quiet
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -21,6 +29,14 @@ system-deps:
 	  echo "installing chromium and poppler-utils with apt-get"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
+
+# sam build, unless .aws-sam/build is already the build of this tree (make run and the tests do the same).
+build: $(STAMP)
+	$(BIN)/python -m infra.artifacts build
+
+# Re-resolve the layer's pinned requirements after a change to pyproject's dependencies.
+lock: $(STAMP)
+	$(BIN)/python -m infra.artifacts lock
 
 run: $(STAMP)
 	$(BIN)/python -m infra.local run
@@ -39,4 +55,4 @@ lint: $(STAMP)
 	$(BIN)/statelint statemachines/*.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .aws-sam

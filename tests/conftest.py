@@ -23,12 +23,39 @@ os.environ.update({
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+_emulator = None
+
+
+def emulator_endpoint() -> str:
+    """moto's server in this test process, for the functions' worker processes to call.
+
+    It serves the same backends as the test's in-process `mock_aws` (one moto, two doors): the
+    test sets up and inspects state in-process, the built functions reach it over HTTP as they
+    would reach AWS. One per pytest process, on a free port, stopped when the process ends."""
+    global _emulator
+    if _emulator is None:
+        import atexit
+
+        from moto.server import ThreadedMotoServer
+
+        _emulator = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        _emulator.start()
+        atexit.register(_emulator.stop)
+    host, port = _emulator.get_host_and_port()
+    return f"http://{host}:{port}"
+
+
+def emulator_credentials() -> dict[str, str]:
+    return {"AWS_ENDPOINT_URL": emulator_endpoint(), "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+            "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 @contextlib.contextmanager
 def deployed_stack(monkeypatch, overrides: dict | None = None, environment_overrides: dict | None = None):
     """template.yaml deployed into in-process moto (samconfig `local` values, plus `overrides` of template
-    parameters and `environment_overrides` of the functions' variables), Lambda tasks run in-process."""
+    parameters and `environment_overrides` of the functions' variables); Lambda tasks run the built
+    artifacts in worker processes (infra/local/workers.py) that reach this moto over HTTP."""
     from moto import mock_aws
 
     from infra.local import deploy, dispatch
@@ -38,7 +65,7 @@ def deployed_stack(monkeypatch, overrides: dict | None = None, environment_overr
         aws.reset()
         secrets.reset()
         deployed = deploy.deploy("local", overrides=overrides, environment_overrides=environment_overrides)
-        dispatch.install(deployed.functions)
+        dispatch.install(deployed.functions, emulator_credentials())
         for key, value in (environment_overrides or {}).items():
             if value is None:
                 monkeypatch.delenv(key, raising=False)

@@ -1,4 +1,4 @@
-"""python -m infra.local run | token --role ROLE [--sub NAME] [--order ORDER_ID]"""
+"""python -m infra.local run [--base-path /Prod] | token --role ROLE [--sub NAME] [--order ORDER_ID]"""
 from __future__ import annotations
 
 import argparse
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="start the local stack (Ctrl-C stops it)")
     run.add_argument("--api-port", type=int, default=8000)
     run.add_argument("--aws-port", type=int, default=5000)
+    run.add_argument("--base-path", default="", help="serve under a stage path, as an execute-api URL does (e.g. /Prod)")
     tok = sub.add_parser("token", help="print a bearer token for the running local stack")
     tok.add_argument("--role", required=True, choices=["customer", "store", "warehouse", "finance", "ops"])
     tok.add_argument("--sub", help="who the token names (recorded as the actor)")
@@ -44,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "run":
         from .server import run as run_stack
-        run_stack(args.api_port, args.aws_port)
+        base = "/" + args.base_path.strip("/") if args.base_path.strip("/") else ""
+        run_stack(args.api_port, args.aws_port, base)
         return 0
     return _token(args)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import boto3
 
 from .template import ROOT, Resolver, load, samconfig_parameters, substitute_definition
+from .workers import Artifact
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -26,8 +27,7 @@ class Function:
     logical_id: str
     name: str
     arn: str
-    code_dir: Path
-    handler: str
+    artifact: Artifact       # the built code that runs: sam build's folder and layer, never the source tree
     environment: dict[str, str]
     memory_mb: int
     timeout: int
@@ -73,10 +73,33 @@ def _stub_zip() -> bytes:
     return buf.getvalue()
 
 
+def _artifacts(build_dir: Path) -> dict[str, Artifact]:
+    """Each function's built folder and layer, as `sam build`'s own template names them."""
+    built = load(build_dir / "template.yaml")
+    resources = built["Resources"]
+    globals_fn = built.get("Globals", {}).get("Function", {})
+    out = {}
+    for lid, res in resources.items():
+        if res["Type"] != "AWS::Serverless::Function":
+            continue
+        props = res["Properties"]
+        layers = props.get("Layers", globals_fn.get("Layers", []))
+        layer_ids = [layer["Ref"] for layer in layers if isinstance(layer, dict) and "Ref" in layer]
+        if len(layer_ids) != 1:
+            raise ValueError(f"{lid}: the local stack runs functions with exactly one layer of this template")
+        layer_dir = build_dir / resources[layer_ids[0]]["Properties"]["ContentUri"] / "python"
+        out[lid] = Artifact(build_dir / props["CodeUri"], layer_dir, props["Handler"])
+    return out
+
+
 def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_name: str | None = None,
-           environment_overrides: dict[str, str | None] | None = None) -> Stack:
+           environment_overrides: dict[str, str | None] | None = None, build_dir: Path | None = None) -> Stack:
     """`overrides`: template parameters. `environment_overrides`: merged into every function's
-    environment after the template's (a value of None removes the variable), e.g. a local Stripe."""
+    environment after the template's (a value of None removes the variable), e.g. a local Stripe.
+    `build_dir`: what `sam build` made (infra.artifacts.build() by default)."""
+    from infra import artifacts
+
+    built = _artifacts(build_dir or artifacts.build(quiet=True))
     template = load()
     stack, params = samconfig_parameters(env)
     params.update(overrides or {})
@@ -151,8 +174,7 @@ def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_na
             FunctionName=name, Runtime=globals_fn.get("Runtime", "python3.11"), Role=role,
             Handler=props["Handler"], Code={"ZipFile": _stub_zip()}, MemorySize=memory, Timeout=timeout,
             Environment={"Variables": environment})
-        out.functions[name] = Function(lid, name, r.atts[lid]["Arn"], ROOT / props["CodeUri"], props["Handler"],
-                                       environment, memory, timeout)
+        out.functions[name] = Function(lid, name, r.atts[lid]["Arn"], built[lid], environment, memory, timeout)
 
     for lid, res in resources.items():
         if res["Type"] != "AWS::Serverless::StateMachine":

@@ -1,4 +1,11 @@
-"""`make run`: moto on 127.0.0.1:5000, template.yaml deployed into it, the API and pages on :8000."""
+"""`make run`: moto on 127.0.0.1:5000, template.yaml deployed into it, the built API behind the
+gateway emulation on :8000.
+
+Every function runs from `sam build`'s artifacts (.aws-sam/build, rebuilt first when the tree
+changed) in worker processes shaped like Lambda's (workers.py); the API is the built ApiFunction
+behind API Gateway's rules (gateway.py). The console shows each worker as it starts
+(`[ApiFunction] START ... .aws-sam/build/ApiFunction`) and every line the functions log.
+"""
 from __future__ import annotations
 
 import json
@@ -7,14 +14,23 @@ import signal
 import sys
 import threading
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from . import deploy, dispatch
+from . import deploy, dispatch, outbox
+from .gateway import RestApi, Response
+from .template import load
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 STATE_DIR = ROOT / ".local"
+READ_TIMEOUT_SECONDS = 10   # a client that announces a body and never sends it is dropped, not waited on
+LOCAL_PAGE_HEADERS = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-cache"),
+                      ("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                       "script-src 'self' 'unsafe-inline'; connect-src 'self'; frame-src 'self' data: blob:; "
+                       "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"),
+                      ("X-Content-Type-Options", "nosniff")]
 
 
 def state_file(aws_port: int) -> Path:
@@ -22,16 +38,22 @@ def state_file(aws_port: int) -> Path:
     return STATE_DIR / f"stack-{aws_port}.json"
 
 
+def emulator_access(aws_port: int) -> dict[str, str]:
+    """How a function (or this process) reaches the emulator: its endpoint and dummy credentials."""
+    return {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": deploy.REGION,
+            "AWS_REGION": deploy.REGION, "AWS_ENDPOINT_URL": f"http://{HOST}:{aws_port}"}
+
+
 def _environment(aws_port: int) -> None:
     os.environ.update({
-        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": deploy.REGION,
-        "AWS_REGION": deploy.REGION, "AWS_ENDPOINT_URL": f"http://{HOST}:{aws_port}",
+        **emulator_access(aws_port),
         # moto's ASL interpreter calls the other services over HTTP on this port.
         "MOTO_PORT": str(aws_port), "POWERTOOLS_TRACE_DISABLED": "true",
     })
-    for p in (ROOT / "layers/returns_core/python", ROOT / "functions/api"):
-        if str(p) not in sys.path:
-            sys.path.insert(0, str(p))
+    # This process renders the outbox's emails with the domain's renderer (a local tool, not Lambda).
+    layer = str(ROOT / "layers/returns_core/python")
+    if layer not in sys.path:
+        sys.path.insert(0, layer)
 
 
 def _configure_moto(aws_port: int) -> None:
@@ -41,32 +63,52 @@ def _configure_moto(aws_port: int) -> None:
     urllib.request.urlopen(request, timeout=10).read()
 
 
-def _chalice_server(port: int):
-    from chalice.config import Config
-    from chalice.local import ChaliceRequestHandler, LocalDevServer, ThreadedHTTPServer
+def _local_only(path: str) -> Response | None:
+    """The outbox: a window on the emulator for whoever runs the local stack, never deployed."""
+    if path == "/outbox":
+        return Response(200, list(LOCAL_PAGE_HEADERS), outbox.PAGE.read_bytes())
+    if path == "/outbox/messages":
+        return Response(200, [("Content-Type", "application/json")], json.dumps(outbox.messages()).encode())
+    return None
 
-    import app as api  # functions/api/app.py
 
-    one_at_a_time = threading.Lock()
+def http_server(api: RestApi, port: int) -> ThreadingHTTPServer:
+    """The gateway on a TCP port: requests served concurrently, each with a bounded read time."""
 
-    class OneRequestAtATime(ChaliceRequestHandler):
-        """A Lambda container serves one request at a time, and Chalice's app keeps the current
-        request in one shared attribute: concurrent threads would read each other's requests."""
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        timeout = READ_TIMEOUT_SECONDS
 
-        def _one(self) -> None:
-            with one_at_a_time:
-                ChaliceRequestHandler._generic_handle(self)
+        def _serve(self) -> None:
+            length = self.headers.get("Content-Length")
+            try:
+                body = self.rfile.read(int(length)) if length else b""
+            except (ValueError, OSError):
+                self.close_connection = True
+                return
+            path = self.path.split("?", 1)[0]
+            local = path[len(api.base_path):] if path.startswith(api.base_path) else None
+            response = (_local_only(local) if local is not None else None) or api.handle(
+                self.command, self.path, list(self.headers.items()), body, self.client_address[0])
+            self.send_response(response.status_code)
+            for name, value in response.headers:
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
 
-        # Chalice binds do_GET = ... = _generic_handle at class creation: rebind them all.
-        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _one
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
 
-    class Server(ThreadedHTTPServer):
-        request_queue_size = 128   # many clients connecting at once (the default is 5)
+        def log_message(self, format: str, *args) -> None:   # noqa: A002 - the stdlib's name
+            pass   # the functions log what matters; access lines would carry customer paths
+
+    class Server(ThreadingHTTPServer):
         daemon_threads = True
+        request_queue_size = 128   # many clients connecting at once (the default is 5)
 
-    config = Config(chalice_stage="dev", config_from_disk={"version": "2.0", "app_name": "returns-api",
-                                                           "stages": {"dev": {}}})
-    return LocalDevServer(api.app, config, HOST, port, handler_cls=OneRequestAtATime, server_cls=Server)
+    return Server((HOST, port), Handler)
 
 
 def _list_moto_modules_once() -> None:
@@ -78,44 +120,55 @@ def _list_moto_modules_once() -> None:
     backends.list_of_moto_modules = lambda: modules
 
 
-def run(api_port: int = 8000, aws_port: int = 5000) -> None:
+def run(api_port: int = 8000, aws_port: int = 5000, base_path: str = "") -> None:
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    from infra import artifacts
+
     _environment(aws_port)
+    print("sam build: checking .aws-sam/build against this tree ...", flush=True)
+    build_dir = artifacts.build()
     _list_moto_modules_once()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)   # one access line per AWS call otherwise
     emulator = ThreadedMotoServer(ip_address=HOST, port=aws_port, verbose=False)
     emulator.start()
     _configure_moto(aws_port)
-    stack = deploy.deploy("local")
-    dispatch.install(stack.functions)
-    os.environ.update(stack.environment)
-    os.environ["LOCAL_OUTBOX"] = "1"
+    stack = deploy.deploy("local", build_dir=build_dir)
+    dispatch.sink.echo = lambda function, line: print(f"[{function}] {line}", flush=True)
+    dispatch.install(stack.functions, emulator_access(aws_port))
     state = state_file(aws_port)
     state.parent.mkdir(exist_ok=True)
     state.write_text(json.dumps({"stack": stack.name, "aws": os.environ["AWS_ENDPOINT_URL"],
-                                      "api": f"http://{HOST}:{api_port}", "environment": stack.environment},
-                                     indent=2))
-    api = _chalice_server(api_port)
+                                 "api": f"http://{HOST}:{api_port}{base_path}", "environment": stack.environment},
+                                indent=2))
+    api_fn = stack.function("ApiFunction")
+    api = RestApi.from_template(load(), lambda event: dispatch.call(api_fn, event), base_path=base_path)
+    server = http_server(api, api_port)
     stopping = threading.Event()
 
     def stop(*_):
         if not stopping.is_set():
             stopping.set()
-            threading.Thread(target=api.shutdown, daemon=True).start()
+            threading.Thread(target=server.shutdown, daemon=True).start()
 
     # Both stop cleanly, also when the runner was started from a shell that ignores SIGINT.
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(f"returns local stack: API and pages on http://{HOST}:{api_port}  (portal: /portal)")
+    print(f"functions run from {build_dir.relative_to(ROOT)} (the sam build artifacts), each in its own worker")
+    print(f"returns local stack: API and pages on http://{HOST}:{api_port}{base_path}  "
+          f"(portal: {base_path}/portal, outbox: {base_path}/outbox)")
     print(f"AWS emulator on http://{HOST}:{aws_port}  (aws --endpoint-url http://{HOST}:{aws_port} ...)")
     print("Ctrl-C stops everything.", flush=True)
     try:
-        api.serve_forever()
+        server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         stop()
-        api.server.server_close()
+        server.server_close()
+        dispatch.uninstall()
         emulator.stop()
         state.unlink(missing_ok=True)
         print("stopped.", flush=True)

@@ -11,6 +11,7 @@ import logging
 
 import pytest
 
+from infra.local import dispatch
 from returns_core import auth
 
 from .helpers import order_payload, wait_for
@@ -48,6 +49,7 @@ def test_a_full_lifecycle_logs_no_email_phone_name_or_address(stack, api, caplog
         caplog.set_level(logging.DEBUG, logger=ours)
     returns_logger = logging.getLogger("returns")
     level = returns_logger.level
+    first_worker_line = len(dispatch.sink.lines)
     returns_logger.setLevel(logging.DEBUG)
     try:
         _lifecycle(Http(api))
@@ -57,7 +59,10 @@ def test_a_full_lifecycle_logs_no_email_phone_name_or_address(stack, api, caplog
     buffer, swapped = powertools_lines
     # handlers created during the test (first import of a step) wrote to the captured fds
     out, err = capfd.readouterr()
-    lines = buffer.getvalue().splitlines() + out.splitlines() + err.splitlines()
+    # and every line the built functions wrote in their worker processes (their log streams)
+    worker_lines = [line for _, line in dispatch.sink.lines[first_worker_line:]]
+    assert any('"level"' in line for line in worker_lines), "the functions' log lines were not captured"
+    lines = buffer.getvalue().splitlines() + out.splitlines() + err.splitlines() + worker_lines
     records = [f"{r.name} {r.getMessage()} {vars(r)!r}" for r in caplog.records]
     everything = lines + records
     assert len(everything) > 10, "the lifecycle should have logged something"

@@ -2,10 +2,12 @@
 "crashes" after Stripe paid, and when two approvals (and two Settles) race."""
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
 
+from infra.local import faults
 from returns_core import auth, ledger, refunds
 from returns_core.models import LedgerEntryModel, ReturnModel
 from tests.payments_support import create_captured_payment_intent, list_refunds, localstripe_url  # noqa: F401
@@ -90,21 +92,20 @@ def ret_amount(rid: str) -> int:
     return int(ReturnModel.get(rid, consistent_read=True).quote["refund_amount"])
 
 
-def test_a_crash_after_stripe_paid_is_recovered_by_the_ops_retry(stripe_stack, http, localstripe_url,  # noqa: F811
-                                                                 monkeypatch):
-    real_append = ledger.append
-    crashes = []
+def _writes_a_ledger_entry(body: str) -> bool:
+    items = json.loads(body).get("TransactItems", [])
+    return any(item.get("Put", {}).get("TableName", "").endswith("-LedgerTable") for item in items)
 
-    def crash_once(*args, **kwargs):
-        if not crashes:
-            crashes.append(1)
-            raise RuntimeError("Lambda killed between the Stripe call and the ledger write")
-        return real_append(*args, **kwargs)
 
-    monkeypatch.setattr(ledger, "append", crash_once)
+def test_a_crash_after_stripe_paid_is_recovered_by_the_ops_retry(stripe_stack, http, localstripe_url):  # noqa: F811
+    # Between the Stripe call and the ledger write, DynamoDB fails every ledger transaction (as a
+    # crash there would leave it): the settle step, its retries included, ends refund_failed.
     pi = create_captured_payment_intent(localstripe_url, amount=17998)
-    rid = _to_inspection(http, "ORD-S2", pi, LINES, 17998)
-    wait_for(lambda: _status(rid), lambda s: s == "refund_failed", timeout=30, what="the failed refund")
+    with faults.fail("dynamodb", "TransactWriteItems", "InternalServerError", "injected: ledger unavailable",
+                     times=1000, when=_writes_a_ledger_entry) as ledger_down:
+        rid = _to_inspection(http, "ORD-S2", pi, LINES, 17998)
+        wait_for(lambda: _status(rid), lambda s: s == "refund_failed", timeout=60, what="the failed refund")
+    assert ledger_down.hits
     assert len(list_refunds(localstripe_url, pi)) == 1      # Stripe paid...
     assert _ledger() == []                                   # ...and nothing was written
 

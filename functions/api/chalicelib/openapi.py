@@ -94,10 +94,6 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/portal", "The customer's returns page", PUBLIC, produces="text/html"),
     Route("GET", "/warehouse", "The warehouse scanning page", PUBLIC, produces="text/html"),
     Route("GET", "/finance", "The finance page", PUBLIC, produces="text/html"),
-    Route("GET", "/outbox", "Emails and SMS captured by the local stack (local only)", PUBLIC, responses=(200, 404),
-          produces="text/html"),
-    Route("GET", "/outbox/messages", "The captured emails (rendered) and SMS, newest first (local only)", PUBLIC,
-          responses=(200, 404)),
 )
 
 _REASONS = {200: "OK", 201: "Created", 202: "Accepted", 400: "Malformed JSON or wrong types",

@@ -1,11 +1,10 @@
 """The HTML pages: static files (no CDN, no external requests) that call the JSON API."""
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
-from chalice import Blueprint, NotFoundError, Response
+from chalice import Blueprint, Response
 
 bp = Blueprint(__name__)
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -39,9 +38,3 @@ def warehouse_page() -> Response:
 def finance_page() -> Response:
     return page("finance.html")
 
-
-@bp.route("/outbox", methods=["GET"])
-def outbox_page() -> Response:
-    if os.environ.get("LOCAL_OUTBOX") != "1":
-        raise NotFoundError("the outbox exists on the local stack only")
-    return page("outbox.html")

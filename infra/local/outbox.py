@@ -1,19 +1,15 @@
 """The local stack's outbox: the emails and SMS the emulator captured, as a customer would see them.
 
-Exists only where LOCAL_OUTBOX is "1" (the local runner sets it): there the API runs in the
-same process as moto's server, so the captured messages are read from moto's backends
-directly. moto is imported inside the view: deployed, it is not even installed.
+Not part of what ships: the local server (infra/local/server.py) answers `/outbox` and
+`/outbox/messages` itself, in the process where moto's server runs, so the captured messages are
+read from moto's backends directly and each email is rendered with our renderer.
 """
 from __future__ import annotations
 
 import json
-import os
+from pathlib import Path
 
-from chalice import Blueprint, NotFoundError
-
-from .errors import route
-
-bp = Blueprint(__name__)
+PAGE = Path(__file__).resolve().parent / "outbox.html"
 ACCOUNT = "123456789012"  # moto's default account, the one infra/local deploys into
 
 
@@ -44,10 +40,8 @@ def _email(message) -> dict:
     return out
 
 
-@route(bp, "/outbox/messages", methods=["GET"])
 def messages() -> dict:
-    if os.environ.get("LOCAL_OUTBOX") != "1":
-        raise NotFoundError("the outbox exists on the local stack only")
+    """Every email and SMS the emulator has sent, newest first."""
     from moto.ses.models import ses_backends
     from moto.sns.models import sns_backends
     from returns_core import config
