@@ -38,6 +38,9 @@ def emulator_endpoint() -> str:
 
         from moto.server import ThreadedMotoServer
 
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)   # an access line per AWS call otherwise
         _emulator = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         _emulator.start()
         atexit.register(_emulator.stop)
@@ -91,6 +94,40 @@ def _stop_executions() -> None:
                                                                  statusFilter="RUNNING"):
             for execution in page["executions"]:
                 sfn.stop_execution(executionArn=execution["executionArn"], error="TestEnded")
+
+
+class GatewayResponse:
+    def __init__(self, response) -> None:
+        self.status_code = response.status_code
+        self.headers = {name: value for name, value in response.headers}
+        self.body = response.body
+
+
+class GatewayClient:
+    """The built ApiFunction behind the API Gateway emulation (infra/local/gateway.py), called
+    without a socket: `client.http.get("/health", headers=..., body=...)` as chalice.test's is."""
+
+    def __init__(self, base_path: str = "") -> None:
+        from infra.local import dispatch
+        from infra.local.gateway import RestApi
+        from infra.local.template import load
+
+        self.base_path = base_path
+        self.api = RestApi.from_template(load(), dispatch.invoker("ApiFunction"), base_path=base_path)
+        self.http = self
+
+    def request(self, method: str, path: str, headers: dict | None = None, body=None) -> GatewayResponse:
+        data = body.encode() if isinstance(body, str) else (body or b"")
+        sent = [("Host", "127.0.0.1"), *((headers or {}).items())]
+        if data:
+            sent.append(("Content-Length", str(len(data))))
+        return GatewayResponse(self.api.handle(method.upper(), self.base_path + path, sent, data))
+
+    def get(self, path: str, **kw): return self.request("GET", path, **kw)
+    def post(self, path: str, **kw): return self.request("POST", path, **kw)
+    def put(self, path: str, **kw): return self.request("PUT", path, **kw)
+    def delete(self, path: str, **kw): return self.request("DELETE", path, **kw)
+    def patch(self, path: str, **kw): return self.request("PATCH", path, **kw)
 
 
 @pytest.fixture

@@ -28,6 +28,14 @@ def call(fn: Function, event: Any) -> tuple[Any, str | None]:
     return pool.invoke(event)
 
 
+def invoker(logical_id: str) -> Callable[[Any], tuple[Any, str | None]]:
+    """The installed function of that logical id (e.g. the API for the gateway), as a callable."""
+    pool = next((p for p in _pools.values() if p.logical_id == logical_id), None)
+    if pool is None:
+        raise RuntimeError(f"no {logical_id} is installed: call dispatch.install first")
+    return pool.invoke
+
+
 def _invoke(self, function_name: str, qualifier: str | None, body: Any, headers: Any,
             response_headers: Any) -> bytes:
     name = function_name.split(":function:")[-1].split(":")[0]

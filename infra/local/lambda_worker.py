@@ -15,6 +15,7 @@ answer, `{"ready": true}` or `{"init_error": ...}`, as in Lambda.
 """
 import importlib
 import json
+import logging
 import os
 import sys
 import time
@@ -50,6 +51,13 @@ def main() -> None:
     answers = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    # As the python3.11 runtime does: a handler on the root logger, its level AWS_LAMBDA_LOG_LEVEL
+    # when the function sets one (Lambda's log-level control), else Python's WARNING.
+    root_handler = logging.StreamHandler(sys.stderr)
+    root_handler.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s\t%(name)s\t%(message)s"))
+    logging.getLogger().addHandler(root_handler)
+    if os.environ.get("AWS_LAMBDA_LOG_LEVEL"):
+        logging.getLogger().setLevel(os.environ["AWS_LAMBDA_LOG_LEVEL"].upper())
     init = json.loads(sys.stdin.readline())
     sys.path[:0] = [init["task_root"], init["layer_root"]]
     os.chdir(init["task_root"])

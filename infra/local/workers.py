@@ -128,28 +128,53 @@ class Worker:
 
 
 class FunctionPool:
-    """The warm execution environments of one function."""
+    """The warm execution environments of one function.
+
+    Like Lambda, one invocation per environment and a new environment when all are busy, up to
+    `max_workers` (the function's concurrency here: a 2-core machine gains nothing from more
+    processes, so further invocations wait for the next free one instead of being throttled)."""
 
     def __init__(self, logical_id: str, name: str, arn: str, artifact: Artifact, environment: dict[str, str],
-                 memory_mb: int, timeout: int, sink: LogSink) -> None:
+                 memory_mb: int, timeout: int, sink: LogSink, max_workers: int = 6) -> None:
         self.logical_id, self.name, self.arn = logical_id, name, arn
         self.artifact, self.memory_mb, self.timeout, self.sink = artifact, memory_mb, timeout, sink
-        self.environment = environment
+        self.environment, self.max_workers = environment, max_workers
         self._idle: list[Worker] = []
         self._all: list[Worker] = []
-        self._lock = threading.Lock()
+        self._starting = 0
+        self._free = threading.Condition()
         self._closed = False
 
     def _take(self) -> Worker:
-        with self._lock:
-            if self._closed:
-                raise FunctionError(f"{self.logical_id}: the local stack is stopping")
-            if self._idle:
-                return self._idle.pop()
-        worker = Worker(self.logical_id, self.artifact, self.environment, self.sink)
-        with self._lock:
+        with self._free:
+            while True:
+                if self._closed:
+                    raise FunctionError(f"{self.logical_id}: the local stack is stopping")
+                if self._idle:
+                    return self._idle.pop()
+                if len(self._all) + self._starting < self.max_workers:
+                    self._starting += 1
+                    break
+                self._free.wait()
+        try:
+            worker = Worker(self.logical_id, self.artifact, self.environment, self.sink)
+        finally:
+            with self._free:
+                self._starting -= 1
+                self._free.notify()
+        with self._free:
             self._all.append(worker)
         return worker
+
+    def _give_back(self, worker: Worker) -> None:
+        with self._free:
+            if worker.alive and not self._closed:
+                self._idle.append(worker)
+            else:
+                worker.stop()
+                if worker in self._all:
+                    self._all.remove(worker)
+            self._free.notify()
 
     def invoke(self, event: Any) -> tuple[Any, str | None]:
         """(result, None) or (Lambda's error document, "Unhandled")."""
@@ -166,19 +191,17 @@ class FunctionPool:
             worker.stop()
             return {"errorType": "Sandbox.Timedout" if isinstance(exc, TimeoutError) else "Runtime.ExitError",
                     "errorMessage": str(exc)}, "Unhandled"
-        with self._lock:
-            if worker.alive and not self._closed:
-                self._idle.append(worker)
-            else:
-                worker.stop()
+        finally:
+            self._give_back(worker)
         if "error" in answer:
             return answer["error"], "Unhandled"
         return answer["result"], None
 
     def close(self) -> None:
-        with self._lock:
+        with self._free:
             self._closed = True
             workers, self._all, self._idle = self._all, [], []
+            self._free.notify_all()
         for worker in workers:
             worker.stop()
 

@@ -10,6 +10,7 @@ import pytest
 
 from returns_core import auth, refunds
 from returns_core.models import ReturnModel
+from tests.conftest import GatewayClient
 from tests.workflow.helpers import ROOT, order_payload, wait_for
 from tests.workflow.refund_fixtures import make_order, make_return
 from tests.workflow.test_lifecycle_api import Http, carrier_event
@@ -17,12 +18,7 @@ from tests.workflow.test_lifecycle_api import Http, carrier_event
 
 @pytest.fixture
 def http(stack):
-    from chalice.test import Client
-
-    import app as api_module
-
-    with Client(api_module.app, stage_name="dev", project_dir=str(ROOT / "functions/api")) as client:
-        yield Http(client)
+    yield Http(GatewayClient())
 
 
 

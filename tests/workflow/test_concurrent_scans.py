@@ -16,6 +16,8 @@ import pytest
 from returns_core import auth, warehouse
 from returns_core.models import ReturnModel
 
+from tests.conftest import GatewayClient
+
 from .helpers import ROOT, order_payload, wait_for
 from .test_lifecycle_api import Http, carrier_event
 
@@ -24,12 +26,7 @@ SCANS = 20
 
 @pytest.fixture
 def http(stack):
-    from chalice.test import Client
-
-    import app as api_module
-
-    with Client(api_module.app, stage_name="dev", project_dir=str(ROOT / "functions/api")) as client:
-        yield Http(client)
+    yield Http(GatewayClient())
 
 
 def subscribe(topic_arn: str, name: str):

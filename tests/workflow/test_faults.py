@@ -9,8 +9,8 @@ import threading
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
+from infra.local import faults
 from returns_core import auth, lifecycle
 
 from .helpers import order_payload, wait_for
@@ -120,50 +120,34 @@ def test_duplicate_and_reordered_carrier_events(stack, api):
 
 
 def test_ses_throttling_keeps_the_status_and_alerts_ops(stack, api, ops_inbox):
-    from returns_core import aws
-
     http = Http(api)
     rid, customer, ret = _to_awaiting_dropoff(http, "ORD-SES")
     ops_inbox()   # drop anything earlier
 
-    def throttle(**kwargs):
-        raise ClientError({"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}},
-                          "SendTemplatedEmail")
-
-    ses = aws.client("ses")
-    ses.meta.events.register("before-call.ses.SendTemplatedEmail", throttle)
-    try:
+    # SES throttles every email while the parcel moves (the functions meet it over HTTP, as on AWS).
+    with faults.fail("ses", "SendTemplatedEmail", "Throttling", "Maximum sending rate exceeded.", times=1000):
         assert carrier_event(http, ret["label"]["tracking_number"], "dropped_off")[0] == 202
-        got = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
-                       lambda r: r["status"] == "in_transit", what="in transit")
+        wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
+                 lambda r: r["status"] == "in_transit", what="in transit")
         status, scan, _ = http.call("POST", "/warehouse/scans", {"code": ret["label"]["code"]},
                                     token=auth.mint("warehouse", "wh:bob"))
         assert status == 200 and scan["status"] == "received", scan
-    finally:
-        ses.meta.events.unregister("before-call.ses.SendTemplatedEmail", throttle)
-    got = http.call("GET", f"/returns/{rid}", token=customer)[1]
+        got = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
+                       lambda r: any(t["type"] == "effect.failed" for t in r["timeline"]),
+                       what="the failed email in the timeline")
     assert got["status"] == "received"
-    assert any(t["type"] == "effect.failed" for t in got["timeline"]), got["timeline"]
     alerts = wait_for(ops_inbox, lambda a: a, what="an ops alert")
     assert any("Throttling" in (a["message"] or "") or "notification_failed" in (a["message"] or "")
                for a in alerts), alerts
 
 
 def test_sns_failure_on_domain_events_keeps_the_status(stack, api):
-    from returns_core import aws
-
     http = Http(api)
     rid, customer, ret = _to_awaiting_dropoff(http, "ORD-SNS")
 
-    def fail(**kwargs):
-        raise ClientError({"Error": {"Code": "InternalError", "Message": "SNS is down"}}, "Publish")
-
-    sns = aws.client("sns")
-    sns.meta.events.register("before-call.sns.Publish", fail)
-    try:
+    with faults.fail("sns", "Publish", "InternalError", "SNS is down", times=1000) as sns_down:
         assert carrier_event(http, ret["label"]["tracking_number"], "dropped_off")[0] == 202
-    finally:
-        sns.meta.events.unregister("before-call.sns.Publish", fail)
-    got = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
-                   lambda r: r["status"] == "in_transit", what="in transit")
+        got = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
+                       lambda r: r["status"] == "in_transit", what="in transit")
+    assert sns_down.hits
     assert got["status"] == "in_transit"

@@ -11,6 +11,8 @@ import pytest
 from returns_core import auth
 from returns_core.models import LedgerEntryModel
 
+from tests.conftest import GatewayClient
+
 from .helpers import ROOT, order_payload, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
@@ -18,12 +20,7 @@ pytestmark = pytest.mark.xdist_group("workflow")
 
 @pytest.fixture
 def api(stack):
-    from chalice.test import Client
-
-    import app as api_module
-
-    with Client(api_module.app, stage_name="dev", project_dir=str(ROOT / "functions/api")) as client:
-        yield client
+    yield GatewayClient()
 
 
 class Http:

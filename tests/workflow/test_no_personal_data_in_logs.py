@@ -1,8 +1,7 @@
 """No personal data in logs: a full lifecycle, every log line captured and searched.
 
-Captured: every record any logger makes at INFO and up, ours at DEBUG (caplog, on the root) and every line
-the Powertools loggers of the step handlers write (their stream handlers are pointed
-at a buffer for the test, so their real formatter -- masking included -- runs).
+Captured: every line the built functions write in their worker processes (their log streams,
+with their real formatters and masking), and every record this process logs.
 """
 from __future__ import annotations
 
@@ -14,8 +13,10 @@ import pytest
 from infra.local import dispatch
 from returns_core import auth
 
+from tests.conftest import GatewayClient
+
 from .helpers import order_payload, wait_for
-from .test_lifecycle_api import Http, api, carrier_event  # noqa: F401 - fixture
+from .test_lifecycle_api import Http, carrier_event
 
 pytestmark = pytest.mark.xdist_group("workflow")
 
@@ -26,47 +27,31 @@ NEEDLES = (EMAIL, "zoe.privat", PHONE, "611223344", "06 11 22 33 44", NAME, "Pri
 
 
 @pytest.fixture
-def powertools_lines():
-    """Point the step handlers' Powertools stream handlers at a buffer (and back)."""
-    buffer = io.StringIO()
-    swapped = []
-    for name in ("returns", *logging.Logger.manager.loggerDict):
-        logger = logging.getLogger(name)
-        for handler in logger.handlers:
-            if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler) \
-                    and handler not in [h for h, _ in swapped]:
-                swapped.append((handler, handler.setStream(buffer)))
-    yield buffer, swapped
-    for handler, stream in swapped:
-        handler.setStream(stream)
+def verbose_stack(monkeypatch):
+    """The stack with Lambda's log-level control at INFO, the deployed level, for every logger of
+    every function (the root logger too, so our module loggers speak). Not DEBUG: botocore's
+    carries whole request bodies and is never enabled in production."""
+    from tests.conftest import deployed_stack
+
+    with deployed_stack(monkeypatch, environment_overrides={"AWS_LAMBDA_LOG_LEVEL": "INFO"}) as deployed:
+        yield deployed
 
 
-def test_a_full_lifecycle_logs_no_email_phone_name_or_address(stack, api, caplog, capfd, powertools_lines):
-    # INFO is the deployed level (template.yaml POWERTOOLS_LOG_LEVEL); our own loggers at DEBUG.
-    # (botocore's DEBUG output carries whole request bodies: never enable it in production.)
+def test_a_full_lifecycle_logs_no_email_phone_name_or_address(verbose_stack, caplog, capfd):
+    # Every line the built functions write in their worker processes (their log streams), and
+    # whatever this process logs (the test's side of the emulator).
     caplog.set_level(logging.INFO)
-    for ours in ("returns_core", "returns.api", "chalicelib", "infra"):
-        caplog.set_level(logging.DEBUG, logger=ours)
-    returns_logger = logging.getLogger("returns")
-    level = returns_logger.level
     first_worker_line = len(dispatch.sink.lines)
-    returns_logger.setLevel(logging.DEBUG)
-    try:
-        _lifecycle(Http(api))
-    finally:
-        returns_logger.setLevel(level)
+    _lifecycle(Http(GatewayClient()))
 
-    buffer, swapped = powertools_lines
-    # handlers created during the test (first import of a step) wrote to the captured fds
-    out, err = capfd.readouterr()
-    # and every line the built functions wrote in their worker processes (their log streams)
     worker_lines = [line for _, line in dispatch.sink.lines[first_worker_line:]]
-    assert any('"level"' in line for line in worker_lines), "the functions' log lines were not captured"
-    lines = buffer.getvalue().splitlines() + out.splitlines() + err.splitlines() + worker_lines
+    out, err = capfd.readouterr()
     records = [f"{r.name} {r.getMessage()} {vars(r)!r}" for r in caplog.records]
-    everything = lines + records
-    assert len(everything) > 10, "the lifecycle should have logged something"
-    assert any('"level"' in line for line in lines), "the Powertools loggers' lines were not captured"
+    everything = worker_lines + out.splitlines() + err.splitlines() + records
+    assert len(worker_lines) > 20, "the lifecycle should have logged something"
+    assert any('"level":' in line for line in worker_lines), "the Powertools lines were not captured"
+    assert {fn for fn, _ in dispatch.sink.lines[first_worker_line:]} >= {
+        "ApiFunction", "IssueLabelFunction", "AwaitCallbackFunction", "SettleFunction"}
     leaks = [(needle, line[:300]) for line in everything for needle in NEEDLES if needle.lower() in line.lower()]
     assert not leaks, leaks
 

@@ -1,20 +1,20 @@
-"""The outbox's JSON route does not exist outside the local stack."""
+"""The outbox is a window of the local stack, never part of what ships."""
 from __future__ import annotations
 
 import json
 
-from .helpers import ROOT
+import pytest
+
+from tests.conftest import GatewayClient
+
+pytestmark = pytest.mark.xdist_group("workflow")
 
 
-def test_outbox_messages_is_404_unless_local(monkeypatch):
-    from chalice.test import Client
-
-    import app as api_module
-
-    monkeypatch.delenv("LOCAL_OUTBOX", raising=False)
-    with Client(api_module.app, stage_name="dev", project_dir=str(ROOT / "functions/api")) as client:
-        for path in ("/outbox/messages", "/outbox"):
-            response = client.http.get(path)
-            assert response.status_code == 404, path
-        body = json.loads(client.http.get("/outbox/messages").body)
-        assert body["error"]["code"] == "NotFoundError"
+def test_the_deployed_api_has_no_outbox(stack):
+    client = GatewayClient()
+    for path in ("/outbox/messages", "/outbox"):
+        response = client.http.get(path)
+        # API Gateway's own answer for a route the API does not have
+        assert response.status_code == 403, path
+        assert json.loads(response.body) == {"message": "Missing Authentication Token"}
+    assert client.http.get("/health").status_code == 200

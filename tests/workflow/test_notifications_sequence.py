@@ -14,6 +14,8 @@ import pytest
 
 from returns_core import auth
 
+from tests.conftest import GatewayClient
+
 from .helpers import ROOT, order_payload
 from .helpers import wait_for as _wait_for
 from .test_lifecycle_api import Http, carrier_event
@@ -88,12 +90,7 @@ class Outbox:
 
 @contextmanager
 def client():
-    from chalice.test import Client
-
-    import app as api_module
-
-    with Client(api_module.app, stage_name="dev", project_dir=str(ROOT / "functions/api")) as c:
-        yield Http(c)
+    yield Http(GatewayClient())
 
 
 class Journey:

@@ -12,6 +12,8 @@ from returns_core import auth, ledger, refunds
 from returns_core.models import LedgerEntryModel, ReturnModel
 from tests.payments_support import create_captured_payment_intent, list_refunds, localstripe_url  # noqa: F401
 
+from tests.conftest import GatewayClient
+
 from .helpers import order_payload, wait_for
 from .test_lifecycle_api import Http, carrier_event
 
@@ -29,14 +31,7 @@ def stripe_stack(monkeypatch, localstripe_url):  # noqa: F811
 
 @pytest.fixture
 def http(stripe_stack):
-    from chalice.test import Client
-
-    import app as api_module
-
-    from .helpers import ROOT
-
-    with Client(api_module.app, stage_name="dev", project_dir=str(ROOT / "functions/api")) as client:
-        yield Http(client)
+    yield Http(GatewayClient())
 
 
 def _to_inspection(http: Http, order_id: str, pi: str, lines: list, captured: int) -> str:

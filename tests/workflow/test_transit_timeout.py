@@ -13,6 +13,8 @@ import pytest
 from returns_core import auth
 from returns_core.models import LedgerEntryModel, ReturnModel
 
+from tests.conftest import GatewayClient
+
 from .helpers import ROOT, order_payload, wait_for
 from .test_concurrent_scans import subscribe
 from .test_lifecycle_api import Http, carrier_event
@@ -33,12 +35,7 @@ def short_transit_stack(monkeypatch, request):
 
 @pytest.fixture
 def http(short_transit_stack):
-    from chalice.test import Client
-
-    import app as api_module
-
-    with Client(api_module.app, stage_name="dev", project_dir=str(ROOT / "functions/api")) as client:
-        yield Http(client)
+    yield Http(GatewayClient())
 
 
 def test_a_parcel_not_received_in_time_is_lost_then_refunded_and_ops_alerted(short_transit_stack, http):
