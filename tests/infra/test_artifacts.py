@@ -1,0 +1,160 @@
+"""What ships is what runs: the `sam build` artifacts load as Lambda loads them, and answer
+through API Gateway's rules with the right bytes.
+
+Each function is started in a worker process whose import path is exactly Lambda's (its built
+folder, the built layer's python/, a runtime holding boto3 only); a dependency missing from an
+artifact fails here, not on AWS.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from infra import artifacts
+from infra.local import workers
+from infra.local.template import load
+
+pytestmark = pytest.mark.xdist_group("workflow")
+BUILD = artifacts.BUILD_DIR
+FUNCTIONS = ("ApiFunction", "IssueLabelFunction", "AwaitCallbackFunction", "HandleTimeoutFunction", "SettleFunction")
+
+
+@pytest.fixture(scope="module")
+def build_dir() -> Path:
+    return artifacts.build(quiet=True)
+
+
+def test_the_layer_lock_is_what_pyproject_declares():
+    """Every declared dependency the runtime does not provide is pinned, at a version its
+    specifier allows; nothing runtime-provided (boto3 and its own) is in the layer."""
+    from packaging.requirements import Requirement
+
+    pins = artifacts.locked()
+    provided = {artifacts._canonical(n) for n in artifacts.layer_settings()["provided_by_runtime"]}
+    for spec in artifacts.declared():
+        requirement = Requirement(spec)
+        name = artifacts._canonical(requirement.name)
+        if name in provided:
+            assert name not in pins, f"{name} is the runtime's: the layer must not ship it"
+            continue
+        assert name in pins, f"{name} is declared in pyproject.toml but not locked: run `make lock`"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"{name}=={pins[name]} in the lock does not satisfy pyproject's {spec}: run `make lock`")
+    assert not provided & set(pins)
+
+
+def test_sam_build_leaves_no_artifact_without_its_dependencies(build_dir):
+    layer = build_dir / "ReturnsCoreLayer"
+    assert (layer / "python" / "returns_core" / "__init__.py").exists()
+    assert not (layer / "python" / "python").exists(), "the layer's modules must sit directly under python/"
+    for name in ("pydantic_core", "cryptography", "PIL", "chalice", "pynamodb", "aws_lambda_powertools", "stripe"):
+        assert (layer / "python" / name).is_dir(), f"{name} is missing from the layer"
+    assert not (layer / "python" / "boto3").exists() and not (layer / "python" / "botocore").exists()
+    # Every compiled extension is for the runtime's platform (x86_64, CPython 3.11 or abi3).
+    for so in (layer / "python").rglob("*.so"):
+        assert "aarch64" not in so.name and ("cpython-311-x86_64" in so.name or "abi3" in so.name
+                                             or ".cpython" not in so.name), so
+    for fn in FUNCTIONS:
+        assert (build_dir / fn / "app.py").exists()
+
+
+def test_the_last_sam_build_printed_no_missing_dependencies(build_dir):
+    """infra.artifacts.build refuses a build that says so; its output is kept beside the artifacts."""
+    log = (build_dir / artifacts.BUILD_LOG_NAME).read_text()
+    assert "Build Succeeded" in log and "without dependencies" not in log
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_every_function_initialises_with_only_its_artifact_and_boto3(build_dir, logical_id):
+    built = load(build_dir / "template.yaml")["Resources"][logical_id]["Properties"]
+    artifact = workers.Artifact(build_dir / built["CodeUri"], build_dir / "ReturnsCoreLayer" / "python",
+                                built["Handler"])
+    sink = workers.LogSink()
+    worker = workers.Worker(logical_id, artifact, {"PATH": "/usr/bin:/bin", "AWS_REGION": "us-east-1",
+                                                   "AWS_DEFAULT_REGION": "us-east-1",
+                                                   "POWERTOOLS_TRACE_DISABLED": "true"}, sink)
+    try:
+        assert worker.alive     # INIT (the handler module's import) succeeded, or Worker() raised
+        assert any(line.startswith("START worker") for line in sink.of(logical_id))
+    finally:
+        worker.stop()
+
+
+def test_a_missing_dependency_fails_the_init_loudly(tmp_path, build_dir):
+    fn = tmp_path / "fn"
+    fn.mkdir()
+    (fn / "app.py").write_text("import not_in_the_layer\n\ndef handler(event, context):\n    return 1\n")
+    artifact = workers.Artifact(fn, build_dir / "ReturnsCoreLayer" / "python", "app.handler")
+    with pytest.raises(workers.FunctionError, match="No module named 'not_in_the_layer'"):
+        workers.Worker("Broken", artifact, {"PATH": "/usr/bin:/bin"}, workers.LogSink())
+
+
+def test_the_runtime_holds_boto3_and_nothing_of_ours():
+    out = subprocess.run([str(workers.RUNTIME_PYTHON), "-I", "-c",
+                          "import importlib.util as u, sys; print(json.dumps([bool(u.find_spec(m)) for m in "
+                          "('boto3', 'pydantic', 'pynamodb', 'chalice', 'returns_core', 'moto')]))"
+                          .replace("print(json.dumps(", "import json; print(json.dumps(")],
+                         capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [True, False, False, False, False, False]
+
+
+def test_through_the_gateway_health_label_pdf_and_signed_carrier_event(stack):
+    """The built API, behind API Gateway's rules under a stage path, answers with the right bytes."""
+    from infra.local import dispatch
+    from infra.local.gateway import RestApi
+    from returns_core import auth
+    from returns_core.models import ReturnModel
+    from tests.conftest import GatewayClient
+    from tests.workflow.helpers import order_payload, wait_for
+
+    client = GatewayClient(base_path="/Prod")
+    health = client.http.get("/health")
+    assert health.status_code == 200 and json.loads(health.body)["ok"] is True
+    assert client.api.handle("GET", "/health", [], b"").status_code == 403   # no stage: not served
+
+    store = auth.mint("store", "shop")
+    order = order_payload(provider="manual")
+    put = client.http.put("/orders/ORD-ART", headers={"Authorization": f"Bearer {store}",
+                                                      "Content-Type": "application/json"}, body=json.dumps(order))
+    assert put.status_code == 201, put.body
+    lookup = json.loads(client.http.post("/returns/lookup", headers={"Content-Type": "application/json"},
+                                         body=json.dumps({"order_id": "ORD-ART", "email": "ana@example.com"})).body)
+    customer = {"Authorization": f"Bearer {lookup['token']}", "Content-Type": "application/json"}
+    created = client.http.post("/returns", headers=customer, body=json.dumps({
+        "order_id": "ORD-ART", "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
+        "resolution": "refund", "dropoff": {"method": "letterbox"}}))
+    assert created.status_code == 201, created.body
+    rid = json.loads(created.body)["return_id"]
+    ret = wait_for(lambda: ReturnModel.get(rid, consistent_read=True), lambda r: r.status == "awaiting_dropoff",
+                   what="the label")
+
+    label = client.http.get(f"/returns/{rid}/label", headers={**customer, "Accept": "application/pdf"})
+    assert label.status_code == 200
+    assert label.headers["Content-Type"].startswith("application/pdf")
+    assert label.body.startswith(b"%PDF-"), label.body[:40]          # bytes, not base64 text
+
+    # The rule the template's BinaryMediaTypes exists for: without it, API Gateway would hand
+    # the browser the Lambda's base64 text.
+    template = load()
+    template["Globals"]["Api"]["BinaryMediaTypes"] = []
+    bare = RestApi.from_template(template, dispatch.invoker("ApiFunction"))
+    as_text = bare.handle("GET", f"/returns/{rid}/label", list({**customer, "Accept": "application/pdf"}.items()), b"")
+    assert as_text.status_code == 200 and not as_text.body.startswith(b"%PDF-")
+    assert base64.b64decode(as_text.body) == label.body
+
+    raw = json.dumps({"tracking_number": ret.label["tracking_number"], "event": "dropped_off",
+                      "occurred_at": "2026-11-22T10:00:00Z", "location": "Paris"}).encode()
+    signature = hmac.new(b"local-carrier-secret", raw, hashlib.sha256).hexdigest()
+    event = client.http.post("/carrier/events", headers={"Content-Type": "application/json",
+                                                         "X-Carrier-Signature": f"sha256={signature}"}, body=raw)
+    assert event.status_code == 202, event.body
+    forged = client.http.post("/carrier/events", headers={"Content-Type": "application/json",
+                                                          "X-Carrier-Signature": "sha256=" + "0" * 64}, body=raw)
+    assert forged.status_code == 401
