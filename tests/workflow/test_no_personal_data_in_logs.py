@@ -11,7 +11,7 @@ import logging
 
 import pytest
 
-from returns_core import auth
+from returns_core.edge import auth
 
 from .helpers import order_payload, wait_for
 from .test_lifecycle_api import Http, api, carrier_event  # noqa: F401 - fixture

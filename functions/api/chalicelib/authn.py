@@ -13,7 +13,7 @@ import os
 from functools import lru_cache
 from typing import Any
 
-from returns_core import auth
+from returns_core.edge import auth
 
 from .errors import ApiError
 
@@ -47,11 +47,12 @@ def check_order(who: auth.Principal, order_id: str, message: str = "order not fo
 
 def owned_return(who: auth.Principal, return_id: str) -> Any:
     """The return, if this principal may see it; the same 404 for unknown and not-yours."""
-    from returns_core import lifecycle
+    from returns_core.rules.errors import ReturnNotFound
+    from returns_core.store import returns
 
     try:
-        ret = lifecycle.get(return_id)
-    except lifecycle.NotFound:
+        ret = returns.get(return_id)
+    except ReturnNotFound:
         raise ApiError(404, "return_not_found", "no such return") from None
     check_order(who, ret.order_id, "no such return", "return_not_found")
     return ret
