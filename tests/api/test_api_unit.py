@@ -5,7 +5,6 @@ import functools
 import hashlib
 import hmac
 import json
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -88,18 +87,13 @@ def aws(monkeypatch):
 
 
 @pytest.fixture
-def api(aws):
+def api(aws, load_handler):
     """A cold start of the app: fresh imports of app.py and chalicelib, so import-time reads would show."""
     from chalice.test import Client
 
-    for name in [m for m in sys.modules if m == "app" or m.startswith("chalicelib")]:
-        del sys.modules[name]
-    import app as app_module
-
+    app_module = load_handler("api")
     with Client(app_module.app, project_dir=str(API_DIR)) as client:
         yield client
-    for name in [m for m in sys.modules if m == "app" or m.startswith("chalicelib")]:
-        del sys.modules[name]
 
 
 # --- helpers -------------------------------------------------------------------
@@ -658,16 +652,9 @@ def test_ledger_verify_finds_a_tampered_entry(api):
     assert csv_res.status_code == 200 and csv_res.body.decode().splitlines()[0].startswith("seq,return_id")
 
 
-def test_no_configuration_is_read_at_import(monkeypatch):
-    for name in list(ENV) + ["STATE_MACHINE_ARN", "EVENTS_TOPIC_ARN", "OPS_TOPIC_ARN"]:
-        monkeypatch.delenv(name, raising=False)
-    for name in [m for m in sys.modules if m == "app" or m.startswith("chalicelib")]:
-        del sys.modules[name]
-    import app as app_module
-
+def test_no_configuration_is_read_at_import(load_handler):
+    app_module = load_handler("api", unset=(*ENV, "STATE_MACHINE_ARN", "EVENTS_TOPIC_ARN", "OPS_TOPIC_ARN"))
     assert app_module.app.app_name == "returns-api" and not app_module.app.debug
-    for name in [m for m in sys.modules if m == "app" or m.startswith("chalicelib")]:
-        del sys.modules[name]
 
 
 def test_schema_enums_are_the_domains():
