@@ -56,6 +56,19 @@ def boto(service: str):
     return boto3.session.Session().client(service, region_name="us-east-1")
 
 
+def _tables_as_the_template_declares_them() -> None:
+    """Every table the functions are given (Globals' *_TABLE variables), with its keys and indexes from
+    template.yaml, built by the local stack's deploy: the template is the one description of the tables."""
+    from infra.local import deploy
+    from infra.local.template import load
+
+    template = load()
+    for variable, value in template["Globals"]["Function"]["Environment"]["Variables"].items():
+        resource = template["Resources"].get(value.get("Ref") if isinstance(value, dict) else None, {})
+        if resource.get("Type") == "AWS::DynamoDB::Table":
+            deploy._table({"dynamodb": boto("dynamodb")}, ENV[variable], resource["Properties"])
+
+
 @pytest.fixture
 def aws(monkeypatch):
     for name, value in ENV.items():
@@ -68,10 +81,7 @@ def aws(monkeypatch):
 
     atomic.install()   # DynamoDB's per-request atomicity, which racing tests rely on (see atomic.py)
     with mock_aws():
-        from returns_core.store import models
-
-        for name in MODELS:
-            getattr(models, name).create_table(wait=True)
+        _tables_as_the_template_declares_them()
         boto("s3").create_bucket(Bucket=ENV["LABELS_BUCKET"])
         sns = boto("sns")
         monkeypatch.setenv("EVENTS_TOPIC_ARN", sns.create_topic(Name="api-events")["TopicArn"])
