@@ -157,3 +157,52 @@ def test_the_manual_wait_is_not_parked_when_the_reference_came_first(stack):
         lc.resume = real
     assert sent == ["token-1"]
 
+
+def _cancel_transactions(reasons: list[str], times: int) -> tuple[list[int], object]:
+    """Make DynamoDB cancel the next `times` TransactWriteItems with these cancellation reasons
+    (a botocore hook answering in DynamoDB's place); counts every call made."""
+    from botocore.awsrequest import AWSResponse
+
+    from returns_core import aws
+
+    calls: list[int] = []
+
+    def answer(**_):
+        calls.append(1)
+        if len(calls) > times:
+            return None   # the real call
+        return AWSResponse("https://dynamodb", 400, {}, None), {
+            "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+            "CancellationReasons": [{"Code": code, "Message": code} for code in reasons],
+            "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    events = aws.dynamodb_connection().client.meta.events
+    events.register("before-call.dynamodb.TransactWriteItems", answer, unique_id="cancel-tx")
+    return calls, lambda: events.unregister("before-call.dynamodb.TransactWriteItems", unique_id="cancel-tx")
+
+
+def test_the_ledger_retries_a_lost_race_for_the_chain_head(stack):
+    make_order("O7", captured=1000)
+    ret = make_return("R7", "O7", 400)
+    calls, stop = _cancel_transactions(["ConditionalCheckFailed", "None", "None"], times=1)
+    try:
+        entry = _append(ret, 400)
+    finally:
+        stop()
+    assert len(calls) == 2 and int(entry.seq) == 1
+    assert ledger.verify_range() == {"ok": True, "checked": 1, "first_bad_seq": None}
+
+
+def test_the_ledger_does_not_retry_a_transaction_that_failed_for_another_reason(stack):
+    from pynamodb.exceptions import TransactWriteError
+
+    make_order("O8", captured=1000)
+    ret = make_return("R8", "O8", 400)
+    calls, stop = _cancel_transactions(["None", "ValidationError", "None"], times=10)
+    try:
+        with pytest.raises(TransactWriteError):
+            _append(ret, 400)
+    finally:
+        stop()
+    assert len(calls) == 1   # reported at once, never retried blindly
+    assert list(ledger.entries()) == [] and ReturnModel.get("R8").refund is None
