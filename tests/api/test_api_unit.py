@@ -177,8 +177,8 @@ def signed(body: bytes, secret: str = CARRIER_SECRET) -> dict:
 
 def ship(return_id: str, tracking: str = "LC00000000001", status: str = "awaiting_dropoff") -> None:
     """What the label step would have done: a tracking number, a label, the status."""
-    from returns_core.store.returns import get
     from returns_core.store.models import ReturnModel
+    from returns_core.store.returns import get
 
     ret = get(return_id)
     ret.update(actions=[ReturnModel.tracking_number.set(tracking), ReturnModel.status.set(status),

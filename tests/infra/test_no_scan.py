@@ -43,8 +43,8 @@ def dynamodb_calls(monkeypatch):
 
 def test_a_full_lifecycle_makes_no_scan(stack, dynamodb_calls):
     import boto3
-    from returns_core.usecases import carrier_tracking, lifecycle, orders, request_return, warehouse
     from returns_core.store import returns
+    from returns_core.usecases import carrier_tracking, lifecycle, orders, request_return, warehouse
     from tests.workflow.helpers import order_payload, wait_for
 
     orders.upsert("o-noscan", order_payload(provider="manual"))

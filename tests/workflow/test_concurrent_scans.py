@@ -14,8 +14,8 @@ import boto3
 import pytest
 
 from returns_core.edge import auth
-from returns_core.usecases import warehouse
 from returns_core.store.models import ReturnModel
+from returns_core.usecases import warehouse
 
 from .helpers import ROOT, order_payload, wait_for
 from .test_lifecycle_api import Http, carrier_event

@@ -12,9 +12,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from returns_core.edge import auth
-from returns_core.usecases import lifecycle
-from returns_core.store import returns
 from returns_core.rules.errors import InvalidTransition
+from returns_core.store import returns
+from returns_core.usecases import lifecycle
 
 from .helpers import order_payload, wait_for
 from .refund_fixtures import make_order, make_return

@@ -139,8 +139,8 @@ class Journey:
         wait = {"in_review": "review", "awaiting_dropoff": "dropoff", "in_transit": "arrival",
                 "received": "inspection", "refunded": "confirmation"}.get(status)
         if wait and parked:  # and for the workflow to park its wait, for the same reason
-            from returns_core.usecases import lifecycle
             from returns_core.store import returns
+            from returns_core.usecases import lifecycle
             def waiting() -> str | None:
                 try:
                     return returns.get(self.rid).waiting_for

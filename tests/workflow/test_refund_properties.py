@@ -9,11 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from returns_core.store import ledger
-from returns_core.usecases import lifecycle, settlement
-from returns_core.store import returns
 from returns_core.rules.errors import InvalidTransition
+from returns_core.store import ledger, returns
 from returns_core.store.models import LedgerEntryModel, OrderModel
+from returns_core.usecases import lifecycle, settlement
 
 from .refund_fixtures import make_order, make_return
 

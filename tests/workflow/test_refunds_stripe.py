@@ -9,8 +9,8 @@ import pytest
 
 from returns_core.edge import auth
 from returns_core.store import ledger
-from returns_core.usecases import settlement
 from returns_core.store.models import LedgerEntryModel, ReturnModel
+from returns_core.usecases import settlement
 from tests.payments_support import create_captured_payment_intent, list_refunds, localstripe_url  # noqa: F401
 
 from .helpers import order_payload, wait_for

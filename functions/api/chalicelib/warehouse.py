@@ -17,8 +17,8 @@ ROLES = frozenset({"warehouse"})
 
 @route(bp, "/warehouse/scans", methods=["POST"])
 def scan() -> Response:
-    from returns_core.usecases import warehouse
     from returns_core.store.models import plain
+    from returns_core.usecases import warehouse
 
     request = bp.current_request
     who = principal(request, ROLES)
@@ -90,9 +90,8 @@ def _cursor_in(cursor: str | None, status: str) -> dict | None:
 def queue() -> dict:
     """Oldest first (the by_status GSI sorts by status_since), so the team works first-in first-out."""
     from returns_core.rules import clock
+    from returns_core.store.models import ReturnModel, plain
     from returns_core.usecases import warehouse
-    from returns_core.store.models import ReturnModel
-    from returns_core.store.models import plain
 
     principal(bp.current_request, ROLES)
     q = query(bp.current_request, schemas.QueueQuery)

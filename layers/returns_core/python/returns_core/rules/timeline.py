@@ -79,9 +79,9 @@ TEXTS: dict[str, str | Callable[[Any, str], str]] = {
 }
 
 
-def text(entry: dict, currency: str = "") -> str:
+def text(item: dict, currency: str = "") -> str:
     """The sentence for one timeline entry."""
-    found = TEXTS.get(entry.get("type") or "")
+    found = TEXTS.get(item.get("type") or "")
     if found is None:
         return "Your return was updated."
-    return found(entry.get("detail"), currency) if callable(found) else found
+    return found(item.get("detail"), currency) if callable(found) else found

@@ -53,14 +53,22 @@ def update(record: Any, decide: Callable[[Any], Update | None], *, busy: Callabl
         write = decide(record)
         if write is None:
             return None
-        try:
-            record.update(actions=write.actions, condition=write.condition)
+        if update_once(record, write.actions, write.condition):
             return write
-        except UpdateError as exc:
-            if not is_conflict(exc):
-                raise
-            record.refresh(consistent_read=True)
+        record.refresh(consistent_read=True)
     raise busy()
+
+
+def update_once(record: Any, actions: list, condition: Any) -> bool:
+    """One conditional write that a racing writer may already have made: True if this one landed,
+    False if the condition was already false (nothing is retried: the other write stands)."""
+    try:
+        record.update(actions=actions, condition=condition)
+        return True
+    except UpdateError as exc:
+        if not is_conflict(exc):
+            raise
+        return False
 
 
 def transact(attempt: Callable[[], T], *, busy: Callable[[], Exception], attempts: int = MAX_ATTEMPTS) -> T:

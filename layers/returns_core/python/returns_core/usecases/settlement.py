@@ -17,12 +17,9 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from pynamodb.exceptions import UpdateError
-
-from ..rules import clock, policy, statuses
+from ..rules import clock, policy, statuses, timeline
 from ..rules.errors import ConflictError, ForbiddenError, InvalidTransition, UnprocessableError
 from ..rules.settlement import METHODS, PAYING, PENDING_MANUAL, awaiting_manual, idempotency_key
-from ..rules import timeline
 from ..store import ledger, returns, writes
 from ..store.models import CreditModel, OrderModel, ReturnModel, plain
 from . import lifecycle, orders
@@ -110,14 +107,11 @@ def pay(ret: ReturnModel) -> None:
                     _release_lease(ret, owner)   # the next attempt asks the provider what it already did
                     raise
         else:
-            try:   # nothing to pay: no ledger entry; a racing Settle may have written the same thing
-                ret.update(actions=[ReturnModel.refund.set({"amount": 0, "method": method, "status": "none",
-                                                            "reference": None, "issued_at": clock.iso(),
-                                                            "ledger_seq": 0})],
-                           condition=ReturnModel.refund["ledger_seq"].does_not_exist())
-            except UpdateError as exc:
-                if not writes.is_conflict(exc):
-                    raise
+            # Nothing to pay: no ledger entry; a racing Settle may have written the same thing.
+            writes.update_once(ret, [ReturnModel.refund.set({"amount": 0, "method": method, "status": "none",
+                                                             "reference": None, "issued_at": clock.iso(),
+                                                             "ledger_seq": 0})],
+                               ReturnModel.refund["ledger_seq"].does_not_exist())
         ret.refresh(consistent_read=True)
     lifecycle.transition(ret, statuses.REFUNDED, actor="system", event="refund.issued",
                          detail={"amount": int(plain(ret.refund)["amount"])}, allowed_from={statuses.REFUNDING})
@@ -172,17 +166,14 @@ def _await_manual(ret: ReturnModel, amount: int, method: str) -> None:
     """Record that finance has to pay offline; safe to repeat, never overwrites a recorded reference."""
     if (plain(ret.refund) or {}).get("status") == PENDING_MANUAL:
         return
-    try:
-        ret.update(actions=[ReturnModel.refund.set({"amount": amount, "method": method, "status": PENDING_MANUAL,
-                                                    "provider": "manual", "reference": None, "issued_at": None})],
-                   condition=(ReturnModel.status == statuses.REFUNDING) & ReturnModel.refund.does_not_exist())
-    except UpdateError as exc:
-        if not writes.is_conflict(exc):
-            raise
-        ret.refresh(consistent_read=True)
+    if not writes.update_once(ret, [ReturnModel.refund.set({"amount": amount, "method": method,
+                                                            "status": PENDING_MANUAL, "provider": "manual",
+                                                            "reference": None, "issued_at": None})],
+                              (ReturnModel.status == statuses.REFUNDING) & ReturnModel.refund.does_not_exist()):
+        ret.refresh(consistent_read=True)   # a racing Settle recorded it first
         return
     returns.append_timeline(ret, actor="system", event="refund.awaiting_manual",
-                     detail={"amount": amount, "note": "finance pays offline and records the reference"})
+                            detail={"amount": amount, "note": "finance pays offline and records the reference"})
 
 
 class NotAwaitingManualRefund(ConflictError):
