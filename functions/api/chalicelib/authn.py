@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
-from functools import lru_cache
 from typing import Any
 
 from returns_core.edge import auth
@@ -58,21 +56,13 @@ def owned_return(who: auth.Principal, return_id: str) -> Any:
     return ret
 
 
-@lru_cache(maxsize=4)
-def _secret_from_manager(arn: str) -> bytes:
-    from returns_core import aws
-
-    return aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"].encode()
-
-
 def carrier_secret() -> bytes:
     """Deployed: the secret named by CARRIER_SECRET_ARN; locally and in tests: CARRIER_SECRET."""
-    arn = os.environ.get("CARRIER_SECRET_ARN")
-    if arn:
-        return _secret_from_manager(arn)
-    value = os.environ.get("CARRIER_SECRET")
-    if not value:
-        raise RuntimeError("neither CARRIER_SECRET_ARN nor CARRIER_SECRET is set")
+    from returns_core.outbound import secret_store
+
+    value = secret_store.get("CARRIER_SECRET")
+    if not value:   # an empty key would make every signature anyone computes with it valid
+        raise RuntimeError("the carrier secret is empty")
     return value.encode()
 
 

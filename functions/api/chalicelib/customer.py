@@ -5,8 +5,6 @@ only ever reaches the returns of its own order.
 """
 from __future__ import annotations
 
-import os
-
 from chalice import Blueprint, Response
 
 from . import idempotency, schemas, throttle
@@ -112,20 +110,16 @@ def get_return(return_id: str) -> dict:
 
 @route(bp, "/returns/{return_id}/label", methods=["GET"])
 def get_label(return_id: str) -> Response:
-    from returns_core import aws
+    from returns_core.outbound import label_store
     from returns_core.store.models import plain
 
     who = principal(bp.current_request, READERS)
     ret = owned_return(who, return_id)
     label = plain(ret.label) or {}
-    if not label.get("s3_key"):
+    pdf = label_store.read(label["s3_key"]) if label.get("s3_key") else None
+    if pdf is None:
         raise ApiError(404, "label_not_ready", "the label has not been issued yet")
-    s3 = aws.client("s3")
-    try:
-        obj = s3.get_object(Bucket=os.environ["LABELS_BUCKET"], Key=label["s3_key"])
-    except s3.exceptions.NoSuchKey:
-        raise ApiError(404, "label_not_ready", "the label has not been issued yet") from None
-    return Response(body=obj["Body"].read(), status_code=200, headers={
+    return Response(body=pdf, status_code=200, headers={
         "Content-Type": "application/pdf", "Cache-Control": "private, no-store",
         "Content-Disposition": f'inline; filename="return-{ret.code}.pdf"'})
 
@@ -160,41 +154,23 @@ def _customer_move(return_id: str, model: type, move) -> Response:
 
 @route(bp, "/returns/{return_id}/cancel", methods=["POST"])
 def cancel(return_id: str) -> Response:
-    from returns_core.rules import statuses
-    from returns_core.usecases import lifecycle
+    from returns_core.usecases import customer_moves
 
-    def move(ret, data, who):
-        lifecycle.transition(ret, statuses.CANCELLED, actor=who.sub, event="return.cancelled",
-                             detail={"reason": data.reason} if data.reason else None,
-                             allowed_from=statuses.CANCELLABLE)
-
-    return _customer_move(return_id, schemas.Cancel, move)
+    return _customer_move(return_id, schemas.Cancel,
+                          lambda ret, data, who: customer_moves.cancel(ret, data.reason, who.sub))
 
 
 @route(bp, "/returns/{return_id}/confirm", methods=["POST"])
 def confirm(return_id: str) -> Response:
-    from returns_core.rules import statuses
-    from returns_core.usecases import lifecycle
+    from returns_core.usecases import customer_moves
 
-    def move(ret, data, who):
-        detail = {"comment": data.comment} if data.comment else None
-        if data.satisfied:
-            lifecycle.transition(ret, statuses.CLOSED, actor=who.sub, event="return.confirmed", detail=detail,
-                                 allowed_from={statuses.REFUNDED})
-        else:
-            lifecycle.transition(ret, statuses.DISPUTED, actor=who.sub, event="return.disputed", detail=detail,
-                                 allowed_from={statuses.REFUNDED})
-
-    return _customer_move(return_id, schemas.Confirm, move)
+    return _customer_move(return_id, schemas.Confirm,
+                          lambda ret, data, who: customer_moves.confirm(ret, data.satisfied, data.comment, who.sub))
 
 
 @route(bp, "/returns/{return_id}/dispute", methods=["POST"])
 def dispute(return_id: str) -> Response:
-    from returns_core.rules import statuses
-    from returns_core.usecases import lifecycle
+    from returns_core.usecases import customer_moves
 
-    def move(ret, data, who):
-        lifecycle.transition(ret, statuses.DISPUTED, actor=who.sub, event="return.disputed",
-                             detail={"message": data.message}, allowed_from={statuses.REFUNDED})
-
-    return _customer_move(return_id, schemas.Dispute, move)
+    return _customer_move(return_id, schemas.Dispute,
+                          lambda ret, data, who: customer_moves.dispute(ret, data.message, who.sub))

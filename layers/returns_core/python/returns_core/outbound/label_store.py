@@ -15,6 +15,15 @@ def put(return_id: str, pdf: bytes) -> str:
     return key
 
 
+def read(key: str) -> bytes | None:
+    """The PDF, or None when it is not there (yet)."""
+    s3 = aws.client("s3")
+    try:
+        return s3.get_object(Bucket=config.setting("LABELS_BUCKET"), Key=key)["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        return None
+
+
 def presigned_url(key: str, seconds: int = 3600) -> str:
     return aws.client("s3").generate_presigned_url(
         "get_object", Params={"Bucket": config.setting("LABELS_BUCKET"), "Key": key}, ExpiresIn=seconds)

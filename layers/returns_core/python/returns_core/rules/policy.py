@@ -178,6 +178,13 @@ REVIEW_DECISIONS: dict[str, tuple[str, str]] = {
     "reject": (statuses.REJECTED, "review.rejected"),
 }
 
+# The customer's answer after the refund -> (the status, the timeline event): satisfied closes the
+# return, anything else opens a dispute for customer service.
+CONFIRMATION_OUTCOMES: dict[bool, tuple[str, str]] = {
+    True: (statuses.CLOSED, "return.confirmed"),
+    False: (statuses.DISPUTED, "return.disputed"),
+}
+
 
 def held_quantities(reserved: dict[str, dict]) -> dict[str, int]:
     """sku -> quantity held by returns (per-return maps, so releasing one is idempotent)."""
