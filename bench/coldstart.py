@@ -69,7 +69,8 @@ def _top_imports(stderr: str, n: int = 8) -> list[dict]:
 
 def _seed(stack, count: int) -> dict[str, list[dict]]:
     """Per function, `count` events whose first invocation does the step's real work."""
-    from returns_core import carrier_events, labels, lifecycle, orders, return_requests, warehouse
+    from returns_core.usecases import carrier_tracking as carrier_events, labels, lifecycle, orders, request_return as return_requests, warehouse
+    from returns_core.store import returns
     from workflow.helpers import order_payload
 
     def new_return(n: int, tag: str):
@@ -91,7 +92,7 @@ def _seed(stack, count: int) -> dict[str, list[dict]]:
         events["HandleTimeoutFunction"].append({"return_id": r.return_id, "kind": "dropoff_reminder"})
         r = new_return(n, "settle")
         labels.issue(r.return_id)
-        r = lifecycle.get(r.return_id)
+        r = returns.get(r.return_id)
         carrier_events.apply(r.tracking_number, "dropped_off", "2026-11-20T10:00:00Z", "Paris")
         warehouse.scan(r.code, "warehouse:bench")
         warehouse.inspect(r.return_id, [{"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"}], "warehouse:bench")
@@ -124,7 +125,8 @@ def main(argv: list[str]) -> int:
                 time.sleep(0.2)
         os.environ["AWS_ENDPOINT_URL"] = endpoint
         from infra.local import deploy
-        from returns_core import aws, secrets
+        from returns_core import aws
+        from returns_core.outbound import secret_store as secrets
 
         aws.reset()
         secrets.reset()

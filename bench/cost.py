@@ -114,22 +114,27 @@ class Driver:
         return order_id, email, payload
 
     def _get(self, return_id: str):
-        from returns_core import lifecycle, views
-        return api("GET /returns/{id}", lambda: views.return_view(lifecycle.get(return_id)))
+        from returns_core import views
+        from returns_core.usecases import lifecycle
+        from returns_core.store import returns
+        return api("GET /returns/{id}", lambda: views.return_view(returns.get(return_id)))
 
     def start(self, provider: str, resolution: str, lines: list[dict], items: list[dict]):
-        from returns_core import auth, lifecycle, orders, return_requests
+        from returns_core.edge import auth
+        from returns_core import views
+        from returns_core.usecases import lifecycle, orders, request_return as return_requests
+        from returns_core.store import returns
 
         order_id, email, payload = self._order(provider, lines)
         api("PUT /orders/{id}", lambda: orders.upsert(order_id, payload))
 
         def lookup():
             order = orders.find_for_customer(order_id, email)
-            return auth.mint("customer", email, order_id=order_id), orders.view(order)
+            return auth.mint("customer", email, order_id=order_id), views.order_view(order)
         api("POST /returns/lookup", lookup)
         ret = api("POST /returns", lambda: return_requests.create(
             orders.get(order_id), items, resolution, {"method": "letterbox"}, f"customer:{order_id}"))
-        ret = wait_for(lambda: lifecycle.get(ret.return_id),
+        ret = wait_for(lambda: returns.get(ret.return_id),
                        lambda r: r.status == "awaiting_dropoff" and r.waiting_for == "dropoff", 30, "label")
         self._get(ret.return_id)
         return ret
@@ -140,65 +145,72 @@ class Driver:
             Bucket=config.setting("LABELS_BUCKET"), Key=ret.label["s3_key"])["Body"].read())
 
     def ship_and_inspect(self, ret, sku: str) -> None:
-        from returns_core import carrier_events, lifecycle, warehouse
+        from returns_core.usecases import carrier_tracking as carrier_events, lifecycle, warehouse
+        from returns_core.store import returns
 
         for n, event in enumerate(("dropped_off", "in_transit", "delivered")):
             api("POST /carrier/events", lambda: carrier_events.apply(
                 ret.tracking_number, event, f"2026-11-2{n}T10:00:00Z", "Paris"))
-        wait_for(lambda: lifecycle.get(ret.return_id), lambda r: r.waiting_for == "arrival", 30, "arrival")
+        wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == "arrival", 30, "arrival")
         api("POST /warehouse/scans", lambda: warehouse.scan(ret.code, "warehouse:bench"))
-        wait_for(lambda: lifecycle.get(ret.return_id), lambda r: r.waiting_for == "inspection", 30, "inspection")
+        wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == "inspection", 30, "inspection")
         api("POST /returns/{id}/inspection", lambda: warehouse.inspect(
             ret.return_id, [{"sku": sku, "qty": 1, "condition": "resellable"}], "warehouse:bench"))
 
     def confirm(self, ret) -> None:
-        from returns_core import lifecycle
+        from returns_core.usecases import lifecycle
+        from returns_core.store import returns
         api("POST /returns/{id}/confirm", lambda: lifecycle.transition(
-            lifecycle.get(ret.return_id), "closed", actor="customer", event="return.confirmed",
+            returns.get(ret.return_id), "closed", actor="customer", event="return.confirmed",
             detail={"satisfied": True}, allowed_from={"refunded"}))
 
     # --- the paths
     def refund(self):
-        from returns_core import lifecycle
+        from returns_core.usecases import lifecycle
+        from returns_core.store import returns
         ret = self.start("stripe", "refund", ORDER_LINES, [{"sku": "JEANS-32", "qty": 1, "reason": "too_small"}])
         self.download_label(ret)
         self.ship_and_inspect(ret, "JEANS-32")
-        wait_for(lambda: lifecycle.get(ret.return_id), lambda r: r.waiting_for == "confirmation", 30, "refund")
+        wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == "confirmation", 30, "refund")
         self._get(ret.return_id)
         self.confirm(ret)
         return ret
 
     def store_credit(self):
-        from returns_core import lifecycle
+        from returns_core.usecases import lifecycle
+        from returns_core.store import returns
         ret = self.start("manual", "store_credit", ORDER_LINES, [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}])
         self.download_label(ret)
         self.ship_and_inspect(ret, "TSHIRT-M")
-        wait_for(lambda: lifecycle.get(ret.return_id), lambda r: r.status in ("refunded", "closed"), 30, "credit")
+        wait_for(lambda: returns.get(ret.return_id), lambda r: r.status in ("refunded", "closed"), 30, "credit")
         self._get(ret.return_id)
         return ret   # follow-up and auto-close run on their own
 
     def approval(self):
-        from returns_core import lifecycle
-        from returns_core.models import ReturnModel
+        from returns_core.usecases import lifecycle
+        from returns_core.store import returns
+        from returns_core.store.models import ReturnModel
         ret = self.start("stripe", "refund", BIG_LINES, [{"sku": "COAT-L", "qty": 1, "reason": "changed_mind"}])
         self.download_label(ret)
         self.ship_and_inspect(ret, "COAT-L")
-        r = wait_for(lambda: lifecycle.get(ret.return_id), lambda r: r.waiting_for == "approval", 30, "approval")
+        r = wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == "approval", 30, "approval")
         assert r.status == "awaiting_approval", r.status
         api("POST /returns/{id}/refund/approve", lambda: lifecycle.transition(
-            lifecycle.get(ret.return_id), "refunding", actor="finance:bench", event="refund.approved",
+            returns.get(ret.return_id), "refunding", actor="finance:bench", event="refund.approved",
             allowed_from={"awaiting_approval"},
             updates=[ReturnModel.approval.set({"by": "finance:bench", "at": "2026-11-22T10:00:00Z", "note": "ok"})]))
-        wait_for(lambda: lifecycle.get(ret.return_id), lambda r: r.waiting_for == "confirmation", 30, "refund")
+        wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == "confirmation", 30, "refund")
         self._get(ret.return_id)
         self.confirm(ret)
         return ret
 
     def cancel(self):
-        from returns_core import lifecycle, statuses
+        from returns_core.rules import statuses
+        from returns_core.usecases import lifecycle
+        from returns_core.store import returns
         ret = self.start("manual", "store_credit", ORDER_LINES, [{"sku": "TSHIRT-M", "qty": 1, "reason": "changed_mind"}])
         api("POST /returns/{id}/cancel", lambda: lifecycle.transition(
-            lifecycle.get(ret.return_id), "cancelled", actor="customer", event="return.cancelled",
+            returns.get(ret.return_id), "cancelled", actor="customer", event="return.cancelled",
             allowed_from=statuses.CANCELLABLE))
         return ret
 
@@ -211,11 +223,12 @@ class Driver:
 def _finish(ret, timeout: float = 30) -> dict:
     """Wait for the execution to end; its billed transitions from the history."""
     import boto3
-    from returns_core import lifecycle
+    from returns_core.usecases import lifecycle
+    from returns_core.store import returns
 
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
     with probe.paused():
-        arn = lifecycle.get(ret.return_id).execution_arn
+        arn = returns.get(ret.return_id).execution_arn
         wait_for(lambda: sfn.describe_execution(executionArn=arn), lambda e: e["status"] != "RUNNING", timeout, "end")
         events, token = [], None
         while True:
@@ -225,7 +238,7 @@ def _finish(ret, timeout: float = 30) -> dict:
             if not token:
                 break
         status = sfn.describe_execution(executionArn=arn)["status"]
-        final = lifecycle.get(ret.return_id).status
+        final = returns.get(ret.return_id).status
     entered = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
     to_refund = len(entered)
     if "AwaitConfirmation" in entered:
@@ -239,7 +252,8 @@ def _session(overrides: dict[str, str], stripe_url: str | None, paths: list[str]
     from moto import mock_aws
 
     from infra.local import deploy, dispatch
-    from returns_core import aws, secrets
+    from returns_core import aws
+    from returns_core.outbound import secret_store as secrets
 
     with mock_aws(config=env.MOTO_CONFIG):
         aws.reset()

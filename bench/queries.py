@@ -120,8 +120,9 @@ def main(argv: list[str]) -> int:
     from moto import mock_aws
 
     from infra.local import deploy
-    from returns_core import aws, secrets
-    from returns_core.models import LedgerEntryModel, ReturnModel
+    from returns_core import aws
+    from returns_core.outbound import secret_store as secrets
+    from returns_core.store.models import LedgerEntryModel, ReturnModel
 
     results: dict = {"sizes": {}, "fill_seconds": {}}
     with mock_aws(config=env.MOTO_CONFIG):

@@ -62,7 +62,8 @@ def deployed_stack(monkeypatch, overrides: dict | None = None, environment_overr
     from moto import mock_aws
 
     from infra.local import deploy, dispatch
-    from returns_core import aws, secrets
+    from returns_core import aws
+    from returns_core.outbound import secret_store as secrets
 
     with mock_aws(config=MOTO_CONFIG):
         aws.reset()

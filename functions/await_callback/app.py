@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from returns_core import lifecycle
-from returns_core.steps import Step
+from returns_core.edge.steps import Step
+from returns_core.usecases import lifecycle
 
 if TYPE_CHECKING:
-    from returns_core.step_events import WaitInput
+    from returns_core.edge.step_events import WaitInput
 
 step = Step("WaitInput")   # Logger, Metrics; Tracer and the parser join at the first event
 logger, metrics = step.logger, step.metrics

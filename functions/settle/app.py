@@ -5,11 +5,11 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from returns_core import refunds
-from returns_core.steps import Step, TransientError
+from returns_core.edge.steps import Step, TransientError
+from returns_core.usecases import settlement
 
 if TYPE_CHECKING:
-    from returns_core.step_events import StepInput
+    from returns_core.edge.step_events import StepInput
 
 step = Step("StepInput")   # Logger, Metrics; Tracer and the parser join at the first event
 logger, metrics = step.logger, step.metrics
@@ -17,12 +17,12 @@ logger, metrics = step.logger, step.metrics
 
 @step
 def handler(event: StepInput, context: LambdaContext) -> dict:
-    from returns_core.payments import PaymentError
+    from returns_core.outbound.payments import PaymentError
 
     logger.append_keys(return_id=event.return_id)
     try:
-        outcome = refunds.settle_outcome(event.return_id)
-    except refunds.SettleInProgress as exc:
+        outcome = settlement.settle_outcome(event.return_id)
+    except settlement.SettleInProgress as exc:
         raise TransientError(str(exc)) from exc   # another invocation holds the provider lease
     except PaymentError as exc:
         if exc.transient:

@@ -20,7 +20,7 @@ def _token(args: argparse.Namespace) -> int:
                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": state["aws"],
                        "TOKEN_SECRET_ARN": state["environment"]["TOKEN_SECRET_ARN"]})
     sys.path.insert(0, str(ROOT / "layers/returns_core/python"))
-    from returns_core import auth
+    from returns_core.edge import auth
 
     if args.role == "customer" and not args.order:
         print("a customer token needs --order ORDER_ID", file=sys.stderr)

@@ -15,7 +15,7 @@ ACCOUNT = "123456789012"  # moto's default account, the one infra/local deploys 
 
 def _template_of(name: str) -> tuple[str, str] | None:
     """``returns-local-parcel_received-fr`` → (``parcel_received``, ``fr``)."""
-    from returns_core.notifications import TEMPLATES
+    from returns_core.outbound.notifications import TEMPLATES
 
     base, _, locale = name.rpartition("-")
     template = next((t for t in TEMPLATES if base == t or base.endswith("-" + t)), None)
@@ -23,7 +23,7 @@ def _template_of(name: str) -> tuple[str, str] | None:
 
 
 def _email(message) -> dict:
-    from returns_core.notifications import render
+    from returns_core.outbound.notifications import render
 
     out = {"id": message.id, "from": message.source, "to": list(message.destinations.get("ToAddresses", [])),
            "ses_template": message.template, "template": None, "locale": None,

@@ -5,7 +5,6 @@ import functools
 import hashlib
 import hmac
 import json
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -34,7 +33,7 @@ MODELS = ("OrderModel", "ReturnModel", "LedgerEntryModel", "CreditModel", "Unmat
 def _forget_clients() -> None:
     """Drop cached boto3 clients and PynamoDB connections made elsewhere (maybe for another endpoint)."""
     from returns_core import aws as core_aws
-    from returns_core import models
+    from returns_core.store import models
 
     core_aws.reset()
     for name in MODELS:
@@ -57,6 +56,19 @@ def boto(service: str):
     return boto3.session.Session().client(service, region_name="us-east-1")
 
 
+def _tables_as_the_template_declares_them() -> None:
+    """Every table the functions are given (Globals' *_TABLE variables), with its keys and indexes from
+    template.yaml, built by the local stack's deploy: the template is the one description of the tables."""
+    from infra.local import deploy
+    from infra.local.template import load
+
+    template = load()
+    for variable, value in template["Globals"]["Function"]["Environment"]["Variables"].items():
+        resource = template["Resources"].get(value.get("Ref") if isinstance(value, dict) else None, {})
+        if resource.get("Type") == "AWS::DynamoDB::Table":
+            deploy._table({"dynamodb": boto("dynamodb")}, ENV[variable], resource["Properties"])
+
+
 @pytest.fixture
 def aws(monkeypatch):
     for name, value in ENV.items():
@@ -69,10 +81,7 @@ def aws(monkeypatch):
 
     atomic.install()   # DynamoDB's per-request atomicity, which racing tests rely on (see atomic.py)
     with mock_aws():
-        from returns_core import models
-
-        for name in MODELS:
-            getattr(models, name).create_table(wait=True)
+        _tables_as_the_template_declares_them()
         boto("s3").create_bucket(Bucket=ENV["LABELS_BUCKET"])
         sns = boto("sns")
         monkeypatch.setenv("EVENTS_TOPIC_ARN", sns.create_topic(Name="api-events")["TopicArn"])
@@ -88,24 +97,19 @@ def aws(monkeypatch):
 
 
 @pytest.fixture
-def api(aws):
+def api(aws, load_handler):
     """A cold start of the app: fresh imports of app.py and chalicelib, so import-time reads would show."""
     from chalice.test import Client
 
-    for name in [m for m in sys.modules if m == "app" or m.startswith("chalicelib")]:
-        del sys.modules[name]
-    import app as app_module
-
+    app_module = load_handler("api")
     with Client(app_module.app, project_dir=str(API_DIR)) as client:
         yield client
-    for name in [m for m in sys.modules if m == "app" or m.startswith("chalicelib")]:
-        del sys.modules[name]
 
 
 # --- helpers -------------------------------------------------------------------
 
 def token(role: str, sub: str | None = None, order_id: str | None = None, ttl: int = 3600, now=None) -> str:
-    from returns_core import auth
+    from returns_core.edge import auth
 
     return auth.mint(role, sub=sub or f"{role}:alice", order_id=order_id, ttl=ttl, now=now)
 
@@ -173,8 +177,8 @@ def signed(body: bytes, secret: str = CARRIER_SECRET) -> dict:
 
 def ship(return_id: str, tracking: str = "LC00000000001", status: str = "awaiting_dropoff") -> None:
     """What the label step would have done: a tracking number, a label, the status."""
-    from returns_core.lifecycle import get
-    from returns_core.models import ReturnModel
+    from returns_core.store.models import ReturnModel
+    from returns_core.store.returns import get
 
     ret = get(return_id)
     ret.update(actions=[ReturnModel.tracking_number.set(tracking), ReturnModel.status.set(status),
@@ -304,7 +308,7 @@ def test_lookup_gives_a_customer_token_scoped_to_the_order(api, order):
     assert body["order"]["order_id"] == "o-1"
     assert {line["sku"]: line["returnable_qty"] for line in body["order"]["lines"]} == {"TSHIRT-M": 2, "JEANS-32": 1}
     assert body["policy"]["window_days"] == 30 and "return_shipping_fee" in body["policy"]
-    from returns_core import auth as core_auth
+    from returns_core.edge import auth as core_auth
 
     who = core_auth.verify(body["token"])
     assert (who.role, who.order_id) == ("customer", "o-1")
@@ -426,7 +430,7 @@ def test_idempotency_key_is_scoped_to_the_principal(api, order):
 
 def test_racing_request_with_the_same_key_gets_409(api, order):
     """A claim held by a request still running: the second one must not run the effect."""
-    from returns_core.models import RequestRecordModel
+    from returns_core.store.models import RequestRecordModel
 
     headers = {**customer("o-1"), "Idempotency-Key": "race"}
     original = RequestRecordModel.save
@@ -493,7 +497,7 @@ def test_confirm_closes_a_refunded_return(api, order):
 
 
 def test_review_by_ops(api, order):
-    from returns_core.models import ReturnModel
+    from returns_core.store.models import ReturnModel
 
     ret = start_return(api)
     ReturnModel(ret["return_id"]).update(actions=[ReturnModel.status.set("in_review")], add_version_condition=False)
@@ -506,7 +510,7 @@ def test_review_by_ops(api, order):
 
 
 def test_refund_approval_needs_four_eyes(api, order):
-    from returns_core.models import ReturnModel
+    from returns_core.store.models import ReturnModel
 
     ret = start_return(api)
     ReturnModel(ret["return_id"]).update(actions=[
@@ -518,7 +522,7 @@ def test_refund_approval_needs_four_eyes(api, order):
     assert res.status_code == 403 and error_of(res)["code"] == "four_eyes"
     res = send(api, "POST", path, {"note": "ok"}, auth("finance", sub="finance:carol"))
     assert res.status_code == 200 and res.json_body["status"] == "refunding"
-    from returns_core.lifecycle import get
+    from returns_core.store.returns import get
 
     assert get(ret["return_id"]).approval["by"] == "finance:carol"
 
@@ -586,7 +590,7 @@ def test_scan_receives_once_then_inspection(api, order):
 
 
 def ret_code(ret: dict) -> str:
-    from returns_core.lifecycle import get
+    from returns_core.store.returns import get
 
     return get(ret["return_id"]).code
 
@@ -634,17 +638,17 @@ def test_ledger_verify_on_an_empty_ledger(api):
 
 
 def test_ledger_verify_finds_a_tampered_entry(api):
-    from returns_core import ledger
-    from returns_core.models import LedgerEntryModel
+    from returns_core.rules import ledger_chain
+    from returns_core.store.models import LedgerEntryModel
 
-    prev = ledger.GENESIS
+    prev = ledger_chain.GENESIS
     for seq in (1, 2, 3):
         entry = LedgerEntryModel("refunds", seq, entry_id=f"r{seq}:refund:1", kind="refund", return_id=f"r{seq}",
                                  order_id="o-1", amount=100 * seq, currency="EUR", method="stripe",
                                  reference=f"re_{seq}", inspected_by="w", approved_by=None,
                                  issued_at=f"2026-11-0{seq}T10:00:00.000Z", issued_day=f"2026-11-0{seq}",
                                  prev_hash=prev)
-        entry.hash = ledger.chain_hash(ledger.entry_fields(entry), prev)
+        entry.hash = ledger_chain.chain_hash(ledger_chain.entry_fields(entry), prev)
         entry.save()
         prev = entry.hash
     ok = api.http.get("/finance/ledger/verify?from=2026-11-02&to=2026-11-03", headers=auth("finance")).json_body
@@ -658,28 +662,21 @@ def test_ledger_verify_finds_a_tampered_entry(api):
     assert csv_res.status_code == 200 and csv_res.body.decode().splitlines()[0].startswith("seq,return_id")
 
 
-def test_no_configuration_is_read_at_import(monkeypatch):
-    for name in list(ENV) + ["STATE_MACHINE_ARN", "EVENTS_TOPIC_ARN", "OPS_TOPIC_ARN"]:
-        monkeypatch.delenv(name, raising=False)
-    for name in [m for m in sys.modules if m == "app" or m.startswith("chalicelib")]:
-        del sys.modules[name]
-    import app as app_module
-
+def test_no_configuration_is_read_at_import(load_handler):
+    app_module = load_handler("api", unset=(*ENV, "STATE_MACHINE_ARN", "EVENTS_TOPIC_ARN", "OPS_TOPIC_ARN"))
     assert app_module.app.app_name == "returns-api" and not app_module.app.debug
-    for name in [m for m in sys.modules if m == "app" or m.startswith("chalicelib")]:
-        del sys.modules[name]
 
 
 def test_schema_enums_are_the_domains():
     from typing import get_args
 
     from chalicelib import schemas
-    from returns_core import carrier_events, policy, statuses
+    from returns_core.rules import carrier_moves, policy, statuses
 
     assert get_args(schemas.Reason) == policy.REASONS
     assert get_args(schemas.Condition) == policy.CONDITIONS
     assert get_args(schemas.Status) == statuses.ALL
-    assert get_args(schemas.CarrierEventType) == carrier_events.EVENTS
+    assert get_args(schemas.CarrierEventType) == carrier_moves.EVENTS
 
 
 def test_exchange_shipped_is_for_exchanges_the_store_was_asked_for(api, order):

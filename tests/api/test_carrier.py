@@ -134,10 +134,10 @@ def test_a_duplicate_is_200_with_no_second_timeline_entry(api, shipped):
 
 def test_racing_duplicates_record_one_entry(api, shipped):
     """Ten deliveries of the same event at once (carriers retry on timeouts): one timeline entry."""
-    from returns_core import carrier_events
+    from returns_core.usecases import carrier_tracking
 
     with ThreadPoolExecutor(max_workers=10) as pool:
-        results = list(pool.map(lambda _: carrier_events.apply(TRACKING, "delivered", "2026-11-03T08:00:00Z",
+        results = list(pool.map(lambda _: carrier_tracking.apply(TRACKING, "delivered", "2026-11-03T08:00:00Z",
                                                                "Warehouse"), range(10)))
     assert sorted(new for _, new in results) == [False] * 9 + [True]
     assert kinds(api, shipped).count("carrier.delivered") == 1

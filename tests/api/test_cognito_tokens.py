@@ -62,7 +62,7 @@ def _key():
 
 @pytest.fixture
 def pool(_key, monkeypatch):
-    from returns_core import auth
+    from returns_core.edge import auth
 
     served = {"keys": [_jwk(_key, "k1")]}
     holder: dict = {}
@@ -101,7 +101,7 @@ def _get(api, path: str, tok: str) -> int:
 
 
 def test_groups_map_to_roles_and_keys_are_cached(api, pool):
-    from returns_core import auth
+    from returns_core.edge import auth
 
     who = auth.verify(pool.staff(["warehouse"], username="bob"))
     assert (who.role, who.sub) == ("warehouse", "bob")
@@ -113,7 +113,7 @@ def test_groups_map_to_roles_and_keys_are_cached(api, pool):
 
 
 def test_id_tokens_of_the_staff_client_are_accepted(pool):
-    from returns_core import auth
+    from returns_core.edge import auth
 
     tok = pool.sign({"iss": pool.issuer, "exp": int(time.time()) + 60, "token_use": "id", "aud": STAFF_CLIENT,
                      "cognito:username": "carol", "cognito:groups": ["finance"]})
@@ -121,7 +121,7 @@ def test_id_tokens_of_the_staff_client_are_accepted(pool):
 
 
 def test_the_store_client_credentials_token_is_the_store(api, pool):
-    from returns_core import auth
+    from returns_core.edge import auth
 
     assert auth.verify(pool.store()).role == "store"
     assert _get(api, "/orders/o-1/returns", pool.store()) in (200, 404)

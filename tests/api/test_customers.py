@@ -235,20 +235,20 @@ def test_every_timeline_entry_has_a_sentence(api, order):
 
 
 def test_timeline_sentences_cover_the_whole_lifecycle():
-    from returns_core import timeline_text
+    from returns_core.rules import timeline
 
-    assert timeline_text.text({"type": "parcel.received"}) == "Your parcel arrived at our warehouse."
-    assert timeline_text.text({"type": "refund.issued", "detail": {"amount": 2204}}, "EUR") == \
+    assert timeline.text({"type": "parcel.received"}) == "Your parcel arrived at our warehouse."
+    assert timeline.text({"type": "refund.issued", "detail": {"amount": 2204}}, "EUR") == \
         "Your refund of €22.04 has been issued."
-    assert timeline_text.text({"type": "refund.issued", "detail": {"amount": 0}}, "EUR").startswith("Your return is")
-    assert timeline_text.text({"type": "message.sent", "detail": {"channel": "sms"}}) == \
+    assert timeline.text({"type": "refund.issued", "detail": {"amount": 0}}, "EUR").startswith("Your return is")
+    assert timeline.text({"type": "message.sent", "detail": {"channel": "sms"}}) == \
         "We sent you a text message about your return."
-    assert timeline_text.text({"type": "something.new"}) == "Your return was updated."
+    assert timeline.text({"type": "something.new"}) == "Your return was updated."
     # every status a customer can see has its own sentence, not the neutral one
     for kind in ("label.issued", "carrier.dropped_off", "carrier.in_transit", "return.inspected",
                  "refund.awaiting_approval", "return.confirmed", "return.disputed", "return.expired",
                  "parcel.lost", "review.approved", "review.rejected", "exchange.requested", "return.auto_closed"):
-        assert timeline_text.text({"type": kind}) != "Your return was updated.", kind
+        assert timeline.text({"type": kind}) != "Your return was updated.", kind
 
 
 # --- confirm and dispute ------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from returns_core import auth, refunds
-from returns_core.models import ReturnModel
+from returns_core.edge import auth
+from returns_core.store.models import ReturnModel
+from returns_core.usecases import settlement
 from tests.conftest import GatewayClient
 from tests.workflow.helpers import ROOT, order_payload, wait_for
 from tests.workflow.refund_fixtures import make_order, make_return
@@ -80,7 +81,7 @@ def test_refunds_page_by_day_with_a_cursor_and_the_csv_has_a_header(stack, http)
     make_order("O-P", captured=100_000, units=20)
     rids = [make_return(f"R-P{i}", "O-P", 1000 + i).return_id for i in range(5)]
     for rid in rids:
-        assert refunds.settle(rid) == "refunded"
+        assert settlement.settle(rid) == "refunded"
     seen, cursor = [], None
     for _ in range(5):
         url = f"/finance/refunds?{_range()}&limit=2" + (f"&cursor={cursor}" if cursor else "")

@@ -28,7 +28,7 @@ def inspect(api, return_id: str, items: list[dict], sub: str = "warehouse:wes", 
 
 
 def record(return_id: str):
-    from returns_core.lifecycle import get
+    from returns_core.store.returns import get
 
     return get(return_id)
 
@@ -93,7 +93,7 @@ def test_a_scan_after_inspection_is_still_already_received(api, order):
 
 
 def test_an_unknown_code_is_404_and_kept_with_who_scanned_it_and_when(api):
-    from returns_core import clock
+    from returns_core.rules import clock
 
     before = clock.now()
     res = scan(api, "RT-NOPE1234", sub="warehouse:wes")
@@ -270,8 +270,8 @@ def test_the_cursor_is_opaque_and_checked(api, order):
 
 
 def test_parcels_waiting_longer_than_the_sla_are_flagged(api, order, monkeypatch):
-    from returns_core import clock
-    from returns_core.models import ReturnModel
+    from returns_core.rules import clock
+    from returns_core.store.models import ReturnModel
 
     monkeypatch.setenv("INSPECTION_SLA_SECONDS", "3600")
     old, fresh = (new_return(api, order_id=f"o-{n}", tracking=f"LC0000000000{n}") for n in (1, 2))

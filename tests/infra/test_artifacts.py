@@ -109,8 +109,8 @@ def test_through_the_gateway_health_label_pdf_and_signed_carrier_event(stack):
     """The built API, behind API Gateway's rules under a stage path, answers with the right bytes."""
     from infra.local import dispatch
     from infra.local.gateway import RestApi
-    from returns_core import auth
-    from returns_core.models import ReturnModel
+    from returns_core.edge import auth
+    from returns_core.store.models import ReturnModel
     from tests.conftest import GatewayClient
     from tests.workflow.helpers import order_payload, wait_for
 

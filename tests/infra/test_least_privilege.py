@@ -4,7 +4,9 @@
   the one SMS statement allows sns:Publish only on what is NOT an SNS ARN (a phone number);
 - the ledger: only the refund step (SettleFunction) writes it, and only by PutItem
   (append-only: nobody can UpdateItem or DeleteItem it); the API reads it for finance;
-- tables encrypted with point-in-time recovery; the bucket private and TLS-only.
+- tables encrypted with point-in-time recovery; the bucket private and TLS-only;
+- each function may send exactly what returns_core.rules.senders says it sends (events, ops
+  alerts, emails, SMS), so a message added to the rules cannot fail on AWS alone.
 """
 from __future__ import annotations
 
@@ -136,3 +138,41 @@ def test_the_bucket_is_private_encrypted_and_tls_only(template):
         assert denies, f"{lid} accepts plain HTTP"
         covered = repr(denies[0]["Resource"])
         assert f"'{lid}', 'Arn'" in covered and f"${{{lid}.Arn}}/*" in covered, "bucket and objects"
+
+
+def _granted_channels(props: dict) -> set[str]:
+    granted = set()
+    for policy in props.get("Policies", []):
+        if isinstance(policy, dict) and "SNSPublishMessagePolicy" in policy:
+            topic = repr(policy["SNSPublishMessagePolicy"])
+            granted |= {"event"} if "EventsTopic" in topic else {"alert"} if "OpsTopic" in topic else set()
+    for st in _statements(props):
+        actions = _as_list(st.get("Action", []))
+        if "ses:SendTemplatedEmail" in actions:
+            granted.add("email")
+        if "sns:Publish" in actions:
+            if "NotResource" in st:
+                granted.add("sms")
+            granted |= {"event"} if _mentions(st.get("Resource"), "EventsTopic") else set()
+            granted |= {"alert"} if _mentions(st.get("Resource"), "OpsTopic") else set()
+    return granted
+
+
+def test_each_function_may_send_exactly_what_the_rules_say_it_sends(template):
+    from returns_core.rules import senders
+
+    functions = {props["CodeUri"].rstrip("/").split("/")[-1]: (lid, props) for lid, props in _principals(template)
+                 if str(props.get("CodeUri", "")).startswith("functions/")}
+    assert set(functions) == set(senders.MOVES_INTO)
+    for folder, (lid, props) in sorted(functions.items()):
+        assert _granted_channels(props) == set(senders.channels(folder)), lid
+
+
+def test_an_sms_added_to_the_rules_names_the_functions_that_need_it(monkeypatch):
+    """The check above bites: text customers on expiry, and the timeout handler needs SMS."""
+    from returns_core.rules import effects, senders, statuses
+
+    expired = effects.RULES[statuses.EXPIRED]
+    monkeypatch.setitem(effects.RULES, statuses.EXPIRED, expired._replace(sms="return_expired"))
+    assert "sms" in senders.channels("handle_timeout") and "sms" not in _granted_channels(
+        load()["Resources"]["HandleTimeoutFunction"]["Properties"])

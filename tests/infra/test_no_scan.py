@@ -43,25 +43,26 @@ def dynamodb_calls(monkeypatch):
 
 def test_a_full_lifecycle_makes_no_scan(stack, dynamodb_calls):
     import boto3
-    from returns_core import carrier_events, lifecycle, orders, return_requests, warehouse
+    from returns_core.store import returns
+    from returns_core.usecases import carrier_tracking, lifecycle, orders, request_return, warehouse
     from tests.workflow.helpers import order_payload, wait_for
 
     orders.upsert("o-noscan", order_payload(provider="manual"))
-    ret = return_requests.create(orders.get("o-noscan"), [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
+    ret = request_return.create(orders.get("o-noscan"), [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
                                  "store_credit", {"method": "letterbox"}, "customer:o-noscan")
-    r = wait_for(lambda: lifecycle.get(ret.return_id), lambda r: r.waiting_for == "dropoff", 20, "label")
-    carrier_events.apply(r.tracking_number, "dropped_off", "2026-11-22T10:00:00Z", "Paris")
-    wait_for(lambda: lifecycle.get(ret.return_id), lambda r: r.waiting_for == "arrival", 20, "arrival")
+    r = wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == "dropoff", 20, "label")
+    carrier_tracking.apply(r.tracking_number, "dropped_off", "2026-11-22T10:00:00Z", "Paris")
+    wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == "arrival", 20, "arrival")
     warehouse.scan(r.code, "warehouse:test")
-    wait_for(lambda: lifecycle.get(ret.return_id), lambda r: r.waiting_for == "inspection", 20, "inspection")
+    wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == "inspection", 20, "inspection")
     warehouse.inspect(ret.return_id, [{"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"}], "warehouse:test")
-    r = wait_for(lambda: lifecycle.get(ret.return_id), lambda r: r.waiting_for == "confirmation", 20, "refund")
+    r = wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == "confirmation", 20, "refund")
     lifecycle.transition(r, "closed", actor="customer", event="return.confirmed", allowed_from={"refunded"})
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
     ex = wait_for(lambda: sfn.describe_execution(executionArn=r.execution_arn), lambda e: e["status"] != "RUNNING",
                   20, "execution end")
 
     assert ex["status"] == "SUCCEEDED"
-    assert lifecycle.get(ret.return_id).status == "closed"
+    assert returns.get(ret.return_id).status == "closed"
     assert dynamodb_calls.get("Query", 0) > 0 and dynamodb_calls.get("UpdateItem", 0) > 0, dynamodb_calls  # hook live
     assert dynamodb_calls.get("Scan", 0) == 0, dynamodb_calls

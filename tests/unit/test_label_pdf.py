@@ -9,7 +9,7 @@ import pypdfium2
 import pytest
 import zxingcpp
 
-from returns_core.carriers import (
+from returns_core.outbound.carriers import (
     Address,
     CarrierError,
     IssuedLabel,
@@ -19,7 +19,7 @@ from returns_core.carriers import (
     is_valid_tracking_number,
     tracking_number_for,
 )
-from returns_core.carriers.label_pdf import pdf_safe
+from returns_core.outbound.carriers.label_pdf import pdf_safe
 
 MM = 72 / 25.4
 A6 = (105 * MM, 148 * MM)

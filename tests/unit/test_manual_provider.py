@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from returns_core.payments import (
+from returns_core.outbound.payments import (
     InvalidManualReference,
     ManualProvider,
     ManualRefundPending,
@@ -14,8 +14,8 @@ from returns_core.payments import (
     StripeProvider,
     get_provider,
     record_manual_refund,
-    refund_idempotency_key,
 )
+from returns_core.rules.settlement import idempotency_key as refund_idempotency_key
 
 
 def make_request(**overrides) -> RefundRequest:
@@ -69,7 +69,7 @@ def test_get_provider_by_name():
 
 
 def test_store_credit_is_not_here():
-    with pytest.raises(KeyError, match="returns_core.store_credit"):
+    with pytest.raises(KeyError, match="returns_core.usecases.settlement"):
         get_provider("store_credit")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from returns_core.notifications import (
+from returns_core.outbound.notifications import (
     LOCALES,
     TEMPLATES,
     MissingVariable,
@@ -30,9 +30,9 @@ from returns_core.notifications import (
     template_source,
     template_variables,
 )
-from returns_core.notifications import ses_templates
-from returns_core.notifications.messages import gsm7_length
-from returns_core.notifications.render import TEMPLATE_DIR
+from returns_core.outbound.notifications import ses_templates
+from returns_core.outbound.notifications.messages import gsm7_length
+from returns_core.outbound.notifications.render import TEMPLATE_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "Zoë <b>&</b> O'Brien-Ünal"
@@ -445,7 +445,7 @@ def test_sms_unknown_kind():
 
 
 def _check_sms(text: str, locale: str) -> None:
-    from returns_core.notifications.messages import _GSM7, _GSM7_EXT
+    from returns_core.outbound.notifications.messages import _GSM7, _GSM7_EXT
     assert gsm7_length(text) <= 160, (gsm7_length(text), text)
     assert all(c in _GSM7 or c in _GSM7_EXT for c in text), text
     assert "?" not in text.replace("? ", "")  # nothing was replaced by "?"
@@ -499,7 +499,7 @@ Outputs:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "returns_core.notifications.ses_templates", *args],
+    return subprocess.run([sys.executable, "-m", "returns_core.outbound.notifications.ses_templates", *args],
                           cwd=ROOT, capture_output=True, text=True,
                           env={"PYTHONPATH": str(ROOT / "layers/returns_core/python"), "PATH": "/usr/bin:/bin"})
 
@@ -562,7 +562,7 @@ def test_repository_template_is_up_to_date():
 
 
 def test_import_stays_light():
-    code = ("import sys, returns_core.notifications as n; n.render('return_closed', 'fr', {}); "
+    code = ("import sys, returns_core.outbound.notifications as n; n.render('return_closed', 'fr', {}); "
             "print(sorted(m for m in ('yaml', 'jinja2', 'argparse', 'boto3') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={"PYTHONPATH": str(ROOT / "layers/returns_core/python"), "PATH": "/usr/bin:/bin"})

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, strategies as st
 
-from returns_core import policy
-from returns_core.money import Money, MoneyError
+from returns_core.rules import policy
+from returns_core.rules.money import Money, MoneyError
 
 PRICES = {"TSHIRT": 2499, "JEANS": 7999}
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from returns_core.carriers import (
+from returns_core.outbound.carriers import (
     CarrierAdapter,
     CarrierError,
     LocalCarrier,
@@ -18,8 +18,8 @@ from returns_core.carriers import (
     haversine_km,
     opening_hours_summary,
 )
-from returns_core.carriers.base import DAYS
-from returns_core.carriers.local_carrier import DATA_DIR, postcode_coordinates
+from returns_core.outbound.carriers.base import DAYS
+from returns_core.outbound.carriers.local_carrier import DATA_DIR, postcode_coordinates
 
 # Rough bounding boxes: metropolitan France with Corsica, and Belgium.
 BBOX = {"FR": (41.3, 51.2, -5.2, 9.6), "BE": (49.4, 51.6, 2.5, 6.5)}
@@ -229,7 +229,7 @@ def test_get_carrier() -> None:
 def test_importing_carriers_does_not_load_reportlab() -> None:
     layer = Path(__file__).resolve().parents[2] / "layers" / "returns_core" / "python"
     code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); import returns_core.carriers as c; "
+        "import sys; sys.path.insert(0, sys.argv[1]); import returns_core.outbound.carriers as c; "
         "c.get_carrier().search_relay_points('75011', 'FR'); "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('reportlab', 'segno', 'PIL')]; "
         "assert not bad, bad"

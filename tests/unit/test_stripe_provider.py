@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 import stripe
 
-from returns_core.payments import (
+from returns_core.outbound.payments import (
     PaymentError,
     PermanentPaymentError,
     RefundRequest,
     StripeProvider,
     TransientPaymentError,
     get_provider,
-    refund_idempotency_key,
 )
-from returns_core.payments.stripe_provider import map_stripe_error
+from returns_core.outbound.payments.stripe_provider import map_stripe_error
+from returns_core.rules.settlement import idempotency_key as refund_idempotency_key
 from tests.payments_support import (  # noqa: F401  (localstripe_url is a fixture)
     create_captured_payment_intent,
     free_port,
@@ -309,7 +309,7 @@ def test_payment_errors_survive_pickling():
 
 
 def test_importing_payments_does_not_import_stripe():
-    code = ("import sys; import returns_core.payments as p; p.get_provider('stripe'); "
+    code = ("import sys; import returns_core.outbound.payments as p; p.get_provider('stripe'); "
             "assert 'stripe' not in sys.modules, 'stripe imported eagerly'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO,
                    env={"PYTHONPATH": str(REPO / "layers/returns_core/python"), "PATH": "/usr/bin:/bin"})

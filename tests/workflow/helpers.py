@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from returns_core import clock
+from returns_core.rules import clock
 
 
 def order_payload(email: str = "ana@example.com", locale: str = "fr-FR", provider: str = "stripe",

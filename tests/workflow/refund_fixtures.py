@@ -1,8 +1,8 @@
 """Orders and returns written straight through the models, for refund tests at the domain level."""
 from __future__ import annotations
 
-from returns_core import clock
-from returns_core.models import OrderModel, ReturnModel
+from returns_core.rules import clock
+from returns_core.store.models import OrderModel, ReturnModel
 
 
 def make_order(order_id: str, captured: int, provider: str = "manual", reference: str = "offline",

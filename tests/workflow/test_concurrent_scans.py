@@ -13,8 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
-from returns_core import auth, warehouse
-from returns_core.models import ReturnModel
+from returns_core.edge import auth
+from returns_core.store.models import ReturnModel
+from returns_core.usecases import warehouse
 
 from tests.conftest import GatewayClient
 

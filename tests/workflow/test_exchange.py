@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from returns_core import auth
-from returns_core.models import LedgerEntryModel
+from returns_core.edge import auth
+from returns_core.store.models import LedgerEntryModel
 
 from .helpers import order_payload, wait_for
 from .test_lifecycle_api import Http, api, carrier_event  # noqa: F401 - fixture

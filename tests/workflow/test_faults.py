@@ -11,7 +11,10 @@ import boto3
 import pytest
 
 from infra.local import faults
-from returns_core import auth, lifecycle
+from returns_core.edge import auth
+from returns_core.rules.errors import InvalidTransition
+from returns_core.store import returns
+from returns_core.usecases import lifecycle
 
 from .helpers import order_payload, wait_for
 from .refund_fixtures import make_order, make_return
@@ -56,7 +59,7 @@ def _to_awaiting_dropoff(http: Http, order_id: str = "ORD-F") -> tuple[str, str,
     assert status == 201, ret
     rid = ret["return_id"]
     ret = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
-                   lambda r: r["status"] == "awaiting_dropoff" and lifecycle.get(rid).task_token, what="the label")
+                   lambda r: r["status"] == "awaiting_dropoff" and returns.get(rid).task_token, what="the label")
     return rid, customer, ret
 
 
@@ -67,7 +70,7 @@ def test_two_writers_racing_on_one_return_one_wins_nothing_lost(stack):
 
     def move(name: str, new: str, event: str) -> None:
         try:
-            results[name] = lifecycle.transition(lifecycle.get("ret_race"), new, actor=name, event=event).changed
+            results[name] = lifecycle.transition(returns.get("ret_race"), new, actor=name, event=event).changed
         except Exception as exc:  # noqa: BLE001 - the loser's exception is the result under test
             results[name] = exc
 
@@ -78,9 +81,9 @@ def test_two_writers_racing_on_one_return_one_wins_nothing_lost(stack):
     for t in threads:
         t.join()
     winners = [k for k, v in results.items() if v is True]
-    losers = [k for k, v in results.items() if isinstance(v, lifecycle.InvalidTransition)]
+    losers = [k for k, v in results.items() if isinstance(v, InvalidTransition)]
     assert len(winners) == 1 and len(losers) == 1, results
-    ret = lifecycle.get("ret_race")
+    ret = returns.get("ret_race")
     assert ret.status == ("cancelled" if winners == ["customer:ORD-RACE"] else "in_transit")
     kinds = [t["type"] for t in ret.timeline]
     assert ("return.cancelled" in kinds) != ("carrier.dropped_off" in kinds[1:]), kinds   # exactly one move recorded
@@ -89,17 +92,17 @@ def test_two_writers_racing_on_one_return_one_wins_nothing_lost(stack):
 def test_a_task_token_resumed_twice_is_harmless(stack, api):
     http = Http(api)
     rid, customer, _ = _to_awaiting_dropoff(http)
-    ret = lifecycle.get(rid)
+    ret = returns.get(rid)
     token = ret.task_token
     assert lifecycle.resume(token, ret) is True
     # Already used: Step Functions answers InvalidToken/TaskTimedOut, which resume() turns into a
     # warning and False; moto accepts the token again. Either way: no error, no second move.
     assert lifecycle.resume(token, ret) in (True, False)
     # the workflow comes back to the same wait and parks a new token; the return did not move
-    wait_for(lambda: lifecycle.get(rid), lambda r: r.task_token and r.task_token != token, what="a new wait")
-    assert lifecycle.get(rid).status == "awaiting_dropoff"
+    wait_for(lambda: returns.get(rid), lambda r: r.task_token and r.task_token != token, what="a new wait")
+    assert returns.get(rid).status == "awaiting_dropoff"
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    execution = sfn.describe_execution(executionArn=lifecycle.get(rid).execution_arn)
+    execution = sfn.describe_execution(executionArn=returns.get(rid).execution_arn)
     assert execution["status"] == "RUNNING"
 
 
@@ -116,7 +119,7 @@ def test_duplicate_and_reordered_carrier_events(stack, api):
     kinds = [t["type"] for t in got["timeline"]]
     assert kinds.count("carrier.dropped_off") <= 1 and kinds.count("carrier.in_transit") <= 1, kinds
     # the parcel never goes back to awaiting drop-off
-    assert lifecycle.get(rid).status == "in_transit"
+    assert returns.get(rid).status == "in_transit"
 
 
 def test_ses_throttling_keeps_the_status_and_alerts_ops(stack, api, ops_inbox):

@@ -8,8 +8,8 @@ import json
 import boto3
 import pytest
 
-from returns_core import auth
-from returns_core.models import LedgerEntryModel
+from returns_core.edge import auth
+from returns_core.store.models import LedgerEntryModel
 
 from tests.conftest import GatewayClient
 

@@ -11,7 +11,7 @@ import logging
 import pytest
 
 from infra.local import dispatch
-from returns_core import auth
+from returns_core.edge import auth
 
 from tests.conftest import GatewayClient
 

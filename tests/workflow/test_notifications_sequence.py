@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import boto3
 import pytest
 
-from returns_core import auth
+from returns_core.edge import auth
 
 from tests.conftest import GatewayClient
 
@@ -136,10 +136,11 @@ class Journey:
         wait = {"in_review": "review", "awaiting_dropoff": "dropoff", "in_transit": "arrival",
                 "received": "inspection", "refunded": "confirmation"}.get(status)
         if wait and parked:  # and for the workflow to park its wait, for the same reason
-            from returns_core import lifecycle
+            from returns_core.store import returns
+            from returns_core.usecases import lifecycle
             def waiting() -> str | None:
                 try:
-                    return lifecycle.get(self.rid).waiting_for
+                    return returns.get(self.rid).waiting_for
                 except RuntimeError:  # moto read the item while another thread wrote it
                     return None
             wait_for(waiting, lambda w: w == wait, timeout=timeout, what=f"the {wait} wait")

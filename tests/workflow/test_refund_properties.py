@@ -9,8 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from returns_core import ledger, lifecycle, refunds
-from returns_core.models import LedgerEntryModel, OrderModel
+from returns_core.rules.errors import InvalidTransition
+from returns_core.store import ledger, returns
+from returns_core.store.models import LedgerEntryModel, OrderModel
+from returns_core.usecases import lifecycle, settlement
 
 from .refund_fixtures import make_order, make_return
 
@@ -26,8 +28,8 @@ _ids = itertools.count()
 
 def _settle(rid: str) -> None:
     try:
-        refunds.settle(rid)
-    except (ledger.OverRefund, refunds.SettleInProgress, lifecycle.InvalidTransition):
+        settlement.settle(rid)
+    except (ledger.OverRefund, settlement.SettleInProgress, InvalidTransition):
         pass   # refused or already done by the other racer: the invariants below must still hold
 
 
@@ -36,10 +38,10 @@ def _settle(rid: str) -> None:
 @given(st.lists(orders, min_size=1, max_size=2))
 def test_refunds_never_exceed_the_capture_and_are_ledgered_once(stack, scenario):
     refunded_returns: dict[str, int] = {}
-    for captured_units, returns in scenario:
+    for captured_units, steps in scenario:
         order_id = f"P-{next(_ids)}"
         make_order(order_id, captured=captured_units * UNIT, units=captured_units)
-        for units, grade, how in returns:
+        for units, grade, how in steps:
             rid = f"{order_id}-r{next(_ids)}"
             amount = units * UNIT * GRADE_SHARE[grade] // 100
             make_return(rid, order_id, amount, resolution="store_credit", qty=units)
@@ -54,7 +56,7 @@ def test_refunds_never_exceed_the_capture_and_are_ledgered_once(stack, scenario)
                 if how == "retry":
                     _settle(rid)
                     _settle(rid)
-            ret = lifecycle.get(rid)
+            ret = returns.get(rid)
             if ret.status == "refunded" and amount > 0:
                 refunded_returns[rid] = amount
         order = OrderModel.get(order_id, consistent_read=True)

@@ -7,15 +7,18 @@ import threading
 import boto3
 import pytest
 
-from returns_core import ledger, lifecycle, refunds
-from returns_core.errors import UnprocessableError
-from returns_core.models import LedgerEntryModel, OrderModel, ReturnModel
+from returns_core.rules import ledger_chain
+from returns_core.rules.errors import UnprocessableError
+from returns_core.rules.settlement import idempotency_key
+from returns_core.store import ledger, returns
+from returns_core.store.models import LedgerEntryModel, OrderModel, ReturnModel
+from returns_core.usecases import lifecycle, settlement
 
 from .refund_fixtures import make_order, make_return
 
 
 def _movement(ret: ReturnModel, amount: int) -> ledger.Movement:
-    return ledger.Movement(entry_id=refunds.idempotency_key(ret.return_id), kind="refund", return_id=ret.return_id,
+    return ledger.Movement(entry_id=idempotency_key(ret.return_id), kind="refund", return_id=ret.return_id,
                            order_id=ret.order_id, amount=amount, currency="EUR", method="manual",
                            reference="REF-" + ret.return_id, inspected_by="wh:bob", approved_by=None)
 
@@ -65,7 +68,7 @@ def _three_entries() -> None:
     make_order("O3", captured=10_000)
     for i in range(3):
         make_return(f"R3-{i}", "O3", 1000 + i)
-        assert refunds.settle(f"R3-{i}") == "refunded"
+        assert settlement.settle(f"R3-{i}") == "refunded"
     assert [int(e.seq) for e in ledger.entries()] == [1, 2, 3]
 
 
@@ -89,7 +92,7 @@ def test_verify_names_an_entry_whose_hash_was_recomputed_by_the_next_one(stack):
     _three_entries()
     entry = ledger.get(2)
     entry.reference = "EDITED"
-    forged = ledger.chain_hash(ledger.entry_fields(entry), entry.prev_hash)
+    forged = ledger_chain.chain_hash(ledger_chain.entry_fields(entry), entry.prev_hash)
     _table().update_item(Key={"ledger": "refunds", "seq": 2}, UpdateExpression="SET #r = :r, #h = :h",
                          ExpressionAttributeNames={"#r": "reference", "#h": "hash"},
                          ExpressionAttributeValues={":r": "EDITED", ":h": forged})
@@ -121,31 +124,31 @@ def test_a_range_check_reads_from_the_entry_before_the_range(stack):
 def test_a_manual_refund_waits_for_the_reference_then_settle_writes_the_ledger(stack):
     make_order("O4", captured=5000, provider="manual")
     make_return("R4", "O4", 3000, resolution="refund")
-    assert refunds.settle_outcome("R4") == {"status": "refunding", "manual": True}
-    assert refunds.settle_outcome("R4") == {"status": "refunding", "manual": True}   # a repeat: same wait
+    assert settlement.settle_outcome("R4") == {"status": "refunding", "manual": True}
+    assert settlement.settle_outcome("R4") == {"status": "refunding", "manual": True}   # a repeat: same wait
     assert list(ledger.entries()) == []
     with pytest.raises(UnprocessableError) as bad:
-        refunds.record_manual_reference("R4", "   ", "fin:ann")
+        settlement.record_manual_reference("R4", "   ", "fin:ann")
     assert bad.value.field == "reference"
-    refunds.record_manual_reference("R4", "BANK-2026-001", "fin:ann")
-    refunds.record_manual_reference("R4", "BANK-2026-001", "fin:ann")       # a replay
-    with pytest.raises(refunds.NotAwaitingManualRefund):
-        refunds.record_manual_reference("R4", "BANK-OTHER", "fin:ann")
-    assert refunds.settle_outcome("R4") == {"status": "refunded", "manual": False}
+    settlement.record_manual_reference("R4", "BANK-2026-001", "fin:ann")
+    settlement.record_manual_reference("R4", "BANK-2026-001", "fin:ann")       # a replay
+    with pytest.raises(settlement.NotAwaitingManualRefund):
+        settlement.record_manual_reference("R4", "BANK-OTHER", "fin:ann")
+    assert settlement.settle_outcome("R4") == {"status": "refunded", "manual": False}
     [entry] = list(ledger.entries())
     assert (entry.reference, entry.method, int(entry.amount)) == ("BANK-2026-001", "manual", 3000)
-    ret = lifecycle.get("R4")
+    ret = returns.get("R4")
     assert ret.refund["manual_reference"] == "BANK-2026-001" and ret.refund["recorded_by"] == "fin:ann"
 
 
 def test_the_manual_wait_is_not_parked_when_the_reference_came_first(stack):
     make_order("O5", captured=5000, provider="manual")
     make_return("R5", "O5", 3000, resolution="refund")
-    refunds.settle_outcome("R5")
-    refunds.record_manual_reference("R5", "BANK-5", "fin:ann")
+    settlement.settle_outcome("R5")
+    settlement.record_manual_reference("R5", "BANK-5", "fin:ann")
     # The workflow's wait arrives after finance: it must be resumed at once, not parked.
     sent = []
-    import returns_core.lifecycle as lc
+    from returns_core.usecases import lifecycle as lc
     real = lc.resume
     lc.resume = lambda token, ret: sent.append(token) or True
     try:
@@ -153,3 +156,53 @@ def test_the_manual_wait_is_not_parked_when_the_reference_came_first(stack):
     finally:
         lc.resume = real
     assert sent == ["token-1"]
+
+
+def _cancel_transactions(reasons: list[str], times: int) -> tuple[list[int], object]:
+    """Make DynamoDB cancel the next `times` TransactWriteItems with these cancellation reasons
+    (a botocore hook answering in DynamoDB's place); counts every call made."""
+    from botocore.awsrequest import AWSResponse
+
+    from returns_core import aws
+
+    calls: list[int] = []
+
+    def answer(**_):
+        calls.append(1)
+        if len(calls) > times:
+            return None   # the real call
+        return AWSResponse("https://dynamodb", 400, {}, None), {
+            "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+            "CancellationReasons": [{"Code": code, "Message": code} for code in reasons],
+            "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    events = aws.dynamodb_connection().client.meta.events
+    events.register("before-call.dynamodb.TransactWriteItems", answer, unique_id="cancel-tx")
+    return calls, lambda: events.unregister("before-call.dynamodb.TransactWriteItems", unique_id="cancel-tx")
+
+
+def test_the_ledger_retries_a_lost_race_for_the_chain_head(stack):
+    make_order("O7", captured=1000)
+    ret = make_return("R7", "O7", 400)
+    calls, stop = _cancel_transactions(["ConditionalCheckFailed", "None", "None"], times=1)
+    try:
+        entry = _append(ret, 400)
+    finally:
+        stop()
+    assert len(calls) == 2 and int(entry.seq) == 1
+    assert ledger.verify_range() == {"ok": True, "checked": 1, "first_bad_seq": None}
+
+
+def test_the_ledger_does_not_retry_a_transaction_that_failed_for_another_reason(stack):
+    from pynamodb.exceptions import TransactWriteError
+
+    make_order("O8", captured=1000)
+    ret = make_return("R8", "O8", 400)
+    calls, stop = _cancel_transactions(["None", "ValidationError", "None"], times=10)
+    try:
+        with pytest.raises(TransactWriteError):
+            _append(ret, 400)
+    finally:
+        stop()
+    assert len(calls) == 1   # reported at once, never retried blindly
+    assert list(ledger.entries()) == [] and ReturnModel.get("R8").refund is None

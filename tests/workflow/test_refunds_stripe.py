@@ -8,8 +8,10 @@ import threading
 import pytest
 
 from infra.local import faults
-from returns_core import auth, ledger, refunds
-from returns_core.models import LedgerEntryModel, ReturnModel
+from returns_core.edge import auth
+from returns_core.store import ledger
+from returns_core.store.models import LedgerEntryModel, ReturnModel
+from returns_core.usecases import settlement
 from tests.payments_support import create_captured_payment_intent, list_refunds, localstripe_url  # noqa: F401
 
 from tests.conftest import GatewayClient
@@ -74,8 +76,8 @@ def test_a_retried_settle_step_pays_once(stripe_stack, http, localstripe_url):  
     rid = _to_inspection(http, "ORD-S1", pi, LINES, 17998)
     wait_for(lambda: _status(rid), lambda s: s == "refunded", timeout=30, what="the refund")
     # The step runs again (a Step Functions retry, a duplicate delivery): nothing more is paid or written.
-    assert refunds.settle(rid) == "refunded"
-    assert refunds.settle(rid) == "refunded"
+    assert settlement.settle(rid) == "refunded"
+    assert settlement.settle(rid) == "refunded"
     paid = list_refunds(localstripe_url, pi)
     assert [(r["amount"], r["metadata"]["idempotency_key"]) for r in paid] == [(ret_amount(rid), f"{rid}:refund:1")]
     entries = _ledger()
@@ -131,8 +133,8 @@ def test_racing_approvals_and_settles_pay_once(stripe_stack, http, localstripe_u
     def settle() -> None:
         barrier.wait()
         try:
-            results.append(("settle", refunds.settle(rid)))
-        except (refunds.SettleInProgress, Exception) as exc:  # noqa: BLE001 - the loser may see any of these
+            results.append(("settle", settlement.settle(rid)))
+        except (settlement.SettleInProgress, Exception) as exc:  # noqa: BLE001 - the loser may see any of these
             results.append(("settle", type(exc).__name__))
 
     threads = [threading.Thread(target=approve, args=("fin:ann",)), threading.Thread(target=approve, args=("fin:bo",)),
@@ -145,7 +147,7 @@ def test_racing_approvals_and_settles_pay_once(stripe_stack, http, localstripe_u
     assert any(code == 200 for kind, code in results if kind == "approve"), results
     wait_for(lambda: _status(rid), lambda s: s == "refunded", timeout=30, what="the refund")
     for _ in range(2):
-        refunds.settle(rid)
+        settlement.settle(rid)
     paid = list_refunds(localstripe_url, pi)
     assert len(paid) == 1, paid
     entries = _ledger()

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from returns_core import auth
-from returns_core.models import LedgerEntryModel, ReturnModel
+from returns_core.edge import auth
+from returns_core.store.models import LedgerEntryModel, ReturnModel
 
 from tests.conftest import GatewayClient
 

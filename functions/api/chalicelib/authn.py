@@ -9,11 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
-from functools import lru_cache
 from typing import Any
 
-from returns_core import auth
+from returns_core.edge import auth
 
 from .errors import ApiError
 
@@ -47,31 +45,24 @@ def check_order(who: auth.Principal, order_id: str, message: str = "order not fo
 
 def owned_return(who: auth.Principal, return_id: str) -> Any:
     """The return, if this principal may see it; the same 404 for unknown and not-yours."""
-    from returns_core import lifecycle
+    from returns_core.rules.errors import ReturnNotFound
+    from returns_core.store import returns
 
     try:
-        ret = lifecycle.get(return_id)
-    except lifecycle.NotFound:
+        ret = returns.get(return_id)
+    except ReturnNotFound:
         raise ApiError(404, "return_not_found", "no such return") from None
     check_order(who, ret.order_id, "no such return", "return_not_found")
     return ret
 
 
-@lru_cache(maxsize=4)
-def _secret_from_manager(arn: str) -> bytes:
-    from returns_core import aws
-
-    return aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"].encode()
-
-
 def carrier_secret() -> bytes:
     """Deployed: the secret named by CARRIER_SECRET_ARN; locally and in tests: CARRIER_SECRET."""
-    arn = os.environ.get("CARRIER_SECRET_ARN")
-    if arn:
-        return _secret_from_manager(arn)
-    value = os.environ.get("CARRIER_SECRET")
-    if not value:
-        raise RuntimeError("neither CARRIER_SECRET_ARN nor CARRIER_SECRET is set")
+    from returns_core.outbound import secret_store
+
+    value = secret_store.get("CARRIER_SECRET")
+    if not value:   # an empty key would make every signature anyone computes with it valid
+        raise RuntimeError("the carrier secret is empty")
     return value.encode()
 
 

@@ -13,7 +13,7 @@ bp = Blueprint(__name__)
 
 @route(bp, "/carrier/events", methods=["POST"])
 def carrier_event() -> Response:
-    from returns_core import carrier_events
+    from returns_core.usecases import carrier_tracking
 
     request = bp.current_request
     body = raw(request)
@@ -24,7 +24,7 @@ def carrier_event() -> Response:
     event = schemas.CarrierEvent.model_validate(data)
 
     def effect() -> Response:
-        ret, new = carrier_events.apply(event.tracking_number, event.event, event.occurred_at, event.location)
+        ret, new = carrier_tracking.apply(event.tracking_number, event.event, event.occurred_at, event.location)
         return Response(body={"tracking_number": event.tracking_number, "event": event.event,
                               "status": ret.status, "duplicate": not new},
                         status_code=202 if new else 200)

@@ -5,8 +5,6 @@ only ever reaches the returns of its own order.
 """
 from __future__ import annotations
 
-import os
-
 from chalice import Blueprint, Response
 
 from . import idempotency, schemas, throttle
@@ -20,7 +18,7 @@ READERS = frozenset({"customer", "store"} | STAFF)
 
 
 def _policy() -> dict:
-    from returns_core import policy
+    from returns_core.rules import policy
 
     p = policy.DEFAULT
     return {"window_days": p.window_days, "return_shipping_fee": p.return_shipping_fee,
@@ -33,8 +31,10 @@ def _policy() -> dict:
 @route(bp, "/returns/lookup", methods=["POST"])
 def lookup() -> dict:
     # No Idempotency-Key record here: the lookup changes nothing, and its answer holds a credential.
-    from returns_core import auth, orders
-    from returns_core.errors import NotFoundError
+    from returns_core import views
+    from returns_core.edge import auth
+    from returns_core.rules.errors import NotFoundError
+    from returns_core.usecases import orders
 
     body = parse(bp.current_request, schemas.Lookup)
     throttle.check(body.order_id)
@@ -45,13 +45,13 @@ def lookup() -> dict:
         raise
     token = auth.mint("customer", sub=f"customer:{order.order_id}", order_id=order.order_id,
                       ttl=auth.CUSTOMER_TTL_SECONDS)
-    return {"token": token, "expires_in": auth.CUSTOMER_TTL_SECONDS, "order": orders.view(order),
+    return {"token": token, "expires_in": auth.CUSTOMER_TTL_SECONDS, "order": views.order_view(order),
             "policy": _policy()}
 
 
 @route(bp, "/relay-points", methods=["GET"])
 def relay_points() -> dict:
-    from returns_core import carriers
+    from returns_core.outbound import carriers
 
     q = query(bp.current_request, schemas.RelayPointQuery)
     found = carriers.get_carrier().search_relay_points(q.postcode, q.country, q.limit)
@@ -60,7 +60,8 @@ def relay_points() -> dict:
 
 @route(bp, "/returns", methods=["POST"])
 def create_return() -> Response:
-    from returns_core import orders, return_requests, views
+    from returns_core import views
+    from returns_core.usecases import orders, request_return
 
     request = bp.current_request
     who = principal(request, {"customer", "store"})
@@ -70,7 +71,7 @@ def create_return() -> Response:
 
     def effect() -> Response:
         order = orders.get(req.order_id)
-        ret = return_requests.create(
+        ret = request_return.create(
             order, [i.model_dump() for i in req.items], req.resolution,
             req.dropoff.model_dump(exclude_none=True), actor=who.sub)
         return Response(body=views.return_view(ret), status_code=201)
@@ -81,21 +82,22 @@ def create_return() -> Response:
 @route(bp, "/returns/quote", methods=["POST"])
 def quote() -> dict:
     """What `POST /returns` would quote for this selection: the portal's live quote, from the one policy."""
-    from returns_core import orders, return_requests
+    from returns_core.usecases import orders, request_return
 
     request = bp.current_request
     who = principal(request, {"customer", "store"})
     req = parse(request, schemas.QuoteRequest)
     check_order(who, req.order_id)
     order = orders.get(req.order_id)
-    found = return_requests.check(order, [i.model_dump() for i in req.items], req.resolution)
+    found = request_return.check(order, [i.model_dump() for i in req.items], req.resolution)
     return {"order_id": order.order_id, "currency": order.currency, "resolution": req.resolution,
             "quote": found.to_api()}
 
 
 @route(bp, "/returns/{return_id}", methods=["GET"])
 def get_return(return_id: str) -> dict:
-    from returns_core import labels, views
+    from returns_core import views
+    from returns_core.usecases import labels
 
     who = principal(bp.current_request, READERS)
     ret = owned_return(who, return_id)
@@ -108,27 +110,24 @@ def get_return(return_id: str) -> dict:
 
 @route(bp, "/returns/{return_id}/label", methods=["GET"])
 def get_label(return_id: str) -> Response:
-    from returns_core import aws
-    from returns_core.views import plain
+    from returns_core.outbound import label_store
+    from returns_core.store.models import plain
 
     who = principal(bp.current_request, READERS)
     ret = owned_return(who, return_id)
     label = plain(ret.label) or {}
-    if not label.get("s3_key"):
+    pdf = label_store.read(label["s3_key"]) if label.get("s3_key") else None
+    if pdf is None:
         raise ApiError(404, "label_not_ready", "the label has not been issued yet")
-    s3 = aws.client("s3")
-    try:
-        obj = s3.get_object(Bucket=os.environ["LABELS_BUCKET"], Key=label["s3_key"])
-    except s3.exceptions.NoSuchKey:
-        raise ApiError(404, "label_not_ready", "the label has not been issued yet") from None
-    return Response(body=obj["Body"].read(), status_code=200, headers={
+    return Response(body=pdf, status_code=200, headers={
         "Content-Type": "application/pdf", "Cache-Control": "private, no-store",
         "Content-Disposition": f'inline; filename="return-{ret.code}.pdf"'})
 
 
 @route(bp, "/orders/{order_id}/returns", methods=["GET"])
 def order_returns(order_id: str) -> dict:
-    from returns_core import orders, views
+    from returns_core import views
+    from returns_core.usecases import orders
 
     who = principal(bp.current_request, READERS)
     check_order(who, order_id)
@@ -155,38 +154,23 @@ def _customer_move(return_id: str, model: type, move) -> Response:
 
 @route(bp, "/returns/{return_id}/cancel", methods=["POST"])
 def cancel(return_id: str) -> Response:
-    from returns_core import lifecycle, statuses
+    from returns_core.usecases import customer_moves
 
-    def move(ret, data, who):
-        lifecycle.transition(ret, statuses.CANCELLED, actor=who.sub, event="return.cancelled",
-                             detail={"reason": data.reason} if data.reason else None,
-                             allowed_from=statuses.CANCELLABLE)
-
-    return _customer_move(return_id, schemas.Cancel, move)
+    return _customer_move(return_id, schemas.Cancel,
+                          lambda ret, data, who: customer_moves.cancel(ret, data.reason, who.sub))
 
 
 @route(bp, "/returns/{return_id}/confirm", methods=["POST"])
 def confirm(return_id: str) -> Response:
-    from returns_core import lifecycle, statuses
+    from returns_core.usecases import customer_moves
 
-    def move(ret, data, who):
-        detail = {"comment": data.comment} if data.comment else None
-        if data.satisfied:
-            lifecycle.transition(ret, statuses.CLOSED, actor=who.sub, event="return.confirmed", detail=detail,
-                                 allowed_from={statuses.REFUNDED})
-        else:
-            lifecycle.transition(ret, statuses.DISPUTED, actor=who.sub, event="return.disputed", detail=detail,
-                                 allowed_from={statuses.REFUNDED})
-
-    return _customer_move(return_id, schemas.Confirm, move)
+    return _customer_move(return_id, schemas.Confirm,
+                          lambda ret, data, who: customer_moves.confirm(ret, data.satisfied, data.comment, who.sub))
 
 
 @route(bp, "/returns/{return_id}/dispute", methods=["POST"])
 def dispute(return_id: str) -> Response:
-    from returns_core import lifecycle, statuses
+    from returns_core.usecases import customer_moves
 
-    def move(ret, data, who):
-        lifecycle.transition(ret, statuses.DISPUTED, actor=who.sub, event="return.disputed",
-                             detail={"message": data.message}, allowed_from={statuses.REFUNDED})
-
-    return _customer_move(return_id, schemas.Dispute, move)
+    return _customer_move(return_id, schemas.Dispute,
+                          lambda ret, data, who: customer_moves.dispute(ret, data.message, who.sub))

@@ -2,7 +2,7 @@
 
 `{"error": {"code", "message", "details"}}`; `details` is a dict whose `field` names
 the offending input (e.g. "items[0].qty") when there is one. Domain errors carry their
-own status; the few domain exceptions that do not are mapped in `to_response`.
+own status; a carrier's refusal and a write that lost a race are mapped in `to_response`.
 """
 from __future__ import annotations
 
@@ -65,9 +65,8 @@ def to_response(exc: BaseException) -> Response:
     """The response for any exception a view lets escape."""
     # Imported lazily: the domain pulls in PynamoDB, which /health does not need.
     from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
-    from returns_core import ledger, lifecycle
-    from returns_core.carriers import CarrierError
-    from returns_core.errors import DomainError
+    from returns_core.outbound.carriers import CarrierError
+    from returns_core.rules.errors import DomainError
 
     if isinstance(exc, ApiError):
         return envelope(exc.status, exc.code, exc.message, exc.details, exc.headers)
@@ -80,13 +79,6 @@ def to_response(exc: BaseException) -> Response:
         elif exc.details is not None:
             details["info"] = exc.details
         return envelope(exc.status, exc.code, exc.message, details)
-    if isinstance(exc, lifecycle.NotFound):
-        return envelope(404, "return_not_found", "no such return", {"field": None})
-    if isinstance(exc, lifecycle.InvalidTransition):
-        return envelope(409, "invalid_transition", str(exc),
-                        {"field": None, "status": exc.current, "wanted": exc.wanted})
-    if isinstance(exc, ledger.OverRefund):
-        return envelope(422, "over_refund", str(exc), {"field": None})
     if isinstance(exc, CarrierError):
         return envelope(422, "invalid_value", str(exc), {"field": exc.field})
     if isinstance(exc, (PutError, UpdateError)) and \

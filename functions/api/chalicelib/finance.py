@@ -31,9 +31,8 @@ REFUND_FIELDS = ("seq", "return_id", "order_id", "amount", "currency", "method",
 
 @route(bp, "/returns/{return_id}/refund/approve", methods=["POST"])
 def approve_refund(return_id: str) -> Response:
-    from returns_core import clock, lifecycle, statuses, views
-    from returns_core.models import ReturnModel
-    from returns_core.views import plain
+    from returns_core import views
+    from returns_core.usecases import settlement
 
     request = bp.current_request
     who = principal(request, ROLES)
@@ -41,14 +40,7 @@ def approve_refund(return_id: str) -> Response:
     req = parse(request, schemas.Note, empty_ok=True)
 
     def effect() -> dict:
-        ret = lifecycle.get(return_id)
-        if (plain(ret.inspection) or {}).get("by") == who.sub:
-            raise ApiError(403, "four_eyes", "the inspector of a return cannot approve its refund")
-        lifecycle.transition(ret, statuses.REFUNDING, actor=who.sub, event="refund.approved",
-                             detail={"note": req.note} if req.note else None,
-                             allowed_from={statuses.AWAITING_APPROVAL},
-                             updates=[ReturnModel.approval.set({"by": who.sub, "at": clock.iso(), "note": req.note})])
-        return views.return_view(ret)
+        return views.return_view(settlement.approve(return_id, req.note, who.sub))
 
     return idempotency.run(request, who.sub, body, effect)
 
@@ -90,7 +82,7 @@ def _decode_cursor(cursor: str, days: list[str]) -> tuple[str, dict | None]:
 
 def _entries_page(days: list[str], cursor: str | None, limit: int) -> tuple[list, str | None]:
     """Up to `limit` entries in sequence order within each day, days in order; one Query per day."""
-    from returns_core.models import LedgerEntryModel
+    from returns_core.store.models import LedgerEntryModel
 
     day, key = _decode_cursor(cursor, days) if cursor else (days[0], None)
     items: list = []
@@ -144,7 +136,7 @@ def refunds_csv() -> Response:
 
 @route(bp, "/finance/ledger/verify", methods=["GET"])
 def verify_ledger() -> dict:
-    from returns_core import ledger
+    from returns_core.store import ledger
 
     principal(bp.current_request, ROLES)
     start, end = _range(bp.current_request, required=False)
@@ -154,8 +146,8 @@ def verify_ledger() -> dict:
 @route(bp, "/finance/reconciliation", methods=["GET"])
 def reconciliation() -> dict:
     """Per order refunded in the range: captured, refunded (the order's total), remaining."""
-    from returns_core import ledger
-    from returns_core.models import OrderModel
+    from returns_core.store import ledger
+    from returns_core.store.models import OrderModel
 
     principal(bp.current_request, ROLES)
     start, end = _range(bp.current_request, required=True)
@@ -181,9 +173,8 @@ def _at(value: str) -> datetime:
 @route(bp, "/analytics/returns", methods=["GET"])
 def analytics() -> dict:
     """Returns whose current status began in the range (by_status: one Query per status)."""
-    from returns_core import statuses
-    from returns_core.models import OrderModel, ReturnModel
-    from returns_core.views import plain
+    from returns_core.rules import statuses
+    from returns_core.store.models import OrderModel, ReturnModel, plain
 
     principal(bp.current_request, ANALYTICS_ROLES)
     start, end = _range(bp.current_request, required=True)
@@ -225,7 +216,8 @@ def analytics() -> dict:
 @route(bp, "/returns/{return_id}/refund/manual", methods=["POST"])
 def record_manual_refund(return_id: str) -> Response:
     """Finance paid offline: record the reference; the workflow's Settle step writes the ledger."""
-    from returns_core import refunds, views
+    from returns_core import views
+    from returns_core.usecases import settlement
 
     request = bp.current_request
     who = principal(request, ROLES)
@@ -233,6 +225,6 @@ def record_manual_refund(return_id: str) -> Response:
     req = parse(request, schemas.ManualRefund)
 
     def effect() -> dict:
-        return views.return_view(refunds.record_manual_reference(return_id, req.reference, who.sub))
+        return views.return_view(settlement.record_manual_reference(return_id, req.reference, who.sub))
 
     return idempotency.run(request, who.sub, body, effect)

@@ -58,7 +58,7 @@ def run(request: Any, who: str, body: bytes, effect: Callable[[], Any]) -> Respo
                        field=HEADER)
 
     from pynamodb.exceptions import PutError
-    from returns_core.models import RequestRecordModel
+    from returns_core.store.models import RequestRecordModel
 
     record_id, fingerprint, now = _record_id(request, who, key), _fingerprint(body), int(time.time())
     claim = RequestRecordModel(record_id, expiration=now + TTL_SECONDS, request_hash=fingerprint)

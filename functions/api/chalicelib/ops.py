@@ -14,8 +14,8 @@ ROLES = frozenset({"ops"})
 
 @route(bp, "/returns/{return_id}/review", methods=["POST"])
 def review(return_id: str) -> Response:
-    from returns_core import clock, lifecycle, statuses, views
-    from returns_core.models import ReturnModel
+    from returns_core import views
+    from returns_core.usecases import reviews
 
     request = bp.current_request
     who = principal(request, ROLES)
@@ -23,22 +23,15 @@ def review(return_id: str) -> Response:
     req = parse(request, schemas.Review)
 
     def effect() -> dict:
-        ret = lifecycle.get(return_id)
-        # Approved returns go back to `requested`: the workflow then issues their label.
-        target = statuses.REQUESTED if req.decision == "approve" else statuses.REJECTED
-        event = "review.approved" if req.decision == "approve" else "review.rejected"
-        lifecycle.transition(ret, target, actor=who.sub, event=event, detail={"note": req.note} if req.note else None,
-                             allowed_from={statuses.IN_REVIEW},
-                             updates=[ReturnModel.review.set({"decision": req.decision, "by": who.sub,
-                                                              "at": clock.iso(), "note": req.note})])
-        return views.return_view(ret)
+        return views.return_view(reviews.decide(return_id, req.decision, req.note, who.sub))
 
     return idempotency.run(request, who.sub, body, effect)
 
 
 @route(bp, "/returns/{return_id}/refund/retry", methods=["POST"])
 def retry_refund(return_id: str) -> Response:
-    from returns_core import lifecycle, statuses, views
+    from returns_core import views
+    from returns_core.usecases import settlement
 
     request = bp.current_request
     who = principal(request, ROLES)
@@ -46,19 +39,16 @@ def retry_refund(return_id: str) -> Response:
     req = parse(request, schemas.Note, empty_ok=True)
 
     def effect() -> dict:
-        ret = lifecycle.get(return_id)
-        lifecycle.transition(ret, statuses.REFUNDING, actor=who.sub, event="refund.retry_requested",
-                             detail={"note": req.note} if req.note else None,
-                             allowed_from={statuses.REFUND_FAILED})
-        return views.return_view(ret)
+        return views.return_view(settlement.retry(return_id, req.note, who.sub))
 
     return idempotency.run(request, who.sub, body, effect)
 
 
 @route(bp, "/ops/disputes", methods=["GET"])
 def disputes() -> dict:
-    from returns_core import statuses, views
-    from returns_core.models import ReturnModel
+    from returns_core import views
+    from returns_core.rules import statuses
+    from returns_core.store.models import ReturnModel
 
     principal(bp.current_request, ROLES)
     hits = ReturnModel.by_status.query(statuses.DISPUTED, limit=200)

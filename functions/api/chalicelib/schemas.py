@@ -10,8 +10,8 @@ from datetime import date, datetime
 from typing import Annotated, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, field_validator
-from returns_core import policy, statuses
-from returns_core.carriers.base import DROPOFF_METHODS
+from returns_core.outbound.carriers.base import DROPOFF_METHODS
+from returns_core.rules import carrier_moves, policy, statuses
 
 # The enums live once, in the domain (pure modules, cheap to import).
 Reason = Literal[policy.REASONS]
@@ -19,8 +19,7 @@ Resolution = Literal[policy.RESOLUTIONS]
 Condition = Literal[policy.CONDITIONS]
 DropoffMethod = Literal[DROPOFF_METHODS]
 Status = Literal[statuses.ALL]
-# returns_core.carrier_events.EVENTS (that module pulls in PynamoDB; a test keeps the two equal).
-CarrierEventType = Literal["dropped_off", "in_transit", "delivered", "lost"]
+CarrierEventType = Literal[carrier_moves.EVENTS]
 
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]

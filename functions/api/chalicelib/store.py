@@ -13,7 +13,7 @@ bp = Blueprint(__name__)
 
 @route(bp, "/orders/{order_id}", methods=["PUT"])
 def put_order(order_id: str) -> Response:
-    from returns_core import orders
+    from returns_core.usecases import orders
 
     principal(bp.current_request, {"store"})
     if not order_id or len(order_id) > 64:
@@ -26,7 +26,8 @@ def put_order(order_id: str) -> Response:
 @route(bp, "/returns/{return_id}/exchange/shipped", methods=["POST"])
 def exchange_shipped(return_id: str) -> Response:
     """200 the return; a repeat of the same parcel is a no-op (the customer is emailed once)."""
-    from returns_core import exchanges, views
+    from returns_core import views
+    from returns_core.usecases import exchanges
 
     request = bp.current_request
     who = principal(request, {"store"})

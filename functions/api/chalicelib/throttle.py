@@ -16,7 +16,7 @@ def _record_id(order_id: str, now: int) -> str:
 
 
 def check(order_id: str) -> None:
-    from returns_core.models import RequestRecordModel
+    from returns_core.store.models import RequestRecordModel
 
     now = int(time.time())
     try:
@@ -30,7 +30,7 @@ def check(order_id: str) -> None:
 
 
 def failed(order_id: str) -> None:
-    from returns_core.models import RequestRecordModel
+    from returns_core.store.models import RequestRecordModel
 
     now = int(time.time())
     RequestRecordModel(_record_id(order_id, now)).update(

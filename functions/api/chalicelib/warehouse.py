@@ -17,8 +17,8 @@ ROLES = frozenset({"warehouse"})
 
 @route(bp, "/warehouse/scans", methods=["POST"])
 def scan() -> Response:
-    from returns_core import warehouse
-    from returns_core.views import plain
+    from returns_core.store.models import plain
+    from returns_core.usecases import warehouse
 
     request = bp.current_request
     who = principal(request, ROLES)
@@ -37,7 +37,9 @@ def scan() -> Response:
 
 @route(bp, "/returns/{return_id}/inspection", methods=["POST"])
 def inspection(return_id: str) -> Response:
-    from returns_core import lifecycle, views, warehouse
+    from returns_core import views
+    from returns_core.store import returns
+    from returns_core.usecases import warehouse
 
     request = bp.current_request
     who = principal(request, ROLES)
@@ -46,14 +48,14 @@ def inspection(return_id: str) -> Response:
 
     def effect() -> dict:
         warehouse.inspect(return_id, [line.model_dump() for line in req.items], who.sub)
-        return views.return_view(lifecycle.get(return_id))
+        return views.return_view(returns.get(return_id))
 
     return idempotency.run(request, who.sub, body, effect)
 
 
 @route(bp, "/warehouse/unmatched", methods=["GET"])
 def unmatched() -> dict:
-    from returns_core import warehouse
+    from returns_core.usecases import warehouse
 
     principal(bp.current_request, ROLES)
     return {"items": warehouse.unmatched()}
@@ -87,9 +89,9 @@ def _cursor_in(cursor: str | None, status: str) -> dict | None:
 @route(bp, "/warehouse/queue", methods=["GET"])
 def queue() -> dict:
     """Oldest first (the by_status GSI sorts by status_since), so the team works first-in first-out."""
-    from returns_core import clock, warehouse
-    from returns_core.models import ReturnModel
-    from returns_core.views import plain
+    from returns_core.rules import clock
+    from returns_core.store.models import ReturnModel, plain
+    from returns_core.usecases import warehouse
 
     principal(bp.current_request, ROLES)
     q = query(bp.current_request, schemas.QueueQuery)

@@ -1,0 +1,194 @@
+"""Bearer tokens: compact HS256 JWTs, verified in one place.
+
+Customer tokens are minted by the order lookup, scoped to one order and short-lived.
+Staff and store tokens: deployed, Cognito issues them; locally `python -m infra.local token`
+mints them with the same secret so the same verification code runs everywhere.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+
+from ..outbound import secret_store
+
+ROLES = ("customer", "store", "warehouse", "finance", "ops")
+CUSTOMER_TTL_SECONDS = 2 * 3600
+
+
+class InvalidToken(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str
+    sub: str
+    order_id: str | None = None
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def secret() -> bytes:
+    return secret_store.get("TOKEN_SECRET").encode()
+
+
+def mint(role: str, sub: str, order_id: str | None = None, ttl: int = 12 * 3600, now: float | None = None) -> str:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    issued = int(now if now is not None else time.time())
+    claims = {"role": role, "sub": sub, "iat": issued, "exp": issued + ttl}
+    if order_id is not None:
+        claims["order_id"] = order_id
+    head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    body = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    sig = _b64(hmac.new(secret(), f"{head}.{body}".encode(), hashlib.sha256).digest())
+    return f"{head}.{body}.{sig}"
+
+
+def _header(token: str) -> dict:
+    try:
+        head = json.loads(_unb64(token.split(".", 1)[0]))
+    except Exception as exc:
+        raise InvalidToken("malformed token") from exc
+    if not isinstance(head, dict):
+        raise InvalidToken("malformed token")
+    return head
+
+
+def verify(token: str, now: float | None = None) -> Principal:
+    """An HS256 token of ours, or (when COGNITO_ISSUER is set) an RS256 token of the staff pool."""
+    if _header(token).get("alg") == "RS256" and os.environ.get("COGNITO_ISSUER"):
+        return verify_cognito(token, now)
+    try:
+        head, body, sig = token.split(".")
+        expected = hmac.new(secret(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+        if not hmac.compare_digest(_unb64(sig), expected):
+            raise InvalidToken("bad signature")
+        if json.loads(_unb64(head)).get("alg") != "HS256":
+            raise InvalidToken("unsupported algorithm")
+        claims = json.loads(_unb64(body))
+    except InvalidToken:
+        raise
+    except Exception as exc:  # malformed base64, JSON or shape: all the same to the caller
+        raise InvalidToken("malformed token") from exc
+    if not isinstance(claims, dict) or claims.get("role") not in ROLES or not isinstance(claims.get("sub"), str):
+        raise InvalidToken("bad claims")
+    if not isinstance(claims.get("exp"), int) or claims["exp"] < int(now if now is not None else time.time()):
+        raise InvalidToken("expired")
+    if claims["role"] == "customer" and not isinstance(claims.get("order_id"), str):
+        raise InvalidToken("customer token without an order")
+    return Principal(claims["role"], claims["sub"], claims.get("order_id"))
+
+
+# --- Cognito (deployed staff and store tokens) -------------------------------------
+
+STAFF_GROUPS = ("warehouse", "finance", "ops")
+STORE_SCOPE = "returns/store"
+JWKS_TTL_SECONDS = 3600
+_jwks_lock = threading.Lock()
+_jwks: dict[str, tuple[float, dict[str, object]]] = {}   # issuer -> (fetched at, kid -> public key)
+
+
+def fetch_jwks(url: str) -> dict:
+    """The pool's JSON Web Key Set (a public document)."""
+    if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise InvalidToken("the issuer must be https")
+    with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - scheme checked above
+        return json.loads(resp.read())
+
+
+def _public_keys(issuer: str, refresh: bool = False) -> dict[str, object]:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicNumbers
+
+    with _jwks_lock:
+        cached = _jwks.get(issuer)
+        if cached and not refresh and time.monotonic() - cached[0] < JWKS_TTL_SECONDS:
+            return cached[1]
+        try:
+            document = fetch_jwks(f"{issuer.rstrip('/')}/.well-known/jwks.json")
+            keys = {}
+            for jwk in document.get("keys", []):
+                if jwk.get("kty") != "RSA" or jwk.get("use", "sig") != "sig":
+                    continue
+                n = int.from_bytes(_unb64(jwk["n"]), "big")
+                e = int.from_bytes(_unb64(jwk["e"]), "big")
+                keys[jwk["kid"]] = RSAPublicNumbers(e, n).public_key()
+        except InvalidToken:
+            raise
+        except Exception as exc:  # unreachable issuer or a bad document: no token verifies
+            raise InvalidToken("the issuer's keys are unavailable") from exc
+        _jwks[issuer] = (time.monotonic(), keys)
+        return keys
+
+
+def reset_jwks() -> None:
+    with _jwks_lock:
+        _jwks.clear()
+
+
+def verify_cognito(token: str, now: float | None = None) -> Principal:
+    """A Cognito access or ID token: signature against the pool's JWKS, then iss, exp,
+    token_use and the app client; `cognito:groups` gives staff their role (exactly one
+    staff group), a client-credentials token with scope returns/store is the store."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    issuer = os.environ["COGNITO_ISSUER"].rstrip("/")
+    staff_client = os.environ.get("COGNITO_STAFF_CLIENT_ID")
+    store_client = os.environ.get("COGNITO_STORE_CLIENT_ID")
+    try:
+        head_b64, body_b64, sig_b64 = token.split(".")
+        head = json.loads(_unb64(head_b64))
+        claims = json.loads(_unb64(body_b64))
+        signature = _unb64(sig_b64)
+    except Exception as exc:
+        raise InvalidToken("malformed token") from exc
+    if not isinstance(head, dict) or head.get("alg") != "RS256" or not isinstance(claims, dict):
+        raise InvalidToken("malformed token")
+    kid = head.get("kid")
+    keys = _public_keys(issuer)
+    if kid not in keys:
+        keys = _public_keys(issuer, refresh=True)   # the pool rotated its keys
+    key = keys.get(kid)
+    if key is None:
+        raise InvalidToken("unknown signing key")
+    try:
+        key.verify(signature, f"{head_b64}.{body_b64}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        raise InvalidToken("bad signature") from None
+    if claims.get("iss") != issuer:
+        raise InvalidToken("wrong issuer")
+    exp = claims.get("exp")
+    if not isinstance(exp, int) or isinstance(exp, bool) or exp < int(now if now is not None else time.time()):
+        raise InvalidToken("expired")
+    use = claims.get("token_use")
+    client = claims.get("client_id") if use == "access" else claims.get("aud") if use == "id" else None
+    if not isinstance(client, str) or client not in {c for c in (staff_client, store_client) if c}:
+        raise InvalidToken("token of another app client")
+    if client == store_client:
+        scopes = str(claims.get("scope", "")).split()
+        if use != "access" or STORE_SCOPE not in scopes:
+            raise InvalidToken("store token without the returns/store scope")
+        return Principal("store", f"store:{client}")
+    groups = claims.get("cognito:groups") or []
+    roles = [g for g in groups if g in STAFF_GROUPS] if isinstance(groups, list) else []
+    if len(roles) != 1:
+        raise InvalidToken("a staff member must be in exactly one staff group")
+    username = claims.get("username") if use == "access" else claims.get("cognito:username")
+    if not isinstance(username, str) or not username:
+        raise InvalidToken("bad claims")
+    return Principal(roles[0], username)

@@ -1,0 +1,29 @@
+"""Label PDFs in the private S3 bucket, served by presigned URL."""
+from __future__ import annotations
+
+from .. import aws, config
+
+
+def key_of(return_id: str) -> str:
+    return f"labels/{return_id}.pdf"
+
+
+def put(return_id: str, pdf: bytes) -> str:
+    key = key_of(return_id)
+    aws.client("s3").put_object(Bucket=config.setting("LABELS_BUCKET"), Key=key, Body=pdf,
+                                ContentType="application/pdf")
+    return key
+
+
+def read(key: str) -> bytes | None:
+    """The PDF, or None when it is not there (yet)."""
+    s3 = aws.client("s3")
+    try:
+        return s3.get_object(Bucket=config.setting("LABELS_BUCKET"), Key=key)["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        return None
+
+
+def presigned_url(key: str, seconds: int = 3600) -> str:
+    return aws.client("s3").generate_presigned_url(
+        "get_object", Params={"Bucket": config.setting("LABELS_BUCKET"), "Key": key}, ExpiresIn=seconds)

@@ -1,0 +1,28 @@
+"""Customer messages on the wire: SES templated emails and SNS SMS."""
+from __future__ import annotations
+
+import json
+
+from .. import aws, config
+from .notifications.ses_templates import template_name
+
+
+def send_email(to: str, template: str, locale: str, data: dict) -> str:
+    """Send one templated email; the SES template's name (what the timeline records)."""
+    name = template_name(config.setting("SES_TEMPLATE_PREFIX"), template, locale or "en")
+    aws.client("ses").send_templated_email(
+        Source=config.setting("SENDER_EMAIL"), Destination={"ToAddresses": [to]},
+        Template=name, TemplateData=json.dumps(data, ensure_ascii=False))
+    return name
+
+
+def send_sms(phone: str, text: str) -> None:
+    aws.client("sns").publish(PhoneNumber=phone, Message=text,
+                              MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String",
+                                                                          "StringValue": "Transactional"}})
+
+
+def public_links(return_id: str) -> dict:
+    base = config.setting("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return {"portal_url": f"{base}/portal?return_id={return_id}",
+            "label_url": f"{base}/returns/{return_id}/label"}

@@ -1,0 +1,57 @@
+"""What follows each status change: the domain event, the customer's message, the ops alert.
+
+One table, so a newcomer finds in one place which step tells whom what;
+usecases/side_effects.py carries it out after the change is written.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from . import statuses
+
+
+class Effects(NamedTuple):
+    event: str                 # the domain event published on the events topic
+    email: str | None = None   # the customer's email template
+    sms: str | None = None     # the customer's SMS kind
+    alert: str | None = None   # the ops alert
+    action: str | None = None  # a follow-up of the domain, by name (see side_effects.ACTIONS)
+
+
+RELEASE = "release_quantities"           # give the order's quantities back
+INSTANT_EXCHANGE = "instant_exchange"    # ship the replacement at drop-off, if the order opted in
+EXCHANGE = "exchange_after_inspection"   # ship the replacements of the lines that passed
+
+RULES: dict[str, Effects] = {
+    statuses.IN_REVIEW: Effects("return.review_required", alert="review_needed"),
+    statuses.AWAITING_DROPOFF: Effects("return.label_issued", "return_requested", "label_ready"),
+    statuses.IN_TRANSIT: Effects("return.in_transit", action=INSTANT_EXCHANGE),
+    # A parcel scanned without a carrier drop-off event was dropped off all the same.
+    statuses.RECEIVED: Effects("return.received", "parcel_received", action=INSTANT_EXCHANGE),
+    statuses.INSPECTED: Effects("return.inspected", "inspection_result"),
+    statuses.AWAITING_APPROVAL: Effects("refund.approval_required"),
+    statuses.REFUNDING: Effects("refund.started"),
+    statuses.REFUNDED: Effects("refund.issued", "refund_issued", "refund_issued", action=EXCHANGE),
+    statuses.REFUND_FAILED: Effects("refund.failed", alert="refund_failed"),
+    statuses.CLOSED: Effects("return.closed", "return_closed"),
+    statuses.DISPUTED: Effects("return.disputed", "dispute_opened", alert="dispute_opened"),
+    statuses.CANCELLED: Effects("return.cancelled", action=RELEASE),
+    statuses.REJECTED: Effects("return.rejected", "review_outcome", action=RELEASE),
+    statuses.EXPIRED: Effects("return.expired", "return_expired", action=RELEASE),
+    statuses.LOST: Effects("return.lost", "parcel_lost", alert="parcel_lost"),
+}
+
+# (previous, new) -> effects of moves whose message depends on where they came from. An approved
+# review sends the return back to `requested` (the workflow then issues its label); a new return
+# starts in `requested` without a move, so it never gets this.
+MOVES: dict[tuple[str, str], Effects] = {
+    (statuses.IN_REVIEW, statuses.REQUESTED): Effects("return.review_approved", "review_outcome"),
+}
+
+REQUESTED_EVENT = "return.requested"
+EXCHANGE_REQUESTED_EVENT = "return.exchange_requested"
+EXCHANGE_SHIPPED_EVENT = "return.exchange_shipped"
+EXCHANGE_SHIPPED_EMAIL = "exchange_shipping"
+SMS_KINDS = ("label_ready", "refund_issued")
+FAILED_ALERT = "notification_failed"
+

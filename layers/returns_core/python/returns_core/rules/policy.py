@@ -1,0 +1,208 @@
+"""The returns policy: eligibility, the quote, grading, review and approval rules.
+
+Pure functions over plain values. Amounts are integer minor units.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from . import statuses
+from .money import Money
+
+REASONS = (
+    "defective", "damaged_in_transit", "wrong_item", "not_as_described",
+    "too_small", "too_large", "changed_mind", "other",
+)
+RESOLUTIONS = ("refund", "store_credit", "exchange")
+CONDITIONS = ("resellable", "opened", "damaged", "wrong_item", "missing")
+# The customer pays the return label when the return is their choice, not our fault.
+CUSTOMER_CHOICE_REASONS = frozenset({"changed_mind", "too_small", "too_large"})
+NOT_CUSTOMER_FAULT_REASONS = frozenset({"defective", "damaged_in_transit"})
+
+
+@dataclass(frozen=True)
+class Policy:
+    window_days: int = 30
+    return_shipping_fee: int = 495
+    restocking_fee_percent: int = 0
+    store_credit_bonus_percent: int = 10
+    approval_threshold: int = 50000
+    risky_order_total: int = 100000
+    risky_returns_in_90_days: int = 3
+    grade_percent: dict[str, int] = field(default_factory=lambda: {
+        "resellable": 100, "opened": 90, "damaged": 50, "wrong_item": 0, "missing": 0,
+    })
+
+    def item_percent(self, condition: str, reason: str) -> int:
+        if condition == "damaged" and reason in NOT_CUSTOMER_FAULT_REASONS:
+            return 100
+        return self.grade_percent[condition]
+
+
+DEFAULT = Policy()
+
+
+@dataclass(frozen=True)
+class LineEligibility:
+    returnable_qty: int
+    eligible: bool
+    reason: str | None
+
+
+def line_eligibility(line: dict, delivered_at: datetime | None, now: datetime,
+                     reserved_qty: int, policy: Policy = DEFAULT) -> LineEligibility:
+    """Can this order line be returned now, and how many of it?"""
+    left = max(0, int(line["qty"]) - reserved_qty)
+    if line.get("final_sale"):
+        return LineEligibility(0, False, "Final sale items cannot be returned.")
+    if delivered_at is None:
+        return LineEligibility(0, False, "This order has not been delivered yet.")
+    if now > delivered_at + timedelta(days=policy.window_days):
+        return LineEligibility(0, False, f"The {policy.window_days}-day return window has passed.")
+    if left == 0:
+        return LineEligibility(0, False, "Everything on this line has already been returned.")
+    return LineEligibility(left, True, None)
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    sku: str
+    qty: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class GradedLine:
+    """One inspection line as graded: swapped (an exchange that passed) or refunded by its grade."""
+    sku: str
+    qty: int
+    condition: str
+    refund_amount: int
+    exchanged: bool
+
+
+@dataclass(frozen=True)
+class Quote:
+    currency: str
+    items_total: int
+    restocking_fee: int
+    return_shipping_fee: int
+    bonus: int
+    refund_amount: int
+    lines: tuple[QuoteLine, ...] = ()
+    exchanged: tuple[QuoteLine, ...] = ()
+    graded: tuple[GradedLine, ...] = ()   # the final quote's inspection lines, in the order graded
+
+    def to_api(self) -> dict:
+        return {
+            "items_total": self.items_total, "restocking_fee": self.restocking_fee,
+            "return_shipping_fee": self.return_shipping_fee, "bonus": self.bonus,
+            "refund_amount": self.refund_amount,
+        }
+
+
+def _settle(currency: str, lines: list[QuoteLine], exchanged: list[QuoteLine], reasons: list[str],
+            resolution: str, policy: Policy, graded: tuple[GradedLine, ...] = ()) -> Quote:
+    items_total = sum((Money(x.amount, currency) for x in lines), Money.zero(currency))
+    restocking = items_total.percent(policy.restocking_fee_percent)
+    shipping = Money.zero(currency)
+    # Exchanges ship free: keeping the sale is worth the label.
+    if resolution != "exchange" and reasons and all(r in CUSTOMER_CHOICE_REASONS for r in reasons):
+        shipping = Money(min(policy.return_shipping_fee, (items_total - restocking).amount), currency)
+    net = items_total - restocking - shipping
+    bonus = net.percent(policy.store_credit_bonus_percent) if resolution == "store_credit" else Money.zero(currency)
+    return Quote(currency, items_total.amount, restocking.amount, shipping.amount, bonus.amount,
+                 max(0, (net + bonus).amount), tuple(lines), tuple(exchanged), graded)
+
+
+def quote_request(items: list[dict], prices: dict[str, int], currency: str, resolution: str,
+                  policy: Policy = DEFAULT) -> Quote:
+    """The quote shown before inspection: every item assumed to come back resellable."""
+    reasons = [i["reason"] for i in items]
+    if resolution == "exchange":
+        exchanged = [QuoteLine(i["sku"], i["qty"], 0) for i in items]
+        return _settle(currency, [], exchanged, reasons, resolution, policy)
+    lines = [QuoteLine(i["sku"], i["qty"], prices[i["sku"]] * i["qty"]) for i in items]
+    return _settle(currency, lines, [], reasons, resolution, policy)
+
+
+def exchange_passes(condition: str, reason: str) -> bool:
+    """An exchanged item that comes back in this state is swapped, not refunded."""
+    return condition in ("resellable", "opened") or (
+        condition == "damaged" and reason in NOT_CUSTOMER_FAULT_REASONS)
+
+
+def quote_inspected(items: list[dict], graded: list[dict], prices: dict[str, int], currency: str,
+                    resolution: str, policy: Policy = DEFAULT) -> Quote:
+    """The final quote: only what was received and graded counts, never what was announced.
+
+    `graded` holds inspection lines {sku, qty, condition}; a sku may appear on several
+    lines (one good, one damaged).
+    """
+    reason_of = {i["sku"]: i["reason"] for i in items}
+    lines: list[QuoteLine] = []
+    exchanged: list[QuoteLine] = []
+    decided: list[GradedLine] = []
+    for g in graded:
+        sku, qty, condition = g["sku"], int(g["qty"]), g["condition"]
+        reason = reason_of[sku]
+        if resolution == "exchange" and exchange_passes(condition, reason):
+            exchanged.append(QuoteLine(sku, qty, 0))
+            decided.append(GradedLine(sku, qty, condition, 0, True))
+            continue
+        pct = policy.item_percent(condition, reason)
+        lines.append(QuoteLine(sku, qty, Money(prices[sku] * qty, currency).percent(pct).amount))
+        decided.append(GradedLine(sku, qty, condition, lines[-1].amount, False))
+    return _settle(currency, lines, exchanged, list(reason_of.values()), resolution, policy, tuple(decided))
+
+
+def is_risky(order_total: int, returns_in_90_days: int, policy: Policy = DEFAULT) -> bool:
+    """Ops reviews the customer's 3rd return within 90 days, and returns of large orders."""
+    return order_total > policy.risky_order_total or returns_in_90_days + 1 >= policy.risky_returns_in_90_days
+
+
+def needs_approval(refund_amount: int, policy: Policy = DEFAULT) -> bool:
+    return refund_amount > policy.approval_threshold
+
+
+def may_approve(approver: str, inspected_by: str | None) -> bool:
+    """Four eyes: whoever inspected a return cannot approve its refund."""
+    return inspected_by != approver
+
+
+# An ops review's decision -> (the status it moves the return to, its timeline event). Approved
+# returns go back to `requested`: the workflow then issues their label.
+REVIEW_DECISIONS: dict[str, tuple[str, str]] = {
+    "approve": (statuses.REQUESTED, "review.approved"),
+    "reject": (statuses.REJECTED, "review.rejected"),
+}
+
+# The customer's answer after the refund -> (the status, the timeline event): satisfied closes the
+# return, anything else opens a dispute for customer service.
+CONFIRMATION_OUTCOMES: dict[bool, tuple[str, str]] = {
+    True: (statuses.CLOSED, "return.confirmed"),
+    False: (statuses.DISPUTED, "return.disputed"),
+}
+
+
+def held_quantities(reserved: dict[str, dict]) -> dict[str, int]:
+    """sku -> quantity held by returns (per-return maps, so releasing one is idempotent)."""
+    total: dict[str, int] = {}
+    for held in reserved.values():
+        for sku, qty in held.items():
+            total[sku] = total.get(sku, 0) + int(qty)
+    return total
+
+
+def order_eligibility(lines: list[dict], reserved: dict[str, dict], delivered_at: datetime | None, now: datetime,
+                      policy: Policy = DEFAULT) -> list[dict]:
+    """Each order line with what of it may still be returned."""
+    held = held_quantities(reserved)
+    out = []
+    for line in lines:
+        e = line_eligibility(line, delivered_at, now, int(held.get(line["sku"], 0)), policy)
+        out.append({"sku": line["sku"], "name": line["name"], "qty": int(line["qty"]),
+                    "returnable_qty": e.returnable_qty, "unit_price": int(line["unit_price"]),
+                    "eligible": e.eligible, "ineligible_reason": e.reason})
+    return out

@@ -1,0 +1,21 @@
+"""How a refund is paid: the method of each resolution and the key fixed per refund."""
+from __future__ import annotations
+
+METHODS = {"refund": "original_payment", "store_credit": "store_credit", "exchange": "original_payment"}
+PENDING_MANUAL = "pending_manual"
+PAYING = "paying"
+
+
+def idempotency_key(return_id: str, n: int = 1) -> str:
+    """The key of the n-th refund of a return: fixed per refund and kept across every retry, ops
+    retries included, so a provider can tell "again" from "another"."""
+    if not return_id or ":" in return_id:
+        raise ValueError("return_id must be non-empty and contain no ':'")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError("refund number must be an integer >= 1")
+    return f"{return_id}:refund:{n}"
+
+
+def awaiting_manual(refund: dict | None) -> bool:
+    refund = refund or {}
+    return refund.get("status") == PENDING_MANUAL and not refund.get("manual_reference")

@@ -1,0 +1,72 @@
+"""Return statuses and which moves between them are allowed (api.md's lifecycle)."""
+from __future__ import annotations
+
+REQUESTED = "requested"
+IN_REVIEW = "in_review"
+AWAITING_DROPOFF = "awaiting_dropoff"
+IN_TRANSIT = "in_transit"
+RECEIVED = "received"
+INSPECTED = "inspected"
+AWAITING_APPROVAL = "awaiting_approval"
+REFUNDING = "refunding"
+REFUNDED = "refunded"
+CLOSED = "closed"
+REJECTED = "rejected"
+CANCELLED = "cancelled"
+EXPIRED = "expired"
+LOST = "lost"
+REFUND_FAILED = "refund_failed"
+DISPUTED = "disputed"
+
+ALL = (
+    REQUESTED, IN_REVIEW, AWAITING_DROPOFF, IN_TRANSIT, RECEIVED, INSPECTED,
+    AWAITING_APPROVAL, REFUNDING, REFUNDED, CLOSED, REJECTED, CANCELLED,
+    EXPIRED, LOST, REFUND_FAILED, DISPUTED,
+)
+
+ALLOWED: dict[str, frozenset[str]] = {
+    REQUESTED: frozenset({IN_REVIEW, AWAITING_DROPOFF, CANCELLED}),
+    # Approved returns go back to `requested`: the workflow then issues their label.
+    IN_REVIEW: frozenset({REQUESTED, REJECTED, CANCELLED}),
+    AWAITING_DROPOFF: frozenset({IN_TRANSIT, RECEIVED, CANCELLED, EXPIRED}),
+    IN_TRANSIT: frozenset({RECEIVED, LOST}),
+    RECEIVED: frozenset({INSPECTED}),
+    INSPECTED: frozenset({AWAITING_APPROVAL, REFUNDING}),
+    AWAITING_APPROVAL: frozenset({REFUNDING}),
+    REFUNDING: frozenset({REFUNDED, REFUND_FAILED}),
+    REFUND_FAILED: frozenset({REFUNDING}),
+    LOST: frozenset({REFUNDING}),
+    REFUNDED: frozenset({CLOSED, DISPUTED}),
+    DISPUTED: frozenset({CLOSED}),
+    EXPIRED: frozenset(),
+    CLOSED: frozenset(),
+    REJECTED: frozenset(),
+    CANCELLED: frozenset(),
+}
+
+# Statuses in which the return still holds quantities of its order.
+OPEN = frozenset(set(ALL) - {REJECTED, CANCELLED, EXPIRED})
+# Not finished: the order's lines are frozen while one of these exists.
+ACTIVE = frozenset(set(ALL) - {CLOSED, REJECTED, CANCELLED, EXPIRED})
+# Before the parcel is handed to the carrier the customer may still cancel.
+CANCELLABLE = frozenset({REQUESTED, IN_REVIEW, AWAITING_DROPOFF})
+# A parcel in one of these may be scanned at the warehouse.
+SCANNABLE = frozenset({AWAITING_DROPOFF, IN_TRANSIT})
+
+
+# The workflow's waits: wait name -> the status in which that wait is pending. A wait is
+# resumed by the write that moves the return out of its status (usecases/lifecycle.py).
+WAITS = {
+    "review": IN_REVIEW,
+    "dropoff": AWAITING_DROPOFF,
+    "arrival": IN_TRANSIT,
+    "inspection": RECEIVED,
+    "approval": AWAITING_APPROVAL,
+    "refund_retry": REFUND_FAILED,
+    "manual_refund": REFUNDING,   # and no manual reference recorded yet
+    "confirmation": REFUNDED,
+}
+
+
+def can_move(current: str, new: str) -> bool:
+    return new in ALLOWED.get(current, frozenset())

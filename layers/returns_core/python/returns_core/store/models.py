@@ -1,0 +1,206 @@
+"""PynamoDB models: one per table; index names match template.yaml.
+
+Table names and the endpoint are read from the environment when a model is
+first used, never at import, so tests and the local stack can set them first.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute,
+    UnicodeAttribute, VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.models import Model
+
+from .. import config
+
+
+def plain(value: Any) -> Any:
+    """A stored map or list as plain dicts and lists."""
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+class _EnvMeta(type):
+    """`Meta.table_name` looks up the variable named by `Meta.table_env` on each access."""
+
+    @property
+    def table_name(cls) -> str:
+        return config.setting(cls.table_env)
+
+    @property
+    def host(cls) -> str | None:
+        return config.endpoint_url()
+
+    @property
+    def region(cls) -> str:
+        return config.region()
+
+
+def _meta(env: str) -> type:
+    return _EnvMeta("Meta", (), {"table_env": env, "billing_mode": "PAY_PER_REQUEST",
+                                 "max_retry_attempts": 3})
+
+
+def _index_meta(name: str, projection=None) -> type:
+    """Projections as in template.yaml: indexes copy only keys (or a queue row), so the writes that
+    grow a return's timeline are not paid again in every index."""
+    return type("Meta", (), {"index_name": name, "projection": projection or KeysOnlyProjection(),
+                             "billing_mode": "PAY_PER_REQUEST"})
+
+
+class OrderModel(Model):
+    Meta = _meta("ORDERS_TABLE")
+    order_id = UnicodeAttribute(hash_key=True)
+    customer = MapAttribute()              # email, name, phone, locale
+    customer_key = UnicodeAttribute()      # sha256 of the normalised email: no personal data in keys
+    currency = UnicodeAttribute()
+    placed_at = UnicodeAttribute(null=True)
+    delivered_at = UnicodeAttribute(null=True)
+    shipping_address = MapAttribute(null=True)
+    payment = MapAttribute()               # provider, reference, captured_amount
+    lines = ListAttribute()                # [{sku, name, qty, unit_price, final_sale}]
+    reserved = MapAttribute(default=dict)  # return_id -> {sku: qty} held by that return
+    refunded_total = NumberAttribute(default=0)
+    refund_holds = MapAttribute(default=dict)  # return_id -> amount being paid right now
+    instant_exchange = BooleanAttribute(default=False)
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class ByOrder(GlobalSecondaryIndex):
+    Meta = _index_meta("by_order")
+    order_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class ByStatus(GlobalSecondaryIndex):
+    Meta = _index_meta("by_status", IncludeProjection(["order_id", "code", "resolution", "items"]))
+    status = UnicodeAttribute(hash_key=True)
+    status_since = UnicodeAttribute(range_key=True)
+
+
+class ByCode(GlobalSecondaryIndex):
+    Meta = _index_meta("by_code")
+    code = UnicodeAttribute(hash_key=True)
+
+
+class ByTracking(GlobalSecondaryIndex):
+    Meta = _index_meta("by_tracking")
+    tracking_number = UnicodeAttribute(hash_key=True)
+
+
+class ByCustomer(GlobalSecondaryIndex):
+    Meta = _index_meta("by_customer")
+    customer_key = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class ReturnModel(Model):
+    Meta = _meta("RETURNS_TABLE")
+    return_id = UnicodeAttribute(hash_key=True)
+    order_id = UnicodeAttribute()
+    code = UnicodeAttribute()              # what is printed on the label and scanned
+    customer_key = UnicodeAttribute()
+    status = UnicodeAttribute()
+    status_since = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    resolution = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    locale = UnicodeAttribute(default="en")
+    items = ListAttribute()                # [{sku, name, qty, reason, comment, unit_price, exchange_for}]
+    quote = MapAttribute()
+    dropoff = MapAttribute()
+    deadline = UnicodeAttribute(null=True)
+    tracking_number = UnicodeAttribute(null=True)
+    label = MapAttribute(null=True)        # tracking_number, code, s3_key
+    inspection = MapAttribute(null=True)   # by, at, items
+    approval = MapAttribute(null=True)     # by, at, note
+    refund = MapAttribute(null=True)       # amount, method, status, reference, issued_at, ledger_seq
+    review = MapAttribute(null=True)
+    exchange_shipment = MapAttribute(null=True)  # the replacement: tracking_number, carrier, lines, at, by
+    carrier_events = ListAttribute(default=list)  # event keys already applied
+    timeline = ListAttribute(default=list)
+    task_token = UnicodeAttribute(null=True)
+    waiting_for = UnicodeAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+    by_order = ByOrder()
+    by_status = ByStatus()
+    by_code = ByCode()
+    by_tracking = ByTracking()
+    by_customer = ByCustomer()
+
+    @classmethod
+    def load_many(cls, hits) -> list["ReturnModel"]:
+        """The full records of index hits (keys-only or partial), in the hits' order."""
+        ids = list(dict.fromkeys(h.return_id for h in hits))
+        found: dict[str, ReturnModel] = {}
+        for start in range(0, len(ids), 100):   # BatchGetItem's limit
+            found.update((r.return_id, r) for r in cls.batch_get(ids[start:start + 100], consistent_read=True))
+        return [found[i] for i in ids if i in found]
+
+
+class ByDay(GlobalSecondaryIndex):
+    Meta = _index_meta("by_day", AllProjection())   # entries are written once: a full copy costs once
+    issued_day = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+
+
+class LedgerEntryModel(Model):
+    """Append-only: written once with a condition that it does not exist, never updated."""
+    Meta = _meta("LEDGER_TABLE")
+    ledger = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    entry_id = UnicodeAttribute()          # one money movement: "<return_id>:refund:<n>"
+    kind = UnicodeAttribute()              # refund | store_credit | reversal
+    return_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    amount = NumberAttribute()
+    currency = UnicodeAttribute()
+    method = UnicodeAttribute()
+    reference = UnicodeAttribute()
+    inspected_by = UnicodeAttribute(null=True)
+    approved_by = UnicodeAttribute(null=True)
+    issued_at = UnicodeAttribute()
+    issued_day = UnicodeAttribute()
+    prev_hash = UnicodeAttribute()
+    hash = UnicodeAttribute()
+
+    by_day = ByDay()
+
+
+class CreditModel(Model):
+    """Store-credit balance of one customer in one currency."""
+    Meta = _meta("CREDITS_TABLE")
+    customer_key = UnicodeAttribute(hash_key=True)
+    currency = UnicodeAttribute(range_key=True)
+    balance = NumberAttribute(default=0)
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class UnmatchedScanModel(Model):
+    Meta = _meta("SCANS_TABLE")
+    bucket = UnicodeAttribute(hash_key=True)     # "unmatched"
+    scanned_key = UnicodeAttribute(range_key=True)  # "<scanned_at>#<code>"
+    code = UnicodeAttribute()
+    scanned_at = UnicodeAttribute()
+    actor = UnicodeAttribute()
+
+
+class RequestRecordModel(Model):
+    """Idempotency-Key replays and lookup rate limits; expires by TTL."""
+    Meta = _meta("IDEMPOTENCY_TABLE")
+    id = UnicodeAttribute(hash_key=True)
+    expiration = NumberAttribute()
+    request_hash = UnicodeAttribute(null=True)
+    status_code = NumberAttribute(null=True)
+    body = UnicodeAttribute(null=True)
+    count = NumberAttribute(default=0)

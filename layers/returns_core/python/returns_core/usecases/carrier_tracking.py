@@ -1,0 +1,52 @@
+"""Carrier tracking events: late, repeated or out of order, they never move a return backwards."""
+from __future__ import annotations
+
+from ..rules import carrier_moves, timeline
+from ..rules.errors import InvalidTransition, NotFoundError
+from ..store import returns, writes
+from ..store.models import ReturnModel
+from . import lifecycle
+
+
+def find_by_tracking(tracking_number: str) -> ReturnModel:
+    for ret in ReturnModel.by_tracking.query(tracking_number, limit=1):
+        return returns.get(ret.return_id)
+    raise NotFoundError("unknown tracking number", field="tracking_number", code="unknown_tracking_number")
+
+
+def apply(tracking_number: str, event: str, occurred_at: str, location: str | None) -> tuple[ReturnModel, bool]:
+    """Apply one event; (return, True) when new, (return, False) for a repeat.
+
+    An event is known by `event@occurred_at`; the key is stored in the same conditional write
+    that moves the status or adds the timeline entry, so a repeat, even a racing one, has no
+    second effect.
+    """
+    ret = find_by_tracking(tracking_number)
+    key = carrier_moves.event_key(event, occurred_at)
+    if key in (ret.carrier_events or []):
+        return ret, False
+    detail = {"event": event, "occurred_at": occurred_at, "location": location}
+    remember = ReturnModel.carrier_events.set(ReturnModel.carrier_events.append([key]))
+    move = carrier_moves.MOVES.get(event)
+    if move and ret.status in move[1]:
+        try:
+            moved = lifecycle.transition(ret, move[0], actor="carrier", event=f"carrier.{event}", detail=detail,
+                                         allowed_from=move[1], updates=[remember])
+            if moved.changed:
+                return ret, True
+        except InvalidTransition:
+            pass  # moved meanwhile (a scan, another event): only record it below
+        ret.refresh(consistent_read=True)
+    # Already further along (or an informational event): keep it in the timeline, move nothing.
+    return ret, _record_once(ret, key, event, detail)
+
+
+def _record_once(ret: ReturnModel, key: str, event: str, detail: dict) -> bool:
+    def decide(ret: ReturnModel) -> writes.Update | None:
+        if key in (ret.carrier_events or []):
+            return None
+        return writes.Update([returns.add_to_timeline(timeline.entry(f"carrier.{event}", "carrier", detail)),
+                              ReturnModel.carrier_events.set(ReturnModel.carrier_events.append([key]))],
+                             condition=ReturnModel.status == ret.status)  # with the version check: nobody wrote since
+
+    return writes.update(ret, decide, busy=lambda: RuntimeError("could not record the carrier event")) is not None

@@ -1,0 +1,94 @@
+"""State changes of a return and the workflow's task tokens.
+
+The protocol between the record and the state machine:
+- a workflow wait is pending exactly while the return is in one status (rules.statuses.WAITS);
+- `park` stores the wait's task token only if the return is still in that status,
+  otherwise it resumes the workflow at once (the event came first);
+- `transition` changes the status with a condition on the status it read, takes the
+  stored token away in the same write, and resumes the workflow with it.
+Whatever order the API and the workflow act in, each wait is resumed exactly once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from ..outbound import workflow
+from ..rules import clock, statuses, timeline
+from ..rules.errors import InvalidTransition
+from ..store import returns, writes
+from ..store.models import ReturnModel, plain
+from . import side_effects
+
+
+@dataclass
+class Moved:
+    ret: ReturnModel
+    previous: str
+    changed: bool   # False when the return already was in the wanted status (a replay)
+
+
+def transition(ret: ReturnModel, new: str, *, actor: str, event: str, detail: Any = None,
+               allowed_from: Iterable[str] | None = None, updates: list | None = None) -> Moved:
+    """Move `ret` to `new` with a conditional write; replays of the same move are no-ops.
+
+    `allowed_from` narrows the statuses this caller may move from (default: the lifecycle's rules).
+    `updates` are extra PynamoDB actions written in the same update.
+    """
+    sources = set(allowed_from) if allowed_from is not None else None
+
+    def decide(ret: ReturnModel) -> writes.Update | None:
+        current = ret.status
+        if current == new:
+            return None
+        if not statuses.can_move(current, new) or (sources is not None and current not in sources):
+            raise InvalidTransition(current, new)
+        now = clock.iso()
+        return writes.Update([
+            ReturnModel.status.set(new),
+            ReturnModel.status_since.set(now),
+            returns.add_to_timeline(timeline.entry(event, actor, detail, now)),
+            ReturnModel.task_token.remove(),
+            ReturnModel.waiting_for.remove(),
+            *(updates or []),
+        ], condition=ReturnModel.status == current, memo=(current, ret.task_token))
+
+    written = writes.update(ret, decide, busy=lambda: InvalidTransition(
+        ret.status, new, "the return is changing too fast; try again"))
+    if written is None:
+        return Moved(ret, ret.status, False)
+    previous, token = written.memo
+    side_effects.status_changed(ret, previous)
+    if token:
+        resume(token, ret)
+    return Moved(ret, previous, True)
+
+
+def outcome(ret: ReturnModel) -> dict:
+    """What a resumed wait hands back to the state machine."""
+    return {"status": ret.status}
+
+
+def resume(token: str, ret: ReturnModel) -> bool:
+    return workflow.resume(token, outcome(ret), ret.return_id)
+
+
+def park(return_id: str, wait: str, token: str) -> str:
+    """Store the token of a workflow wait; resume at once if the return has already moved on."""
+    pending = statuses.WAITS[wait]
+
+    def decide(ret: ReturnModel) -> writes.Update | None:
+        # A manual refund's wait ends when finance records the reference, not with a status change.
+        recorded = wait == "manual_refund" and bool((plain(ret.refund) or {}).get("manual_reference"))
+        if ret.status != pending or recorded:
+            return None
+        condition = ReturnModel.status == pending
+        if wait == "manual_refund":
+            condition &= ReturnModel.refund["manual_reference"].does_not_exist()
+        return writes.Update([ReturnModel.task_token.set(token), ReturnModel.waiting_for.set(wait)], condition)
+
+    ret = returns.get(return_id)
+    if writes.update(ret, decide, busy=lambda: RuntimeError("could not park the task token")) is None:
+        resume(token, ret)
+        return "resumed"
+    return "parked"

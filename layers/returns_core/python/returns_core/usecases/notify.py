@@ -1,0 +1,26 @@
+"""Telling the customer: the message built from the return, sent, and recorded in its timeline."""
+from __future__ import annotations
+
+from ..outbound import messaging
+from ..outbound.notifications import messages
+from ..store import returns
+from ..store.models import ReturnModel, plain
+from ..views import return_view
+from . import orders
+
+
+def email(ret: ReturnModel, template: str, **extras) -> None:
+    customer = plain(orders.get(ret.order_id).customer)
+    data = messages.build(template, return_view(ret), customer, **{**messaging.public_links(ret.return_id), **extras})
+    name = messaging.send_email(customer["email"], template, ret.locale or "en", data)
+    returns.append_timeline(ret, actor="system", event="message.sent", detail={"channel": "email", "template": name})
+
+
+def sms(ret: ReturnModel, kind: str, **extras) -> None:
+    customer = plain(orders.get(ret.order_id).customer)
+    phone = customer.get("phone")
+    if not phone or customer.get("sms_opt_out"):
+        return
+    text = messages.sms_text(kind, ret.locale, {**return_view(ret), **messaging.public_links(ret.return_id), **extras})
+    messaging.send_sms(phone, text)
+    returns.append_timeline(ret, actor="system", event="message.sent", detail={"channel": "sms", "template": kind})

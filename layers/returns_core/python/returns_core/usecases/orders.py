@@ -1,0 +1,79 @@
+"""Orders pushed by the store, and what of them a customer may still return."""
+from __future__ import annotations
+
+import hmac
+
+from pynamodb.exceptions import PutError
+
+from ..rules import clock, ids, statuses
+from ..rules.errors import ConflictError, NotFoundError
+from ..store.models import OrderModel, ReturnModel, plain
+
+
+def get(order_id: str) -> OrderModel:
+    try:
+        return OrderModel.get(order_id, consistent_read=True)
+    except OrderModel.DoesNotExist as exc:
+        raise NotFoundError("order not found", code="order_not_found") from exc
+
+
+def upsert(order_id: str, data: dict) -> bool:
+    """Create or update an order; True when created. Lines are frozen while returns are open."""
+    now = clock.iso()
+    try:
+        order = OrderModel.get(order_id, consistent_read=True)
+    except OrderModel.DoesNotExist:
+        order = None
+    if order is None:
+        order = OrderModel(order_id, reserved={}, refund_holds={}, refunded_total=0)
+        created = True
+    else:
+        created = False
+        old_lines = [plain(x) for x in order.lines]
+        if old_lines != data["lines"] and any(r.status in statuses.ACTIVE for r in returns_of(order_id)):
+            raise ConflictError("the order's lines cannot change while it has open returns", field="lines",
+                                code="order_has_open_returns")
+        if int(order.refunded_total or 0) > int(data["payment"]["captured_amount"]):
+            raise ConflictError("captured_amount is below what was already refunded", field="payment.captured_amount")
+    order.customer = data["customer"]
+    order.customer_key = ids.customer_key(data["customer"]["email"])
+    order.currency = data["currency"]
+    order.placed_at = data.get("placed_at")
+    order.delivered_at = data.get("delivered_at")
+    order.shipping_address = data.get("shipping_address")
+    order.payment = data["payment"]
+    order.lines = data["lines"]
+    order.instant_exchange = bool(data.get("instant_exchange", False))
+    order.updated_at = now
+    try:
+        order.save()  # VersionAttribute: a concurrent writer makes this fail instead of being overwritten
+    except PutError as exc:
+        raise ConflictError("the order changed meanwhile; send it again", code="order_changed") from exc
+    return created
+
+
+def find_for_customer(order_id: str, email: str) -> OrderModel:
+    """The same error for an unknown order and a wrong email: ids cannot be probed."""
+    try:
+        order = OrderModel.get(order_id, consistent_read=True)
+    except OrderModel.DoesNotExist:
+        order = None
+    given = ids.customer_key(email)
+    if order is None or not hmac.compare_digest(order.customer_key, given):
+        raise NotFoundError("no order matches this order number and email", code="order_not_found")
+    return order
+
+
+def prices(order: OrderModel) -> dict[str, int]:
+    return {line["sku"]: int(line["unit_price"]) for line in order.lines}
+
+
+def returns_of(order_id: str) -> list[ReturnModel]:
+    return ReturnModel.load_many(ReturnModel.by_order.query(order_id))
+
+
+def release(ret: ReturnModel) -> None:
+    """Give the quantities of a return that will not come back to the order again (idempotent)."""
+    OrderModel(ret.order_id).update(
+        actions=[OrderModel.reserved[ret.return_id].remove(), OrderModel.updated_at.set(clock.iso())],
+        condition=OrderModel.order_id.exists(), add_version_condition=False)

@@ -1,0 +1,106 @@
+"""A customer's return request: checked against the order and the policy, then recorded."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from .. import aws, config
+from ..outbound import carriers, workflow
+from ..rules import clock, ids, policy, statuses, timeline
+from ..rules.errors import ConflictError, UnprocessableError
+from ..store.models import OrderModel, ReturnModel, plain
+from ..views import eligibility
+from . import orders, side_effects
+
+RISK_WINDOW_DAYS = 90
+
+
+def _check_items(order: OrderModel, items: list[dict], resolution: str) -> dict[str, dict]:
+    lines = {x["sku"]: x for x in eligibility(order)}
+    seen: set[str] = set()
+    for n, item in enumerate(items):
+        # Any sku the store sells may be asked for (another size is another sku); we only need one named.
+        if resolution == "exchange" and not (item.get("exchange_for") or "").strip():
+            raise UnprocessableError("an exchange names the sku wanted instead", field=f"items[{n}].exchange_for",
+                                     code="exchange_for_required")
+        line = lines.get(item["sku"])
+        if line is None:
+            raise UnprocessableError(f"{item['sku']} is not on this order", field=f"items[{n}].sku", code="unknown_sku")
+        if item["sku"] in seen:
+            raise UnprocessableError("each sku may appear once", field=f"items[{n}].sku", code="duplicate_sku")
+        seen.add(item["sku"])
+        if not line["eligible"]:
+            raise UnprocessableError(line["ineligible_reason"], field=f"items[{n}].sku", code="not_eligible")
+        if item["qty"] > line["returnable_qty"]:
+            raise UnprocessableError(f"at most {line['returnable_qty']} of {item['sku']} can be returned",
+                                     field=f"items[{n}].qty", code="over_quantity")
+    return lines
+
+
+def _dropoff(order: OrderModel, dropoff: dict) -> dict:
+    if dropoff["method"] == "relay_point":
+        point = carriers.get_carrier().get_relay_point(dropoff.get("relay_point_id") or "")
+        if point is None:
+            raise UnprocessableError("unknown relay point", field="dropoff.relay_point_id", code="unknown_relay_point")
+        return {"method": "relay_point", "relay_point": point.to_api()}
+    address = dropoff.get("address") or plain(order.shipping_address)
+    if not address:
+        raise UnprocessableError("a collection address is needed", field="dropoff.address")
+    return {"method": "letterbox", "address": address}
+
+
+def _returns_in_window(customer_key: str) -> int:
+    since = clock.iso(clock.now() - timedelta(days=RISK_WINDOW_DAYS))
+    return sum(1 for _ in ReturnModel.by_customer.query(customer_key, ReturnModel.created_at >= since))
+
+
+def check(order: OrderModel, items: list[dict], resolution: str) -> policy.Quote:
+    """The quote of a selection not yet submitted, with the same checks as `create` (the portal shows it live)."""
+    _check_items(order, items, resolution)
+    return policy.quote_request(items, orders.prices(order), order.currency, resolution)
+
+
+def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict, actor: str) -> ReturnModel:
+    lines = _check_items(order, items, resolution)
+    where = _dropoff(order, dropoff)
+    currency = order.currency
+    quote = policy.quote_request(items, orders.prices(order), currency, resolution)
+    order_total = sum(int(x["unit_price"]) * int(x["qty"]) for x in order.lines)
+    risky = policy.is_risky(order_total, _returns_in_window(order.customer_key))
+    now = clock.now()
+    return_id = ids.new_return_id()
+    status = statuses.IN_REVIEW if risky else statuses.REQUESTED
+    stored_items = [{
+        "sku": i["sku"], "name": lines[i["sku"]]["name"], "qty": i["qty"], "reason": i["reason"],
+        "comment": i.get("comment"), "unit_price": lines[i["sku"]]["unit_price"],
+        "exchange_for": i.get("exchange_for") if resolution == "exchange" else None,
+    } for i in items]
+    history = [timeline.entry("return.requested", actor, {"items": len(items), "resolution": resolution})]
+    if risky:
+        history.append(timeline.entry("review.required", "system", "A colleague checks this return first."))
+    ret = ReturnModel(
+        return_id, order_id=order.order_id, code=ids.return_code(return_id), customer_key=order.customer_key,
+        status=status, status_since=clock.iso(now), created_at=clock.iso(now), resolution=resolution,
+        currency=currency, locale=(plain(order.customer).get("locale") or "en"), items=stored_items,
+        quote=quote.to_api(), dropoff=where,
+        deadline=clock.iso(now + timedelta(seconds=config.workflow_timeouts()["dropoff"])),
+        carrier_events=[], timeline=history,
+    )
+    try:
+        with TransactWrite(connection=aws.dynamodb_connection()) as tx:
+            tx.save(ret, condition=ReturnModel.return_id.does_not_exist())
+            tx.update(order, actions=[OrderModel.reserved[return_id].set({i["sku"]: i["qty"] for i in items}),
+                                      OrderModel.updated_at.set(clock.iso(now))])
+    except TransactWriteError as exc:
+        # The order changed between our read and write (another return, an update): the caller retries.
+        raise ConflictError("the order changed while the return was being created; please try again",
+                            code="order_changed") from exc
+    side_effects.requested(ret)
+    if ret.status == statuses.IN_REVIEW:
+        side_effects.status_changed(ret, statuses.REQUESTED)
+    arn = workflow.start(ret.return_id, ret.status)
+    ret.update(actions=[ReturnModel.execution_arn.set(arn)])
+    return ret
+

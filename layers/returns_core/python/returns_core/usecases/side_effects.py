@@ -1,0 +1,134 @@
+"""Carrying out rules/effects.py after a status change: the domain event, the customer's message,
+the ops alert and the domain's follow-up.
+
+The state change is already written when these run; a failing side effect is recorded and
+alerted, it never undoes or blocks the change.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from ..outbound import events
+from ..rules import effects, exchanges, statuses, timeline
+from ..store import returns, writes
+from ..store.models import ReturnModel, plain
+from . import notify, orders
+
+log = logging.getLogger(__name__)
+
+
+def _exchange_once(ret: ReturnModel, lines: list[dict], when: str) -> None:
+    """Publish `return.exchange_requested` at most once per return: a timeline flag, set by a versioned write
+    before publishing, so a racing drop-off and scan (or a replayed step) cannot ask the store twice."""
+    def decide(ret: ReturnModel) -> writes.Update | None:
+        if exchanges.requested_lines(plain(ret.timeline)) is not None:
+            return None
+        return writes.Update([returns.add_to_timeline(
+            timeline.entry(exchanges.REQUESTED, "system", {"when": when, "lines": lines}))])
+
+    if writes.update(ret, decide, busy=lambda: RuntimeError("could not flag the exchange")) is not None:
+        events.publish(effects.EXCHANGE_REQUESTED_EVENT, ret, {"lines": lines, "when": when})
+
+
+def _exchange_after_inspection(ret: ReturnModel) -> None:
+    lines = exchanges.lines_after_inspection(plain(ret.items), plain(ret.inspection))
+    if lines:
+        _exchange_once(ret, lines, "inspected")
+
+
+def _instant_exchange(ret: ReturnModel) -> None:
+    """A store that opted in for the order ships the replacement once the parcel is dropped off."""
+    if ret.resolution != "exchange" or not orders.get(ret.order_id).instant_exchange:
+        return
+    lines = exchanges.lines_at_dropoff(plain(ret.items))
+    if lines:
+        _exchange_once(ret, lines, "dropped_off")
+
+
+ACTIONS: dict[str, Callable[[ReturnModel], None]] = {
+    effects.RELEASE: orders.release,
+    effects.INSTANT_EXCHANGE: _instant_exchange,
+    effects.EXCHANGE: _exchange_after_inspection,
+}
+
+
+def _last_detail(ret: ReturnModel, *kinds: str) -> dict:
+    for entry in reversed(plain(ret.timeline) or []):
+        if entry.get("type") in kinds:
+            return entry.get("detail") if isinstance(entry.get("detail"), dict) else {}
+    return {}
+
+
+def _email_extras(ret: ReturnModel, template: str) -> dict:
+    """What a message says beyond the return itself: the reviewer's note, the customer's own words."""
+    if template == "review_outcome":
+        review = plain(ret.review) or {}
+        return {"approved": ret.status != statuses.REJECTED, "note": review.get("note") or ""}
+    if template == "dispute_opened":
+        detail = _last_detail(ret, "return.disputed")
+        return {"message": detail.get("message") or detail.get("comment") or ""}
+    return {}
+
+
+def _safely(what: str, ret: ReturnModel, action: Callable[[], None]) -> None:
+    try:
+        action()
+    except Exception as exc:  # the status is written; record the miss and tell ops, never fail the step
+        log.exception("side effect failed", extra={"effect": what, "return_id": ret.return_id})
+        try:
+            returns.append_timeline(ret, actor="system", event="effect.failed",
+                                    detail={"effect": what, "error": type(exc).__name__})
+            events.alert_ops(effects.FAILED_ALERT, ret, f"{what} failed: {type(exc).__name__}")
+        except Exception:
+            log.exception("could not report the failed side effect", extra={"return_id": ret.return_id})
+
+
+def exchange_shipped(ret: ReturnModel, shipment: dict) -> None:
+    """The store shipped the replacement (exchanges.mark_shipped wrote it once): tell the store's
+    systems and the customer, with the tracking number."""
+    data = {k: shipment.get(k) for k in ("tracking_number", "carrier", "tracking_url", "lines")}
+    items = [{"sku": line.get("exchange_for") or line.get("sku"), "qty": line.get("qty")}
+             for line in shipment.get("lines") or []]
+    event, template = effects.EXCHANGE_SHIPPED_EVENT, effects.EXCHANGE_SHIPPED_EMAIL
+    _safely(f"event:{event}", ret, lambda: events.publish(event, ret, data))
+    _safely(f"email:{template}", ret, lambda: notify.email(
+        ret, template, tracking_number=shipment["tracking_number"],
+        tracking_url=shipment.get("tracking_url") or "", items=items))
+
+
+def _alert_text(ret: ReturnModel) -> tuple[str, dict | None]:
+    """The alert's message and data: a lost parcel is a carrier claim for ops to file."""
+    if ret.status == statuses.LOST:
+        quote = plain(ret.quote) or {}
+        return (f"return {ret.return_id}: parcel lost in transit, the customer is refunded; "
+                "file a claim with the carrier", {"tracking_number": ret.tracking_number,
+                                                  "declared_value": quote.get("items_total"),
+                                                  "currency": ret.currency})
+    return f"return {ret.return_id} is {ret.status}", None
+
+
+def _carry_out(ret: ReturnModel, previous: str, todo: effects.Effects) -> None:
+    _safely(f"event:{todo.event}", ret, lambda: events.publish(todo.event, ret, {"previous": previous}))
+    if todo.action:
+        _safely(f"action:{ret.status}", ret, lambda: ACTIONS[todo.action](ret))
+    if todo.alert:
+        _safely(f"alert:{todo.alert}", ret, lambda: events.alert_ops(todo.alert, ret, *_alert_text(ret)))
+    if todo.email:
+        _safely(f"email:{todo.email}", ret, lambda: notify.email(ret, todo.email, **_email_extras(ret, todo.email)))
+    if todo.sms:
+        _safely(f"sms:{todo.sms}", ret, lambda: notify.sms(ret, todo.sms))
+
+
+def status_changed(ret: ReturnModel, previous: str) -> None:
+    move = effects.MOVES.get((previous, ret.status))
+    if move:
+        _carry_out(ret, previous, move)
+    rule = effects.RULES.get(ret.status)
+    if rule:
+        _carry_out(ret, previous, rule)
+
+
+def requested(ret: ReturnModel) -> None:
+    event = effects.REQUESTED_EVENT
+    _safely(f"event:{event}", ret, lambda: events.publish(event, ret))

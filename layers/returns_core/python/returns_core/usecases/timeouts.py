@@ -1,0 +1,51 @@
+"""What the workflow does when a wait runs out. Each kind is safe to run twice."""
+from __future__ import annotations
+
+from ..outbound import events
+from ..rules import statuses, timeline
+from ..store import returns
+from ..store.models import ReturnModel, plain
+from . import lifecycle, notify, settlement
+
+
+def _once(ret: ReturnModel, flag: str, alert: str, message: str) -> None:
+    """Alert ops once per return and flag (the workflow may pass here again)."""
+    if timeline.has(plain(ret.timeline), flag):
+        return
+    returns.append_timeline(ret, actor="system", event=flag, detail=message)
+    events.alert_ops(alert, ret, message)
+
+
+def handle(return_id: str, kind: str, error: dict | None = None) -> str:
+    ret = returns.get(return_id)
+    s = ret.status
+    if kind == "review" and s == statuses.IN_REVIEW:
+        lifecycle.transition(ret, statuses.REQUESTED, actor="system", event="review.auto_approved",
+                             detail="Nobody reviewed this return in time; approved so the customer can go on.")
+        events.alert_ops("review_timed_out", ret, "a risky return was approved automatically after the review time")
+    elif kind == "dropoff_reminder" and s == statuses.AWAITING_DROPOFF:
+        notify.email(ret, "dropoff_reminder")
+    elif kind == "dropoff" and s == statuses.AWAITING_DROPOFF:
+        lifecycle.transition(ret, statuses.EXPIRED, actor="system", event="return.expired",
+                             detail="Not dropped off before the deadline.", allowed_from={statuses.AWAITING_DROPOFF})
+    elif kind == "transit" and s == statuses.IN_TRANSIT:
+        lifecycle.transition(ret, statuses.LOST, actor="system", event="parcel.lost",
+                             detail="Not received within the transit limit; file a claim with the carrier.",
+                             allowed_from={statuses.IN_TRANSIT})
+    elif kind == "inspection_sla" and s == statuses.RECEIVED:
+        _once(ret, "inspection.overdue", "inspection_sla_missed", "received parcel not inspected within the SLA")
+    elif kind == "approval" and s == statuses.AWAITING_APPROVAL:
+        _once(ret, "approval.overdue", "approval_overdue", "refund waiting for finance approval past its time")
+    elif kind == "refund_retry" and s == statuses.REFUND_FAILED:
+        events.alert_ops("refund_still_failed", ret, "a failed refund has not been retried")
+    elif kind == "refund_retry" and s == statuses.REFUNDING:
+        events.alert_ops("manual_refund_overdue", ret, "a manual refund still has no payment reference")
+    elif kind == "refund_failed":
+        settlement.mark_failed(return_id, (error or {}).get("Error", "unknown") + ": " + (error or {}).get("Cause", "")[:200])
+    elif kind == "followup" and s == statuses.REFUNDED:
+        notify.email(ret, "followup")
+    elif kind == "autoclose" and s == statuses.REFUNDED:
+        lifecycle.transition(ret, statuses.CLOSED, actor="system", event="return.auto_closed",
+                             detail="Closed automatically: no answer to the follow-up.", allowed_from={statuses.REFUNDED})
+    ret.refresh(consistent_read=True)
+    return ret.status

@@ -1,0 +1,19 @@
+"""An order as the customer's lookup shows it."""
+from __future__ import annotations
+
+from ..rules import clock, policy
+from ..store.models import OrderModel, plain
+
+
+def eligibility(order: OrderModel) -> list[dict]:
+    """Each line of the order with what of it may still be returned, now."""
+    delivered = clock.parse(order.delivered_at) if order.delivered_at else None
+    return policy.order_eligibility([plain(line) for line in order.lines], plain(order.reserved or {}), delivered,
+                                    clock.now())
+
+
+def order_view(order: OrderModel) -> dict:
+    # Only where relay points are searched from: the token holder sees no address or name.
+    home = plain(order.shipping_address) or {}
+    return {"order_id": order.order_id, "currency": order.currency, "lines": eligibility(order),
+            "shipping": {"postcode": home.get("postcode"), "country": home.get("country")}}

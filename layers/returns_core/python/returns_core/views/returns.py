@@ -1,0 +1,42 @@
+"""The return as the API shows it (api.md's GET /returns/{id})."""
+from __future__ import annotations
+
+from ..rules.timeline import text
+from ..store.models import ReturnModel, plain
+
+
+SHIPMENT_FIELDS = ("tracking_number", "carrier", "tracking_url", "lines", "at")   # not who at the store sent it
+
+
+def return_view(ret: ReturnModel) -> dict:
+    inspected = {}
+    for line in (plain(ret.inspection) or {}).get("items", []):
+        slot = inspected.setdefault(line["sku"], {"received_qty": 0, "conditions": [], "refund_amount": 0})
+        slot["received_qty"] += int(line["qty"])
+        slot["conditions"].append(line["condition"])
+        slot["refund_amount"] += int(line.get("refund_amount", 0))
+    items = []
+    for item in plain(ret.items):
+        got = inspected.get(item["sku"])
+        items.append({
+            "sku": item["sku"], "name": item.get("name"), "qty": int(item["qty"]), "reason": item["reason"],
+            "comment": item.get("comment"), "exchange_for": item.get("exchange_for"),
+            "received_qty": got["received_qty"] if got else None,
+            "condition": ",".join(dict.fromkeys(got["conditions"])) if got else None,
+            "refund_amount": got["refund_amount"] if got else None,
+        })
+    label = plain(ret.label)
+    refund = plain(ret.refund)
+    return {
+        "return_id": ret.return_id, "order_id": ret.order_id, "status": ret.status,
+        "resolution": ret.resolution, "currency": ret.currency, "items": items,
+        "quote": plain(ret.quote), "dropoff": plain(ret.dropoff), "deadline": ret.deadline,
+        "label": ({"tracking_number": label["tracking_number"], "code": label["code"],
+                   "url": f"/returns/{ret.return_id}/label"} if label else None),
+        "refund": ({k: refund.get(k) for k in ("amount", "method", "status", "reference", "issued_at")}
+                   if refund else None),
+        "exchange_shipment": ({k: shipment.get(k) for k in SHIPMENT_FIELDS}
+                              if (shipment := plain(ret.exchange_shipment)) else None),
+        "created_at": ret.created_at,
+        "timeline": [{**entry, "text": text(entry, ret.currency)} for entry in plain(ret.timeline) or []],
+    }
