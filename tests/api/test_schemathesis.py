@@ -2,9 +2,9 @@
 
 The Chalice app runs in-process behind a tiny WSGI adapter over chalice.local.LocalGateway
 (what chalice.test.Client uses), on moto. Each operation gets a bounded number of examples
-with a token of a role it allows, then a few with no token and with a role it refuses,
-and every response is checked: no 5xx, a documented status, the documented content type
-and schema.
+with a token of a role it allows, a few with input the document calls invalid, then a few
+with no token and with a role it refuses, and every response is checked: no 5xx, a
+documented status, the documented content type and schema.
 
 The examples come from one random seed per run, printed in the terminal summary (with or
 without `-s`) and in any failure: `SCHEMATHESIS_SEED=N pytest tests/api/test_schemathesis.py`
@@ -30,7 +30,8 @@ from .test_api_unit import (  # noqa: F401 - fixtures
     _fresh_clients_for_this_module, api, auth, aws, error_of, order, order_body, send, start_return, token)
 
 MAX_EXAMPLES = 20          # per operation, with a token it allows
-MAX_DENIED_EXAMPLES = 3    # per operation and denied caller (no token; a role it refuses)
+MAX_DENIED_EXAMPLES = 2    # per operation and denied caller (no token; a role it refuses)
+MAX_NEGATIVE_EXAMPLES = 5  # per operation with parameters or a body: inputs the document says are invalid
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 SEED_VARIABLE = "SCHEMATHESIS_SEED"
@@ -102,15 +103,23 @@ def api_schema(api, order):
     return schema
 
 
-def _callers(route) -> list[tuple[str, dict[str, str], int]]:
-    """(who, headers, max examples): a role the route allows, then no token and a role it refuses."""
-    if route.auth in (openapi.PUBLIC, openapi.SIGNED):
-        return [("anyone", {}, MAX_EXAMPLES)]
-    allowed = next((r for r in route.auth if r != "customer"), route.auth[0])
-    out = [(allowed, _bearer(allowed), MAX_EXAMPLES), ("no token", {}, MAX_DENIED_EXAMPLES)]
-    refused = [r for r in ROLES if r not in route.auth]
-    if refused:
-        out.append((refused[0], _bearer(refused[0]), MAX_DENIED_EXAMPLES))
+POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
+
+
+def _runs(route) -> list[tuple[str, dict[str, str], int, schemathesis.GenerationMode]]:
+    """(who, headers, max examples, mode): valid input from a role the route allows, then invalid input
+    (a documented 4xx, never a 5xx), then no token and a role it refuses."""
+    allowed = "anyone" if route.auth in (openapi.PUBLIC, openapi.SIGNED) else \
+        next((r for r in route.auth if r != "customer"), route.auth[0])
+    headers = {} if allowed == "anyone" else _bearer(allowed)
+    out = [(allowed, headers, MAX_EXAMPLES, POSITIVE)]
+    if route.body is not None or route.params or "{" in route.path or route.idempotent_key:
+        out.append((f"{allowed}, invalid input", headers, MAX_NEGATIVE_EXAMPLES, NEGATIVE))
+    if allowed != "anyone":
+        out.append(("no token", {}, MAX_DENIED_EXAMPLES, POSITIVE))
+        refused = [r for r in ROLES if r not in route.auth]
+        if refused:
+            out.append((refused[0], _bearer(refused[0]), MAX_DENIED_EXAMPLES, POSITIVE))
     return out
 
 
@@ -124,10 +133,10 @@ def _bearer(role: str) -> dict[str, str]:
 def test_no_server_error_and_responses_match_the_schema(api_schema, route, seed_reported, record_property):
     record_property("schemathesis_seed", seed_reported)
     operation = api_schema[route.path][route.method]
-    for who, headers, examples in _callers(route):
+    for who, headers, examples, mode in _runs(route):
 
         @seed(seed_reported)
-        @given(case=operation.as_strategy())
+        @given(case=operation.as_strategy(generation_mode=mode))
         @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
         def run(case):
             case.call_and_validate(headers=headers, checks=CHECKS)
