@@ -17,7 +17,7 @@ from chalicelib import openapi
 
 from .test_api_unit import (  # noqa: F401 - fixtures
     ENV, _fresh_clients_for_this_module, api, auth, aws, boto, error_of, order, order_body, send, ship, signed,
-    start_return, token)
+    start_return)
 from .test_role_matrix import BODIES, CALLERS, QUERY, _call, _headers
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
