@@ -1,26 +1,64 @@
 """Hostile input: schemathesis against /openapi.json of the in-process app.
 
 The Chalice app runs in-process behind a tiny WSGI adapter over chalice.local.LocalGateway
-(what chalice.test.Client uses), on moto. Each operation gets a token of a role it
-allows, a bounded number of derandomized examples, and two checks: no 5xx, and every
-response matches the documented status and schema.
+(what chalice.test.Client uses), on moto. Each operation gets a bounded number of examples
+with a token of a role it allows, a few with input the document calls invalid, then a few
+with no token and with a role it refuses, and every response is checked: no 5xx, a
+documented status, the documented content type and schema.
+
+The examples come from one random seed per run, printed in the terminal summary (with or
+without `-s`) and in any failure: `SCHEMATHESIS_SEED=N pytest tests/api/test_schemathesis.py`
+replays that run's examples.
 """
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from urllib.parse import quote
 
 import pytest
 import schemathesis
 from chalicelib import openapi
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
+from returns_core.auth import ROLES
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance, response_headers_conformance, response_schema_conformance, status_code_conformance)
 
 from .test_api_unit import (  # noqa: F401 - fixtures
     _fresh_clients_for_this_module, api, auth, aws, error_of, order, order_body, send, start_return, token)
 
-MAX_EXAMPLES = 20
+MAX_EXAMPLES = 20          # per operation, with a token it allows
+MAX_DENIED_EXAMPLES = 2    # per operation and denied caller (no token; a role it refuses)
+MAX_NEGATIVE_EXAMPLES = 5  # per operation with parameters or a body: inputs the document says are invalid
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+          response_schema_conformance]
+SEED_VARIABLE = "SCHEMATHESIS_SEED"
+
+
+def run_seed() -> int:
+    """SCHEMATHESIS_SEED when set (a replay), else a fresh random seed for this run."""
+    given_seed = os.environ.get(SEED_VARIABLE, "").strip()
+    return int(given_seed) if given_seed else secrets.randbits(32)
+
+
+SEED = run_seed()
+REPLAY = f"schemathesis seed {SEED}; replay with {SEED_VARIABLE}={SEED}"
+
+
+class _SeedReport:
+    """Prints the seed at the end of the run, whatever the capture mode."""
+
+    def pytest_terminal_summary(self, terminalreporter):
+        terminalreporter.write_sep("-", REPLAY)
+
+
+@pytest.fixture(scope="session")
+def seed_reported(pytestconfig):
+    if not pytestconfig.pluginmanager.has_plugin("returns-schemathesis-seed"):
+        pytestconfig.pluginmanager.register(_SeedReport(), "returns-schemathesis-seed")
+    return SEED
 
 
 def wsgi_app(gateway):
@@ -65,29 +103,48 @@ def api_schema(api, order):
     return schema
 
 
-def _headers_for(operation) -> dict[str, str]:
-    roles = operation.definition.raw.get("x-roles") or []
-    if not roles:
-        return {}
-    role = next((r for r in roles if r != "customer"), roles[0])
+POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
+
+
+def _runs(route) -> list[tuple[str, dict[str, str], int, schemathesis.GenerationMode]]:
+    """(who, headers, max examples, mode): valid input from a role the route allows, then invalid input
+    (a documented 4xx, never a 5xx), then no token and a role it refuses."""
+    allowed = "anyone" if route.auth in (openapi.PUBLIC, openapi.SIGNED) else \
+        next((r for r in route.auth if r != "customer"), route.auth[0])
+    headers = {} if allowed == "anyone" else _bearer(allowed)
+    out = [(allowed, headers, MAX_EXAMPLES, POSITIVE)]
+    if route.body is not None or route.params or "{" in route.path or route.idempotent_key:
+        out.append((f"{allowed}, invalid input", headers, MAX_NEGATIVE_EXAMPLES, NEGATIVE))
+    if allowed != "anyone":
+        out.append(("no token", {}, MAX_DENIED_EXAMPLES, POSITIVE))
+        refused = [r for r in ROLES if r not in route.auth]
+        if refused:
+            out.append((refused[0], _bearer(refused[0]), MAX_DENIED_EXAMPLES, POSITIVE))
+    return out
+
+
+def _bearer(role: str) -> dict[str, str]:
     tok = token(role, order_id="o-1") if role == "customer" else token(role)
     return {"Authorization": f"Bearer {tok}"}
 
 
 # One test per operation (schemathesis's lazy pytest loader does not run under pytest 9 yet).
 @pytest.mark.parametrize("route", openapi.ROUTES, ids=lambda r: f"{r.method} {r.path}")
-def test_no_server_error_and_responses_match_the_schema(api_schema, route):
+def test_no_server_error_and_responses_match_the_schema(api_schema, route, seed_reported, record_property):
+    record_property("schemathesis_seed", seed_reported)
     operation = api_schema[route.path][route.method]
-    headers = _headers_for(operation)
+    for who, headers, examples, mode in _runs(route):
 
-    @given(case=operation.as_strategy())
-    @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    def run(case):
-        case.call_and_validate(headers=headers,
-                               checks=[not_a_server_error, status_code_conformance, response_schema_conformance])
+        @seed(seed_reported)
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        def run(case):
+            case.call_and_validate(headers=headers, checks=CHECKS)
 
-    run()
+        try:
+            run()
+        except (Exception, BaseExceptionGroup) as exc:   # schemathesis raises a FailureGroup (BaseException)
+            raise AssertionError(f"{route.method} {route.path} as {who}: {REPLAY}") from exc
 
 
 # --- hostile input the generator does not aim at ---------------------------------------
@@ -138,3 +195,14 @@ def test_huge_and_float_numbers_where_integers_are_expected_are_422(api, order):
         res = send(api, "PUT", "/orders/o-9", order_body(lines=lines), auth("store"))
         assert res.status_code == 422, (price, res.body)
         assert error_of(res)["details"]["field"] == "lines[0].unit_price"
+
+
+# --- the seed --------------------------------------------------------------------------
+
+
+def test_each_run_draws_a_fresh_seed_unless_one_is_given_to_replay(monkeypatch):
+    monkeypatch.delenv(SEED_VARIABLE, raising=False)
+    assert len({run_seed() for _ in range(5)}) > 1
+    monkeypatch.setenv(SEED_VARIABLE, "12345")
+    assert run_seed() == 12345
+    assert str(SEED) in REPLAY and f"{SEED_VARIABLE}={SEED}" in REPLAY

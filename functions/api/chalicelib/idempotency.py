@@ -20,7 +20,10 @@ from .errors import ApiError, to_response
 
 HEADER = "Idempotency-Key"
 TTL_SECONDS = 24 * 3600
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+KEY_MAX_LENGTH = 255
+# Printable ASCII without space; /openapi.json states the same pattern (a JSON Schema / ECMA 262 regex too).
+KEY_PATTERN = r"^[\x21-\x7e]{1,%d}$" % KEY_MAX_LENGTH
+_KEY = re.compile(KEY_PATTERN)
 _NOT_KEPT = frozenset({409, 429})
 
 
@@ -53,7 +56,7 @@ def run(request: Any, who: str, body: bytes, effect: Callable[[], Any]) -> Respo
     key = request.headers.get(HEADER.lower())
     if key is None:
         return _as_response(effect())
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):   # fullmatch: `$` alone would let a trailing newline through
         raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1-255 printable ASCII characters",
                        field=HEADER)
 

@@ -1,7 +1,16 @@
 """The OpenAPI 3.0 document: the request schemas from pydantic plus this route table.
 
 A test checks that the table and the app's registered routes are the same set, so
-the document cannot drift from the code.
+the document cannot drift from the code. The statuses and parameters are derived
+where the code decides them, not kept by hand:
+
+- `Route.responses` is only what the route's own effect answers (its successes and
+  the domain's 404/409/422/429); `statuses()` adds those of every mechanism the
+  request passes through (the auth gate, the body parser, the query parser,
+  `Idempotency-Key`, Chalice itself).
+- query parameters come from the pydantic models the view reads (`bodies.query`),
+  so `limit` is an integer with the model's bounds and `from`/`to` are dates.
+- the `Idempotency-Key` header carries the pattern and length `idempotency` enforces.
 """
 from __future__ import annotations
 
@@ -10,12 +19,15 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
+from returns_core.auth import ROLES
 
-from . import schemas
+from . import idempotency, schemas
 
 PUBLIC, SIGNED = "public", "signed"
 STAFF = ("warehouse", "finance", "ops")
 READERS = ("customer", "store", *STAFF)
+# Chalice refuses a binary response (the label) unless Accept names it: a 400 (app.api.binary_types).
+BINARY = ("application/pdf",)
 
 
 @dataclass(frozen=True)
@@ -25,81 +37,134 @@ class Route:
     summary: str
     auth: str | tuple[str, ...]         # PUBLIC, SIGNED, or the roles allowed
     body: type[BaseModel] | None = None
-    responses: tuple[int, ...] = (200,)
-    query: tuple[tuple[str, bool, str], ...] = ()   # (name, required, description)
+    responses: tuple[int, ...] = (200,)  # the effect's own statuses; statuses() adds the mechanisms'
+    params: tuple[type[BaseModel], ...] = ()   # the query models the view reads (bodies.query)
+    required_params: tuple[str, ...] = ()      # optional in the model, required by the view
     produces: str = "application/json"
     idempotent_key: bool = field(default=False)
+
+    @property
+    def query(self) -> tuple[tuple[str, bool, str], ...]:
+        """(name, required, description) of each query parameter."""
+        return tuple((p["name"], p["required"], p["description"]) for p in _query_parameters(self))
 
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "Liveness and version", PUBLIC),
     Route("GET", "/openapi.json", "This document", PUBLIC),
-    Route("PUT", "/orders/{order_id}", "Create or update an order", ("store",), schemas.OrderUpsert,
-          (200, 201, 400, 401, 403, 409, 413, 422)),
+    Route("PUT", "/orders/{order_id}", "Create or update an order (409 changing the lines of an order with open "
+          "returns)", ("store",), schemas.OrderUpsert, (200, 201, 409, 422)),
     Route("POST", "/returns/lookup", "Find an order by number and email; returns a customer token", PUBLIC,
-          schemas.Lookup, (200, 400, 404, 413, 422, 429)),
-    Route("GET", "/relay-points", "Relay points near a postcode", PUBLIC, None, (200, 400, 422),
-          (("postcode", True, "postcode"), ("country", True, "ISO 3166 alpha-2"), ("limit", False, "1-20"))),
+          schemas.Lookup, (200, 404, 429)),
+    Route("GET", "/relay-points", "Relay points near a postcode", PUBLIC, params=(schemas.RelayPointQuery,)),
     Route("POST", "/returns", "Start a return", ("customer", "store"), schemas.ReturnCreate,
-          (201, 400, 401, 403, 404, 409, 413, 422), idempotent_key=True),
+          (201, 404, 409, 422), idempotent_key=True),
     Route("POST", "/returns/quote", "The quote of a selection before it is submitted (same checks as a return)",
-          ("customer", "store"), schemas.QuoteRequest, (200, 400, 401, 403, 404, 413, 422)),
-    Route("GET", "/returns/{return_id}", "A return", READERS, None, (200, 401, 403, 404)),
-    Route("GET", "/returns/{return_id}/label", "The return label", READERS, None, (200, 401, 403, 404),
+          ("customer", "store"), schemas.QuoteRequest, (200, 404, 422)),
+    Route("GET", "/returns/{return_id}", "A return", READERS, None, (200, 404)),
+    Route("GET", "/returns/{return_id}/label", "The return label", READERS, None, (200, 404),
           produces="application/pdf"),
-    Route("GET", "/orders/{order_id}/returns", "The returns of an order", READERS, None, (200, 401, 403, 404)),
+    Route("GET", "/orders/{order_id}/returns", "The returns of an order", READERS, None, (200, 404)),
     Route("POST", "/returns/{return_id}/cancel", "Cancel before drop-off", ("customer",), schemas.Cancel,
-          (200, 400, 401, 403, 404, 409), idempotent_key=True),
+          (200, 404, 409), idempotent_key=True),
     Route("POST", "/returns/{return_id}/confirm", "Confirm (close) or contest the refund", ("customer",),
-          schemas.Confirm, (200, 400, 401, 403, 404, 409, 422), idempotent_key=True),
+          schemas.Confirm, (200, 404, 409), idempotent_key=True),
     Route("POST", "/returns/{return_id}/dispute", "Dispute the outcome", ("customer",), schemas.Dispute,
-          (200, 400, 401, 403, 404, 409, 422), idempotent_key=True),
-    Route("POST", "/carrier/events", "Carrier tracking webhook", SIGNED, schemas.CarrierEvent,
-          (200, 202, 400, 401, 404, 413, 422), idempotent_key=True),
+          (200, 404, 409), idempotent_key=True),
+    Route("POST", "/carrier/events", "Carrier tracking webhook (200 a repeat, no second effect)", SIGNED,
+          schemas.CarrierEvent, (200, 202, 404, 409), idempotent_key=True),
     Route("POST", "/warehouse/scans", "Receive a parcel", ("warehouse",), schemas.Scan,
-          (200, 400, 401, 403, 404, 409, 422), idempotent_key=True),
+          (200, 404, 409), idempotent_key=True),
     Route("POST", "/returns/{return_id}/exchange/shipped",
           "The store shipped an exchange's replacement; the customer is told once (409 before it was requested)",
-          ("store",), schemas.ExchangeShipped, (200, 400, 401, 403, 404, 409, 413, 422), idempotent_key=True),
+          ("store",), schemas.ExchangeShipped, (200, 404, 409), idempotent_key=True),
     Route("POST", "/returns/{return_id}/inspection",
           "Grade what arrived (409 not_received before the scan, 409 already_inspected once graded)",
-          ("warehouse",), schemas.Inspection,
-          (200, 400, 401, 403, 404, 409, 422), idempotent_key=True),
+          ("warehouse",), schemas.Inspection, (200, 404, 409, 422), idempotent_key=True),
     Route("GET", "/warehouse/unmatched", "Parcels that matched no return", ("warehouse",)),
-    Route("GET", "/warehouse/queue", "Returns in one status, oldest first", ("warehouse",), None,
-          (200, 400, 401, 403, 422),
-          (("status", False, "a return status (default received)"), ("limit", False, "1-100"),
-           ("cursor", False, "next_cursor of the previous page"))),
+    Route("GET", "/warehouse/queue", "Returns in one status, oldest first", ("warehouse",),
+          params=(schemas.QueueQuery,)),
     Route("POST", "/returns/{return_id}/review", "Approve or reject a risky return", ("ops",), schemas.Review,
-          (200, 400, 401, 403, 404, 409, 422), idempotent_key=True),
+          (200, 404, 409), idempotent_key=True),
     Route("POST", "/returns/{return_id}/refund/retry", "Retry a failed refund", ("ops",), schemas.Note,
-          (200, 400, 401, 403, 404, 409), idempotent_key=True),
+          (200, 404, 409), idempotent_key=True),
     Route("GET", "/ops/disputes", "Disputed returns", ("ops",)),
-    Route("POST", "/returns/{return_id}/refund/approve", "Approve a refund above the threshold", ("finance",),
-          schemas.Note, (200, 400, 401, 403, 404, 409), idempotent_key=True),
+    Route("POST", "/returns/{return_id}/refund/approve",
+          "Approve a refund above the threshold (403 four_eyes: the inspector may not approve)", ("finance",),
+          schemas.Note, (200, 403, 404, 409), idempotent_key=True),
     Route("POST", "/returns/{return_id}/refund/manual", "Record the reference of a refund paid offline",
-          ("finance",), schemas.ManualRefund, (200, 400, 401, 403, 404, 409, 422), idempotent_key=True),
-    Route("GET", "/finance/refunds", "Ledger entries by issue date", ("finance",), None, (200, 400, 401, 403, 422),
-          (("from", True, "YYYY-MM-DD"), ("to", True, "YYYY-MM-DD"), ("limit", False, "1-500 (default 100)"),
-           ("cursor", False, "next_cursor of the previous page"))),
-    Route("GET", "/finance/refunds.csv", "Ledger entries as CSV", ("finance",), None, (200, 400, 401, 403, 422),
-          (("from", True, "YYYY-MM-DD"), ("to", True, "YYYY-MM-DD")), produces="text/csv"),
-    Route("GET", "/finance/ledger/verify", "Recompute the ledger's hash chain", ("finance",), None,
-          (200, 400, 401, 403, 422), (("from", False, "YYYY-MM-DD"), ("to", False, "YYYY-MM-DD"))),
+          ("finance",), schemas.ManualRefund, (200, 404, 409, 422), idempotent_key=True),
+    Route("GET", "/finance/refunds", "Ledger entries by issue date", ("finance",),
+          params=(schemas.DateRange, schemas.Page), required_params=("from", "to")),
+    Route("GET", "/finance/refunds.csv", "Ledger entries as CSV", ("finance",),
+          params=(schemas.DateRange,), required_params=("from", "to"), produces="text/csv"),
+    Route("GET", "/finance/ledger/verify", "Recompute the ledger's hash chain (from and to: both or neither)",
+          ("finance",), params=(schemas.DateRange,)),
     Route("GET", "/finance/reconciliation", "Captured, refunded and remaining per order refunded in the range",
-          ("finance",), None, (200, 400, 401, 403, 422), (("from", True, "YYYY-MM-DD"), ("to", True, "YYYY-MM-DD"))),
+          ("finance",), params=(schemas.DateRange,), required_params=("from", "to")),
     Route("GET", "/analytics/returns", "Returns by reason, SKU and status; return rate; drop-off to refund time",
-          ("finance", "ops"), None, (200, 400, 401, 403, 422),
-          (("from", True, "YYYY-MM-DD"), ("to", True, "YYYY-MM-DD"))),
+          ("finance", "ops"), params=(schemas.DateRange,), required_params=("from", "to")),
     Route("GET", "/portal", "The customer's returns page", PUBLIC, produces="text/html"),
     Route("GET", "/warehouse", "The warehouse scanning page", PUBLIC, produces="text/html"),
     Route("GET", "/finance", "The finance page", PUBLIC, produces="text/html"),
 )
 
-_REASONS = {200: "OK", 201: "Created", 202: "Accepted", 400: "Malformed JSON or wrong types",
+_REASONS = {200: "OK", 201: "Created", 202: "Accepted",
+            400: "Malformed JSON, a wrong type, or a malformed header, query parameter or cursor",
             401: "No, bad or expired credentials", 403: "Not allowed for this role", 404: "Not found",
-            409: "The return is not in a status that allows this", 413: "Body over 256 KiB",
+            409: "The return is not in a status that allows this, or a request with this Idempotency-Key is "
+                 "still running", 413: "Body over 256 KiB", 415: "A Content-Type other than application/json",
             422: "Well-formed but not allowed", 429: "Too many requests"}
+
+
+def statuses(route: Route) -> tuple[int, ...]:
+    """Every status `route` can answer: its effect's own, plus those of the mechanisms it goes through."""
+    codes = set(route.responses)
+    codes.add(415)                      # Chalice: any route, a Content-Type that is not JSON
+    if route.auth == SIGNED:
+        codes.add(401)                  # authn.verify_carrier: a missing or wrong signature
+    elif route.auth != PUBLIC:
+        codes.add(401)                  # authn.principal: no, a bad or an expired token
+        if set(ROLES) - set(route.auth):
+            codes.add(403)              # authn.principal: a role the route does not list
+    if route.body is not None:
+        codes |= {400, 413, 422}        # bodies.raw / bodies.parse: too large, malformed, a value not allowed
+    if route.params:
+        codes |= {400, 422}             # bodies.query: a wrong type, a value out of range
+    if route.idempotent_key:
+        codes |= {400, 409, 422}        # idempotency.run: a malformed key, still running, reused with another body
+    if route.produces in BINARY:
+        codes.add(400)                  # Chalice: an Accept header that does not name the binary type
+    return tuple(sorted(codes))
+
+
+_DESCRIPTIONS = {"from": "First day, inclusive (YYYY-MM-DD)", "to": "Last day, inclusive (YYYY-MM-DD)",
+                 "cursor": "next_cursor of the previous page", "limit": "Page size",
+                 "status": "A return status", "postcode": "Postcode", "country": "ISO 3166-1 alpha-2"}
+
+
+def _plain_parameter(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query model's field schema as a parameter's: no title, no null branch (absent is the null)."""
+    schema = {k: v for k, v in schema.items() if k != "title"}
+    branches = schema.pop("anyOf", None)
+    if branches:
+        rest = [b for b in branches if b != {"type": "null"}]
+        schema = {**(rest[0] if len(rest) == 1 else {"anyOf": rest}), **schema}
+    if schema.get("default", 0) is None:
+        schema.pop("default")
+    return _openapi30(schema)
+
+
+def _query_parameters(route: Route) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for model in route.params:
+        found = model.model_json_schema(by_alias=True, mode="validation")
+        required = set(found.get("required", ())) | set(route.required_params)
+        for name, schema in found["properties"].items():
+            out.append({"name": name, "in": "query", "required": name in required,
+                        "description": _DESCRIPTIONS.get(name, name), "schema": _plain_parameter(schema)})
+    return out
+
 
 _ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message"],
@@ -141,13 +206,15 @@ def _openapi30(node: Any) -> Any:
 
 def _operation(route: Route) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": route.summary, "operationId": f"{route.method.lower()}_{route.path}"}
-    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
               for name in (p[1:-1] for p in route.path.split("/") if p.startswith("{"))]
-    params += [{"name": n, "in": "query", "required": req, "description": d, "schema": {"type": "string"}}
-               for n, req, d in route.query]
+    params += _query_parameters(route)
     if route.idempotent_key:
-        params.append({"name": "Idempotency-Key", "in": "header", "required": False, "schema": {
-            "type": "string", "maxLength": 255}, "description": "Same key and body: same response, one effect."})
+        params.append({"name": idempotency.HEADER, "in": "header", "required": False, "schema": {
+            "type": "string", "minLength": 1, "maxLength": idempotency.KEY_MAX_LENGTH,
+            "pattern": idempotency.KEY_PATTERN},
+            "description": "Same key and body: same response, one effect. 1-255 printable ASCII characters "
+                           "(no space); a malformed key is a 400, the same key with another body a 422."})
     if route.auth == SIGNED:
         params.append({"name": "X-Carrier-Signature", "in": "header", "required": True,
                        "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"},
@@ -164,7 +231,7 @@ def _operation(route: Route) -> dict[str, Any]:
         op["requestBody"] = {"required": route.body not in (schemas.Cancel, schemas.Note), "content": {
             "application/json": {"schema": {"$ref": f"#/components/schemas/{route.body.__name__}"}}}}
     responses: dict[str, Any] = {}
-    for code in route.responses:
+    for code in statuses(route):
         if code < 300:
             responses[str(code)] = {"description": _REASONS[code],
                                     "content": {route.produces: {"schema": {"type": "string", "format": "binary"}
