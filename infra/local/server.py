@@ -135,7 +135,9 @@ def run(api_port: int = 8000, aws_port: int = 5000, base_path: str = "") -> None
     emulator = ThreadedMotoServer(ip_address=HOST, port=aws_port, verbose=False)
     emulator.start()
     _configure_moto(aws_port)
-    stack = deploy.deploy("local", build_dir=build_dir)
+    # The links in customer messages point at this very server, whatever port or stage path it has.
+    stack = deploy.deploy("local", overrides={"PublicBaseUrl": f"http://{HOST}:{api_port}{base_path}"},
+                          build_dir=build_dir)
     dispatch.sink.echo = lambda function, line: print(f"[{function}] {line}", flush=True)
     dispatch.install(stack.functions, emulator_access(aws_port))
     state = state_file(aws_port)

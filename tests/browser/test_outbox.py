@@ -54,3 +54,55 @@ def test_outbox_shows_the_label_email_a_new_return_sends(local_stack, desk_page)
     assert "Hello Léa <Dupont>" in first.locator("pre").inner_text()
     assert not first.locator("iframe").is_visible()
     shot(desk_page, "outbox")
+
+
+def test_the_label_and_follow_links_of_an_email_open_from_the_outbox_with_no_token(local_stack, desk_page):
+    """Clicked as a customer clicks them in an inbox: no bearer token, no sign-in."""
+    order_id = f"LINKS-{int(time.time() * 1000)}"
+    email = f"{order_id.lower()}@example.com"
+    store = local_stack.token("store", "shop")
+    status, body = local_stack.request("PUT", f"/orders/{order_id}", {
+        "customer": {"email": email, "name": "Noé", "locale": "en-GB"},
+        "currency": "EUR", "placed_at": _days_ago(10), "delivered_at": _days_ago(3),
+        "shipping_address": {"line1": "3 rue des Lilas", "postcode": "75020", "city": "Paris", "country": "FR"},
+        "payment": {"provider": "manual", "reference": "r-2", "captured_amount": 2499},
+        "lines": [{"sku": "TSHIRT-M", "name": "T-shirt M", "qty": 1, "unit_price": 2499, "final_sale": False}]},
+        token=store)
+    assert status == 201, body
+    customer = local_stack.request("POST", "/returns/lookup", {"order_id": order_id, "email": email})[1]["token"]
+    status, ret = local_stack.request("POST", "/returns", {
+        "order_id": order_id, "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
+        "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, token=customer)
+    assert status == 201, ret
+    subject = f"Your return label for order {order_id}"
+    wait_until(lambda: local_stack.request("GET", "/outbox/messages")[1],
+               lambda o: any(e["subject"] == subject for e in o["emails"]), "the label email")
+
+    desk_page.goto(local_stack.url + "/outbox")
+    card = desk_page.locator("article.email", has_text=subject)
+    card.locator(".subject").wait_for()
+    frame = card.frame_locator("iframe")
+
+    # The label link: a PDF, downloaded by a browser that holds no token.
+    with desk_page.context.expect_page() as opened:
+        frame.get_by_role("link", name="Download your label").click()
+    label_tab = opened.value
+    label_url = label_tab.url
+    assert f"/returns/{ret['return_id']}/label?t=" in label_url
+    label_tab.close()
+    pdf = desk_page.context.request.get(label_url)
+    assert pdf.status == 200 and pdf.headers["content-type"].startswith("application/pdf")
+    assert pdf.body().startswith(b"%PDF-")
+    # The same link with its token altered, or for another return, opens nothing.
+    assert desk_page.context.request.get(label_url[:-3] + "AAA").status == 401
+
+    # The follow link: the portal, on this return, signed in by the link alone.
+    with desk_page.context.expect_page() as opened:
+        frame.get_by_role("link", name="Follow your return").click()
+    portal = opened.value
+    portal.wait_for_load_state()
+    portal.locator("#return").wait_for(state="visible")
+    assert ret["return_id"] in portal.url and "#t=" not in portal.url   # the token left the address bar
+    portal.locator("#label-link").wait_for()     # the return, with its label, not the lookup form
+    shot(portal, "portal-from-email-link")
+    portal.close()

@@ -21,9 +21,13 @@ STAFF = frozenset({"warehouse", "finance", "ops"})
 SIGNATURE_HEADER = "X-Carrier-Signature"
 
 
-def principal(request: Any, roles: set[str] | frozenset[str]) -> auth.Principal:
+def principal(request: Any, roles: set[str] | frozenset[str], link_in_query: bool = False) -> auth.Principal:
+    """`link_in_query`: the route may also be opened from a message's link, whose token rides in
+    `?t=` (a browser following a link sends no header); only link tokens are taken from there."""
     header = (request.headers.get("authorization") or "").strip()
     scheme, _, token = header.partition(" ")
+    if not header and link_in_query and (request.query_params or {}).get("t"):
+        return _link_principal(request.query_params["t"], roles)
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized", "a bearer token is required",
                        headers={"WWW-Authenticate": 'Bearer realm="returns"'})
@@ -36,10 +40,21 @@ def principal(request: Any, roles: set[str] | frozenset[str]) -> auth.Principal:
     return who
 
 
+def _link_principal(token: str, roles: set[str] | frozenset[str]) -> auth.Principal:
+    try:
+        who = auth.verify(token.strip())
+    except auth.InvalidToken:
+        raise ApiError(401, "unauthorized", "this link is invalid or has expired") from None
+    if who.return_id is None or who.role not in roles:
+        raise ApiError(401, "unauthorized", "this link is invalid or has expired")
+    return who
+
+
 def check_order(who: auth.Principal, order_id: str, message: str = "order not found",
                 code: str = "order_not_found") -> None:
-    """A customer only sees its own order; anything else looks like it does not exist."""
-    if who.role == "customer" and who.order_id != order_id:
+    """A customer only sees its own order; anything else looks like it does not exist. A link's
+    token opens one return, never the order as a whole."""
+    if who.role == "customer" and (who.order_id != order_id or who.return_id is not None):
         raise ApiError(404, code, message)
 
 
@@ -48,11 +63,14 @@ def owned_return(who: auth.Principal, return_id: str) -> Any:
     from returns_core.rules.errors import ReturnNotFound
     from returns_core.store import returns
 
+    if who.return_id is not None and who.return_id != return_id:
+        raise ApiError(404, "return_not_found", "no such return")
     try:
         ret = returns.get(return_id)
     except ReturnNotFound:
         raise ApiError(404, "return_not_found", "no such return") from None
-    check_order(who, ret.order_id, "no such return", "return_not_found")
+    if who.role == "customer" and who.order_id != ret.order_id:
+        raise ApiError(404, "return_not_found", "no such return")
     return ret
 
 

@@ -113,7 +113,7 @@ def get_label(return_id: str) -> Response:
     from returns_core.outbound import label_store
     from returns_core.store.models import plain
 
-    who = principal(bp.current_request, READERS)
+    who = principal(bp.current_request, READERS, link_in_query=True)   # the label link in a message
     ret = owned_return(who, return_id)
     label = plain(ret.label) or {}
     pdf = label_store.read(label["s3_key"]) if label.get("s3_key") else None

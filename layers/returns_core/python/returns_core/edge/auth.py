@@ -20,6 +20,9 @@ from ..outbound import secret_store
 
 ROLES = ("customer", "store", "warehouse", "finance", "ops")
 CUSTOMER_TTL_SECONDS = 2 * 3600
+# A link in an email or SMS opens one return, with no sign-in, for this long from when it is sent
+# (the drop-off deadline is 14 days after the label; the follow-up comes 30 days after the refund).
+LINK_TTL_SECONDS = 45 * 24 * 3600
 
 
 class InvalidToken(Exception):
@@ -31,6 +34,7 @@ class Principal:
     role: str
     sub: str
     order_id: str | None = None
+    return_id: str | None = None   # a link's token: this one return of the order, nothing else
 
 
 def _b64(data: bytes) -> str:
@@ -45,13 +49,16 @@ def secret() -> bytes:
     return secret_store.get("TOKEN_SECRET").encode()
 
 
-def mint(role: str, sub: str, order_id: str | None = None, ttl: int = 12 * 3600, now: float | None = None) -> str:
+def mint(role: str, sub: str, order_id: str | None = None, ttl: int = 12 * 3600, now: float | None = None,
+         return_id: str | None = None) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     issued = int(now if now is not None else time.time())
     claims = {"role": role, "sub": sub, "iat": issued, "exp": issued + ttl}
     if order_id is not None:
         claims["order_id"] = order_id
+    if return_id is not None:
+        claims["return_id"] = return_id
     head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
     body = _b64(json.dumps(claims, separators=(",", ":")).encode())
     sig = _b64(hmac.new(secret(), f"{head}.{body}".encode(), hashlib.sha256).digest())
@@ -90,7 +97,17 @@ def verify(token: str, now: float | None = None) -> Principal:
         raise InvalidToken("expired")
     if claims["role"] == "customer" and not isinstance(claims.get("order_id"), str):
         raise InvalidToken("customer token without an order")
-    return Principal(claims["role"], claims["sub"], claims.get("order_id"))
+    return_id = claims.get("return_id")
+    if return_id is not None and (claims["role"] != "customer" or not isinstance(return_id, str)):
+        raise InvalidToken("bad claims")
+    return Principal(claims["role"], claims["sub"], claims.get("order_id"), return_id)
+
+
+def mint_link(order_id: str, return_id: str, now: float | None = None) -> str:
+    """The token a customer's email or SMS link carries: the customer of that order, for that one
+    return only (authn refuses it anywhere else), signed like every token of ours, expiring."""
+    return mint("customer", f"link:{return_id}", order_id=order_id, ttl=LINK_TTL_SECONDS, now=now,
+                return_id=return_id)
 
 
 # --- Cognito (deployed staff and store tokens) -------------------------------------

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from .. import aws, config
 from .notifications.ses_templates import template_name
@@ -22,7 +23,11 @@ def send_sms(phone: str, text: str) -> None:
                                                                           "StringValue": "Transactional"}})
 
 
-def public_links(return_id: str) -> dict:
+def public_links(return_id: str, link_token: str) -> dict:
+    """The links a message carries, each opening in a browser with no sign-in: the token rides in
+    the label link's query (a download cannot send a header) and in the portal link's fragment,
+    which browsers never send to a server or in a Referer."""
     base = config.setting("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-    return {"portal_url": f"{base}/portal?return_id={return_id}",
-            "label_url": f"{base}/returns/{return_id}/label"}
+    rid = quote(return_id, safe="")
+    return {"portal_url": f"{base}/portal?return_id={rid}#t={link_token}",
+            "label_url": f"{base}/returns/{rid}/label?t={link_token}"}
