@@ -1,5 +1,8 @@
 """Browser tests: the real local stack (`python -m infra.local run`) on free ports, driven by
-Debian's Chromium through Playwright. Tests own the server and stop it."""
+Debian's Chromium through Playwright. Tests own the server and stop it.
+
+The stack serves under a stage path (`/Prod`), as an execute-api URL does: every page, every
+call a page makes and every link it follows must work there, not only at the root."""
 from __future__ import annotations
 
 import json
@@ -26,10 +29,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+STAGE_PATH = "/Prod"
+
+
 class LocalStack:
     def __init__(self, api_port: int, aws_port: int, proc: subprocess.Popen):
         self.api_port, self.aws_port, self.proc = api_port, aws_port, proc
-        self.url = f"http://127.0.0.1:{api_port}"
+        self.url = f"http://127.0.0.1:{api_port}{STAGE_PATH}"
 
     def token(self, role: str, sub: str = "tester", order: str | None = None) -> str:
         args = [sys.executable, "-m", "infra.local", "token", "--role", role, "--sub", sub,
@@ -63,7 +69,7 @@ def local_stack():
         env.pop(key, None)
     log = open(ARTIFACTS.parent / f".stack-{api_port}.log", "w") if ARTIFACTS.parent.exists() else subprocess.DEVNULL
     proc = subprocess.Popen([sys.executable, "-m", "infra.local", "run", "--api-port", str(api_port),
-                             "--aws-port", str(aws_port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                             "--aws-port", str(aws_port), "--base-path", STAGE_PATH], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     stack = LocalStack(api_port, aws_port, proc)
     deadline = time.monotonic() + 90
