@@ -129,7 +129,11 @@ def run(api_port: int = 8000, aws_port: int = 5000, base_path: str = "") -> None
 
     _environment(aws_port)
     print("sam build: checking .aws-sam/build against this tree ...", flush=True)
-    build_dir = artifacts.build()
+    try:
+        build_dir = artifacts.build()
+    except artifacts.BuildError as exc:
+        print(f"the artifacts could not be built, so nothing was started:\n{exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
     _list_moto_modules_once()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)   # one access line per AWS call otherwise
     emulator = ThreadedMotoServer(ip_address=HOST, port=aws_port, verbose=False)
