@@ -85,7 +85,7 @@ def test_limits_are_bounded_integers(doc, path, low, high, default):
 
 
 def test_the_queue_status_is_the_enum_of_return_statuses(doc):
-    from returns_core import statuses
+    from returns_core.rules import statuses
 
     schema = _param(_op(doc, "GET", "/warehouse/queue"), "status")["schema"]
     assert schema["type"] == "string" and schema["enum"] == list(statuses.ALL)

@@ -21,7 +21,7 @@ import pytest
 import schemathesis
 from chalicelib import openapi
 from hypothesis import HealthCheck, given, seed, settings
-from returns_core.auth import ROLES
+from returns_core.edge.auth import ROLES
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance, response_headers_conformance, response_schema_conformance, status_code_conformance)

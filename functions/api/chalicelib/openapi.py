@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
-from returns_core.auth import ROLES
+from returns_core.edge.auth import ROLES
 
 from . import idempotency, schemas
 
