@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -118,10 +119,16 @@ def lifecycle(n: int, store: str, warehouse: str, stamp: str) -> dict:
                        {"sku": "JEANS-32", "name": "Jeans 32", "qty": 1, "unit_price": 7999, "final_sale": False}]}
     requests = 0
 
-    def req(*a, **k):
+    def req(method: str, path: str, *a, **k):
         nonlocal requests
         requests += 1
-        return call(*a, **k)
+        t1 = time.monotonic()
+        try:
+            return call(method, path, *a, **k)
+        except (TimeoutError, OSError) as exc:   # name the request (not its ids) and how long it waited
+            route = re.sub(r"/(bench-[^/]+|ret_[^/]+)", "/{id}", path)
+            raise Failure(f"{method} {route}: {type(exc).__name__}: {exc} after {time.monotonic() - t1:.1f} s "
+                          f"(lifecycle at {t1 - t0:.1f} s)") from exc
 
     def poll(return_id: str, token: str, done, what: str) -> dict:
         while True:
