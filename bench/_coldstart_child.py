@@ -1,5 +1,8 @@
 """Run in a fresh interpreter by bench.coldstart: one cold start, timed. Not a module to import.
 
+Started as `.venv/lambda-runtime/bin/python -I _coldstart_child.py ARGS` (the runtime's boto3 only;
+-I keeps this script's folder off sys.path), so only the standard library is used here.
+
 argv[1] is JSON: {"mode": "baseline"|"function", "paths": [...], "handler": "app.handler",
 "event": {...} | null}. Prints one JSON line with the timings in milliseconds.
 """
@@ -8,7 +11,8 @@ import time
 T0 = time.perf_counter()
 import sys  # noqa: E402
 
-sys.path.pop(0)   # this script's own folder (bench/) must not shadow anything the function imports
+if sys.path and sys.path[0] == __import__("os").path.dirname(__file__):
+    sys.path.pop(0)   # without -I: this script's own folder (bench/) must not shadow the function's imports
 import json  # noqa: E402
 
 args = json.loads(sys.argv[1])
@@ -31,7 +35,7 @@ else:
     if args.get("event") is not None:
         class Context:
             function_name = args.get("name", "bench")
-            memory_limit_in_mb = 512
+            memory_limit_in_mb = int(args.get("memory_mb", 512))
             invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
             aws_request_id = "00000000-0000-0000-0000-000000000000"
             function_version = "$LATEST"

@@ -1,10 +1,13 @@
-"""Part 2: cold start of every AWS::Serverless::Function in template.yaml.
+"""Part 2: cold start of every function as `sam build` made it and as Lambda loads it.
 
-A moto server (own free port) gets the template deployed and, through the domain,
-one return per measurement in the status the step expects. Then, for each function,
-a fresh interpreter whose sys.path is the function's code dir + the layer imports the
-handler (Lambda's INIT: `init_ms`) and runs its first invocation against that server
-(`first_call_ms`). The baseline, in the same run, is a fresh interpreter doing
+A moto server (own free port) gets the template deployed (infra.artifacts.build() first:
+the artifacts are .aws-sam/build) and, through the domain, one return per measurement in
+the status the step expects. Then, for each function, a fresh runtime interpreter
+(`.venv/lambda-runtime/bin/python -I`: boto3 only, no PYTHONPATH, no user site) whose
+sys.path is the built function's folder + the built layer's python/, with the function's
+Lambda environment (infra.local.workers.lambda_environment) and its folder as cwd, imports
+the handler (Lambda's INIT: `init_ms`) and runs its first invocation against that server
+(`first_call_ms`). The baseline, in the same run, is that same runtime interpreter doing
 `import boto3` + one client. Ratios use medians of REPS runs.
 
     python -m bench.coldstart OUT.json
@@ -28,7 +31,7 @@ env.in_process()
 CHILD = Path(__file__).with_name("_coldstart_child.py")
 REPS = 3
 TARGET = 1.25
-PY = sys.executable
+PY = sys.executable   # the moto server and the seeding: the dev venv (the emulator, not the product)
 
 
 def _free_port() -> int:
@@ -37,9 +40,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _child(args: dict, environ: dict, importtime: bool = False) -> dict:
-    cmd = [PY, "-X", "importtime", str(CHILD), json.dumps(args)] if importtime else [PY, str(CHILD), json.dumps(args)]
-    p = subprocess.run(cmd, capture_output=True, text=True, env=environ, timeout=120, cwd="/")
+def _runtime_python() -> Path:
+    from infra.local.workers import RUNTIME_PYTHON
+    if not RUNTIME_PYTHON.exists():
+        raise RuntimeError(f"{RUNTIME_PYTHON} is missing: `make install` makes the Lambda runtime venv")
+    return RUNTIME_PYTHON
+
+
+def _child(args: dict, environ: dict, importtime: bool = False, cwd: str = "/") -> dict:
+    runtime = str(_runtime_python())
+    flags = ["-I", "-X", "importtime"] if importtime else ["-I"]
+    cmd = [runtime, *flags, str(CHILD), json.dumps(args)]
+    p = subprocess.run(cmd, capture_output=True, text=True, env=environ, timeout=120, cwd=cwd)
     line = next((l for l in p.stdout.splitlines() if l.startswith("BENCH-RESULT ")), None)
     if line is None:
         return {"error": (p.stderr or p.stdout)[-800:]}
@@ -69,8 +81,9 @@ def _top_imports(stderr: str, n: int = 8) -> list[dict]:
 
 def _seed(stack, count: int) -> dict[str, list[dict]]:
     """Per function, `count` events whose first invocation does the step's real work."""
-    from returns_core.usecases import carrier_tracking as carrier_events, labels, lifecycle, orders, request_return as return_requests, warehouse
     from returns_core.store import returns
+    from returns_core.usecases import carrier_tracking as carrier_events, labels, orders, warehouse
+    from returns_core.usecases import request_return as return_requests
     from workflow.helpers import order_payload
 
     def new_return(n: int, tag: str):
@@ -124,20 +137,25 @@ def main(argv: list[str]) -> int:
                     raise RuntimeError("moto server did not start")
                 time.sleep(0.2)
         os.environ["AWS_ENDPOINT_URL"] = endpoint
+        from infra import artifacts
         from infra.local import deploy
+        from infra.local.workers import lambda_environment
         from returns_core import aws
         from returns_core.outbound import secret_store as secrets
 
         aws.reset()
         secrets.reset()
-        stack = deploy.deploy("local")
+        build_dir = artifacts.build(quiet=True)
+        stack = deploy.deploy("local", build_dir=build_dir)
         os.environ.update(stack.environment)
         env.ensure_ses_templates(stack.environment["SES_TEMPLATE_PREFIX"])
         events = _seed(stack, REPS)
 
-        base_env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"),
-                    **env.FAKE_AWS, "AWS_ENDPOINT_URL": endpoint}
-        results: dict = {"baseline": {}, "functions": {}}
+        access = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+                  "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint}
+        base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "en_US.UTF-8", "TZ": ":UTC", **access}
+        results: dict = {"baseline": {}, "functions": {}, "artifacts": str(build_dir.relative_to(env.ROOT)),
+                         "interpreter": str(_runtime_python().relative_to(env.ROOT)) + " -I"}
         baseline = [_child({"mode": "baseline"}, base_env) for _ in range(REPS + 2)]
         good = [b for b in baseline if "init_ms" in b]
         if not good:
@@ -147,15 +165,18 @@ def main(argv: list[str]) -> int:
         base = statistics.median(results["baseline"]["runs_ms"])
         results["baseline"]["median_ms"] = round(base, 1)
         for fn in stack.functions.values():
-            fenv = {**base_env, **fn.environment}
-            paths = [str(fn.code_dir), str(env.LAYER)]
+            fenv = lambda_environment(fn.logical_id, fn.name, fn.artifact, fn.memory_mb, fn.environment, access)
+            fenv["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+            paths = [str(fn.artifact.task_root), str(fn.artifact.layer_root)]
+            cwd = str(fn.artifact.task_root)
             runs = []
             for n in range(REPS):
                 ev = events.get(fn.logical_id, [None] * REPS)[n]
-                runs.append(_child({"mode": "function", "paths": paths, "handler": fn.handler, "event": ev,
-                                    "name": fn.name}, fenv))
+                runs.append(_child({"mode": "function", "paths": paths, "handler": fn.artifact.handler, "event": ev,
+                                    "name": fn.name, "memory_mb": fn.memory_mb}, fenv, cwd=cwd))
             ok = [r for r in runs if "init_ms" in r]
-            entry: dict = {"memory_mb": fn.memory_mb, "handler": fn.handler}
+            entry: dict = {"memory_mb": fn.memory_mb, "handler": fn.artifact.handler,
+                           "paths": [str(Path(p).relative_to(env.ROOT)) for p in paths]}
             if not ok:
                 entry["error"] = runs[0].get("error")
             else:
@@ -172,8 +193,8 @@ def main(argv: list[str]) -> int:
                     "meets_target": init / base <= TARGET,
                 })
                 if True:   # name the slow imports (python -X importtime) for every function
-                    profiled = _child({"mode": "function", "paths": paths, "handler": fn.handler, "event": None},
-                                      fenv, importtime=True)
+                    profiled = _child({"mode": "function", "paths": paths, "handler": fn.artifact.handler,
+                                       "event": None}, fenv, importtime=True, cwd=cwd)
                     entry["slowest_imports"] = profiled.get("importtime")
             results["functions"][fn.logical_id] = entry
             print(f"coldstart: {fn.logical_id}: {entry.get('init_ms')} ms init, ratio {entry.get('init_ratio')}",

@@ -1,78 +1,36 @@
-"""Part 5: deployed size of each function (its code dir) and of the layer (domain + dependencies).
+"""Part 5: deployed size of what `sam build` makes: each function's folder and the layer.
 
-The layer is layers/returns_core/python plus the installed distributions pyproject's
-dependencies pull in, minus what the Lambda runtime provides (boto3, botocore and their
-own dependencies). The API function also needs Chalice, which is counted with it.
-Sizes: zipped (deflate, as SAM uploads) and unzipped; __pycache__ is left out.
+infra.artifacts.build() first (a no-op when .aws-sam/build is that of this tree), then the
+sizes of the built folders as SAM zips and uploads them: zipped (deflate) and unzipped,
+__pycache__ left out. Lambda's limit is 250 MB unzipped for a function and its layers
+together. The layer's dependencies are named by the built layer itself: every
+`*.dist-info/RECORD` in its python/ claims its files; what no RECORD claims is ours
+(returns_core, the domain).
 
     python -m bench.package OUT.json
 """
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
-import re
 import sys
 import zipfile
-from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYER_DEPS = ["pynamodb", "aws-lambda-powertools", "pydantic", "reportlab", "segno", "stripe"]
-LAYER_EXTRAS = {"aws-lambda-powertools": {"tracer", "validation"}}
-RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
 LIMIT_UNZIPPED = 250 * 1024 * 1024
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _closure(names: list[str]) -> list[str]:
-    from packaging.requirements import Requirement
-
-    seen: set[str] = set()
-    todo = [(n, LAYER_EXTRAS.get(n, set())) for n in names]
-    while todo:
-        name, extras = todo.pop()
-        key = _norm(name)
-        if key in seen or key in RUNTIME_PROVIDED:
-            continue
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
-            continue
-        seen.add(key)
-        for raw in dist.requires or []:
-            req = Requirement(raw)
-            if req.marker is not None:
-                envs = [{"extra": e} for e in (extras or {""})]
-                if not any(req.marker.evaluate(e) for e in envs):
-                    continue
-            todo.append((req.name, set(req.extras)))
-    return sorted(seen)
-
-
-def _dist_files(name: str) -> list[tuple[Path, str]]:
-    dist = metadata.distribution(name)
-    out = []
-    for f in dist.files or []:
-        if "__pycache__" in f.parts or str(f).startswith(".."):
-            continue
-        p = Path(dist.locate_file(f))
-        if p.is_file():
-            out.append((p, str(f)))
-    return out
 
 
 def _dir_files(root: Path, prefix: str = "") -> list[tuple[Path, str]]:
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
-        for fn in filenames:
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for fn in sorted(filenames):
             p = Path(dirpath) / fn
-            out.append((p, prefix + str(p.relative_to(root))))
+            if p.is_file() and not p.name.endswith(".pyc"):
+                out.append((p, prefix + str(p.relative_to(root))))
     return out
 
 
@@ -86,43 +44,71 @@ def _zip_size(files: list[tuple[Path, str]]) -> tuple[int, int]:
     return len(buf.getvalue()), raw
 
 
+def _distributions(python_dir: Path) -> tuple[dict[str, list[tuple[Path, str]]], list[tuple[Path, str]]]:
+    """{distribution: its files} from the RECORDs in the layer's python/, and the files none claims."""
+    files = _dir_files(python_dir)
+    owner: dict[str, str] = {}
+    for record in sorted(python_dir.glob("*.dist-info/RECORD")):
+        name = record.parent.name[:-len(".dist-info")].rsplit("-", 1)[0]
+        with open(record, newline="") as f:
+            for row in csv.reader(f):
+                if row:   # console scripts and man pages are recorded from outside: ../../bin/chalice
+                    rel = row[0]
+                    while rel.startswith("../"):
+                        rel = rel[3:]
+                    owner[os.path.normpath(rel)] = name
+        owner[os.path.normpath(str(record.parent.relative_to(python_dir)))] = name
+    by_dist: dict[str, list[tuple[Path, str]]] = {}
+    unclaimed = []
+    for path, rel in files:
+        rel_n = os.path.normpath(rel)
+        name = owner.get(rel_n) or (owner.get(rel_n.split(os.sep)[0]) if rel_n.split(os.sep)[0].endswith(
+            ".dist-info") else None)
+        if name:
+            by_dist.setdefault(name, []).append((path, rel))
+        else:
+            unclaimed.append((path, rel))
+    return by_dist, unclaimed
+
+
 def main(argv: list[str]) -> int:
-    import yaml
+    sys.path.insert(0, str(ROOT))
+    from infra import artifacts
+    from infra.local import deploy
 
-    class Loader(yaml.SafeLoader):
-        pass
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=Loader)
+    build_dir = artifacts.build(quiet=True)
+    built = deploy._artifacts(build_dir)   # each function's built folder and layer, from sam build's template
+    layers = {a.layer_root for a in built.values()}
+    if len(layers) != 1:
+        raise SystemExit(f"package: expected one layer for every function, found {sorted(map(str, layers))}")
+    layer_python = layers.pop()
+    layer_dir = layer_python.parent
 
-    deps = _closure(LAYER_DEPS)
+    layer_z, layer_raw = _zip_size(_dir_files(layer_dir))
+    by_dist, unclaimed = _distributions(layer_python)
     dep_sizes = {}
-    layer_files = _dir_files(ROOT / "layers/returns_core/python", "python/")
-    for d in deps:
-        files = _dist_files(d)
+    for name, files in sorted(by_dist.items()):
         z, raw = _zip_size(files)
-        dep_sizes[d] = {"zipped": z, "unzipped": raw}
-        layer_files += [(p, "python/" + a) for p, a in files]
-    own_z, own_raw = _zip_size(_dir_files(ROOT / "layers/returns_core/python"))
-    layer_z, layer_raw = _zip_size(layer_files)
+        dep_sizes[name] = {"zipped": z, "unzipped": raw}
+    own_z, own_raw = _zip_size(unclaimed)
+    own_tops = sorted({rel.split("/", 1)[0] for _, rel in unclaimed})
+
     functions = {}
-    for lid, res in template["Resources"].items():
-        if res.get("Type") != "AWS::Serverless::Function":
-            continue
-        code = ROOT / res["Properties"]["CodeUri"]
-        files = _dir_files(code)
-        extra = []
-        if lid == "ApiFunction":
-            # Chalice must ship with the app (it is not in the layer). At run time the app needs only the
-            # chalice package itself; its CLI/deployer dependencies (click, pip, inquirer...) are left out.
-            extra.append("chalice")
-            files += _dist_files("chalice")
-        z, raw = _zip_size(files)
+    for lid, art in built.items():
+        z, raw = _zip_size(_dir_files(art.task_root))
         functions[lid] = {"zipped": z, "unzipped": raw, "with_layer_unzipped": raw + layer_raw,
-                          "bundled_dependencies": extra,
-                          "within_250MB_limit": raw + layer_raw <= LIMIT_UNZIPPED}
-    out = {"layer": {"zipped": layer_z, "unzipped": layer_raw, "domain_zipped": own_z, "domain_unzipped": own_raw,
+                          "within_250MB_limit": raw + layer_raw <= LIMIT_UNZIPPED,
+                          "folder": str(art.task_root.relative_to(ROOT)), "handler": art.handler}
+    out = {"artifacts": str(build_dir.relative_to(ROOT)),
+           "layer": {"folder": str(layer_dir.relative_to(ROOT)), "zipped": layer_z, "unzipped": layer_raw,
+                     "domain_zipped": own_z, "domain_unzipped": own_raw, "domain_top_level": own_tops,
                      "dependencies": dep_sizes},
-           "functions": functions, "excluded_runtime_provided": sorted(RUNTIME_PROVIDED)}
+           "functions": functions, "limit_unzipped": LIMIT_UNZIPPED,
+           "method": "sizes of the sam build folders (zip deflate, __pycache__ excluded); dependencies named "
+                     "by the built layer's dist-info RECORDs"}
+    biggest = max(f["with_layer_unzipped"] for f in functions.values())
+    print(f"package: layer {layer_raw / 2**20:.1f} MB unzipped ({layer_z / 2**20:.1f} MB zipped), largest "
+          f"function+layer {biggest / 2**20:.1f} MB of 250 MB", file=sys.stderr)
     with open(argv[0], "w") as f:
         json.dump(out, f, indent=1)
     return 0

@@ -1,6 +1,15 @@
-"""Count what a run asks of AWS, with botocore event hooks on every client.
+"""Count what a run asks of AWS: at the emulator (moto's side), or with botocore hooks in-process.
 
-Every botocore client created while the probe is installed gets three hooks:
+`install_emulator()` counts every request where it arrives, in moto: `BaseResponse.call_action`
+(every JSON and query service: DynamoDB, SES, SNS, Step Functions, Secrets Manager, Lambda) and
+`S3Response.key_response`/`bucket_response` (S3 has its own dispatch). A request counts the same
+whether it came from this process (`mock_aws`) or over HTTP from a Lambda worker process through
+the `ThreadedMotoServer` serving the same backends. For DynamoDB the wrapper runs inside moto's
+DynamoHandler.call_action, i.e. inside infra/local/atomic.py's lock: the item before and after a
+write are read with no other request in between.
+
+`install()` (the in-process way, for parts that run everything in this process) hooks every
+botocore client created while it is installed with three hooks:
 `before-parameter-build.*.*` keeps the call's parameters (and, for DynamoDB writes,
 the size of the item before the write), `after-call.*.*` counts the call and prices
 its DynamoDB request units, `before-call.dynamodb.Scan` counts Scans.
@@ -15,6 +24,7 @@ from moto's in-process backend, so this needs `mock_aws` in the same process.
 """
 from __future__ import annotations
 
+import json
 import math
 import threading
 from collections import Counter, defaultdict
@@ -139,6 +149,28 @@ def _key_of(table: str, item: dict) -> dict:
     return {n: item[n] for n in names if n in item}
 
 
+def _olds(op: str, params: dict) -> list | None:
+    """The items a DynamoDB write is about to change, as stored before it (None for other calls)."""
+    if op in WRITE_OPS:
+        return [_stored(params["TableName"], params.get("Key") or _key_of(params["TableName"], params.get("Item", {})))]
+    if op == "TransactWriteItems":
+        olds = []
+        for entry in params.get("TransactItems", []):
+            (kind, body), = entry.items()
+            key = body.get("Key") or _key_of(body["TableName"], body.get("Item", {}))
+            olds.append(_stored(body["TableName"], key))
+        return olds
+    if op == "BatchWriteItem":
+        olds = []
+        for table, requests in params.get("RequestItems", {}).items():
+            for r in requests:
+                body = r.get("PutRequest") or r.get("DeleteRequest")
+                key = body.get("Key") or _key_of(table, body.get("Item", {}))
+                olds.append(_stored(table, key))
+        return olds
+    return None
+
+
 # ---------------------------------------------------------------- the probe
 class Probe:
     """Counts AWS calls per service/operation and DynamoDB units, into the current bucket."""
@@ -150,6 +182,8 @@ class Probe:
         self._lock = threading.RLock()
         self._installed = False
         self._original_create_client = None
+        self._emulator_originals = None
+        self.errors: list[str] = []
 
     # --- scoping
     @contextmanager
@@ -218,39 +252,97 @@ class Probe:
         context["bench_params"] = dict(params)
         if model.service_model.service_name != "dynamodb" or getattr(self._local, "paused", 0):
             return
-        op = model.name
-        if op in WRITE_OPS:
-            context["bench_old"] = [_stored(params["TableName"], params.get("Key") or _key_of(
-                params["TableName"], params.get("Item", {})))]
-        elif op == "TransactWriteItems":
-            olds = []
-            for entry in params.get("TransactItems", []):
-                (kind, body), = entry.items()
-                key = body.get("Key") or _key_of(body["TableName"], body.get("Item", {}))
-                olds.append(_stored(body["TableName"], key))
-            context["bench_old"] = olds
-        elif op == "BatchWriteItem":
-            olds = []
-            for table, requests in params.get("RequestItems", {}).items():
-                for r in requests:
-                    body = r.get("PutRequest") or r.get("DeleteRequest")
-                    key = body.get("Key") or _key_of(table, body.get("Item", {}))
-                    olds.append(_stored(table, key))
-            context["bench_old"] = olds
+        context["bench_old"] = _olds(model.name, params)
 
     def _after(self, http_response: Any, parsed: dict, model: Any, context: dict, **kwargs) -> None:
         if getattr(self._local, "paused", 0):
             return
-        service, op = model.service_model.service_name, model.name
-        params = context.get("bench_params", {})
+        self.count(model.service_model.service_name, model.name, context.get("bench_params", {}), parsed,
+                   "Error" in parsed, context.get("bench_old"))
+
+    # --- at the emulator
+    def install_emulator(self) -> "Probe":
+        """Count requests where moto answers them (see the module's docstring). Idempotent."""
+        from moto.core.responses import BaseResponse
+        from moto.s3.responses import S3Response
+
+        if getattr(self, "_emulator_originals", None):
+            return self
+        probe = self
+        call_action = BaseResponse.call_action
+        key_response, bucket_response = S3Response.key_response, S3Response.bucket_response
+
+        def counted_call_action(response):
+            if getattr(probe._local, "paused", 0):
+                return call_action(response)
+            try:
+                service, op = response.boto3_service_name, response._get_action()
+            except Exception:   # noqa: BLE001 - a request moto cannot name is counted by nobody
+                return call_action(response)
+            params = getattr(response, "params", None)
+            if not isinstance(params, dict):
+                params = response.body if isinstance(response.body, dict) else {}
+            olds = _olds(op, params) if service == "dynamodb" else None
+            status, headers, body = 500, {}, ""
+            try:
+                status, headers, body = call_action(response)
+                return status, headers, body
+            finally:
+                parsed: dict = {}
+                if service == "dynamodb" and body:
+                    try:
+                        parsed = json.loads(body)
+                    except (TypeError, ValueError):
+                        parsed = {}
+                try:
+                    probe.count(service, op, params, parsed, int(status) >= 400, olds)
+                except Exception as exc:   # noqa: BLE001 - the bench must not change what moto answers
+                    probe.add(f"probe_errors.{service}.{op}")
+                    probe.errors.append(f"{service}.{op}: {type(exc).__name__}: {exc}"[:300])
+
+        def s3_counted(original, level):
+            def wrapper(response, request, full_url, headers):
+                result = original(response, request, full_url, headers)
+                if not getattr(probe._local, "paused", 0):
+                    method = request.method
+                    status = int(result[0]) if isinstance(result, tuple) else 200
+                    op = f"{level}.{method}"
+                    probe.add(f"call.s3.{op}")
+                    if level == "bucket" or method in ("PUT", "POST", "COPY"):
+                        probe.add("s3.put_requests")
+                        if level == "key" and method == "PUT" and status < 400:
+                            body = response.body if isinstance(response.body, (bytes, bytearray)) else b""
+                            probe.add("s3.bytes_stored", len(body))
+                    elif method != "DELETE":
+                        probe.add("s3.get_requests")
+                return result
+            return wrapper
+
+        self._emulator_originals = (call_action, key_response, bucket_response)
+        BaseResponse.call_action = counted_call_action
+        S3Response.key_response = s3_counted(key_response, "key")
+        S3Response.bucket_response = s3_counted(bucket_response, "bucket")
+        return self
+
+    def uninstall_emulator(self) -> None:
+        from moto.core.responses import BaseResponse
+        from moto.s3.responses import S3Response
+
+        originals = getattr(self, "_emulator_originals", None)
+        if originals:
+            BaseResponse.call_action, S3Response.key_response, S3Response.bucket_response = originals
+            self._emulator_originals = None
+
+    # --- counting (both ways)
+    def count(self, service: str, op: str, params: dict, parsed: dict, failed: bool, olds: list | None) -> None:
         self.add(f"call.{service}.{op}")
         if service == "dynamodb":
-            self._dynamodb(op, params, parsed, context)
+            self._dynamodb(op, params, parsed, failed, olds)
         elif service == "sns" and op == "Publish":
             self.add("sns.sms" if params.get("PhoneNumber") else "sns.publish")
         elif service == "ses" and op in ("SendTemplatedEmail", "SendEmail", "SendRawEmail",
                                           "SendBulkTemplatedEmail"):
-            if "Error" not in parsed:
+            if not failed:
                 d = params.get("Destination", {})
                 self.add("ses.emails", max(1, sum(len(d.get(k, [])) for k in
                                                   ("ToAddresses", "CcAddresses", "BccAddresses"))))
@@ -266,8 +358,7 @@ class Probe:
         elif service == "secretsmanager":
             self.add("secretsmanager.calls")
 
-    def _dynamodb(self, op: str, params: dict, parsed: dict, context: dict) -> None:
-        failed = "Error" in parsed
+    def _dynamodb(self, op: str, params: dict, parsed: dict, failed: bool, olds: list | None) -> None:
         if op in ("GetItem",):
             self.add("dynamodb.rru", _rru(item_size(parsed.get("Item")), bool(params.get("ConsistentRead"))))
         elif op in ("Query", "Scan"):
@@ -286,7 +377,7 @@ class Probe:
                 self.add("dynamodb.rru", 2 * _rru(item_size(r.get("Item")), True))
         elif op in WRITE_OPS:
             table = params["TableName"]
-            old = (context.get("bench_old") or [None])[0]
+            old = (olds or [None])[0]
             new = None if op == "DeleteItem" else _stored(table, params.get("Key") or _key_of(table, params["Item"]))
             if failed:
                 new = old
@@ -294,7 +385,7 @@ class Probe:
             if not failed:
                 self.add("dynamodb.wru", _gsi_wru(table, old, new))
         elif op == "TransactWriteItems":
-            olds = context.get("bench_old") or []
+            olds = olds or []
             for n, entry in enumerate(params.get("TransactItems", [])):
                 (kind, body), = entry.items()
                 table = body["TableName"]
@@ -305,7 +396,7 @@ class Probe:
                 if not failed and kind != "ConditionCheck":
                     self.add("dynamodb.wru", _gsi_wru(table, old, new))
         elif op == "BatchWriteItem":
-            olds = iter(context.get("bench_old") or [])
+            olds = iter(olds or [])
             for table, requests in params.get("RequestItems", {}).items():
                 for r in requests:
                     old = next(olds, None)

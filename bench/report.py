@@ -110,7 +110,8 @@ def cold_table(r: dict) -> str:
         rows.append([name, f.get("init_ms"), f.get("init_ratio"), f.get("first_call_ms"), f.get("cold_total_ratio"),
                      _mark(f.get("meets_target")), slow or f.get("error", "")])
     b = cold["baseline"]
-    return (f"baseline (fresh interpreter, `import boto3` + one client): median {b['median_ms']} ms "
+    where = f"{cold['interpreter']}, " if cold.get("interpreter") else ""
+    return (f"baseline (fresh runtime interpreter, {where}`import boto3` + one client): median {b['median_ms']} ms "
             f"(runs {b['runs_ms']})\n\n" + _table(
                 ["function", "init ms", "init ratio", "first call ms", "(init+first call) ratio", "≤ 1.25×",
                  "slowest imports (-X importtime, cumulative)"], rows))
@@ -135,7 +136,8 @@ def package_table(r: dict) -> str:
     if not pkg.get("functions"):
         return f"package: {pkg.get('error', 'no result')}"
     layer = pkg["layer"]
-    rows = [["layer (domain + dependencies)", _kb(layer["zipped"]), _kb(layer["unzipped"]), ""]]
+    rows = [[f"layer {layer.get('folder', '')} (domain + dependencies)".replace("  ", " "), _kb(layer["zipped"]),
+             _kb(layer["unzipped"]), ""]]
     rows += [[n, _kb(f["zipped"]), _kb(f["unzipped"]), _kb(f["with_layer_unzipped"])] for n, f in pkg["functions"].items()]
     deps = sorted(layer["dependencies"].items(), key=lambda kv: -kv[1]["unzipped"])[:5]
     return _table(["package", "zipped", "unzipped", "with layer, unzipped (limit 250 MB)"], rows) + \
@@ -163,7 +165,7 @@ def tables(r: dict) -> str:
         "\n== Cold start", cold_table(r),
         "\n== Query cost at 10k and 100k rows", query_table(r),
         "\n== 50 concurrent lifecycles over HTTP (local stack)", concurrent_text(r),
-        "\n== Package size", package_table(r),
+        "\n== Package size (sam build artifacts)", package_table(r),
     ]
     return "\n".join(parts)
 
@@ -178,9 +180,11 @@ def readme_block(r: dict) -> str:
         "", "Cost per 1,000 returns by path and service (USD; SMS excluded; prices and sources in `bench/prices.py`;"
             f" blended mix {', '.join(f'{k} {v:.0%}' for k, v in (cost.get('mix') or {}).items())}):",
         "", cost_tables(r),
-        "", "Cold start (fresh interpreter per function; init = handler module import):", "", cold_table(r),
+        "", "Cold start (the built function in a fresh runtime interpreter: sys.path = its `.aws-sam/build` folder + "
+            "the built layer; init = handler module import):", "", cold_table(r),
         "", "Query cost:", "", query_table(r),
-        "", "Package size:", "", package_table(r),
+        "", f"Package size (the `sam build` artifacts in `{r['details']['package'].get('artifacts', '.aws-sam/build')}`):",
+        "", package_table(r),
     ])
 
 

@@ -1,11 +1,14 @@
 """Part 4: 50 concurrent lifecycles through the HTTP API of the local stack (`make run`).
 
-Starts `.venv/bin/python -m infra.local run` (API on 127.0.0.1:8000, moto on :5000), gets
-staff tokens from `python -m infra.local token`, then runs LIFECYCLES clients at once, each:
+Starts `.venv/bin/python -m infra.local run --api-port P --aws-port Q` on two free ports (so a
+`make run` someone keeps on :8000/:5000 is left alone); the stack builds first (or reuses a fresh
+.aws-sam/build) and runs every function from those artifacts in Lambda-shaped workers, the API
+behind the gateway emulation. Gets staff tokens from `python -m infra.local token --aws-port Q`,
+then runs LIFECYCLES clients at once, each:
 PUT /orders/{id} → POST /returns/lookup → POST /returns → GET /returns/{id} until the label
 → POST /carrier/events (signed) → POST /warehouse/scans → POST /returns/{id}/inspection →
 GET /returns/{id} until refunded (store credit). Stops the stack at the end. Skips, saying why,
-when the stack cannot start (or its ports are taken by someone else's `make run`).
+when the stack cannot start.
 
     python -m bench.throughput OUT.json
 """
@@ -15,6 +18,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -29,10 +33,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv/bin/python").exists() else sys.executable
-API = "http://127.0.0.1:8000"
+API = "http://127.0.0.1:8000"   # set by run() to the stack's own port
+AWS_PORT = 5000
 LIFECYCLES = int(os.environ.get("BENCH_LIFECYCLES", "50"))
 CARRIER_SECRET = b"local-carrier-secret"
-START_TIMEOUT = 90
+START_TIMEOUT = 150   # a stale .aws-sam/build is rebuilt first (sam build: about 30 s here)
 LIFECYCLE_TIMEOUT = 120
 
 
@@ -40,9 +45,10 @@ class Failure(Exception):
     pass
 
 
-def _port_busy(port: int) -> bool:
+def _free_port() -> int:
     with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 RETRIES = {"connection": 0}
@@ -90,7 +96,8 @@ def expect(what: str, got: tuple[int, dict | None], *ok: int) -> dict:
 
 
 def _token(role: str) -> str:
-    p = subprocess.run([PY, "-m", "infra.local", "token", "--role", role, "--sub", "bench"],
+    p = subprocess.run([PY, "-m", "infra.local", "token", "--role", role, "--sub", "bench",
+                        "--aws-port", str(AWS_PORT)],
                        capture_output=True, text=True, cwd=ROOT, timeout=60)
     if p.returncode != 0:
         raise Failure(f"token --role {role}: {p.stderr.strip()[-200:]}")
@@ -112,10 +119,16 @@ def lifecycle(n: int, store: str, warehouse: str, stamp: str) -> dict:
                        {"sku": "JEANS-32", "name": "Jeans 32", "qty": 1, "unit_price": 7999, "final_sale": False}]}
     requests = 0
 
-    def req(*a, **k):
+    def req(method: str, path: str, *a, **k):
         nonlocal requests
         requests += 1
-        return call(*a, **k)
+        t1 = time.monotonic()
+        try:
+            return call(method, path, *a, **k)
+        except (TimeoutError, OSError) as exc:   # name the request (not its ids) and how long it waited
+            route = re.sub(r"/(bench-[^/]+|ret_[^/]+)", "/{id}", path)
+            raise Failure(f"{method} {route}: {type(exc).__name__}: {exc} after {time.monotonic() - t1:.1f} s "
+                          f"(lifecycle at {t1 - t0:.1f} s)") from exc
 
     def poll(return_id: str, token: str, done, what: str) -> dict:
         while True:
@@ -168,13 +181,14 @@ def run() -> dict:
     if not (ROOT / "infra/local/__main__.py").exists() or not (ROOT / "functions/api/app.py").exists():
         result["skipped"] = "the local runner (infra/local/__main__.py) or the API (functions/api/app.py) is missing"
         return result
-    busy = [p for p in (8000, 5000) if _port_busy(p)]
-    if busy:
-        result["skipped"] = (f"port(s) {busy} already in use (another `make run`?): not starting a second stack "
-                             "over it")
-        return result
+    global API, AWS_PORT
+    api_port, AWS_PORT = _free_port(), _free_port()
+    API = f"http://127.0.0.1:{api_port}"
+    result["stack"] = {"api": API, "aws_port": AWS_PORT, "artifacts": ".aws-sam/build",
+                       "command": f"python -m infra.local run --api-port {api_port} --aws-port {AWS_PORT}"}
     log = open("/tmp/bench-local-stack.log", "w")
-    proc = subprocess.Popen([PY, "-m", "infra.local", "run"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen([PY, "-m", "infra.local", "run", "--api-port", str(api_port), "--aws-port", str(AWS_PORT)],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONUNBUFFERED": "1", "POWERTOOLS_LOG_LEVEL": "WARNING"})
     try:
         deadline = time.monotonic() + START_TIMEOUT
@@ -191,6 +205,12 @@ def run() -> dict:
                 result["skipped"] = f"the local stack did not answer GET /health within {START_TIMEOUT} s"
                 return result
             time.sleep(0.5)
+        try:   # the runner says where its functions come from (server.py prints it once deployed)
+            with open("/tmp/bench-local-stack.log") as f:
+                result["stack"]["served_from"] = next((l.strip() for l in f if l.startswith("functions run from")),
+                                                      None)
+        except OSError:
+            pass
         try:
             store, warehouse = _token("store"), _token("warehouse")
         except Failure as exc:
