@@ -72,12 +72,12 @@ def _local_only(path: str) -> Response | None:
     return None
 
 
-def http_server(api: RestApi, port: int) -> ThreadingHTTPServer:
+def http_server(api: RestApi, port: int, read_timeout: float = READ_TIMEOUT_SECONDS) -> ThreadingHTTPServer:
     """The gateway on a TCP port: requests served concurrently, each with a bounded read time."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-        timeout = READ_TIMEOUT_SECONDS
+        timeout = read_timeout
 
         def _serve(self) -> None:
             length = self.headers.get("Content-Length")
