@@ -58,7 +58,9 @@ def line_eligibility(line: dict, delivered_at: datetime | None, now: datetime,
         return LineEligibility(0, False, "Final sale items cannot be returned.")
     if delivered_at is None:
         return LineEligibility(0, False, "This order has not been delivered yet.")
-    if now > delivered_at + timedelta(days=policy.window_days):
+    # The age of the delivery, not delivered_at plus the window: a date near the end of time (an
+    # order stored before the edge checked it) cannot overflow a subtraction of two datetimes.
+    if now - delivered_at > timedelta(days=policy.window_days):
         return LineEligibility(0, False, f"The {policy.window_days}-day return window has passed.")
     if left == 0:
         return LineEligibility(0, False, "Everything on this line has already been returned.")
