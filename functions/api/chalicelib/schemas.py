@@ -184,7 +184,15 @@ class CarrierEvent(BaseModel):
     occurred_at: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
     location: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]] = None
 
-    _timestamp = field_validator("occurred_at")(_iso_timestamp)
+    @field_validator("occurred_at")
+    @classmethod
+    def _an_instant(cls, value: str) -> str:
+        """As sent (the timeline keeps it), once it is known to name an instant (the event's key)."""
+        try:
+            carrier_moves.instant(value)
+        except ValueError as exc:
+            raise ValueError(f"must be an ISO 8601 timestamp: {exc}") from None
+        return value
 
 
 # --- warehouse ---------------------------------------------------------------
