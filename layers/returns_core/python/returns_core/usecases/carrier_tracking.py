@@ -24,7 +24,8 @@ def apply(tracking_number: str, event: str, occurred_at: str, location: str | No
     try:
         key = carrier_moves.event_key(event, occurred_at)
     except ValueError as exc:
-        raise UnprocessableError(f"occurred_at {exc}", field="occurred_at", code="invalid_value") from None
+        raise UnprocessableError(f"occurred_at is not an instant: {exc}", field="occurred_at",
+                                 code="invalid_value") from None
     ret = find_by_tracking(tracking_number)
     if carrier_moves.seen(key, ret.carrier_events):
         return ret, False
