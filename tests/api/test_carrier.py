@@ -203,3 +203,85 @@ def test_unknown_tracking_number_is_404(api):
     body = event_body("delivered", tracking="LC00000000000")
     res = post(api, body, signed(body))
     assert res.status_code == 404 and error_of(res)["code"] == "unknown_tracking_number"
+
+
+# --- the instant, not its spelling (issue 14, defect 7) --------------------------------------------
+
+SAME_INSTANT = ("2026-11-02T10:00:00Z", "2026-11-02T10:00:00+00:00", "2026-11-02T10:00:00.000Z",
+                "2026-11-02T11:00:00+01:00")
+
+
+@pytest.mark.parametrize("event, status", [("dropped_off", "in_transit"), ("delivered", "awaiting_dropoff")])
+def test_the_same_instant_spelled_four_ways_is_one_event(api, shipped, event, status):
+    """`Z`, `+00:00`, `.000Z` and `+01:00` for one instant: one drop-off (202), then repeats (200)."""
+    codes = []
+    for occurred_at in SAME_INSTANT:
+        body = event_body(event, occurred_at)
+        res = post(api, body, signed(body))
+        codes.append(res.status_code)
+        assert res.json_body["duplicate"] is (len(codes) > 1), res.body
+    assert codes == [202, 200, 200, 200]
+    assert kinds(api, shipped).count(f"carrier.{event}") == 1
+    assert view(api, shipped)["status"] == status
+
+
+def test_another_instant_is_another_event(api, shipped):
+    for occurred_at in ("2026-11-02T10:00:00Z", "2026-11-02T10:00:00.001Z", "2026-11-02T10:00:00+01:00"):
+        body = event_body("delivered", occurred_at)
+        assert post(api, body, signed(body)).status_code == 202, occurred_at
+    assert kinds(api, shipped).count("carrier.delivered") == 3
+
+
+def test_racing_spellings_of_one_instant_record_one_entry(api, shipped):
+    from returns_core.usecases import carrier_tracking
+
+    spellings = list(SAME_INSTANT) * 3
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda at: carrier_tracking.apply(TRACKING, "delivered", at, "Warehouse"), spellings))
+    assert sorted(new for _, new in results) == [False] * (len(spellings) - 1) + [True]
+    assert kinds(api, shipped).count("carrier.delivered") == 1
+
+
+def test_an_event_remembered_by_its_old_raw_key_is_still_a_repeat(api, shipped):
+    """Returns whose events were keyed by the string as sent, before keys were instants."""
+    from returns_core.store.models import ReturnModel
+    from returns_core.store.returns import get
+
+    body = event_body("dropped_off", "2026-11-02T10:00:00+00:00")
+    assert post(api, body, signed(body)).status_code == 202
+    get(shipped).update(actions=[ReturnModel.carrier_events.set(["dropped_off@2026-11-02T10:00:00+00:00"])])
+    for occurred_at in SAME_INSTANT:
+        body = event_body("dropped_off", occurred_at)
+        assert post(api, body, signed(body)).status_code == 200, occurred_at
+    assert kinds(api, shipped).count("carrier.dropped_off") == 1
+
+
+@pytest.mark.parametrize("occurred_at", [
+    "yesterday", "2026-13-01T00:00:00Z", "2026-11-02T25:00:00Z", "2026-11-02T10:00:00+25:00",
+    "0001-01-01T00:00:00+01:00",      # before the first instant once in UTC
+    "9999-12-31T23:30:00-01:00",      # after the last one
+    "", "   ",
+])
+def test_a_malformed_occurred_at_is_a_4xx_naming_it_and_moves_nothing(api, shipped, occurred_at):
+    body = event_body("dropped_off", occurred_at)
+    res = post(api, body, signed(body))
+    assert res.status_code in (400, 422), res.body
+    assert error_of(res)["details"]["field"] == "occurred_at"
+    assert view(api, shipped)["status"] == "awaiting_dropoff"
+    assert "carrier.dropped_off" not in kinds(api, shipped)
+
+
+def test_an_occurred_at_of_the_wrong_type_is_400_naming_it(api, shipped):
+    body = json.dumps({"tracking_number": TRACKING, "event": "dropped_off", "occurred_at": 1762077600}).encode()
+    res = post(api, body, signed(body))
+    assert res.status_code == 400 and error_of(res)["details"]["field"] == "occurred_at", res.body
+
+
+def test_the_domain_refuses_an_instant_it_cannot_key(api, shipped):
+    """Whoever calls it (not only the API), a timestamp that is not an instant is a 422 naming occurred_at."""
+    from returns_core.rules.errors import UnprocessableError
+    from returns_core.usecases import carrier_tracking
+
+    with pytest.raises(UnprocessableError) as caught:
+        carrier_tracking.apply(TRACKING, "dropped_off", "0001-01-01T00:00:00+01:00", None)
+    assert caught.value.field == "occurred_at"

@@ -6,12 +6,13 @@ bounds (a bad value is 422). The same models feed /openapi.json.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, ValidationInfo,
+                      field_validator)
 from returns_core.outbound.carriers.base import DROPOFF_METHODS
-from returns_core.rules import carrier_moves, policy, statuses
+from returns_core.rules import carrier_moves, clock, policy, statuses
 
 # The enums live once, in the domain (pure modules, cheap to import).
 Reason = Literal[policy.REASONS]
@@ -32,6 +33,7 @@ Country = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True,
 Postcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
 Qty = Annotated[StrictInt, Field(ge=1, le=1000)]
 Amount = Annotated[StrictInt, Field(ge=0, le=10**11)]
+DELIVERY_CLOCK_SKEW = timedelta(days=1)
 
 
 def _iso_timestamp(value: str | None) -> str | None:
@@ -93,6 +95,20 @@ class OrderUpsert(_Body):
     instant_exchange: StrictBool = False
 
     _timestamps = field_validator("placed_at", "delivered_at")(_iso_timestamp)
+
+    @field_validator("delivered_at")
+    @classmethod
+    def _delivered_between_placed_and_now(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Delivered not after now plus a day (the store's clock may run ahead) nor before it was placed."""
+        if value is None:
+            return None
+        delivered = clock.parse(value)
+        if delivered - clock.now() > DELIVERY_CLOCK_SKEW:
+            raise ValueError("must not be in the future (more than a day after now)")
+        placed = info.data.get("placed_at")
+        if placed and delivered < clock.parse(placed):
+            raise ValueError("must not be before placed_at")
+        return value
 
     @field_validator("lines")
     @classmethod
@@ -168,7 +184,15 @@ class CarrierEvent(BaseModel):
     occurred_at: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
     location: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]] = None
 
-    _timestamp = field_validator("occurred_at")(_iso_timestamp)
+    @field_validator("occurred_at")
+    @classmethod
+    def _an_instant(cls, value: str) -> str:
+        """As sent (the timeline keeps it), once it is known to name an instant (the event's key)."""
+        try:
+            carrier_moves.instant(value)
+        except ValueError as exc:
+            raise ValueError(f"must be an ISO 8601 timestamp: {exc}") from None
+        return value
 
 
 # --- warehouse ---------------------------------------------------------------

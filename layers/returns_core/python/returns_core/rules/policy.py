@@ -58,7 +58,9 @@ def line_eligibility(line: dict, delivered_at: datetime | None, now: datetime,
         return LineEligibility(0, False, "Final sale items cannot be returned.")
     if delivered_at is None:
         return LineEligibility(0, False, "This order has not been delivered yet.")
-    if now > delivered_at + timedelta(days=policy.window_days):
+    # The age of the delivery, not delivered_at plus the window: a date near the end of time (an
+    # order stored before the edge checked it) cannot overflow a subtraction of two datetimes.
+    if now - delivered_at > timedelta(days=policy.window_days):
         return LineEligibility(0, False, f"The {policy.window_days}-day return window has passed.")
     if left == 0:
         return LineEligibility(0, False, "Everything on this line has already been returned.")
@@ -186,16 +188,34 @@ CONFIRMATION_OUTCOMES: dict[bool, tuple[str, str]] = {
 }
 
 
-def held_quantities(reserved: dict[str, dict]) -> dict[str, int]:
-    """sku -> quantity held by returns (per-return maps, so releasing one is idempotent)."""
+def holding(items: list[dict]) -> list[dict]:
+    """What one return holds of the order, as stored: [{sku, qty}]. SKUs are the customer's and the
+    store's strings, so they are values here, never map keys the storage layer could read as structure."""
+    return [{"sku": str(i["sku"]), "qty": int(i["qty"])} for i in items]
+
+
+def _held_pairs(held: object) -> list[tuple[str, int]]:
+    if isinstance(held, list):                      # [{sku, qty}]: how `holding` stores it
+        return [(h["sku"], int(h["qty"])) for h in held]
+    if isinstance(held, dict):                      # {sku: qty}: orders written before issue 14
+        return [(sku, int(qty)) for sku, qty in held.items()]
+    if isinstance(held, (int, float)) and not isinstance(held, bool):
+        # {"N": qty} written as a map was stored as the bare number qty (PynamoDB took the map as
+        # already serialised); no other SKU leaves a number, so the SKU was "N".
+        return [("N", int(held))]
+    raise TypeError(f"unreadable reservation: {type(held).__name__}")
+
+
+def held_quantities(reserved: dict[str, object]) -> dict[str, int]:
+    """sku -> quantity held by returns (per-return entries, so releasing one is idempotent)."""
     total: dict[str, int] = {}
     for held in reserved.values():
-        for sku, qty in held.items():
-            total[sku] = total.get(sku, 0) + int(qty)
+        for sku, qty in _held_pairs(held):
+            total[sku] = total.get(sku, 0) + qty
     return total
 
 
-def order_eligibility(lines: list[dict], reserved: dict[str, dict], delivered_at: datetime | None, now: datetime,
+def order_eligibility(lines: list[dict], reserved: dict[str, object], delivered_at: datetime | None, now: datetime,
                       policy: Policy = DEFAULT) -> list[dict]:
     """Each order line with what of it may still be returned."""
     held = held_quantities(reserved)

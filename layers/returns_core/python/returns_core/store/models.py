@@ -65,7 +65,10 @@ class OrderModel(Model):
     shipping_address = MapAttribute(null=True)
     payment = MapAttribute()               # provider, reference, captured_amount
     lines = ListAttribute()                # [{sku, name, qty, unit_price, final_sale}]
-    reserved = MapAttribute(default=dict)  # return_id -> {sku: qty} held by that return
+    # return_id -> [{sku, qty}] held by that return (policy.holding). A list, never a map keyed by
+    # sku: a one-key map whose key is a type tag ("N", "M", ...) is taken by PynamoDB as already
+    # serialised. Orders written before keep {sku: qty} maps, still read (policy.held_quantities).
+    reserved = MapAttribute(default=dict)
     refunded_total = NumberAttribute(default=0)
     refund_holds = MapAttribute(default=dict)  # return_id -> amount being paid right now
     instant_exchange = BooleanAttribute(default=False)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..rules import carrier_moves, timeline
-from ..rules.errors import InvalidTransition, NotFoundError
+from ..rules.errors import InvalidTransition, NotFoundError, UnprocessableError
 from ..store import returns, writes
 from ..store.models import ReturnModel
 from . import lifecycle
@@ -17,13 +17,17 @@ def find_by_tracking(tracking_number: str) -> ReturnModel:
 def apply(tracking_number: str, event: str, occurred_at: str, location: str | None) -> tuple[ReturnModel, bool]:
     """Apply one event; (return, True) when new, (return, False) for a repeat.
 
-    An event is known by `event@occurred_at`; the key is stored in the same conditional write
-    that moves the status or adds the timeline entry, so a repeat, even a racing one, has no
-    second effect.
+    An event is known by `event@<the instant, UTC>` (however the carrier spelled the time); the key
+    is stored in the same conditional write that moves the status or adds the timeline entry, so a
+    repeat, even a racing one, has no second effect.
     """
+    try:
+        key = carrier_moves.event_key(event, occurred_at)
+    except ValueError as exc:
+        raise UnprocessableError(f"occurred_at is not an instant: {exc}", field="occurred_at",
+                                 code="invalid_value") from None
     ret = find_by_tracking(tracking_number)
-    key = carrier_moves.event_key(event, occurred_at)
-    if key in (ret.carrier_events or []):
+    if carrier_moves.seen(key, ret.carrier_events):
         return ret, False
     detail = {"event": event, "occurred_at": occurred_at, "location": location}
     remember = ReturnModel.carrier_events.set(ReturnModel.carrier_events.append([key]))
@@ -43,7 +47,7 @@ def apply(tracking_number: str, event: str, occurred_at: str, location: str | No
 
 def _record_once(ret: ReturnModel, key: str, event: str, detail: dict) -> bool:
     def decide(ret: ReturnModel) -> writes.Update | None:
-        if key in (ret.carrier_events or []):
+        if carrier_moves.seen(key, ret.carrier_events):
             return None
         return writes.Update([returns.add_to_timeline(timeline.entry(f"carrier.{event}", "carrier", detail)),
                               ReturnModel.carrier_events.set(ReturnModel.carrier_events.append([key]))],

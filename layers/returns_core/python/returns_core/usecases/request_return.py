@@ -91,7 +91,7 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
     try:
         with TransactWrite(connection=aws.dynamodb_connection()) as tx:
             tx.save(ret, condition=ReturnModel.return_id.does_not_exist())
-            tx.update(order, actions=[OrderModel.reserved[return_id].set({i["sku"]: i["qty"] for i in items}),
+            tx.update(order, actions=[OrderModel.reserved[return_id].set(policy.holding(items)),
                                       OrderModel.updated_at.set(clock.iso(now))])
     except TransactWriteError as exc:
         # The order changed between our read and write (another return, an update): the caller retries.

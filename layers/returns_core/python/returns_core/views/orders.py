@@ -5,9 +5,17 @@ from ..rules import clock, policy
 from ..store.models import OrderModel, plain
 
 
+def _moment(value: str | None):
+    """A stored timestamp; one that does not read (written before the edge checked it) counts as none."""
+    try:
+        return clock.parse(value) if value else None
+    except ValueError:
+        return None
+
+
 def eligibility(order: OrderModel) -> list[dict]:
     """Each line of the order with what of it may still be returned, now."""
-    delivered = clock.parse(order.delivered_at) if order.delivered_at else None
+    delivered = _moment(order.delivered_at)
     return policy.order_eligibility([plain(line) for line in order.lines], plain(order.reserved or {}), delivered,
                                     clock.now())
 
