@@ -64,7 +64,8 @@ class OrderModel(Model):
     delivered_at = UnicodeAttribute(null=True)
     shipping_address = MapAttribute(null=True)
     payment = MapAttribute()               # provider, reference, captured_amount
-    lines = ListAttribute()                # [{sku, name, qty, unit_price, final_sale}]
+    shipping_paid = NumberAttribute(null=True)  # what the customer paid for delivery (not refunded with items)
+    lines = ListAttribute()                # [{sku, name, qty, unit_price, final_sale, paid_amount?, category?, tags?}]
     reserved = MapAttribute(default=dict)  # return_id -> {sku: qty} held by that return
     refunded_total = NumberAttribute(default=0)
     refund_holds = MapAttribute(default=dict)  # return_id -> amount being paid right now
@@ -113,7 +114,7 @@ class ReturnModel(Model):
     resolution = UnicodeAttribute()
     currency = UnicodeAttribute()
     locale = UnicodeAttribute(default="en")
-    items = ListAttribute()                # [{sku, name, qty, reason, comment, unit_price, exchange_for}]
+    items = ListAttribute()                # [{sku, name, qty, reason, comment, unit_price, paid, exchange_for}]
     quote = MapAttribute()
     dropoff = MapAttribute()
     deadline = UnicodeAttribute(null=True)
