@@ -163,7 +163,8 @@ class LedgerEntryModel(Model):
     kind = UnicodeAttribute()              # refund | store_credit | reversal
     return_id = UnicodeAttribute()
     order_id = UnicodeAttribute()
-    amount = NumberAttribute()
+    amount = NumberAttribute()             # what the customer got, the store credit bonus included
+    bonus = NumberAttribute(null=True)     # of it, the store's own money (store credit bonus): not from the capture
     currency = UnicodeAttribute()
     method = UnicodeAttribute()
     reference = UnicodeAttribute()
