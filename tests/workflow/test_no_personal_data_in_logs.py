@@ -49,9 +49,11 @@ def test_a_full_lifecycle_logs_no_email_phone_name_or_address(verbose_stack, cap
     records = [f"{r.name} {r.getMessage()} {vars(r)!r}" for r in caplog.records]
     everything = worker_lines + out.splitlines() + err.splitlines() + records
     assert len(worker_lines) > 20, "the lifecycle should have logged something"
-    assert any('"level":' in line for line in worker_lines), "the Powertools lines were not captured"
+    # Powertools' own output (its JSON log lines and metrics) is in the captured streams.
+    assert any('"service":"returns"' in line for line in worker_lines), "the Powertools lines were not captured"
+    # (AwaitCallback may never run: a fast client moves the return on before the label step is back.)
     assert {fn for fn, _ in dispatch.sink.lines[first_worker_line:]} >= {
-        "ApiFunction", "IssueLabelFunction", "AwaitCallbackFunction", "SettleFunction"}
+        "ApiFunction", "IssueLabelFunction", "SettleFunction"}
     leaks = [(needle, line[:300]) for line in everything for needle in NEEDLES if needle.lower() in line.lower()]
     assert not leaks, leaks
 
