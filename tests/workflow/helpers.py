@@ -8,18 +8,23 @@ from returns_core.rules import clock
 
 
 def order_payload(email: str = "ana@example.com", locale: str = "fr-FR", provider: str = "stripe",
-                  captured: int = 12997, days_since_delivery: int = 3, lines: list | None = None) -> dict:
+                  captured: int | None = None, days_since_delivery: int = 3, lines: list | None = None) -> dict:
+    """A paid order; `captured` defaults to the lines' list total (no discount: a return refunds what
+    was paid for its units, so a capture below the list total would read as a discount)."""
     delivered = clock.now() - timedelta(days=days_since_delivery)
+    lines = lines or [
+        {"sku": "TSHIRT-M", "name": "T-shirt M", "qty": 2, "unit_price": 2499, "final_sale": False},
+        {"sku": "JEANS-32", "name": "Jeans 32", "qty": 1, "unit_price": 7999, "final_sale": False},
+        {"sku": "SOCKS", "name": "Socks", "qty": 1, "unit_price": 999, "final_sale": True},
+    ]
+    if captured is None:
+        captured = sum(int(line["qty"]) * int(line["unit_price"]) for line in lines)
     return {
         "customer": {"email": email, "name": "Ana Lefèvre", "phone": "+33600000000", "locale": locale},
         "currency": "EUR", "placed_at": clock.iso(delivered - timedelta(days=2)), "delivered_at": clock.iso(delivered),
         "shipping_address": {"line1": "12 rue Oberkampf", "postcode": "75011", "city": "Paris", "country": "FR"},
         "payment": {"provider": provider, "reference": "pi_test_1", "captured_amount": captured},
-        "lines": lines or [
-            {"sku": "TSHIRT-M", "name": "T-shirt M", "qty": 2, "unit_price": 2499, "final_sale": False},
-            {"sku": "JEANS-32", "name": "Jeans 32", "qty": 1, "unit_price": 7999, "final_sale": False},
-            {"sku": "SOCKS", "name": "Socks", "qty": 1, "unit_price": 999, "final_sale": True},
-        ],
+        "lines": lines,
     }
 
 

@@ -18,13 +18,14 @@ def make_order(order_id: str, captured: int, provider: str = "manual", reference
 
 def make_return(return_id: str, order_id: str, amount: int, resolution: str = "store_credit",
                 status: str = "inspected", inspector: str = "wh:bob", qty: int = 1,
-                reason: str = "defective") -> ReturnModel:
+                reason: str = "defective", bonus: int = 0) -> ReturnModel:
+    """`amount` from the capture; a store credit `bonus` (the store's money) on top of it."""
     now = clock.iso()
     ret = ReturnModel(return_id, order_id=order_id, code="C-" + return_id, customer_key="cust-" + order_id,
                       status=status, status_since=now, created_at=now, resolution=resolution, currency="EUR",
                       items=[{"sku": "A", "name": "A", "qty": qty, "reason": reason, "unit_price": 1000}],
-                      quote={"items_total": amount, "restocking_fee": 0, "return_shipping_fee": 0, "bonus": 0,
-                             "refund_amount": amount},
+                      quote={"items_total": amount, "restocking_fee": 0, "return_shipping_fee": 0, "bonus": bonus,
+                             "refund_amount": amount + bonus},
                       dropoff={"method": "letterbox"},
                       inspection={"by": inspector, "at": now, "items": []},
                       timeline=[{"at": now, "type": "carrier.dropped_off", "actor": "carrier", "detail": None}])

@@ -221,7 +221,7 @@ def test_french_relay_point_return_tells_the_customer_every_step(monkeypatch):
 
 
 def test_english_risky_letterbox_return_is_reviewed_then_disputed(monkeypatch):
-    payload = order_payload(email="sam@example.co.uk", locale="en-GB", captured=103997, lines=[
+    payload = order_payload(email="sam@example.co.uk", locale="en-GB", captured=103998, lines=[
         {"sku": "COAT", "name": "Wool coat", "qty": 1, "unit_price": 99000, "final_sale": False},
         {"sku": "TSHIRT-M", "name": "T-shirt M", "qty": 2, "unit_price": 2499, "final_sale": False}])
     payload["customer"]["sms_opt_out"] = True
@@ -259,7 +259,7 @@ def test_english_risky_letterbox_return_is_reviewed_then_disputed(monkeypatch):
 
 
 def test_rejected_review_tells_the_customer_and_sends_no_label(monkeypatch):
-    payload = order_payload(locale="fr-FR", captured=103997, lines=[
+    payload = order_payload(locale="fr-FR", captured=103998, lines=[
         {"sku": "COAT", "name": "Manteau", "qty": 1, "unit_price": 99000, "final_sale": False},
         {"sku": "TSHIRT-M", "name": "T-shirt M", "qty": 2, "unit_price": 2499, "final_sale": False}])
     del payload["customer"]["phone"]

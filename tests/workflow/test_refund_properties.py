@@ -76,3 +76,36 @@ def test_refunds_never_exceed_the_capture_and_are_ledgered_once(stack, scenario)
         order = OrderModel.get(order_id)
         assert total == int(order.refunded_total) <= int(order.payment["captured_amount"])
     assert ledger.verify_range()["ok"] is True
+
+
+@settings(max_examples=6, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.integers(1, 6), st.lists(st.tuples(st.integers(1, 3), st.sampled_from(sorted(GRADE_SHARE))),
+                                   min_size=1, max_size=6))
+def test_a_store_credit_bonus_is_credited_and_never_counted_against_the_capture(stack, captured_units, steps):
+    """Issue 14, defect 1: each return's capture part is held and totalled; its 10 % bonus is credited
+    on top. Returns adding up to the whole capture are all paid, with their bonus."""
+    from returns_core.rules.ledger_chain import from_capture
+    from returns_core.store.models import CreditModel
+
+    order_id = f"B-{next(_ids)}"
+    make_order(order_id, captured=captured_units * UNIT, units=captured_units)
+    taken = credited = 0
+    for units, grade in steps:
+        rid = f"{order_id}-r{next(_ids)}"
+        amount = units * UNIT * GRADE_SHARE[grade] // 100
+        make_return(rid, order_id, amount, resolution="store_credit", qty=units, bonus=amount // 10)
+        _settle(rid)
+        fits = taken + amount <= captured_units * UNIT
+        assert (returns.get(rid).status == "refunded") == (fits or amount == 0), (rid, taken, amount)
+        if fits:
+            taken += amount
+            credited += amount + amount // 10 if amount else 0
+    order = OrderModel.get(order_id, consistent_read=True)
+    assert int(order.refunded_total) == taken <= int(order.payment["captured_amount"])
+    mine = [e for e in LedgerEntryModel.query("refunds", consistent_read=True) if e.order_id == order_id]
+    assert sum(from_capture(e) for e in mine) == taken
+    assert sum(int(e.amount) for e in mine) == credited
+    if credited:
+        assert int(CreditModel.get("cust-" + order_id, "EUR", consistent_read=True).balance) == credited
+    assert ledger.verify_range()["ok"] is True

@@ -102,6 +102,11 @@ def _refund_row(entry) -> dict:
     return {k: (int(getattr(entry, k)) if k in ("seq", "amount") else getattr(entry, k)) for k in REFUND_FIELDS}
 
 
+def _refund_item(entry) -> dict:
+    """A row of /finance/refunds: the CSV's columns plus the store's own part of `amount` (the bonus)."""
+    return {**_refund_row(entry), "bonus": int(entry.bonus or 0)}
+
+
 @route(bp, "/finance/refunds", methods=["GET"])
 def refunds() -> dict:
     request = bp.current_request
@@ -109,7 +114,7 @@ def refunds() -> dict:
     start, end = _range(request, required=True)
     page = query(request, schemas.Page)
     items, next_cursor = _entries_page(_days(start, end), page.cursor, page.limit)
-    return {"items": [_refund_row(e) for e in items], "next_cursor": next_cursor}
+    return {"items": [_refund_item(e) for e in items], "next_cursor": next_cursor}
 
 
 @route(bp, "/finance/refunds.csv", methods=["GET"])
@@ -145,7 +150,10 @@ def verify_ledger() -> dict:
 
 @route(bp, "/finance/reconciliation", methods=["GET"])
 def reconciliation() -> dict:
-    """Per order refunded in the range: captured, refunded (the order's total), remaining."""
+    """Per order refunded in the range: captured, refunded (the order's total), remaining.
+
+    Counted from the capture side: a store credit bonus is the store's money, not the order's."""
+    from returns_core.rules.ledger_chain import from_capture
     from returns_core.store import ledger
     from returns_core.store.models import OrderModel
 
@@ -153,7 +161,7 @@ def reconciliation() -> dict:
     start, end = _range(bp.current_request, required=True)
     in_range: dict[str, int] = {}
     for entry in ledger.entries_on_days(_days(start, end)):
-        in_range[entry.order_id] = in_range.get(entry.order_id, 0) + int(entry.amount)
+        in_range[entry.order_id] = in_range.get(entry.order_id, 0) + from_capture(entry)
     orders = []
     for order in sorted(OrderModel.batch_get(list(in_range)), key=lambda o: o.order_id):
         captured = int(order.payment["captured_amount"])

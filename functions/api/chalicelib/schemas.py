@@ -76,12 +76,20 @@ class Payment(_Body):
     captured_amount: Amount
 
 
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
 class OrderLine(_Body):
     sku: Sku
     name: Name
     qty: Qty
     unit_price: Amount
     final_sale: StrictBool = False
+    # What the customer paid for the whole line after discounts (at most qty x unit_price; the
+    # order-wide checks against the capture are the domain's, rules/paid.py).
+    paid_amount: Optional[Amount] = None
+    category: Optional[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]] = None
+    tags: Optional[Annotated[list[Tag], Field(max_length=50)]] = None
 
 
 class OrderUpsert(_Body):
@@ -91,6 +99,7 @@ class OrderUpsert(_Body):
     delivered_at: Optional[Annotated[str, StringConstraints(max_length=40)]] = None
     shipping_address: Optional[Address] = None
     payment: Payment
+    shipping_paid: Optional[Amount] = None   # what the customer paid for delivery; at most captured_amount
     lines: Annotated[list[OrderLine], Field(min_length=1, max_length=200)]
     instant_exchange: StrictBool = False
 

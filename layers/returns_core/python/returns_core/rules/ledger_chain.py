@@ -9,11 +9,15 @@ from typing import Any, Iterable
 GENESIS = "0" * 64
 HASHED_FIELDS = ("seq", "entry_id", "kind", "return_id", "order_id", "amount", "currency", "method",
                  "reference", "inspected_by", "approved_by", "issued_at")
+# Fields added later: hashed when the entry has them, so entries written before still verify.
+LATER_FIELDS = ("bonus",)
+NUMBERS = ("seq", "amount", "bonus")
 
 
 def canonical(fields: dict) -> bytes:
-    return json.dumps({k: fields.get(k) for k in HASHED_FIELDS}, sort_keys=True,
-                      separators=(",", ":"), ensure_ascii=False).encode()
+    hashed = {k: fields.get(k) for k in HASHED_FIELDS}
+    hashed.update({k: fields[k] for k in LATER_FIELDS if fields.get(k) is not None})
+    return json.dumps(hashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def chain_hash(fields: dict, prev_hash: str) -> str:
@@ -22,7 +26,13 @@ def chain_hash(fields: dict, prev_hash: str) -> str:
 
 def entry_fields(entry: Any) -> dict:
     """The hashed fields of a stored entry (numbers come back from the store as Decimals or floats)."""
-    return {k: (int(getattr(entry, k)) if k in ("seq", "amount") else getattr(entry, k)) for k in HASHED_FIELDS}
+    out = {k: getattr(entry, k, None) for k in HASHED_FIELDS + LATER_FIELDS}
+    return {k: (int(v) if k in NUMBERS and v is not None else v) for k, v in out.items()}
+
+
+def from_capture(entry: Any) -> int:
+    """What an entry took from the order's capture: its amount less the store's own bonus."""
+    return int(entry.amount) - int(getattr(entry, "bonus", None) or 0)
 
 
 def verify(items: Iterable[Any], prev_hash: str | None) -> tuple[bool, int, int | None]:

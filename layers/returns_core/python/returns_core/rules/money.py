@@ -48,6 +48,32 @@ class Money:
         return Money(0, currency)
 
 
+def allocate(total: int, weights: list[int]) -> list[int]:
+    """`total` split in proportion to `weights`, exactly: the parts sum to `total`.
+
+    Largest remainder: each part is first floored, then the minor units left over go one each
+    to the parts with the largest remainders (ties to the earlier part). All weights zero: equal
+    weights. Integers only, never floats.
+    """
+    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+        raise MoneyError("total must be a non-negative integer of minor units")
+    if any(isinstance(w, bool) or not isinstance(w, int) or w < 0 for w in weights):
+        raise MoneyError("weights must be non-negative integers")
+    if not weights:
+        if total:
+            raise MoneyError("nothing to allocate a non-zero total to")
+        return []
+    if sum(weights) == 0:
+        weights = [1] * len(weights)
+    whole = sum(weights)
+    parts = [total * w // whole for w in weights]
+    left = total - sum(parts)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in by_remainder[:left]:
+        parts[i] += 1
+    return parts
+
+
 def format_amount(amount: int, currency: str, locale: str = "en") -> str:
     """`12,99 €` for French locales, `€12.99` otherwise."""
     exp = exponent(currency)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from . import statuses
+from . import money, statuses
 from .money import Money
 
 REASONS = (
@@ -118,14 +118,25 @@ def _settle(currency: str, lines: list[QuoteLine], exchanged: list[QuoteLine], r
                  max(0, (net + bonus).amount), tuple(lines), tuple(exchanged), graded)
 
 
+def _value(sku: str, qty: int, prices: dict[str, int], paid: dict[str, int | None] | None) -> int:
+    """What these units refund at most: what was paid for them, never their list price when that is more."""
+    listed = prices[sku] * qty
+    got = (paid or {}).get(sku)
+    return listed if got is None else min(int(got), listed)
+
+
 def quote_request(items: list[dict], prices: dict[str, int], currency: str, resolution: str,
-                  policy: Policy = DEFAULT) -> Quote:
-    """The quote shown before inspection: every item assumed to come back resellable."""
+                  policy: Policy = DEFAULT, paid: dict[str, int] | None = None) -> Quote:
+    """The quote shown before inspection: every item assumed to come back resellable.
+
+    `paid`: sku -> what the customer paid for the units of this item (rules/paid.py); without it,
+    the list price.
+    """
     reasons = [i["reason"] for i in items]
     if resolution == "exchange":
         exchanged = [QuoteLine(i["sku"], i["qty"], 0) for i in items]
         return _settle(currency, [], exchanged, reasons, resolution, policy)
-    lines = [QuoteLine(i["sku"], i["qty"], prices[i["sku"]] * i["qty"]) for i in items]
+    lines = [QuoteLine(i["sku"], i["qty"], _value(i["sku"], i["qty"], prices, paid)) for i in items]
     return _settle(currency, lines, [], reasons, resolution, policy)
 
 
@@ -143,10 +154,26 @@ def quote_inspected(items: list[dict], graded: list[dict], prices: dict[str, int
     lines (one good, one damaged).
     """
     reason_of = {i["sku"]: i["reason"] for i in items}
+    # Each graded line's value: the item's paid amount (stored on the return when it was asked for)
+    # split exactly across its graded lines by quantity; the list price for items stored without it.
+    values = [0] * len(graded)
+    by_item = {i["sku"]: i for i in items}
+    for sku in dict.fromkeys(g["sku"] for g in graded):
+        item = by_item[sku]
+        mine = [n for n, g in enumerate(graded) if g["sku"] == sku]
+        if item.get("paid") is None:
+            for n in mine:
+                values[n] = prices[sku] * int(graded[n]["qty"])
+            continue
+        qtys = [int(graded[n]["qty"]) for n in mine]
+        whole = max(int(item["qty"]), sum(qtys))
+        shares = money.allocate(_value(sku, whole, prices, {sku: item["paid"]}), qtys + [whole - sum(qtys)])
+        for n, share in zip(mine, shares):
+            values[n] = share
     lines: list[QuoteLine] = []
     exchanged: list[QuoteLine] = []
     decided: list[GradedLine] = []
-    for g in graded:
+    for n, g in enumerate(graded):
         sku, qty, condition = g["sku"], int(g["qty"]), g["condition"]
         reason = reason_of[sku]
         if resolution == "exchange" and exchange_passes(condition, reason):
@@ -154,7 +181,7 @@ def quote_inspected(items: list[dict], graded: list[dict], prices: dict[str, int
             decided.append(GradedLine(sku, qty, condition, 0, True))
             continue
         pct = policy.item_percent(condition, reason)
-        lines.append(QuoteLine(sku, qty, Money(prices[sku] * qty, currency).percent(pct).amount))
+        lines.append(QuoteLine(sku, qty, Money(values[n], currency).percent(pct).amount))
         decided.append(GradedLine(sku, qty, condition, lines[-1].amount, False))
     return _settle(currency, lines, exchanged, list(reason_of.values()), resolution, policy, tuple(decided))
 

@@ -16,6 +16,15 @@ def idempotency_key(return_id: str, n: int = 1) -> str:
     return f"{return_id}:refund:{n}"
 
 
+def capture_part(quote: dict, method: str) -> int:
+    """Of a quote's refund, what comes out of the order's capture. The store credit bonus is the
+    store's own money: it is credited to the customer, never held against what the order captured."""
+    amount = int(quote["refund_amount"])
+    if method != "store_credit":
+        return amount
+    return max(0, amount - int(quote.get("bonus") or 0))
+
+
 def awaiting_manual(refund: dict | None) -> bool:
     refund = refund or {}
     return refund.get("status") == PENDING_MANUAL and not refund.get("manual_reference")

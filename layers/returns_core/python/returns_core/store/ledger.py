@@ -47,6 +47,11 @@ class Movement:
     reference: str
     inspected_by: str | None
     approved_by: str | None
+    bonus: int = 0   # of `amount`, the store's own money (store credit bonus): not from the capture
+
+    @property
+    def from_capture(self) -> int:
+        return self.amount - self.bonus
 
 
 def last_entry(ledger: str = LEDGER) -> LedgerEntryModel | None:
@@ -68,7 +73,7 @@ def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_recor
         if (plain(ret.refund) or {}).get("ledger_seq") is not None:
             raise AlreadyRecorded(ret.return_id)
         captured = int(order.payment["captured_amount"])
-        new_total = int(order.refunded_total or 0) + movement.amount
+        new_total = int(order.refunded_total or 0) + movement.from_capture
         if new_total > captured:
             raise OverRefund(f"order {order.order_id}: {new_total} would exceed the captured {captured}")
         prev = last_entry()

@@ -64,7 +64,8 @@ class OrderModel(Model):
     delivered_at = UnicodeAttribute(null=True)
     shipping_address = MapAttribute(null=True)
     payment = MapAttribute()               # provider, reference, captured_amount
-    lines = ListAttribute()                # [{sku, name, qty, unit_price, final_sale}]
+    shipping_paid = NumberAttribute(null=True)  # what the customer paid for delivery (not refunded with items)
+    lines = ListAttribute()                # [{sku, name, qty, unit_price, final_sale, paid_amount?, category?, tags?}]
     # return_id -> [{sku, qty}] held by that return (policy.holding). A list, never a map keyed by
     # sku: a one-key map whose key is a type tag ("N", "M", ...) is taken by PynamoDB as already
     # serialised. Orders written before keep {sku: qty} maps, still read (policy.held_quantities).
@@ -116,7 +117,7 @@ class ReturnModel(Model):
     resolution = UnicodeAttribute()
     currency = UnicodeAttribute()
     locale = UnicodeAttribute(default="en")
-    items = ListAttribute()                # [{sku, name, qty, reason, comment, unit_price, exchange_for}]
+    items = ListAttribute()                # [{sku, name, qty, reason, comment, unit_price, paid, exchange_for}]
     quote = MapAttribute()
     dropoff = MapAttribute()
     deadline = UnicodeAttribute(null=True)
@@ -165,7 +166,8 @@ class LedgerEntryModel(Model):
     kind = UnicodeAttribute()              # refund | store_credit | reversal
     return_id = UnicodeAttribute()
     order_id = UnicodeAttribute()
-    amount = NumberAttribute()
+    amount = NumberAttribute()             # what the customer got, the store credit bonus included
+    bonus = NumberAttribute(null=True)     # of it, the store's own money (store credit bonus): not from the capture
     currency = UnicodeAttribute()
     method = UnicodeAttribute()
     reference = UnicodeAttribute()

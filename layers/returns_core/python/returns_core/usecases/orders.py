@@ -5,8 +5,8 @@ import hmac
 
 from pynamodb.exceptions import PutError
 
-from ..rules import clock, ids, statuses
-from ..rules.errors import ConflictError, NotFoundError
+from ..rules import clock, ids, paid, statuses
+from ..rules.errors import ConflictError, NotFoundError, UnprocessableError
 from ..store.models import OrderModel, ReturnModel, plain
 
 
@@ -19,6 +19,9 @@ def get(order_id: str) -> OrderModel:
 
 def upsert(order_id: str, data: dict) -> bool:
     """Create or update an order; True when created. Lines are frozen while returns are open."""
+    for field, message in paid.order_problems(data["lines"], int(data["payment"]["captured_amount"]),
+                                              data.get("shipping_paid")):
+        raise UnprocessableError(message, field=field, code="invalid_value")
     now = clock.iso()
     try:
         order = OrderModel.get(order_id, consistent_read=True)
@@ -42,6 +45,7 @@ def upsert(order_id: str, data: dict) -> bool:
     order.delivered_at = data.get("delivered_at")
     order.shipping_address = data.get("shipping_address")
     order.payment = data["payment"]
+    order.shipping_paid = data.get("shipping_paid")
     order.lines = data["lines"]
     order.instant_exchange = bool(data.get("instant_exchange", False))
     order.updated_at = now
@@ -66,6 +70,14 @@ def find_for_customer(order_id: str, email: str) -> OrderModel:
 
 def prices(order: OrderModel) -> dict[str, int]:
     return {line["sku"]: int(line["unit_price"]) for line in order.lines}
+
+
+def paid_for(order: OrderModel, items: list[dict], lines: dict[str, dict]) -> dict[str, int]:
+    """sku -> what the customer paid for the units these items would take (rules/paid.py), after the
+    units of each line already held by other returns. `lines`: the order's eligibility by sku."""
+    held = {i["sku"]: int(lines[i["sku"]]["qty"]) - int(lines[i["sku"]]["returnable_qty"]) for i in items}
+    return paid.items_paid([plain(x) for x in order.lines], int(order.payment["captured_amount"]),
+                           int(order.shipping_paid) if order.shipping_paid is not None else None, items, held)
 
 
 def returns_of(order_id: str) -> list[ReturnModel]:

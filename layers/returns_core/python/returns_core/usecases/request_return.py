@@ -58,15 +58,17 @@ def _returns_in_window(customer_key: str) -> int:
 
 def check(order: OrderModel, items: list[dict], resolution: str) -> policy.Quote:
     """The quote of a selection not yet submitted, with the same checks as `create` (the portal shows it live)."""
-    _check_items(order, items, resolution)
-    return policy.quote_request(items, orders.prices(order), order.currency, resolution)
+    lines = _check_items(order, items, resolution)
+    return policy.quote_request(items, orders.prices(order), order.currency, resolution,
+                                paid=orders.paid_for(order, items, lines))
 
 
 def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict, actor: str) -> ReturnModel:
     lines = _check_items(order, items, resolution)
     where = _dropoff(order, dropoff)
     currency = order.currency
-    quote = policy.quote_request(items, orders.prices(order), currency, resolution)
+    paid = orders.paid_for(order, items, lines)
+    quote = policy.quote_request(items, orders.prices(order), currency, resolution, paid=paid)
     order_total = sum(int(x["unit_price"]) * int(x["qty"]) for x in order.lines)
     risky = policy.is_risky(order_total, _returns_in_window(order.customer_key))
     now = clock.now()
@@ -75,6 +77,7 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
     stored_items = [{
         "sku": i["sku"], "name": lines[i["sku"]]["name"], "qty": i["qty"], "reason": i["reason"],
         "comment": i.get("comment"), "unit_price": lines[i["sku"]]["unit_price"],
+        "paid": paid[i["sku"]],
         "exchange_for": i.get("exchange_for") if resolution == "exchange" else None,
     } for i in items]
     history = [timeline.entry("return.requested", actor, {"items": len(items), "resolution": resolution})]

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from ..rules import clock, policy, statuses, timeline
 from ..rules.errors import ConflictError, ForbiddenError, InvalidTransition, UnprocessableError
-from ..rules.settlement import METHODS, PAYING, PENDING_MANUAL, awaiting_manual, idempotency_key
+from ..rules.settlement import METHODS, PAYING, PENDING_MANUAL, awaiting_manual, capture_part, idempotency_key
 from ..store import ledger, returns, writes
 from ..store.models import CreditModel, OrderModel, ReturnModel, plain
 from . import lifecycle, orders
@@ -78,12 +78,14 @@ def pay(ret: ReturnModel) -> None:
     recorded = plain(ret.refund) or {}
     if recorded.get("ledger_seq") is None:
         order = orders.get(ret.order_id)
-        amount = int(plain(ret.quote)["refund_amount"])
+        quote = plain(ret.quote)
+        amount = int(quote["refund_amount"])
         method = METHODS[ret.resolution]
+        from_capture = capture_part(quote, method)   # the store credit bonus is not held against the capture
         inspected_by = (plain(ret.inspection) or {}).get("by")
         approved_by = (plain(ret.approval) or {}).get("by")
         if amount > 0:
-            _hold(order, ret.return_id, amount)
+            _hold(order, ret.return_id, from_capture)
             extra: dict = {}
             if method != "store_credit" and order.payment["provider"] == "manual":
                 manual_reference = recorded.get("manual_reference")
@@ -94,7 +96,8 @@ def pay(ret: ReturnModel) -> None:
                 _record(ret, order, amount, method, manual_reference, "manual", None, extra, inspected_by, approved_by)
             elif method == "store_credit":
                 reference, provider, credit = _move_money(ret, order, amount, method)
-                _record(ret, order, amount, method, reference, provider, credit, extra, inspected_by, approved_by)
+                _record(ret, order, amount, method, reference, provider, credit, extra, inspected_by, approved_by,
+                        bonus=amount - from_capture)
             else:
                 owner = _take_lease(ret, amount, method)
                 if owner is None:
@@ -118,14 +121,15 @@ def pay(ret: ReturnModel) -> None:
 
 
 def _record(ret: ReturnModel, order: OrderModel, amount: int, method: str, reference: str, provider: str,
-            credit: CreditModel | None, extra: dict, inspected_by: str | None, approved_by: str | None) -> None:
+            credit: CreditModel | None, extra: dict, inspected_by: str | None, approved_by: str | None,
+            bonus: int = 0) -> None:
     movement = ledger.Movement(
         entry_id=idempotency_key(ret.return_id), kind="store_credit" if method == "store_credit" else "refund",
         return_id=ret.return_id, order_id=ret.order_id, amount=amount, currency=ret.currency,
-        method=provider, reference=reference, inspected_by=inspected_by, approved_by=approved_by)
+        method=provider, reference=reference, inspected_by=inspected_by, approved_by=approved_by, bonus=bonus)
     try:
         ledger.append(movement, ret, order, {"amount": amount, "method": method, "status": "succeeded",
-                                             "provider": provider, **extra}, credit=credit)
+                                             "provider": provider, "bonus": bonus, **extra}, credit=credit)
     except ledger.AlreadyRecorded:
         pass
 
