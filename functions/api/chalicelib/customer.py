@@ -37,11 +37,12 @@ def lookup() -> dict:
     from returns_core.usecases import orders
 
     body = parse(bp.current_request, schemas.Lookup)
-    throttle.check(body.order_id)
+    client = throttle.client_of(bp.current_request)
+    throttle.check(client, body.order_id, body.email)
     try:
         order = orders.find_for_customer(body.order_id, body.email)
     except NotFoundError:
-        throttle.failed(body.order_id)
+        throttle.failed(client, body.order_id, body.email)
         raise
     token = auth.mint("customer", sub=f"customer:{order.order_id}", order_id=order.order_id,
                       ttl=auth.CUSTOMER_TTL_SECONDS)

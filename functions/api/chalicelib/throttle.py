@@ -1,38 +1,28 @@
-"""Failed order lookups per order id, so order-number + email pairs cannot be guessed at speed."""
+"""Failed order lookups, so order-number + email pairs cannot be guessed at speed
+(the limits and why: returns_core/rules/lookup_limits.py)."""
 from __future__ import annotations
 
-import hashlib
 import time
 
 from .errors import ApiError
 
-WINDOW_SECONDS = 15 * 60
-MAX_FAILURES = 10
+
+def client_of(request) -> str:
+    """The caller's address as API Gateway saw it (requestContext.identity.sourceIp)."""
+    return ((request.context or {}).get("identity") or {}).get("sourceIp") or "unknown"
 
 
-def _record_id(order_id: str, now: int) -> str:
-    digest = hashlib.sha256(order_id.encode()).hexdigest()[:32]
-    return f"lookup:{digest}:{now // WINDOW_SECONDS}"
-
-
-def check(order_id: str) -> None:
-    from returns_core.store.models import RequestRecordModel
+def check(client: str, order_id: str, email: str) -> None:
+    from returns_core.rules import lookup_limits
+    from returns_core.store import lookup_attempts
 
     now = int(time.time())
-    try:
-        seen = RequestRecordModel.get(_record_id(order_id, now))
-    except RequestRecordModel.DoesNotExist:
-        return
-    if int(seen.count or 0) >= MAX_FAILURES:
-        retry = WINDOW_SECONDS - now % WINDOW_SECONDS
-        raise ApiError(429, "too_many_requests", "too many failed lookups for this order; try again later",
-                       headers={"Retry-After": str(retry)})
+    if not lookup_limits.allowed(lookup_attempts.failures(client, order_id, email, now)):
+        raise ApiError(429, "too_many_requests", "too many failed lookups; try again later",
+                       headers={"Retry-After": str(lookup_limits.retry_after(now))})
 
 
-def failed(order_id: str) -> None:
-    from returns_core.store.models import RequestRecordModel
+def failed(client: str, order_id: str, email: str) -> None:
+    from returns_core.store import lookup_attempts
 
-    now = int(time.time())
-    RequestRecordModel(_record_id(order_id, now)).update(
-        actions=[RequestRecordModel.count.add(1),
-                 RequestRecordModel.expiration.set(now + 2 * WINDOW_SECONDS)])
+    lookup_attempts.record_failure(client, order_id, email, int(time.time()))
