@@ -256,3 +256,37 @@ def test_every_status_a_route_really_returns_is_documented(api, order, doc, rout
         check(what, res)
     assert all(status < 500 for _, status in seen), seen
     assert not undocumented, f"documented {sorted(documented)}; undocumented:\n" + "\n".join(undocumented)
+
+
+def _views_opened_by_links() -> set[str]:
+    """The views that accept a message link's `?t=` (authn.principal(..., link_in_query=True)), from the source."""
+    import ast
+    from pathlib import Path
+
+    found = set()
+    for source in (Path(openapi.__file__).parent).glob("*.py"):
+        for fn in ast.walk(ast.parse(source.read_text())):
+            if not isinstance(fn, ast.FunctionDef):
+                continue
+            calls = [c for c in ast.walk(fn) if isinstance(c, ast.Call)
+                     and any(k.arg == "link_in_query" and getattr(k.value, "value", False) for k in c.keywords)]
+            if calls:
+                for deco in fn.decorator_list:
+                    if isinstance(deco, ast.Call) and len(deco.args) >= 2 and isinstance(deco.args[1], ast.Constant):
+                        methods = next((k.value for k in deco.keywords if k.arg == "methods"), None)
+                        verbs = [m.value for m in methods.elts] if methods is not None else ["GET"]
+                        found.update(f"{verb} {deco.args[1].value}" for verb in verbs)
+    return found
+
+
+def test_routes_opened_from_message_links_document_the_link_token(doc):
+    opened = _views_opened_by_links()
+    assert "GET /returns/{return_id}/label" in opened
+    for key in opened:
+        method, path = key.split(" ", 1)
+        assert {"link": []} in _op(doc, method, path)["security"], key
+    assert doc["components"]["securitySchemes"]["link"] == {**doc["components"]["securitySchemes"]["link"],
+                                                            "type": "apiKey", "in": "query", "name": "t"}
+    documented = {f"{m.upper()} {p}" for p, ops in doc["paths"].items() for m, op in ops.items()
+                  if {"link": []} in op.get("security", [])}
+    assert documented == opened

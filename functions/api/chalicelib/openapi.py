@@ -42,6 +42,7 @@ class Route:
     required_params: tuple[str, ...] = ()      # optional in the model, required by the view
     produces: str = "application/json"
     idempotent_key: bool = field(default=False)
+    link_in_query: bool = False   # also opened from a message's signed link: its token in `?t=` (authn.principal)
 
     @property
     def query(self) -> tuple[tuple[str, bool, str], ...]:
@@ -63,7 +64,7 @@ ROUTES: tuple[Route, ...] = (
           ("customer", "store"), schemas.QuoteRequest, (200, 404, 422)),
     Route("GET", "/returns/{return_id}", "A return", READERS, None, (200, 404)),
     Route("GET", "/returns/{return_id}/label", "The return label", READERS, None, (200, 404),
-          produces="application/pdf"),
+          produces="application/pdf", link_in_query=True),
     Route("GET", "/orders/{order_id}/returns", "The returns of an order", READERS, None, (200, 404)),
     Route("POST", "/returns/{return_id}/cancel", "Cancel before drop-off", ("customer",), schemas.Cancel,
           (200, 404, 409), idempotent_key=True),
@@ -223,7 +224,7 @@ def _operation(route: Route) -> dict[str, Any]:
     elif route.auth == PUBLIC:
         op["security"] = []
     else:
-        op["security"] = [{"bearer": []}]
+        op["security"] = [{"bearer": []}, {"link": []}] if route.link_in_query else [{"bearer": []}]
         op["x-roles"] = list(route.auth)
     if params:
         op["parameters"] = params
@@ -254,5 +255,9 @@ def document(version: str) -> dict[str, Any]:
                  "description": "Returns and refunds. Money is integer minor units beside an ISO 4217 currency."},
         "paths": paths,
         "components": {"schemas": _components(),
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+                       "securitySchemes": {
+                           "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                           "link": {"type": "apiKey", "in": "query", "name": "t",
+                                    "description": "The signed link token of a customer message (one return, "
+                                                   "expires); used when no Authorization header is sent."}}},
     }
