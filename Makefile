@@ -8,7 +8,7 @@ SAM_CLI := aws-sam-cli==1.170.0
 # What the built functions run on locally: an interpreter with the Lambda runtime's boto3, nothing else.
 RUNTIME := $(VENV)/lambda-runtime
 
-.PHONY: run test test-fast bench lint install build lock system-deps clean
+.PHONY: run test test-fast bench lint install build lock system-deps clean deploy deploy-check
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -46,6 +46,15 @@ test: $(STAMP) system-deps
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -x -m "not browser"
+
+# Deploy to AWS (README, "Deploy to AWS"): ENV=staging (default) or prod; the store's values from
+# SENDER_EMAIL, PUBLIC_BASE_URL and STRIPE_API_KEY on the first deploy. Checked before anything is built.
+ENV ?= staging
+deploy: $(STAMP)
+	$(BIN)/python -m infra.deploy deploy --env $(ENV)
+
+deploy-check: $(STAMP)
+	$(BIN)/python -m infra.deploy check --env $(ENV)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

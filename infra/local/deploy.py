@@ -14,7 +14,7 @@ from pathlib import Path
 
 import boto3
 
-from .template import ROOT, Resolver, load, samconfig_parameters, substitute_definition
+from .template import ROOT, Resolver, check_parameters, load, samconfig_parameters, substitute_definition
 from .workers import Artifact
 
 ACCOUNT = "123456789012"
@@ -92,6 +92,15 @@ def _artifacts(build_dir: Path) -> dict[str, Artifact]:
     return out
 
 
+def _generated_secret(spec: dict) -> str:
+    """What GenerateSecretString makes: a random string, or it under GenerateStringKey of the
+    SecretStringTemplate's JSON object."""
+    value = secrets.token_urlsafe(int(spec.get("PasswordLength", 48)))[:int(spec.get("PasswordLength", 48))]
+    if "GenerateStringKey" in spec:
+        return json.dumps({**json.loads(spec.get("SecretStringTemplate") or "{}"), spec["GenerateStringKey"]: value})
+    return value
+
+
 def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_name: str | None = None,
            environment_overrides: dict[str, str | None] | None = None, build_dir: Path | None = None) -> Stack:
     """`overrides`: template parameters. `environment_overrides`: merged into every function's
@@ -104,6 +113,7 @@ def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_na
     stack, params = samconfig_parameters(env)
     params.update(overrides or {})
     stack = stack_name or stack
+    check_parameters(template, params)
     r = Resolver(template, params, stack, REGION, ACCOUNT)
     c = _clients()
     resources: dict = template["Resources"]
@@ -134,7 +144,7 @@ def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_na
             r.refs[lid] = arn
             r.atts[lid] = {"TopicName": name, "TopicArn": arn}
         elif kind == "AWS::SecretsManager::Secret":
-            value = props.get("SecretString") or secrets.token_urlsafe(36)
+            value = props.get("SecretString") or _generated_secret(props.get("GenerateSecretString") or {})
             arn = c["secretsmanager"].create_secret(Name=f"{stack}-{lid}", SecretString=value)["ARN"]
             r.refs[lid] = arn
         elif kind == "AWS::SES::EmailIdentity":

@@ -34,7 +34,7 @@ for _short, _long in {"Ref": "Ref", "GetAtt": "Fn::GetAtt", "Sub": "Fn::Sub", "J
                       "If": "Fn::If", "Equals": "Fn::Equals", "Select": "Fn::Select", "Split": "Fn::Split",
                       "Not": "Fn::Not", "And": "Fn::And", "Or": "Fn::Or", "FindInMap": "Fn::FindInMap",
                       "Condition": "Condition", "GetAZs": "Fn::GetAZs", "ImportValue": "Fn::ImportValue",
-                      "Base64": "Fn::Base64"}.items():
+                      "Base64": "Fn::Base64", "Contains": "Fn::Contains"}.items():
     _Loader.add_constructor(f"!{_short}", _tag(_long))
 
 
@@ -57,7 +57,9 @@ _SUB = re.compile(r"\$\{([\w:.]+)\}")
 
 
 class Resolver:
-    """Resolves Ref, GetAtt, Sub and Join against parameters and deployed resources."""
+    """Resolves Ref, GetAtt, Sub, Join and the condition functions (If, Equals, Not, And, Or, and
+    the template's Conditions) against parameters and deployed resources. A property that resolves
+    to AWS::NoValue is left out, as CloudFormation does."""
 
     def __init__(self, template: dict, parameters: dict[str, str], stack: str, region: str, account: str):
         self.template = template
@@ -100,7 +102,7 @@ class Resolver:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [r for r in (self.resolve(v) for v in value) if r is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -113,7 +115,94 @@ class Resolver:
                 return self.sub(arg) if isinstance(arg, str) else self.sub(arg[0], arg[1])
             if key == "Fn::Join":
                 return arg[0].join(str(self.resolve(v)) for v in arg[1])
-        return {k: self.resolve(v) for k, v in value.items()}
+            if key == "Fn::If":
+                name, when_true, when_false = arg
+                chosen = when_true if self.condition(name) else when_false
+                return _NO_VALUE if chosen == {"Ref": "AWS::NoValue"} else self.resolve(chosen)
+            if key in ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Condition"):
+                return self._truth(value)
+        out = {}
+        for k, v in value.items():
+            if isinstance(v, dict) and v == {"Ref": "AWS::NoValue"}:
+                continue
+            resolved = self.resolve(v)
+            if resolved is _NO_VALUE:
+                continue
+            out[k] = resolved
+        return out
+
+    def condition(self, name: str) -> bool:
+        try:
+            return self._truth(self.template["Conditions"][name])
+        except KeyError as exc:
+            raise KeyError(f"no condition {name} in the template") from exc
+
+    def _truth(self, value: Any) -> bool:
+        (key, arg), = value.items()
+        if key == "Condition":
+            return self.condition(arg)
+        if key == "Fn::Equals":
+            left, right = (self.resolve(v) for v in arg)
+            return str(left) == str(right)
+        if key == "Fn::Not":
+            return not self._truth(arg[0])
+        if key == "Fn::And":
+            return all(self._truth(v) for v in arg)
+        if key == "Fn::Or":
+            return any(self._truth(v) for v in arg)
+        if key == "Fn::Contains":   # Rules only: the value is one of the list
+            values, needle = arg
+            return str(self.resolve(needle)) in {str(self.resolve(v)) for v in values}
+        raise ValueError(f"not a condition: {value}")
+
+
+class ParameterError(ValueError):
+    """What CloudFormation would refuse before creating anything: one line per bad parameter or rule."""
+
+
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, list):
+        return set().union(*map(_refs, node)) if node else set()
+    if isinstance(node, dict):
+        return ({node["Ref"]} if "Ref" in node else set()) | set().union(*map(_refs, node.values()))
+    return set()
+
+
+def check_parameters(template: dict, given: dict[str, str], assume_present: set[str] = frozenset()) -> None:
+    """The checks CloudFormation makes of a stack's parameters before it creates anything: unknown
+    names, a value for every parameter without a default, AllowedValues, AllowedPattern (whole value),
+    then the template's Rules. The local stack deploys only what AWS would accept.
+    `assume_present`: parameters an existing stack already holds (an update keeps them); they and
+    the rule assertions that read them are not checked here (CloudFormation checked them then)."""
+    specs = template.get("Parameters", {})
+    problems = [f"{name}: not a parameter of template.yaml" for name in given if name not in specs]
+    for name, spec in specs.items():
+        if name in assume_present and name not in given:
+            continue
+        if name not in given and "Default" not in spec:
+            problems.append(f"{name}: required (no default); {spec.get('Description', '').strip()}".rstrip("; "))
+            continue
+        value = str(given.get(name, spec.get("Default", "")))
+        if "AllowedValues" in spec and value not in [str(v) for v in spec["AllowedValues"]]:
+            problems.append(f"{name}: must be one of {', '.join(map(str, spec['AllowedValues']))}")
+        elif "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], value):
+            problems.append(f"{name}: {spec.get('ConstraintDescription') or 'must match ' + spec['AllowedPattern']}")
+    if problems:
+        raise ParameterError("\n".join(problems))
+    r = Resolver(template, given, "check", "us-east-1", "000000000000")
+    for name, rule in (template.get("Rules") or {}).items():
+        if "RuleCondition" in rule and not r._truth(rule["RuleCondition"]):
+            continue
+        for assertion in rule.get("Assertions", []):
+            if _refs(assertion["Assert"]) & (set(assume_present) - set(given)):
+                continue
+            if not r._truth(assertion["Assert"]):
+                problems.append(f"{name}: {' '.join(assertion.get('AssertDescription', 'failed').split())}")
+    if problems:
+        raise ParameterError("\n".join(problems))
+
+
+_NO_VALUE = object()
 
 
 def substitute_definition(text: str, values: dict[str, str]) -> str:

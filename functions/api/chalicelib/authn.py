@@ -74,21 +74,33 @@ def owned_return(who: auth.Principal, return_id: str) -> Any:
     return ret
 
 
-def carrier_secret() -> bytes:
-    """Deployed: the secret named by CARRIER_SECRET_ARN; locally and in tests: CARRIER_SECRET."""
+def carrier_keys() -> list[bytes]:
+    """The keys a carrier webhook may be signed with. Deployed: the secret named by CARRIER_SECRET_ARN,
+    `{"current": ..., "previous": ...}` (both accepted during a rollover: `python -m infra.deploy
+    carrier-secret`); locally and in tests: CARRIER_SECRET. A plain string is the current key."""
+    import json
+
     from returns_core.outbound import secret_store
 
     value = secret_store.get("CARRIER_SECRET")
-    if not value:   # an empty key would make every signature anyone computes with it valid
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = value
+    keys = [parsed.get("current"), parsed.get("previous")] if isinstance(parsed, dict) else [value]
+    keys = [k for k in keys if isinstance(k, str) and k]
+    if not keys:   # an empty key would make every signature anyone computes with it valid
         raise RuntimeError("the carrier secret is empty")
-    return value.encode()
+    return [k.encode() for k in keys]
 
 
 def verify_carrier(request: Any, raw: bytes) -> None:
-    """`X-Carrier-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw body."""
+    """`X-Carrier-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw body with a current key."""
     given = (request.headers.get(SIGNATURE_HEADER.lower()) or "").strip()
     scheme, _, digest = given.partition("=")
-    expected = hmac.new(carrier_secret(), raw, hashlib.sha256).hexdigest()
-    if scheme.lower() != "sha256" or not hmac.compare_digest(digest.strip().lower().encode(), expected.encode()):
+    digest_bytes = digest.strip().lower().encode()
+    matches = [hmac.compare_digest(digest_bytes, hmac.new(key, raw, hashlib.sha256).hexdigest().encode())
+               for key in carrier_keys()]   # every key compared: the time taken says nothing
+    if scheme.lower() != "sha256" or not any(matches):
         log.warning("carrier signature rejected", extra={"present": bool(given)})
         raise ApiError(401, "bad_signature", "the carrier signature is missing or wrong")

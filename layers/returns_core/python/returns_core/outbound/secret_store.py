@@ -2,15 +2,29 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+import threading
+import time
 
 from .. import aws
 from ..config import ConfigError
 
+# A warm function re-reads a secret after this long, so a rotated value (e.g. the carrier secret's
+# rollover, which keeps both keys valid meanwhile) reaches every instance within it.
+CACHE_SECONDS = int(os.environ.get("SECRETS_CACHE_SECONDS", "300"))
+_cache: dict[tuple[str, str | None], tuple[float, str]] = {}
+_lock = threading.Lock()
 
-@lru_cache(maxsize=16)
+
 def _from_manager(arn: str, endpoint: str | None) -> str:
-    return aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+    key, now = (arn, endpoint), time.monotonic()
+    with _lock:
+        cached = _cache.get(key)
+    if cached is not None and now - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    value = aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+    with _lock:
+        _cache[key] = (now, value)
+    return value
 
 
 def get(name: str) -> str:
@@ -24,4 +38,5 @@ def get(name: str) -> str:
 
 
 def reset() -> None:
-    _from_manager.cache_clear()
+    with _lock:
+        _cache.clear()

@@ -1,0 +1,185 @@
+"""Deploying to AWS, for a store: check, deploy, and rotate the carrier's webhook secret.
+
+    python -m infra.deploy check  --env staging     # what CloudFormation would refuse, before anything
+    python -m infra.deploy deploy --env staging     # check, sam build, sam deploy --config-env staging
+    python -m infra.deploy outputs --env staging    # the stack's outputs (URLs, ids, secret ARNs)
+    python -m infra.deploy carrier-secret begin  --env staging   # new key; old and new both accepted
+    python -m infra.deploy carrier-secret finish --env staging   # drop the old key
+    python -m infra.deploy carrier-secret show   --env staging   # print the current key for the carrier
+
+The store's own values come from the environment (or `--set Name=value`): SENDER_EMAIL,
+PUBLIC_BASE_URL and STRIPE_API_KEY. They are needed on the first deploy; afterwards sam deploy
+keeps the previous values of anything not given. No secret is ever written to samconfig.toml.
+`make deploy ENV=staging` runs `deploy`; the default environment is staging, never prod.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+from typing import Any
+
+from infra.local.template import ParameterError, check_parameters, load, samconfig_parameters
+
+from . import artifacts
+
+# Environment variables a store sets for `make deploy`, and the parameters they fill.
+FROM_ENVIRONMENT = {"SENDER_EMAIL": "SenderEmail", "PUBLIC_BASE_URL": "PublicBaseUrl",
+                    "STRIPE_API_KEY": "StripeApiKey"}
+DEPLOYABLE = ("staging", "prod")
+KEY_LENGTH = 48
+
+
+def parameters(env: str, given: dict[str, str] | None = None,
+               environ: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
+    """(stack name, parameters): samconfig's for `env`, then the environment's, then `given`."""
+    stack, params = samconfig_parameters(env)
+    source = os.environ if environ is None else environ
+    params.update({name: source[var] for var, name in FROM_ENVIRONMENT.items() if source.get(var)})
+    params.update(given or {})
+    return stack, params
+
+
+def check(env: str, params: dict[str, str], previous: set[str] = frozenset()) -> None:
+    """Raise ParameterError naming every problem. `previous`: parameters the existing stack holds
+    (sam deploy reuses them), which therefore need no value now."""
+    if env not in DEPLOYABLE:
+        raise ParameterError(f"--env must be one of {', '.join(DEPLOYABLE)} (the local stack is `make run`)")
+    try:
+        check_parameters(load(), params, assume_present=set(previous))
+    except ParameterError as exc:
+        hints = {name: var for var, name in FROM_ENVIRONMENT.items()}
+        lines = [line + (f" (set {hints[line.split(':')[0]]}=...)" if line.split(":")[0] in hints else "")
+                 for line in str(exc).splitlines()]
+        raise ParameterError("\n".join(lines)) from None
+
+
+def _existing_parameters(stack: str) -> set[str]:
+    """The parameters the deployed stack holds (kept by an update); none for a first deploy, or
+    when AWS cannot be reached (then the check is that of a first deploy, and says so)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        found = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    except ClientError as exc:
+        if "does not exist" not in str(exc):
+            print(f"note: cannot read stack {stack} ({exc}); checking as a first deploy", file=sys.stderr)
+        return set()
+    except BotoCoreError as exc:
+        print(f"note: cannot reach AWS ({exc}); checking as a first deploy", file=sys.stderr)
+        return set()
+    return {p["ParameterKey"] for p in found.get("Parameters", [])}
+
+
+def outputs(stack: str, cloudformation: Any = None) -> dict[str, str]:
+    import boto3
+
+    cfn = cloudformation or boto3.client("cloudformation")
+    found = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
+
+
+# --- the carrier secret's rollover ------------------------------------------------------------
+# The secret is {"current": key, "previous": key?}; the API accepts a signature by either
+# (chalicelib/authn.py) and re-reads the secret within secret_store.CACHE_SECONDS. So: begin,
+# wait that long, give the carrier the new key, wait until it signs with it, finish.
+
+def _read(client: Any, secret_id: str) -> dict:
+    value = client.get_secret_value(SecretId=secret_id)["SecretString"]
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    return parsed if isinstance(parsed, dict) else {"current": value}
+
+
+def begin_rollover(client: Any, secret_id: str, new_key: str | None = None) -> str:
+    """A new current key; the old one stays valid as `previous`. Refused while a rollover is open
+    (finish it first): a second begin would drop the key the carrier may still be using."""
+    held = _read(client, secret_id)
+    if held.get("previous"):
+        raise RuntimeError("a rollover is already open: run `carrier-secret finish` once the carrier "
+                           "signs with the current key")
+    key = new_key or secrets.token_urlsafe(KEY_LENGTH)[:KEY_LENGTH]
+    client.put_secret_value(SecretId=secret_id, SecretString=json.dumps({"current": key,
+                                                                        "previous": held["current"]}))
+    return key
+
+
+def finish_rollover(client: Any, secret_id: str) -> None:
+    held = _read(client, secret_id)
+    if not held.get("previous"):
+        raise RuntimeError("no rollover is open")
+    client.put_secret_value(SecretId=secret_id, SecretString=json.dumps({"current": held["current"]}))
+
+
+def current_key(client: Any, secret_id: str) -> str:
+    return _read(client, secret_id)["current"]
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+def _given(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise ParameterError(f"--set {pair}: expected Name=value")
+        out[name] = value
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("check", "deploy", "outputs"):
+        cmd = sub.add_parser(name)
+        cmd.add_argument("--env", default="staging", help="staging (default) or prod")
+        cmd.add_argument("--set", action="append", default=[], metavar="Name=value",
+                         help="a template parameter (repeatable)")
+    rot = sub.add_parser("carrier-secret")
+    rot.add_argument("step", choices=("begin", "finish", "show"))
+    rot.add_argument("--env", default="staging")
+    args = parser.parse_args(argv)
+    try:
+        stack, params = parameters(args.env, _given(getattr(args, "set", [])))
+        if args.command == "check":
+            check(args.env, params, _existing_parameters(stack))
+            print(f"{stack}: parameters are complete and acceptable")
+        elif args.command == "deploy":
+            check(args.env, params, _existing_parameters(stack))
+            artifacts.build()
+            overrides = [f"{k}={v}" for k, v in params.items()]
+            return subprocess.call([str(artifacts.SAM), "deploy", "--config-env", args.env,
+                                    "--template-file", str(artifacts.BUILT_TEMPLATE),
+                                    "--parameter-overrides", *overrides], cwd=artifacts.ROOT)
+        elif args.command == "outputs":
+            for key, value in outputs(stack).items():
+                print(f"{key}\t{value}")
+        else:
+            import boto3
+
+            client = boto3.client("secretsmanager")
+            secret_id = outputs(stack)["CarrierSecretArn"]
+            if args.step == "begin":
+                begin_rollover(client, secret_id)
+                print("new carrier key set; both keys are accepted. Wait 5 minutes, give the carrier "
+                      "`carrier-secret show`, then run `carrier-secret finish` once it signs with it.")
+            elif args.step == "finish":
+                finish_rollover(client, secret_id)
+                print("rollover finished: only the current key is accepted (within 5 minutes)")
+            else:
+                print(current_key(client, secret_id))
+    except (ParameterError, RuntimeError) as exc:
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
