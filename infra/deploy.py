@@ -121,6 +121,37 @@ def current_key(client: Any, secret_id: str) -> str:
     return _read(client, secret_id)["current"]
 
 
+# --- the smoke check's credentials (infra/smoke.py --env) -------------------------------------------
+
+def store_token(outs: dict[str, str], cognito: Any = None, opener: Any = None) -> str:
+    """A store access token by the store client's client-credentials grant (the client's secret is
+    read from Cognito, never stored)."""
+    import base64
+    import urllib.parse
+    import urllib.request
+
+    import boto3
+
+    client = (cognito or boto3.client("cognito-idp")).describe_user_pool_client(
+        UserPoolId=outs["StaffUserPoolId"], ClientId=outs["StoreClientId"])["UserPoolClient"]
+    basic = base64.b64encode(f"{client['ClientId']}:{client['ClientSecret']}".encode()).decode()
+    request = urllib.request.Request(
+        outs["TokenEndpoint"], method="POST",
+        data=urllib.parse.urlencode({"grant_type": "client_credentials", "scope": "returns/store"}).encode(),
+        headers={"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"})
+    with (opener or urllib.request.urlopen)(request, timeout=30) as response:
+        return json.loads(response.read())["access_token"]
+
+
+def smoke_credentials(env: str, url: str | None, token: str | None, key: str | None) -> tuple[str, str, str]:
+    import boto3
+
+    stack, _ = parameters(env)
+    outs = outputs(stack)
+    return (url or outs["ApiUrl"], token or store_token(outs),
+            key or current_key(boto3.client("secretsmanager"), outs["CarrierSecretArn"]))
+
+
 # --- the command line ---------------------------------------------------------------------------
 
 def _given(pairs: list[str]) -> dict[str, str]:
