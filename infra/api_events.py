@@ -1,8 +1,10 @@
-"""Keep template.yaml's API events equal to the Chalice app's routes.
+"""Keep template.yaml's REST API paths equal to the Chalice app's routes.
 
-Chalice routes on the resource path, so API Gateway needs one event per route
-(a {proxy+} catch-all would not route). The block between the markers in
-ApiFunction's Events is generated from `app.routes`:
+Chalice routes on the resource path, so API Gateway needs one resource per route (a {proxy+}
+catch-all would not route). They are declared in ReturnsApi's DefinitionBody, every one a proxy
+integration with ApiFunction, so that one AWS::Lambda::Permission lets API Gateway invoke it (an
+Api event per route made SAM write a permission per route: 32 of them, ~14 KB of the function's
+20 KB resource policy). The block between the markers is generated from `app.routes`:
 
     python -m infra.api_events --write    # regenerate
     python -m infra.api_events --check    # exit 1 if stale (a test runs this)
@@ -16,8 +18,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
-BEGIN = "        # BEGIN generated API events"
-END = "        # END generated API events"
+BEGIN = "          # BEGIN generated API paths"
+END = "          # END generated API paths"
+INTEGRATION_URI = ('!Sub "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/'
+                   '${ApiFunction.Arn}/invocations"')
 
 
 def routes() -> list[tuple[str, str]]:
@@ -30,17 +34,19 @@ def routes() -> list[tuple[str, str]]:
     return sorted((path, method) for path, methods in api.app.routes.items() for method in methods)
 
 
-def event_name(path: str, method: str) -> str:
-    words = re.findall(r"[A-Za-z0-9]+", path.replace("{", " By ").replace("}", " "))
-    name = method.capitalize() + "".join(w[:1].upper() + w[1:] for w in words)
-    return name or method.capitalize() + "Root"
-
-
 def block() -> str:
     lines = [BEGIN]
+    by_path: dict[str, list[str]] = {}
     for path, method in routes():
-        lines += [f"        {event_name(path, method)}:", "          Type: Api",
-                  "          Properties:", f"            Path: {path}", f"            Method: {method.lower()}"]
+        by_path.setdefault(path, []).append(method)
+    for path, methods in by_path.items():
+        lines.append(f"          {path}:")
+        for method in methods:
+            lines += [f"            {method.lower()}:",
+                      "              x-amazon-apigateway-integration:",
+                      "                type: aws_proxy",
+                      "                httpMethod: POST",
+                      f"                uri: {INTEGRATION_URI}"]
     lines.append(END)
     return "\n".join(lines)
 
@@ -62,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         TEMPLATE.write_text(new)
         return 0
     if new != text:
-        print("template.yaml's API events differ from the Chalice routes: run python -m infra.api_events --write")
+        print("template.yaml's API paths differ from the Chalice routes: run python -m infra.api_events --write")
         return 1
     return 0
 

@@ -126,8 +126,11 @@ def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_na
             # refers to the pool resolves to None, and None variables are left out.
             r.refs[lid], r.atts[lid] = None, {}
             continue
+        # Functions and the state machine come after; the REST API and its invoke permission are the
+        # gateway emulation's (infra/local/gateway.py reads them from the template).
         kind, props = res["Type"], r.resolve(res.get("Properties", {})) if res["Type"] not in (
-            "AWS::Serverless::Function", "AWS::Serverless::StateMachine") else None
+            "AWS::Serverless::Function", "AWS::Serverless::StateMachine", "AWS::Serverless::Api",
+            "AWS::Lambda::Permission") else None
         if kind == "AWS::DynamoDB::Table":
             name = props.get("TableName") or f"{stack}-{lid}"
             _table(c, name, props)

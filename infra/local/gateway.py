@@ -71,10 +71,19 @@ class RestApi:
     def from_template(cls, template: dict, invoke, function_id: str = "ApiFunction", base_path: str = "",
                       stage: str = "Prod") -> "RestApi":
         api_globals = template.get("Globals", {}).get("Api", {})
-        binary = [t.replace("~1", "/") for t in api_globals.get("BinaryMediaTypes", [])]
-        events = template["Resources"][function_id]["Properties"].get("Events", {})
-        routes = [Route.of(e["Properties"]["Method"], e["Properties"]["Path"])
-                  for e in events.values() if e.get("Type") == "Api"]
+        routes, binary_types = [], list(api_globals.get("BinaryMediaTypes", []))
+        # The REST API that integrates the function: its OpenAPI paths are the routes API Gateway has.
+        for resource in template["Resources"].values():
+            if resource["Type"] != "AWS::Serverless::Api":
+                continue
+            props = resource["Properties"]
+            for path, methods in (props.get("DefinitionBody") or {}).get("paths", {}).items():
+                for method, op in methods.items():
+                    uri = json.dumps((op or {}).get("x-amazon-apigateway-integration", {}).get("uri"))
+                    if f"${{{function_id}.Arn}}" in uri or f'"{function_id}"' in uri:
+                        routes.append(Route.of(method, path))
+            binary_types += props.get("BinaryMediaTypes", [])
+        binary = [t.replace("~1", "/") for t in binary_types]
         # The most specific first: a literal segment wins over a {parameter}, as in API Gateway.
         routes.sort(key=lambda r: (r.resource.count("{"), -len(r.resource)))
         return cls(routes, binary, invoke, stage=stage, base_path=base_path)
