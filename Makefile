@@ -8,7 +8,12 @@ SAM_CLI := aws-sam-cli==1.170.0
 # What the built functions run on locally: an interpreter with the Lambda runtime's boto3, nothing else.
 RUNTIME := $(VENV)/lambda-runtime
 
-.PHONY: run test test-fast bench lint install build lock system-deps clean deploy deploy-check
+.PHONY: run reset test test-fast bench lint install build lock system-deps clean deploy deploy-check
+
+# The local stack's ports (`make run API_PORT=8080 AWS_PORT=5001 STRIPE_PORT=8421`).
+API_PORT    ?= 8000
+AWS_PORT    ?= 5000
+STRIPE_PORT ?= 8420
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -38,8 +43,12 @@ build: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/python -m infra.artifacts lock
 
+# The data (.local/) is kept across runs; `make reset` wipes it. VERBOSE=1 prints every log line.
 run: $(STAMP)
-	$(BIN)/python -m infra.local run
+	$(BIN)/python -m infra.local run --api-port $(API_PORT) --aws-port $(AWS_PORT) --stripe-port $(STRIPE_PORT) $(if $(VERBOSE),--verbose)
+
+reset: $(STAMP)
+	$(BIN)/python -m infra.local reset
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup

@@ -1,53 +1,93 @@
-"""python -m infra.local run [--base-path /Prod] | token --role ROLE [--sub NAME] [--order ORDER_ID]"""
+"""python -m infra.local run [--api-port N] [--aws-port N] [--stripe-port N] [--base-path /Prod] [--verbose]
+                             | token --role ROLE [--sub NAME] [--order ORDER_ID] | reset"""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
+from pathlib import Path
 
-from .server import ROOT, state_file
+from .server import DATA_DIR, ROOT
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return Path(args.data_dir).resolve() if args.data_dir else DATA_DIR
 
 
 def _token(args: argparse.Namespace) -> int:
-    """Mint a token the running local stack accepts (same secret, read from its Secrets Manager)."""
-    path = state_file(args.aws_port)
-    if not path.exists():
-        print("the local stack is not running: start it with `make run`", file=sys.stderr)
-        return 2
-    state = json.loads(path.read_text())
-    os.environ.update({"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": state["aws"],
-                       "TOKEN_SECRET_ARN": state["environment"]["TOKEN_SECRET_ARN"]})
-    sys.path.insert(0, str(ROOT / "layers/returns_core/python"))
-    from returns_core.edge import auth
+    """Mint a token the local stack accepts: signed with the token key kept in its data folder,
+    so it works whether the stack runs now or starts later (and after restarts)."""
+    from .persistence import DataDir
 
+    data = DataDir(_data_dir(args))
+    key = data.token_key.read_text().strip() if data.token_key.exists() else ""
+    if not key:
+        print(f"no token key in {data.root} yet: start the local stack once with `make run`", file=sys.stderr)
+        return 2
     if args.role == "customer" and not args.order:
         print("a customer token needs --order ORDER_ID", file=sys.stderr)
         return 2
+    os.environ.pop("TOKEN_SECRET_ARN", None)
+    os.environ["TOKEN_SECRET"] = key
+    sys.path.insert(0, str(ROOT / "layers/returns_core/python"))
+    from returns_core.edge import auth
+
     print(auth.mint(args.role, args.sub or f"local-{args.role}", order_id=args.order, ttl=args.ttl))
     return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    from .persistence import DataDir
+    from .server import running
+
+    data = DataDir(_data_dir(args))
+    if running(data):
+        print(f"a local stack is running on {data.root}: stop it (Ctrl-C) before `make reset`", file=sys.stderr)
+        return 1
+    data.wipe()
+    print(f"wiped {data.root}: the next `make run` starts with no data and a new token key")
+    return 0
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (1-65535)")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.local")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start the local stack (Ctrl-C stops it)")
-    run.add_argument("--api-port", type=int, default=8000)
-    run.add_argument("--aws-port", type=int, default=5000)
+    data_help = "where the stack keeps its state (default: .local/ in the checkout)"
+    run = sub.add_parser("run", help="start the local stack (Ctrl-C stops it; the data is kept)")
+    run.add_argument("--api-port", type=_port, default=8000, help="the API and pages (default 8000)")
+    run.add_argument("--aws-port", type=_port, default=5000, help="the AWS emulator, moto (default 5000)")
+    run.add_argument("--stripe-port", type=_port, default=8420, help="the Stripe-compatible server (default 8420)")
     run.add_argument("--base-path", default="", help="serve under a stage path, as an execute-api URL does (e.g. /Prod)")
-    tok = sub.add_parser("token", help="print a bearer token for the running local stack")
+    run.add_argument("--data-dir", help=data_help)
+    run.add_argument("--verbose", action="store_true",
+                     help="also print every function log line, the metrics and the emulators' access logs")
+    tok = sub.add_parser("token", help="print a bearer token for the local stack")
     tok.add_argument("--role", required=True, choices=["customer", "store", "warehouse", "finance", "ops"])
     tok.add_argument("--sub", help="who the token names (recorded as the actor)")
     tok.add_argument("--order", help="the order a customer token is scoped to")
     tok.add_argument("--ttl", type=int, default=12 * 3600)
-    tok.add_argument("--aws-port", type=int, default=5000, help="the emulator port of the stack")
+    tok.add_argument("--aws-port", type=int, default=5000, help=argparse.SUPPRESS)   # before v2; not needed now
+    tok.add_argument("--data-dir", help=data_help)
+    reset = sub.add_parser("reset", help="wipe the local stack's data (orders, returns, labels, outbox, token key)")
+    reset.add_argument("--data-dir", help=data_help)
     args = parser.parse_args(argv)
     if args.command == "run":
         from .server import run as run_stack
         base = "/" + args.base_path.strip("/") if args.base_path.strip("/") else ""
-        run_stack(args.api_port, args.aws_port, base)
-        return 0
+        return run_stack(args.api_port, args.aws_port, base, stripe_port=args.stripe_port,
+                         data_dir=_data_dir(args), verbose=args.verbose)
+    if args.command == "reset":
+        return _reset(args)
     return _token(args)
 
 

@@ -26,6 +26,12 @@ _lock = threading.RLock()
 _originals: dict[tuple[type, str], Callable] = {}
 
 
+def lock() -> threading.RLock:
+    """The lock each DynamoDB request runs under: whoever holds it sees the tables between requests
+    (the local stack's snapshots, persistence.py)."""
+    return _lock
+
+
 def _locked(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

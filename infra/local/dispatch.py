@@ -9,6 +9,7 @@ if it changes.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Callable
 
 from . import atomic
@@ -18,6 +19,8 @@ from .workers import FunctionPool, LogSink, lambda_environment
 _pools: dict[str, FunctionPool] = {}
 _original: Callable | None = None
 sink = LogSink()
+# Told of every workflow step (an invoke that comes through moto): (function, event, result, error, seconds).
+on_step: Callable[[str, Any, Any, str | None, float], None] | None = None
 
 
 def call(fn: Function, event: Any) -> tuple[Any, str | None]:
@@ -43,7 +46,10 @@ def _invoke(self, function_name: str, qualifier: str | None, body: Any, headers:
     if pool is None:
         raise RuntimeError(f"no function {name} was deployed from template.yaml")
     event = json.loads(body) if body else {}
+    started = time.monotonic()
     result, error = pool.invoke(event)
+    if on_step is not None:
+        on_step(pool.logical_id, event, result, error, time.monotonic() - started)
     if error:
         response_headers["x-amz-function-error"] = error
     return json.dumps(result).encode()

@@ -1,13 +1,20 @@
 """`make run`: moto on 127.0.0.1:5000, template.yaml deployed into it, the built API behind the
-gateway emulation on :8000.
+gateway emulation on :8000, a Stripe-compatible server on :8420, the state kept in `.local/`.
 
 Every function runs from `sam build`'s artifacts (.aws-sam/build, rebuilt first when the tree
 changed) in worker processes shaped like Lambda's (workers.py); the API is the built ApiFunction
-behind API Gateway's rules (gateway.py). The console shows each worker as it starts
-(`[ApiFunction] START ... .aws-sam/build/ApiFunction`) and every line the functions log.
+behind API Gateway's rules (gateway.py). The console shows each worker as it starts, one line per
+workflow step and the functions' warnings (console.py); their full logs go to `.local/logs/`.
+
+Every port is checked before anything starts; a busy one is one line and exit code 1. The data
+(tables, labels, outbox, Stripe's objects, the token key) is restored before anything serves and
+saved at most once a second (persistence.py); the open returns get their workflows back
+(resume.py). Whatever the exit (Ctrl-C, SIGTERM, an error), the run's state file is removed.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -17,25 +24,22 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from . import deploy, dispatch, outbox
+from . import deploy, dispatch, outbox, persistence, ports
+from .console import Console
 from .gateway import RestApi, Response
 from .template import load
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
+STRIPE_TEST_KEY = "sk_test_local"   # samconfig's StripeApiKey for `local`
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-STATE_DIR = ROOT / ".local"
+DATA_DIR = ROOT / ".local"
 READ_TIMEOUT_SECONDS = 10   # a client that announces a body and never sends it is dropped, not waited on
 LOCAL_PAGE_HEADERS = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-cache"),
                       ("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; "
                        "script-src 'self' 'unsafe-inline'; connect-src 'self'; frame-src 'self' data: blob:; "
                        "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"),
                       ("X-Content-Type-Options", "nosniff")]
-
-
-def state_file(aws_port: int) -> Path:
-    """What a running stack tells the token command (one file per emulator port)."""
-    return STATE_DIR / f"stack-{aws_port}.json"
 
 
 def emulator_access(aws_port: int) -> dict[str, str]:
@@ -120,61 +124,197 @@ def _list_moto_modules_once() -> None:
     backends.list_of_moto_modules = lambda: modules
 
 
-def run(api_port: int = 8000, aws_port: int = 5000, base_path: str = "") -> None:
-    import logging
+class StackAlreadyRunning(Exception):
+    pass
 
-    from moto.server import ThreadedMotoServer
 
+@contextlib.contextmanager
+def _only_stack_of(data: persistence.DataDir):
+    """One stack per data folder: two would overwrite each other's snapshots. The kernel drops
+    the lock when the process ends, however it ends, so it is never stale."""
+    data.root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data.lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+            raise StackAlreadyRunning(f"a local stack (pid {owner}) is already running on {_shown(data.root)}: "
+                                      "stop it first, or give this one another --data-dir") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def running(data: persistence.DataDir) -> bool:
+    """Whether a stack holds this data folder now."""
+    if not data.lock.exists():
+        return False
+    fd = os.open(data.lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _keep_token_key(data: persistence.DataDir, stack: deploy.Stack) -> None:
+    """Tokens issued before a restart still verify: the token secret is the key kept in `.local/`."""
+    import boto3
+
+    sm = boto3.client("secretsmanager", region_name=deploy.REGION)
+    arn = stack.environment["TOKEN_SECRET_ARN"]
+    key = persistence.token_key(data, generate=lambda: sm.get_secret_value(SecretId=arn)["SecretString"])
+    sm.put_secret_value(SecretId=arn, SecretString=key)
+
+
+def _port_list(api_port: int, aws_port: int, stripe_port: int) -> list[ports.Port]:
+    return [ports.Port("API", api_port, "--api-port", "API_PORT"),
+            ports.Port("AWS emulator", aws_port, "--aws-port", "AWS_PORT"),
+            ports.Port("Stripe", stripe_port, "--stripe-port", "STRIPE_PORT")]
+
+
+class _Stop(Exception):
+    """SIGTERM before the stack serves: unwind and clean up as Ctrl-C does."""
+
+
+def run(api_port: int = 8000, aws_port: int = 5000, base_path: str = "", stripe_port: int = 8420,
+        data_dir: Path = DATA_DIR, verbose: bool = False) -> int:
+    """Run until Ctrl-C or SIGTERM; the exit code. Every failure to start is one line on stderr."""
+    def raise_stop(*_):
+        raise _Stop()
+
+    signal.signal(signal.SIGTERM, raise_stop)
+    data = persistence.DataDir(Path(data_dir))
+    port_list = _port_list(api_port, aws_port, stripe_port)
+    try:
+        ports.check(port_list)
+        with _only_stack_of(data):
+            return _run(data, port_list, base_path, verbose)
+    except ports.PortBusy as exc:
+        print(exc, file=sys.stderr, flush=True)
+    except (ValueError, StackAlreadyRunning, persistence.StateUnreadable) as exc:
+        print(exc, file=sys.stderr, flush=True)
+    except (KeyboardInterrupt, _Stop):
+        return 0          # stopped while starting: everything started is stopped again
+    return 1
+
+
+def _run(data: persistence.DataDir, port_list: list[ports.Port], base_path: str, verbose: bool) -> int:
     from infra import artifacts
 
+    from .emulator import Emulator
+    from .stripe_server import StripeServer
+
+    api_port, aws_port, stripe_port = (p.number for p in port_list)
     _environment(aws_port)
     print("sam build: checking .aws-sam/build against this tree ...", flush=True)
     try:
         build_dir = artifacts.build()
     except artifacts.BuildError as exc:
         print(f"the artifacts could not be built, so nothing was started:\n{exc}", file=sys.stderr, flush=True)
-        raise SystemExit(1) from None
+        return 1
+    kept = persistence.load(data)   # unreadable: one line, before anything starts
     _list_moto_modules_once()
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)   # one access line per AWS call otherwise
-    emulator = ThreadedMotoServer(ip_address=HOST, port=aws_port, verbose=False)
-    emulator.start()
-    _configure_moto(aws_port)
-    # The links in customer messages point at this very server, whatever port or stage path it has.
-    stack = deploy.deploy("local", overrides={"PublicBaseUrl": f"http://{HOST}:{api_port}{base_path}"},
-                          build_dir=build_dir)
-    dispatch.sink.echo = lambda function, line: print(f"[{function}] {line}", flush=True)
-    dispatch.install(stack.functions, emulator_access(aws_port))
-    state = state_file(aws_port)
-    state.parent.mkdir(exist_ok=True)
-    state.write_text(json.dumps({"stack": stack.name, "aws": os.environ["AWS_ENDPOINT_URL"],
-                                 "api": f"http://{HOST}:{api_port}{base_path}", "environment": stack.environment},
-                                indent=2))
-    api_fn = stack.function("ApiFunction")
-    api = RestApi.from_template(load(), lambda event: dispatch.call(api_fn, event), base_path=base_path)
-    server = http_server(api, api_port)
-    stopping = threading.Event()
-
-    def stop(*_):
-        if not stopping.is_set():
-            stopping.set()
-            threading.Thread(target=server.shutdown, daemon=True).start()
-
-    # Both stop cleanly, also when the runner was started from a shell that ignores SIGINT.
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print(f"functions run from {build_dir.relative_to(ROOT)} (the sam build artifacts), each in its own worker")
-    print(f"returns local stack: API and pages on http://{HOST}:{api_port}{base_path}  "
-          f"(portal: {base_path}/portal, outbox: {base_path}/outbox)")
-    print(f"AWS emulator on http://{HOST}:{aws_port}  (aws --endpoint-url http://{HOST}:{aws_port} ...)")
-    print("Ctrl-C stops everything.", flush=True)
+    console = Console(data.logs, verbose)
+    cleanup: list = [console.close]
+    state = data.run_state(aws_port)
+    snapshots: persistence.Snapshotter | None = None
     try:
+        def bound(port: ports.Port, make):
+            try:
+                return make()
+            except OSError as exc:
+                if ports.is_address_in_use(exc):
+                    raise ports.PortBusy(port) from None
+                raise
+
+        stripe = bound(port_list[2], lambda: StripeServer(stripe_port, verbose))
+        cleanup.append(stripe.stop)
+        changed = lambda: snapshots.changed() if snapshots is not None else None  # noqa: E731
+        emulator = bound(port_list[1], lambda: Emulator(HOST, aws_port, on_request=changed, verbose=verbose))
+        emulator.start()
+        cleanup.append(emulator.stop)
+        _configure_moto(aws_port)
+        # The links in customer messages point at this very server, whatever port or stage path it has;
+        # card refunds go to the local Stripe, through the same parameter and secret as deployed.
+        stack = deploy.deploy("local", overrides={"PublicBaseUrl": f"http://{HOST}:{api_port}{base_path}",
+                                                  "StripeApiBase": stripe.url}, build_dir=build_dir)
+        _keep_token_key(data, stack)
+        restored = persistence.restore(kept, deploy.ACCOUNT, deploy.REGION) if kept else None
+        stripe_objects = stripe.load(kept.get("stripe") if kept else None)
+        snapshots = persistence.Snapshotter(
+            data, lambda: persistence.capture(deploy.ACCOUNT, deploy.REGION, stripe.state),
+            on_error=lambda text: console.say(text))
+        stripe.start(changed=snapshots.changed)
+        dispatch.sink.echo = console.function_line
+        dispatch.on_step = console.step
+        dispatch.install(stack.functions, emulator_access(aws_port))
+        cleanup.append(dispatch.uninstall)
+        resumed = []
+        if kept:
+            from .resume import resume
+
+            resumed = resume(stack.environment, deploy.ACCOUNT, deploy.REGION)
+        snapshots.save()
+        snapshots.start()
+        api_fn = stack.function("ApiFunction")
+        api = RestApi.from_template(load(), lambda event: dispatch.call(api_fn, event), base_path=base_path)
+        server = bound(port_list[0], lambda: http_server(api, api_port))
+        cleanup.append(server.server_close)
+        state.write_text(json.dumps({"pid": os.getpid(), "stack": stack.name, "aws": os.environ["AWS_ENDPOINT_URL"],
+                                     "api": f"http://{HOST}:{api_port}{base_path}", "stripe": stripe.url,
+                                     "data": str(data.root)}, indent=2))
+        stopping = threading.Event()
+
+        def stop(*_):
+            if not stopping.is_set():
+                stopping.set()
+                threading.Thread(target=server.shutdown, daemon=True).start()
+
+        # Both stop cleanly, also when the runner was started from a shell that ignores SIGINT.
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        where = _shown(data.root)
+        if restored:
+            print(f"restored from {where}: {restored['items']} records, {restored['objects']} labels and files, "
+                  f"{restored['messages']} messages, {stripe_objects} Stripe objects; "
+                  f"{len(resumed)} open returns resumed", flush=True)
+        else:
+            print(f"new local data in {where} (kept across restarts; `make reset` wipes it)", flush=True)
+        print(f"functions run from {build_dir.relative_to(ROOT)} (the sam build artifacts), each in its own worker; "
+              f"their logs and metrics: {_shown(console.log_path)}")
+        print(f"returns local stack: API and pages on http://{HOST}:{api_port}{base_path}  "
+              f"(portal: {base_path}/portal, outbox: {base_path}/outbox)")
+        print(f"AWS emulator on http://{HOST}:{aws_port}  (aws --endpoint-url http://{HOST}:{aws_port} ...)")
+        print(f"Stripe (test mode) on {stripe.url}  (key {STRIPE_TEST_KEY})")
+        print("Ctrl-C stops everything.", flush=True)
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        return 0
     finally:
-        stop()
-        server.server_close()
-        dispatch.uninstall()
-        emulator.stop()
-        state.unlink(missing_ok=True)
-        print("stopped.", flush=True)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)    # a second Ctrl-C must not cut the last save short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            if snapshots is not None:
+                # Before the functions are stopped: what their interrupted steps would write next is
+                # not kept; the resumed workflows redo those steps.
+                snapshots.stop()
+        finally:
+            state.unlink(missing_ok=True)
+            for step in reversed(cleanup):
+                with contextlib.suppress(Exception):
+                    step()
+            dispatch.on_step = None
+            dispatch.sink.echo = None
+            print("stopped.", flush=True)

@@ -70,6 +70,8 @@ class Worker:
         self.logical_id = logical_id
         self.proc = subprocess.Popen([str(RUNTIME_PYTHON), "-I", str(WORKER)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment,
+                                     # Not in the terminal's process group: Ctrl-C stops the stack, which stops them.
+                                     start_new_session=True,
                                      cwd=str(artifact.task_root), text=True, encoding="utf-8", bufsize=1)
         self._answers: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read_answers, daemon=True).start()

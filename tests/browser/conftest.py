@@ -33,13 +33,13 @@ STAGE_PATH = "/Prod"
 
 
 class LocalStack:
-    def __init__(self, api_port: int, aws_port: int, proc: subprocess.Popen):
-        self.api_port, self.aws_port, self.proc = api_port, aws_port, proc
+    def __init__(self, api_port: int, aws_port: int, proc: subprocess.Popen, data_dir: Path):
+        self.api_port, self.aws_port, self.proc, self.data_dir = api_port, aws_port, proc, data_dir
         self.url = f"http://127.0.0.1:{api_port}{STAGE_PATH}"
 
     def token(self, role: str, sub: str = "tester", order: str | None = None) -> str:
         args = [sys.executable, "-m", "infra.local", "token", "--role", role, "--sub", sub,
-                "--aws-port", str(self.aws_port)] + (["--order", order] if order else [])
+                "--data-dir", str(self.data_dir)] + (["--order", order] if order else [])
         return subprocess.run(args, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
 
     def request(self, method: str, path: str, body=None, token: str | None = None,
@@ -61,17 +61,20 @@ class LocalStack:
 
 
 @pytest.fixture(scope="session")
-def local_stack():
-    """One local stack per test session (per xdist worker)."""
-    api_port, aws_port = _free_port(), _free_port()
+def local_stack(tmp_path_factory):
+    """One local stack per test session (per xdist worker), with its own ports and data folder
+    (never the checkout's .local/, which a developer's `make run` may hold)."""
+    api_port, aws_port, stripe_port = _free_port(), _free_port(), _free_port()
+    data_dir = tmp_path_factory.mktemp("local-stack")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     for key in ("AWS_ENDPOINT_URL", "MOTO_PORT"):
         env.pop(key, None)
     log = open(ARTIFACTS.parent / f".stack-{api_port}.log", "w") if ARTIFACTS.parent.exists() else subprocess.DEVNULL
     proc = subprocess.Popen([sys.executable, "-m", "infra.local", "run", "--api-port", str(api_port),
-                             "--aws-port", str(aws_port), "--base-path", STAGE_PATH], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                             "--aws-port", str(aws_port), "--stripe-port", str(stripe_port),
+                             "--data-dir", str(data_dir), "--base-path", STAGE_PATH], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
-    stack = LocalStack(api_port, aws_port, proc)
+    stack = LocalStack(api_port, aws_port, proc, data_dir)
     deadline = time.monotonic() + 90
     try:
         while True:

@@ -245,7 +245,7 @@ def _env_float(name: str, default: float) -> float:
 def _api_key_from_environment() -> str:
     """The key from Secrets Manager (STRIPE_SECRET_ARN, as deployed) or STRIPE_API_KEY."""
     if os.environ.get("STRIPE_SECRET_ARN"):
-        from .. import secrets
+        from .. import secret_store
 
-        return secrets.get("STRIPE_SECRET")
+        return secret_store.get("STRIPE_SECRET")
     return os.environ.get("STRIPE_API_KEY", "")
