@@ -17,7 +17,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from . import deploy, dispatch, outbox
+from . import deploy, dispatch, outbox, sign_in
 from .gateway import RestApi, Response
 from .template import load
 
@@ -72,8 +72,10 @@ def _local_only(path: str) -> Response | None:
     return None
 
 
-def http_server(api: RestApi, port: int, read_timeout: float = READ_TIMEOUT_SECONDS) -> ThreadingHTTPServer:
-    """The gateway on a TCP port: requests served concurrently, each with a bounded read time."""
+def http_server(api: RestApi, port: int, read_timeout: float = READ_TIMEOUT_SECONDS,
+                staff_sign_in: sign_in.LocalSignIn | None = None) -> ThreadingHTTPServer:
+    """The gateway on a TCP port: requests served concurrently, each with a bounded read time.
+    `staff_sign_in`: the local staff sign-in (sign_in.py), answered here, never by the API."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -88,7 +90,10 @@ def http_server(api: RestApi, port: int, read_timeout: float = READ_TIMEOUT_SECO
                 return
             path = self.path.split("?", 1)[0]
             local = path[len(api.base_path):] if path.startswith(api.base_path) else None
-            response = (_local_only(local) if local is not None else None) or api.handle(
+            query = self.path.split("?", 1)[1] if "?" in self.path else ""
+            response = (_local_only(local) if local is not None else None) or (
+                staff_sign_in.answer(self.command, local, query, body)
+                if staff_sign_in is not None and local is not None else None) or api.handle(
                 self.command, self.path, list(self.headers.items()), body, self.client_address[0])
             self.send_response(response.status_code)
             for name, value in response.headers:
@@ -151,7 +156,7 @@ def run(api_port: int = 8000, aws_port: int = 5000, base_path: str = "") -> None
                                 indent=2))
     api_fn = stack.function("ApiFunction")
     api = RestApi.from_template(load(), lambda event: dispatch.call(api_fn, event), base_path=base_path)
-    server = http_server(api, api_port)
+    server = http_server(api, api_port, staff_sign_in=sign_in.for_stack(stack.environment, base_path))
     stopping = threading.Event()
 
     def stop(*_):
@@ -164,7 +169,8 @@ def run(api_port: int = 8000, aws_port: int = 5000, base_path: str = "") -> None
     signal.signal(signal.SIGINT, stop)
     print(f"functions run from {build_dir.relative_to(ROOT)} (the sam build artifacts), each in its own worker")
     print(f"returns local stack: API and pages on http://{HOST}:{api_port}{base_path}  "
-          f"(portal: {base_path}/portal, outbox: {base_path}/outbox)")
+          f"(portal: {base_path}/portal, staff: {base_path}/warehouse and {base_path}/finance, "
+          f"outbox: {base_path}/outbox)")
     print(f"AWS emulator on http://{HOST}:{aws_port}  (aws --endpoint-url http://{HOST}:{aws_port} ...)")
     print("Ctrl-C stops everything.", flush=True)
     try:
