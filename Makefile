@@ -8,7 +8,7 @@ SAM_CLI := aws-sam-cli==1.170.0
 # What the built functions run on locally: an interpreter with the Lambda runtime's boto3, nothing else.
 RUNTIME := $(VENV)/lambda-runtime
 
-.PHONY: run test test-fast bench lint install build lock system-deps clean
+.PHONY: run test test-fast bench lint install build lock system-deps clean staff-add staff-list
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -46,6 +46,15 @@ test: $(STAMP) system-deps
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -x -m "not browser"
+
+# A staff member of a deployed stack: make staff-add EMAIL=lea@shop.example GROUP=warehouse [STACK=returns]
+STACK ?= returns
+staff-add: $(STAMP)
+	@test -n "$(EMAIL)" -a -n "$(GROUP)" || { echo "usage: make staff-add EMAIL=... GROUP=warehouse|finance|ops [STACK=...]"; exit 2; }
+	$(BIN)/python -m infra.aws --stack '$(STACK)' staff add --email '$(EMAIL)' --group '$(GROUP)'
+
+staff-list: $(STAMP)
+	$(BIN)/python -m infra.aws --stack '$(STACK)' staff list
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
