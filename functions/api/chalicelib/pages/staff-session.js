@@ -155,7 +155,8 @@
     "#staff-bar #who { color:var(--muted, #5f6672); }" +
     "#sign-in-notice { margin:24px; max-width:640px; background:#fff; border:1px solid var(--line, #e4e2dc);" +
     " border-radius:8px; padding:20px 24px; }" +
-    "#sign-in-notice h2 { margin:0 0 8px; font-size:18px; }";
+    "#sign-in-notice h2 { margin:0 0 8px; font-size:18px; }" +
+    "#sign-in-notice .actions { display:flex; gap:8px; flex-wrap:wrap; margin-bottom:0; }";
   document.head.appendChild(style);
   function bar() {
     let el = document.getElementById("staff-bar");
@@ -178,16 +179,18 @@
     el.append(name, out);
   }
   function notice(title, text, actions) {
-    document.querySelectorAll("body > main, body > p").forEach((n) => { n.hidden = true; });
+    // (the pages lay out <main> as a grid, which would win over the hidden attribute alone)
+    document.querySelectorAll("body > main").forEach((n) => { n.hidden = true; n.style.display = "none"; });
     const box = document.createElement("section");
     box.id = "sign-in-notice";
     box.setAttribute("role", "alert");
     const h = document.createElement("h2"); h.textContent = title;
     const p = document.createElement("p"); p.textContent = text;
     box.append(h, p);
-    const row = document.createElement("p"); row.className = "row";
+    const row = document.createElement("p"); row.className = "actions";
     for (const [label, action] of actions) {
       const b = document.createElement("button"); b.type = "button"; b.textContent = label;
+      if (row.children.length) b.className = "secondary";
       b.addEventListener("click", action);
       row.appendChild(b);
     }
@@ -223,7 +226,8 @@
       notice("This page is for " + wanted + " staff",
              "You are signed in as " + who.name + ", who is " + (who.role ? ROLE_NAMES[who.role] || who.role : "in no staff group") +
              " staff. Sign out and sign in as " + wanted + " staff to use this page.",
-             [["Sign out", signOut]]);
+             [["Sign out", signOut]].concat(who.role in ROLE_NAMES
+               ? [["Open the " + who.role + " page", () => location.assign(BASE + "/" + who.role)]] : []));
       return new Promise(() => {});
     }
     return who;
