@@ -8,7 +8,7 @@ SAM_CLI := aws-sam-cli==1.170.0
 # What the built functions run on locally: an interpreter with the Lambda runtime's boto3, nothing else.
 RUNTIME := $(VENV)/lambda-runtime
 
-.PHONY: run reset test test-fast bench lint install build lock system-deps clean deploy deploy-check
+.PHONY: run reset test test-fast bench lint install build lock system-deps clean deploy deploy-check staff-add staff-list
 
 # The local stack's ports (`make run API_PORT=8080 AWS_PORT=5001 STRIPE_PORT=8421`).
 API_PORT    ?= 8000
@@ -64,6 +64,15 @@ deploy: $(STAMP)
 
 deploy-check: $(STAMP)
 	$(BIN)/python -m infra.deploy check --env $(ENV)
+
+# A staff member of a deployed stack: make staff-add EMAIL=lea@shop.example GROUP=warehouse [STACK=returns-staging]
+STACK ?= returns-staging
+staff-add: $(STAMP)
+	@test -n "$(EMAIL)" -a -n "$(GROUP)" || { echo "usage: make staff-add EMAIL=... GROUP=warehouse|finance|ops [STACK=...]"; exit 2; }
+	$(BIN)/python -m infra.aws --stack '$(STACK)' staff add --email '$(EMAIL)' --group '$(GROUP)'
+
+staff-list: $(STAMP)
+	$(BIN)/python -m infra.aws --stack '$(STACK)' staff list
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -24,7 +24,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from . import deploy, dispatch, outbox, persistence, ports
+from . import deploy, dispatch, outbox, persistence, ports, sign_in
 from .console import Console
 from .gateway import RestApi, Response
 from .template import load
@@ -76,8 +76,10 @@ def _local_only(path: str) -> Response | None:
     return None
 
 
-def http_server(api: RestApi, port: int, read_timeout: float = READ_TIMEOUT_SECONDS) -> ThreadingHTTPServer:
-    """The gateway on a TCP port: requests served concurrently, each with a bounded read time."""
+def http_server(api: RestApi, port: int, read_timeout: float = READ_TIMEOUT_SECONDS,
+                staff_sign_in: sign_in.LocalSignIn | None = None) -> ThreadingHTTPServer:
+    """The gateway on a TCP port: requests served concurrently, each with a bounded read time.
+    `staff_sign_in`: the local staff sign-in (sign_in.py), answered here, never by the API."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -92,7 +94,10 @@ def http_server(api: RestApi, port: int, read_timeout: float = READ_TIMEOUT_SECO
                 return
             path = self.path.split("?", 1)[0]
             local = path[len(api.base_path):] if path.startswith(api.base_path) else None
-            response = (_local_only(local) if local is not None else None) or api.handle(
+            query = self.path.split("?", 1)[1] if "?" in self.path else ""
+            response = (_local_only(local) if local is not None else None) or (
+                staff_sign_in.answer(self.command, local, query, body)
+                if staff_sign_in is not None and local is not None else None) or api.handle(
                 self.command, self.path, list(self.headers.items()), body, self.client_address[0])
             self.send_response(response.status_code)
             for name, value in response.headers:
@@ -271,7 +276,8 @@ def _run(data: persistence.DataDir, port_list: list[ports.Port], base_path: str,
         snapshots.start()
         api_fn = stack.function("ApiFunction")
         api = RestApi.from_template(load(), lambda event: dispatch.call(api_fn, event), base_path=base_path)
-        server = bound(port_list[0], lambda: http_server(api, api_port))
+        staff = sign_in.for_stack(stack.environment, base_path)
+        server = bound(port_list[0], lambda: http_server(api, api_port, staff_sign_in=staff))
         cleanup.append(server.server_close)
         state.write_text(json.dumps({"pid": os.getpid(), "stack": stack.name, "aws": os.environ["AWS_ENDPOINT_URL"],
                                      "api": f"http://{HOST}:{api_port}{base_path}", "stripe": stripe.url,
@@ -296,7 +302,8 @@ def _run(data: persistence.DataDir, port_list: list[ports.Port], base_path: str,
         print(f"functions run from {build_dir.relative_to(ROOT)} (the sam build artifacts), each in its own worker; "
               f"their logs and metrics: {_shown(console.log_path)}")
         print(f"returns local stack: API and pages on http://{HOST}:{api_port}{base_path}  "
-              f"(portal: {base_path}/portal, outbox: {base_path}/outbox)")
+              f"(portal: {base_path}/portal, staff: {base_path}/warehouse and {base_path}/finance, "
+              f"outbox: {base_path}/outbox)")
         print(f"AWS emulator on http://{HOST}:{aws_port}  (aws --endpoint-url http://{HOST}:{aws_port} ...)")
         print(f"Stripe (test mode) on {stripe.url}  (key {STRIPE_TEST_KEY})")
         print("Ctrl-C stops everything.", flush=True)

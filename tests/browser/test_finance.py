@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from tests.workflow.helpers import order_payload
 
 from .conftest import customer_email, shot, wait_until
+from .staff import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -55,8 +56,7 @@ def _refund_through_the_api(stack) -> str:
 def test_finance_page_lists_exports_and_checks_the_ledger(local_stack, desk_page, tmp_path):
     rid = _refund_through_the_api(local_stack)
     page = desk_page
-    page.goto(local_stack.url + "/finance")
-    page.fill("#token", local_stack.token("finance", "fin:ann"))
+    sign_in(page, local_stack, "/finance", "fin:ann", "finance")
     today = date.today()
     page.fill("#from", (today - timedelta(days=1)).isoformat())
     page.fill("#to", (today + timedelta(days=1)).isoformat())

@@ -12,6 +12,7 @@ import pytest
 from tests.workflow.helpers import order_payload
 
 from .conftest import customer_email, shot, wait_until
+from .staff import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -59,14 +60,9 @@ def test_scan_then_inspect_with_the_keyboard_like_a_scanner(local_stack, desk_pa
     page = desk_page
     ret = _labelled_return(local_stack)
     code = ret["label"]["code"]
-    token = local_stack.token("warehouse", "wh:lea")
 
-    page.goto(local_stack.url + "/warehouse")
-    assert _focused_id(page) == "code"  # ready to scan on arrival
-    page.fill("#token", token)
-    page.press("#token", "Enter")
-    page.wait_for_selector("#who:has-text('wh:lea')")
-    assert _focused_id(page) == "code"  # back to scanning after saving the token
+    sign_in(page, local_stack, "/warehouse", "wh:lea", "warehouse")
+    assert _focused_id(page) == "code"  # ready to scan as soon as the sign-in is done
 
     _scan(page, code)
     page.wait_for_selector("#scan-result.ok")
@@ -132,10 +128,7 @@ def test_scan_then_inspect_with_the_keyboard_like_a_scanner(local_stack, desk_pa
 def test_a_parcel_with_no_dropoff_event_scans_and_inspects_at_once(local_stack, desk_page):
     page = desk_page
     ret = _labelled_return(local_stack, dropped_off=False)
-    page.goto(local_stack.url + "/warehouse")
-    page.fill("#token", local_stack.token("warehouse", "wh:max"))
-    page.press("#token", "Enter")
-    page.wait_for_selector("#who:has-text('wh:max')")
+    sign_in(page, local_stack, "/warehouse", "wh:max", "warehouse")
     _scan(page, ret["label"]["tracking_number"])
     page.wait_for_selector("#scan-result.ok")
     page.wait_for_selector("#inspect-form:not([hidden])")
