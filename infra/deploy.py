@@ -133,7 +133,7 @@ def store_token(outs: dict[str, str], cognito: Any = None, opener: Any = None) -
     import boto3
 
     client = (cognito or boto3.client("cognito-idp")).describe_user_pool_client(
-        UserPoolId=outs["StaffUserPoolId"], ClientId=outs["StoreClientId"])["UserPoolClient"]
+        UserPoolId=outs["UserPoolId"], ClientId=outs["StoreClientId"])["UserPoolClient"]
     basic = base64.b64encode(f"{client['ClientId']}:{client['ClientSecret']}".encode()).decode()
     request = urllib.request.Request(
         outs["TokenEndpoint"], method="POST",

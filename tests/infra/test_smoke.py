@@ -52,3 +52,38 @@ def test_a_wrong_carrier_key_fails_at_that_step(served):
 def test_a_wrong_store_token_fails_at_the_first_store_step(served):
     with pytest.raises(smoke.SmokeFailed, match=r"PUT /orders: HTTP 401"):
         smoke.run(served, "not-a-token", "local-carrier-secret", say=lambda line: None)
+
+
+def test_the_store_token_for_the_smoke_check_is_the_store_clients_client_credentials_grant():
+    """The token endpoint is Cognito's (not emulated): the request is checked as it would reach it,
+    with the client's secret read from the pool, never stored."""
+    import base64
+    import io
+    import json
+    import urllib.parse
+
+    import boto3
+    from moto import mock_aws
+
+    from infra import deploy
+
+    sent = []
+
+    def endpoint(request, timeout):
+        sent.append(request)
+        return io.BytesIO(json.dumps({"access_token": "at-123", "token_type": "Bearer"}).encode())
+
+    with mock_aws():
+        cognito = boto3.client("cognito-idp", region_name="us-east-1")
+        pool = cognito.create_user_pool(PoolName="staff")["UserPool"]["Id"]
+        client = cognito.create_user_pool_client(UserPoolId=pool, ClientName="store", GenerateSecret=True,
+                                                 AllowedOAuthFlows=["client_credentials"])["UserPoolClient"]
+        outs = {"UserPoolId": pool, "StoreClientId": client["ClientId"],
+                "TokenEndpoint": "https://shop.auth.us-east-1.amazoncognito.com/oauth2/token"}
+        assert deploy.store_token(outs, cognito=cognito, opener=endpoint) == "at-123"
+    request, = sent
+    assert request.full_url == outs["TokenEndpoint"] and request.get_method() == "POST"
+    assert urllib.parse.parse_qs(request.data.decode()) == {"grant_type": ["client_credentials"],
+                                                            "scope": ["returns/store"]}
+    basic = base64.b64decode(request.get_header("Authorization").split(" ", 1)[1]).decode()
+    assert basic == f"{client['ClientId']}:{client['ClientSecret']}"
