@@ -18,7 +18,7 @@ def test_local_stack_serves_health_and_the_portal(local_stack, phone_page):
 def test_token_command_mints_tokens_the_stack_accepts(local_stack):
     token = local_stack.token("warehouse", "bob")
     status, body = local_stack.request("GET", "/warehouse/unmatched", token=token)
-    assert status == 200 and body == {"items": []}
+    assert status == 200 and isinstance(body["items"], list)   # the stack is shared: other tests' scans may be there
     assert local_stack.request("GET", "/warehouse/unmatched", token="nope")[0] == 401
 
 
