@@ -121,7 +121,8 @@ def check_entry(link: Link, key: bytes, keyed_from: int | None, anchors: Mapping
         return UNKNOWN_SCHEME
     if link.scheme != SCHEME_KEYED and keyed_from is not None and link.seq >= keyed_from:
         return UNKEYED_ENTRY
-    if not hmac.compare_digest(expected_seal(link, key) or "", link.hash or ""):
+    # As bytes: a stored hash edited to non-ASCII text is a mismatch, not a TypeError.
+    if not hmac.compare_digest((expected_seal(link, key) or "").encode(), (link.hash or "").encode()):
         return BAD_SEAL
     if anchors is not None:
         anchored = anchors.get(link.seq)
