@@ -110,7 +110,7 @@ ROUTES: tuple[Route, ...] = (
           params=(schemas.DateRange,), required_params=("from", "to"), produces="text/csv"),
     Route("GET", "/finance/ledger/verify", "Check the ledger's keyed hash chain over the range (from and to: both "
           "or neither) and its last entry against the anchored head (503: the check could not run)",
-          ("finance",), (200, 503), params=(schemas.DateRange,), result=LEDGER_VERDICT),
+          ("finance",), None, (200, 503), params=(schemas.DateRange,), result=LEDGER_VERDICT),
     Route("GET", "/finance/reconciliation", "Captured, refunded and remaining per order refunded in the range",
           ("finance",), params=(schemas.DateRange,), required_params=("from", "to")),
     Route("GET", "/analytics/returns", "Returns by reason, SKU and status; return rate; drop-off to refund time",

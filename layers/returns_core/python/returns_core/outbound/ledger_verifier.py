@@ -14,9 +14,14 @@ class VerifierUnavailable(Exception):
 
 
 def verify(days: list[str] | None) -> dict:
-    response = aws.client("lambda").invoke(
-        FunctionName=config.setting("LEDGER_VERIFIER_FUNCTION"), InvocationType="RequestResponse",
-        Payload=json.dumps({REQUEST: {"days": days}}).encode())
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        response = aws.client("lambda").invoke(
+            FunctionName=config.setting("LEDGER_VERIFIER_FUNCTION"), InvocationType="RequestResponse",
+            Payload=json.dumps({REQUEST: {"days": days}}).encode())
+    except (BotoCoreError, ClientError) as exc:
+        raise VerifierUnavailable(f"the ledger check could not be asked for: {type(exc).__name__}") from exc
     raw = response["Payload"].read()
     try:
         answer = json.loads(raw) if raw else None
