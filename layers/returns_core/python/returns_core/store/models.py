@@ -185,8 +185,8 @@ class LedgerEntryModel(Model):
 class LedgerAnchorModel(Model):
     """The ledger's head, one item per appended entry, written in the entry's own transaction.
 
-    Its table grants PutItem and reads only, and its resource policy denies updates and deletes
-    to everyone: an entry dropped from the ledger's tail leaves its anchor behind."""
+    Only the Settle function may touch its table, and only to add (PutItem) and read: an entry
+    dropped from the ledger's tail leaves its anchor behind."""
     Meta = _meta("LEDGER_ANCHORS_TABLE")
     ledger = UnicodeAttribute(hash_key=True)
     seq = NumberAttribute(range_key=True)
