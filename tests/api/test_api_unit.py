@@ -23,7 +23,8 @@ ENV = {
     "CREDITS_TABLE": "api-credits", "SCANS_TABLE": "api-scans", "IDEMPOTENCY_TABLE": "api-requests",
     "LABELS_BUCKET": "api-labels", "TOKEN_SECRET": "test-token-secret", "CARRIER_SECRET": CARRIER_SECRET,
     "SES_TEMPLATE_PREFIX": "api-test", "SENDER_EMAIL": "returns@example.com",
-    "LEDGER_VERIFIER_FUNCTION": "api-settle",   # not deployed here: the check answers 503
+    "LEDGER_VERIFIER_FUNCTION": "api-settle", "LEDGER_ANCHORS_TABLE": "api-ledger-anchors",
+    "LEDGER_KEY_SECRET": "test-ledger-key",
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
 UNSET = ("AWS_ENDPOINT_URL", "TOKEN_SECRET_ARN", "CARRIER_SECRET_ARN", "AWS_PROFILE")
@@ -66,7 +67,9 @@ def _tables_as_the_template_declares_them() -> None:
     from infra.local.template import load
 
     template = load()
-    for variable, value in template["Globals"]["Function"]["Environment"]["Variables"].items():
+    variables = {**template["Globals"]["Function"]["Environment"]["Variables"],
+                 **template["Resources"]["SettleFunction"]["Properties"]["Environment"]["Variables"]}
+    for variable, value in variables.items():
         resource = template["Resources"].get(value.get("Ref") if isinstance(value, dict) else None, {})
         if resource.get("Type") == "AWS::DynamoDB::Table":
             deploy._table({"dynamodb": boto("dynamodb")}, ENV[variable], resource["Properties"])
@@ -93,10 +96,34 @@ def aws(monkeypatch):
             name="api-lifecycle", roleArn="arn:aws:iam::123456789012:role/sfn",
             definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}))
         monkeypatch.setenv("STATE_MACHINE_ARN", machine["stateMachineArn"])
+        stop = settle_answers_the_ledger_check()
         try:
             yield
         finally:
+            stop()
             atomic.uninstall()
+
+
+def settle_answers_the_ledger_check():
+    """No Lambda runs here: the API's invoke of the Settle function for the ledger check is answered,
+    at botocore, by the verification Settle runs (usecases.ledger_audit), as Lambda would return it.
+    Returns the function that stops answering (then the invoke reaches moto, which has no such function)."""
+    from botocore.awsrequest import AWSResponse
+    from botocore.response import StreamingBody
+
+    from returns_core import aws as core_aws
+    from returns_core.usecases import ledger_audit
+
+    def answer(params, **_):
+        event = json.loads(params["body"])   # the serialized request: its body is the Payload
+        body = json.dumps(ledger_audit.verify(event["ledger_verify"]["days"])).encode()
+        return AWSResponse("https://lambda", 200, {}, None), {
+            "StatusCode": 200, "Payload": StreamingBody(io.BytesIO(body), len(body)),
+            "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+    events = core_aws.client("lambda").meta.events
+    events.register("before-call.lambda.Invoke", answer, unique_id="settle-ledger-check")
+    return lambda: events.unregister("before-call.lambda.Invoke", unique_id="settle-ledger-check")
 
 
 @pytest.fixture
@@ -633,12 +660,20 @@ def test_relay_points(api):
     assert missing.status_code == 400 and error_of(missing)["details"]["field"] == "postcode"
 
 
-def test_ledger_verify_checks_the_range_and_role_before_asking_the_settle_function(api):
-    # The Settle function it asks is not deployed in this fixture: a 503, not a 500.
+def test_ledger_verify_on_an_empty_ledger(api):
     res = api.http.get("/finance/ledger/verify", headers=auth("finance"))
-    assert res.status_code == 503 and error_of(res)["code"] == "ledger_check_unavailable"
+    assert res.status_code == 200 and res.json_body == {"ok": True, "checked": 0, "first_bad_seq": None,
+                                                        "reason": None, "anchored_seq": None}
     assert api.http.get("/finance/ledger/verify?from=2026-13-01", headers=auth("finance")).status_code in (400, 422)
     assert api.http.get("/finance/ledger/verify", headers=auth("ops")).status_code == 403
+
+
+def test_ledger_verify_is_a_503_when_the_settle_function_does_not_answer(api):
+    from returns_core import aws as core_aws
+
+    core_aws.client("lambda").meta.events.unregister("before-call.lambda.Invoke", unique_id="settle-ledger-check")
+    res = api.http.get("/finance/ledger/verify", headers=auth("finance"))   # moto: no such function
+    assert res.status_code == 503 and error_of(res)["code"] == "ledger_check_unavailable"
 
 
 def test_refunds_and_the_csv_carry_the_bonus_in_minor_units(api):
