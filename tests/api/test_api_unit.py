@@ -696,7 +696,7 @@ def test_refunds_and_the_csv_carry_the_bonus_in_minor_units(api):
     lines = list(csv.DictReader(io.StringIO(csv_res.body.decode())))
     assert csv_res.status_code == 200 and [(r["seq"], r["amount"], r["bonus"]) for r in lines] == \
         [("1", "1000", "0"), ("2", "2000", "150"), ("3", "3000", "0")]
-    assert list(lines[0])[:5] == ["seq", "return_id", "order_id", "amount", "bonus"]
+    assert list(lines[0])[:4] == ["seq", "return_id", "order_id", "amount"] and list(lines[0])[-1] == "bonus"
 
 
 def test_no_configuration_is_read_at_import(load_handler):

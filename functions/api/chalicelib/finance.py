@@ -25,8 +25,9 @@ bp = Blueprint(__name__)
 ROLES = frozenset({"finance"})
 ANALYTICS_ROLES = frozenset({"finance", "ops"})
 MAX_RANGE_DAYS = 92
-REFUND_FIELDS = ("seq", "return_id", "order_id", "amount", "bonus", "currency", "method", "reference",
-                 "inspected_by", "approved_by", "issued_at", "hash", "prev_hash")
+# `bonus` last: scripts that read the CSV's columns by position keep working.
+REFUND_FIELDS = ("seq", "return_id", "order_id", "amount", "currency", "method", "reference",
+                 "inspected_by", "approved_by", "issued_at", "hash", "prev_hash", "bonus")
 MINOR_UNITS = ("seq", "amount", "bonus")   # integers as stored; an entry written without a bonus has none
 
 
