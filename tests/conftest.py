@@ -75,6 +75,11 @@ def deployed_stack(monkeypatch, overrides: dict | None = None, environment_overr
                 monkeypatch.delenv(key, raising=False)
         for key, value in deployed.environment.items():
             monkeypatch.setenv(key, value)
+        # In-process the test also plays the Settle step (settlement.settle, ledger.append): it gets
+        # that function's own variables (the ledger's anchors and key), which the API does not have.
+        for key, value in deployed.function("SettleFunction").environment.items():
+            if key not in deployed.environment:
+                monkeypatch.setenv(key, value)
         try:
             yield deployed
         finally:

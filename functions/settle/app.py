@@ -1,22 +1,28 @@
-"""Settle an inspected or lost return: approval rule, then the refund, paid and ledgered once."""
+"""Settle an inspected or lost return: approval rule, then the refund, paid and ledgered once.
+
+Also the ledger's check: this function alone holds the ledger key, so the API's
+`/finance/ledger/verify` asks it (an event `{"ledger_verify": {"days": [...] | null}}`)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from returns_core.edge.steps import Step, TransientError
-from returns_core.usecases import settlement
+from returns_core.usecases import ledger_audit, settlement
 
 if TYPE_CHECKING:
-    from returns_core.edge.step_events import StepInput
+    from returns_core.edge.step_events import LedgerVerifyInput, StepInput
+
+VERIFY_REQUEST = "ledger_verify"   # returns_core.outbound.ledger_verifier.REQUEST
 
 step = Step("StepInput")   # Logger, Metrics; Tracer and the parser join at the first event
+verify_step = Step("LedgerVerifyInput", like=step)
 logger, metrics = step.logger, step.metrics
 
 
 @step
-def handler(event: StepInput, context: LambdaContext) -> dict:
+def settle_return(event: StepInput, context: LambdaContext) -> dict:
     from returns_core.outbound.payments import PaymentError
 
     logger.append_keys(return_id=event.return_id)
@@ -32,3 +38,20 @@ def handler(event: StepInput, context: LambdaContext) -> dict:
     metrics.add_metric(name="RefundsIssued" if outcome["status"] == "refunded" else "RefundsWaiting",
                        unit=MetricUnit.Count, value=1)
     return outcome   # {"status", "manual"}: a manual refund waits for finance's reference
+
+
+@verify_step
+def verify_ledger(event: LedgerVerifyInput, context: LambdaContext) -> dict:
+    verdict = ledger_audit.verify(event.day_strings())
+    if not verdict["ok"]:
+        # An alarm on this metric pages ops: the ledger was edited outside the Settle step.
+        logger.error("ledger check failed", extra={"first_bad_seq": verdict["first_bad_seq"],
+                                                   "reason": verdict["reason"]})
+        metrics.add_metric(name="LedgerTampered", unit=MetricUnit.Count, value=1)
+    return verdict
+
+
+def handler(event: Any, context: LambdaContext) -> dict:
+    if isinstance(event, dict) and VERIFY_REQUEST in event:
+        return verify_ledger(event[VERIFY_REQUEST], context)
+    return settle_return(event, context)

@@ -1,9 +1,11 @@
 """The Chalice API in-process: chalice.test.Client against moto, tables from the PynamoDB models."""
 from __future__ import annotations
 
+import csv
 import functools
 import hashlib
 import hmac
+import io
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,6 +23,8 @@ ENV = {
     "CREDITS_TABLE": "api-credits", "SCANS_TABLE": "api-scans", "IDEMPOTENCY_TABLE": "api-requests",
     "LABELS_BUCKET": "api-labels", "TOKEN_SECRET": "test-token-secret", "CARRIER_SECRET": CARRIER_SECRET,
     "SES_TEMPLATE_PREFIX": "api-test", "SENDER_EMAIL": "returns@example.com",
+    "LEDGER_VERIFIER_FUNCTION": "api-settle", "LEDGER_ANCHORS_TABLE": "api-ledger-anchors",
+    "LEDGER_KEY_SECRET": "test-ledger-key",
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
 UNSET = ("AWS_ENDPOINT_URL", "TOKEN_SECRET_ARN", "CARRIER_SECRET_ARN", "AWS_PROFILE")
@@ -63,7 +67,9 @@ def _tables_as_the_template_declares_them() -> None:
     from infra.local.template import load
 
     template = load()
-    for variable, value in template["Globals"]["Function"]["Environment"]["Variables"].items():
+    variables = {**template["Globals"]["Function"]["Environment"]["Variables"],
+                 **template["Resources"]["SettleFunction"]["Properties"]["Environment"]["Variables"]}
+    for variable, value in variables.items():
         resource = template["Resources"].get(value.get("Ref") if isinstance(value, dict) else None, {})
         if resource.get("Type") == "AWS::DynamoDB::Table":
             deploy._table({"dynamodb": boto("dynamodb")}, ENV[variable], resource["Properties"])
@@ -90,10 +96,34 @@ def aws(monkeypatch):
             name="api-lifecycle", roleArn="arn:aws:iam::123456789012:role/sfn",
             definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}))
         monkeypatch.setenv("STATE_MACHINE_ARN", machine["stateMachineArn"])
+        stop = settle_answers_the_ledger_check()
         try:
             yield
         finally:
+            stop()
             atomic.uninstall()
+
+
+def settle_answers_the_ledger_check():
+    """No Lambda runs here: the API's invoke of the Settle function for the ledger check is answered,
+    at botocore, by the verification Settle runs (usecases.ledger_audit), as Lambda would return it.
+    Returns the function that stops answering (then the invoke reaches moto, which has no such function)."""
+    from botocore.awsrequest import AWSResponse
+    from botocore.response import StreamingBody
+
+    from returns_core import aws as core_aws
+    from returns_core.usecases import ledger_audit
+
+    def answer(params, **_):
+        event = json.loads(params["body"])   # the serialized request: its body is the Payload
+        body = json.dumps(ledger_audit.verify(event["ledger_verify"]["days"])).encode()
+        return AWSResponse("https://lambda", 200, {}, None), {
+            "StatusCode": 200, "Payload": StreamingBody(io.BytesIO(body), len(body)),
+            "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+    events = core_aws.client("lambda").meta.events
+    events.register("before-call.lambda.Invoke", answer, unique_id="settle-ledger-check")
+    return lambda: events.unregister("before-call.lambda.Invoke", unique_id="settle-ledger-check")
 
 
 @pytest.fixture
@@ -698,34 +728,41 @@ def test_relay_points(api):
 
 def test_ledger_verify_on_an_empty_ledger(api):
     res = api.http.get("/finance/ledger/verify", headers=auth("finance"))
-    assert res.status_code == 200 and res.json_body == {"ok": True, "checked": 0, "first_bad_seq": None}
+    assert res.status_code == 200 and res.json_body == {"ok": True, "checked": 0, "first_bad_seq": None,
+                                                        "reason": None, "anchored_seq": None}
     assert api.http.get("/finance/ledger/verify?from=2026-13-01", headers=auth("finance")).status_code in (400, 422)
     assert api.http.get("/finance/ledger/verify", headers=auth("ops")).status_code == 403
 
 
-def test_ledger_verify_finds_a_tampered_entry(api):
+def test_ledger_verify_is_a_503_when_the_settle_function_does_not_answer(api):
+    from returns_core import aws as core_aws
+
+    core_aws.client("lambda").meta.events.unregister("before-call.lambda.Invoke", unique_id="settle-ledger-check")
+    res = api.http.get("/finance/ledger/verify", headers=auth("finance"))   # moto: no such function
+    assert res.status_code == 503 and error_of(res)["code"] == "ledger_check_unavailable"
+
+
+def test_refunds_and_the_csv_carry_the_bonus_in_minor_units(api):
     from returns_core.rules import ledger_chain
+    from returns_core.store import ledger
     from returns_core.store.models import LedgerEntryModel
 
     prev = ledger_chain.GENESIS
-    for seq in (1, 2, 3):
-        entry = LedgerEntryModel("refunds", seq, entry_id=f"r{seq}:refund:1", kind="refund", return_id=f"r{seq}",
-                                 order_id="o-1", amount=100 * seq, currency="EUR", method="stripe",
-                                 reference=f"re_{seq}", inspected_by="w", approved_by=None,
+    for seq, bonus in ((1, None), (2, 150), (3, 0)):
+        entry = LedgerEntryModel("refunds", seq, entry_id=f"r{seq}:refund:1", kind="store_credit", return_id=f"r{seq}",
+                                 order_id="o-1", amount=1000 * seq, bonus=bonus, currency="EUR", method="store_credit",
+                                 reference=f"credit:{seq}", inspected_by="w", approved_by=None,
                                  issued_at=f"2026-11-0{seq}T10:00:00.000Z", issued_day=f"2026-11-0{seq}",
                                  prev_hash=prev)
-        entry.hash = ledger_chain.chain_hash(ledger_chain.entry_fields(entry), prev)
-        entry.save()
+        ledger.seal(entry, b"test-key").save()
         prev = entry.hash
-    ok = api.http.get("/finance/ledger/verify?from=2026-11-02&to=2026-11-03", headers=auth("finance")).json_body
-    assert ok == {"ok": True, "checked": 2, "first_bad_seq": None}
-    LedgerEntryModel.get("refunds", 2).update(actions=[LedgerEntryModel.amount.set(9999)])
-    bad = api.http.get("/finance/ledger/verify", headers=auth("finance")).json_body
-    assert bad == {"ok": False, "checked": 1, "first_bad_seq": 2}
     rows = api.http.get("/finance/refunds?from=2026-11-01&to=2026-11-30", headers=auth("finance")).json_body
-    assert [r["seq"] for r in rows["items"]] == [1, 2, 3]
+    assert [(r["seq"], r["amount"], r["bonus"]) for r in rows["items"]] == [(1, 1000, 0), (2, 2000, 150), (3, 3000, 0)]
     csv_res = api.http.get("/finance/refunds.csv?from=2026-11-01&to=2026-11-30", headers=auth("finance"))
-    assert csv_res.status_code == 200 and csv_res.body.decode().splitlines()[0].startswith("seq,return_id")
+    lines = list(csv.DictReader(io.StringIO(csv_res.body.decode())))
+    assert csv_res.status_code == 200 and [(r["seq"], r["amount"], r["bonus"]) for r in lines] == \
+        [("1", "1000", "0"), ("2", "2000", "150"), ("3", "3000", "0")]
+    assert list(lines[0])[:4] == ["seq", "return_id", "order_id", "amount"] and list(lines[0])[-1] == "bonus"
 
 
 def test_no_configuration_is_read_at_import(load_handler):

@@ -96,8 +96,32 @@ def test_refunds_page_by_day_with_a_cursor_and_the_csv_has_a_header(stack, http)
     assert status == 200 and resp.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(resp.body.decode())))
     assert rows[0][:3] == ["seq", "return_id", "order_id"] and len(rows) == 6
+    assert rows[0][3] == "amount" and rows[0][-1] == "bonus" and all(r[-1] == "0" for r in rows[1:])
     status, verify, _ = http.call("GET", f"/finance/ledger/verify?{_range()}", token=_fin())
-    assert verify == {"ok": True, "checked": 5, "first_bad_seq": None}
+    assert status == 200 and verify == {"ok": True, "checked": 5, "first_bad_seq": None, "reason": None,
+                                        "anchored_seq": 5}
+
+
+def test_the_api_checks_the_ledger_through_the_settle_function_and_sees_a_deleted_last_entry(stack, http):
+    """The API holds no ledger key: its verify route asks the Settle function, which does."""
+    import os
+
+    import boto3
+
+    api_env = stack.function("ApiFunction").environment
+    assert "LEDGER_KEY_SECRET_ARN" not in api_env and "LEDGER_ANCHORS_TABLE" not in api_env
+    make_order("O-T", captured=100_000)
+    for i in range(3):
+        make_return(f"R-T{i}", "O-T", 1000 + i)
+        assert settlement.settle(f"R-T{i}") == "refunded"
+    status, verify, _ = http.call("GET", "/finance/ledger/verify", token=_fin())
+    assert status == 200 and (verify["ok"], verify["checked"], verify["anchored_seq"]) == (True, 3, 3)
+    boto3.resource("dynamodb", region_name="us-east-1").Table(os.environ["LEDGER_TABLE"]).delete_item(
+        Key={"ledger": "refunds", "seq": 3})
+    for query in ("", f"?{_range()}"):
+        status, verify, _ = http.call("GET", f"/finance/ledger/verify{query}", token=_fin())
+        assert status == 200 and (verify["ok"], verify["first_bad_seq"], verify["reason"]) == \
+            (False, 3, "missing_entry"), verify
 
 
 @pytest.mark.parametrize("query,code,field", [

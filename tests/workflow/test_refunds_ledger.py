@@ -1,5 +1,6 @@
-"""The ledger at the domain level: over-refunds refused in the write itself, tampering found by verify,
-and manual refunds that wait for finance's reference."""
+"""The ledger at the domain level: over-refunds refused in the write itself, tampering found by verify
+(edits, insertions, deletions, the last entry's included; recomputed chains), and manual refunds that
+wait for finance's reference."""
 from __future__ import annotations
 
 import threading
@@ -11,8 +12,8 @@ from returns_core.rules import ledger_chain
 from returns_core.rules.errors import UnprocessableError
 from returns_core.rules.settlement import idempotency_key
 from returns_core.store import ledger, returns
-from returns_core.store.models import LedgerEntryModel, OrderModel, ReturnModel
-from returns_core.usecases import lifecycle, settlement
+from returns_core.store.models import LedgerAnchorModel, LedgerEntryModel, OrderModel, ReturnModel
+from returns_core.usecases import ledger_audit, lifecycle, settlement
 
 from .refund_fixtures import make_order, make_return
 
@@ -26,7 +27,15 @@ def _movement(ret: ReturnModel, amount: int) -> ledger.Movement:
 def _append(ret: ReturnModel, amount: int):
     order = OrderModel.get(ret.order_id)
     return ledger.append(_movement(ret, amount), ret, order, {"amount": amount, "method": "original_payment",
-                                                               "status": "succeeded"})
+                                                               "status": "succeeded"}, ledger_audit.ledger_key())
+
+
+def _verify(days: list[str] | None = None) -> dict:
+    return ledger_audit.verify(days)
+
+
+def _verdict(result: dict) -> tuple:
+    return result["ok"], result["first_bad_seq"], result["reason"]
 
 
 def test_an_over_refund_is_refused_by_the_ledger_write_and_nothing_is_written(stack):
@@ -61,7 +70,7 @@ def test_racing_appends_on_one_order_never_exceed_the_capture(stack):
         t.join(30)
     assert sorted(outcomes) == ["ok", "ok", "over", "over"]
     assert int(OrderModel.get("O2").refunded_total) == 800
-    assert ledger.verify_range() == {"ok": True, "checked": 2, "first_bad_seq": None}
+    assert _verify() == {"ok": True, "checked": 2, "first_bad_seq": None, "reason": None, "anchored_seq": 2}
 
 
 def _three_entries() -> None:
@@ -81,44 +90,157 @@ def _table():
 def test_verify_names_an_edited_entry(stack):
     _three_entries()
     today = ledger.get(1).issued_day
-    assert ledger.verify_range([today]) == {"ok": True, "checked": 3, "first_bad_seq": None}
+    assert _verify([today]) == {"ok": True, "checked": 3, "first_bad_seq": None, "reason": None, "anchored_seq": 3}
     _table().update_item(Key={"ledger": "refunds", "seq": 2}, UpdateExpression="SET amount = :a",
                          ExpressionAttributeValues={":a": 99999})
-    assert ledger.verify_range([today]) == {"ok": False, "checked": 1, "first_bad_seq": 2}
-    assert ledger.verify_range()["first_bad_seq"] == 2
+    assert _verify([today]) == {"ok": False, "checked": 1, "first_bad_seq": 2, "reason": "hash_mismatch",
+                                "anchored_seq": 3}
+    assert _verdict(_verify()) == (False, 2, "hash_mismatch")
 
 
-def test_verify_names_an_entry_whose_hash_was_recomputed_by_the_next_one(stack):
+def _forge_unkeyed_chain(from_seq: int, edit: dict) -> None:
+    """What anyone with write access to the table could do before: edit an entry, then recompute the
+    (unkeyed) SHA-256 chain from there to the tail, so every hash and link is consistent again."""
+    prev_hash = ledger.get(from_seq - 1).hash if from_seq > 1 else ledger_chain.GENESIS
+    for entry in list(ledger.entries(since_seq=from_seq - 1)):
+        if int(entry.seq) == from_seq:
+            for name, value in edit.items():
+                setattr(entry, name, value)
+        entry.hash_scheme = None
+        entry.prev_hash = prev_hash
+        entry.hash = ledger_chain.legacy_hash(ledger_chain.legacy_fields(ledger.stored(entry)), prev_hash)
+        _table().delete_item(Key={"ledger": "refunds", "seq": int(entry.seq)})
+        entry.save()
+        prev_hash = entry.hash
+
+
+def test_an_amount_edited_and_the_unkeyed_chain_recomputed_is_found(stack):
     _three_entries()
-    entry = ledger.get(2)
-    entry.reference = "EDITED"
-    forged = ledger_chain.chain_hash(ledger_chain.entry_fields(entry), entry.prev_hash)
-    _table().update_item(Key={"ledger": "refunds", "seq": 2}, UpdateExpression="SET #r = :r, #h = :h",
-                         ExpressionAttributeNames={"#r": "reference", "#h": "hash"},
-                         ExpressionAttributeValues={":r": "EDITED", ":h": forged})
-    assert ledger.verify_range()["first_bad_seq"] == 3
+    _forge_unkeyed_chain(2, {"amount": 5})
+    assert [int(e.amount) for e in ledger.entries()] == [1000, 5, 1002]
+    assert _verdict(_verify()) == (False, 2, "unkeyed_entry")
+    assert _verdict(_verify([ledger.get(1).issued_day])) == (False, 2, "unkeyed_entry")
 
 
-@pytest.mark.parametrize("deleted", [1, 2, 3])
-def test_verify_names_a_deleted_entry(stack, deleted):
+def test_a_chain_recomputed_with_a_guessed_key_is_found(stack):
+    _three_entries()
+    for entry in list(ledger.entries(since_seq=1)):
+        entry.amount = int(entry.amount) + 1
+        ledger.seal(entry, b"not-the-ledger-key")
+        entry.save()
+    assert _verdict(_verify()) == (False, 2, "hash_mismatch")
+
+
+def test_verify_names_a_deleted_entry_the_last_one_included(stack):
     _three_entries()
     today = ledger.get(1).issued_day
-    _table().delete_item(Key={"ledger": "refunds", "seq": deleted})
-    result = ledger.verify_range([today])
-    if deleted == 3:   # the last entry: nothing after it to notice; the range still checks what is there
-        assert result["ok"] is True and result["checked"] == 2
-    else:
-        assert result["ok"] is False and result["first_bad_seq"] == deleted
+    for deleted in (2, 3):
+        saved = ledger.get(deleted)
+        _table().delete_item(Key={"ledger": "refunds", "seq": deleted})
+        assert _verdict(_verify([today])) == (False, deleted, "missing_entry"), deleted
+        assert _verdict(_verify()) == (False, deleted, "missing_entry"), deleted
+        saved.save()
+    assert _verify()["ok"] is True
 
 
-def test_a_range_check_reads_from_the_entry_before_the_range(stack):
+def test_after_the_last_entry_was_deleted_the_next_refund_does_not_reuse_its_seq(stack):
     _three_entries()
-    _table().update_item(Key={"ledger": "refunds", "seq": 2}, UpdateExpression="SET issued_day = :d",
-                         ExpressionAttributeValues={":d": "2000-01-01"})   # not hashed: moves it out of today
+    _table().delete_item(Key={"ledger": "refunds", "seq": 3})
+    make_return("R3-next", "O3", 500)
+    assert settlement.settle("R3-next") == "refunded"
+    assert returns.get("R3-next").refund["ledger_seq"] == 4
+    assert [int(e.seq) for e in ledger.entries()] == [1, 2, 4]
+    assert _verdict(_verify()) == (False, 3, "missing_entry")
+    assert _verify()["anchored_seq"] == 4
+
+
+def test_a_changed_issued_day_is_found_in_either_day(stack):
+    _three_entries()
     today = ledger.get(1).issued_day
-    # today's entries are 1 and 3: not consecutive, so the gap is named
-    assert ledger.verify_range([today])["first_bad_seq"] == 2
-    assert ledger.verify_range(["2000-01-01"]) == {"ok": True, "checked": 1, "first_bad_seq": None}
+    for seq in (2, 3):   # in the middle, and the last entry (nothing after it links to it)
+        _table().update_item(Key={"ledger": "refunds", "seq": seq}, UpdateExpression="SET issued_day = :d",
+                             ExpressionAttributeValues={":d": "2000-01-01"})
+        assert _verdict(_verify([today])) == (False, seq, "hash_mismatch"), seq
+        assert _verdict(_verify(["2000-01-01"])) == (False, seq, "hash_mismatch"), seq
+        assert _verdict(_verify()) == (False, seq, "hash_mismatch"), seq
+        _table().update_item(Key={"ledger": "refunds", "seq": seq}, UpdateExpression="SET issued_day = :d",
+                             ExpressionAttributeValues={":d": today})
+    assert _verify([today])["ok"] is True
+
+
+def test_a_forged_entry_at_the_tail_is_found_and_blocks_the_next_append(stack):
+    _three_entries()
+    last = ledger.get(3)
+    forged = LedgerEntryModel("refunds", 4, **{k: getattr(last, k) for k in (
+        "kind", "order_id", "currency", "method", "reference", "inspected_by", "issued_at", "issued_day")},
+        entry_id="R-x:refund:1", return_id="R-x", amount=777, prev_hash=last.hash)
+    forged.hash = ledger_chain.legacy_hash(ledger_chain.legacy_fields(ledger.stored(forged)), last.hash)
+    forged.save()
+    assert _verdict(_verify()) == (False, 4, "unkeyed_entry")
+    ledger.seal(forged, b"a-guessed-key").save()
+    assert _verdict(_verify()) == (False, 4, "hash_mismatch")
+    assert _verdict(_verify([last.issued_day])) == (False, 4, "hash_mismatch")
+    make_return("R3-next", "O3", 500)
+    with pytest.raises(ledger.UnanchoredEntry):
+        settlement.settle("R3-next")
+    assert returns.get("R3-next").refund is None   # nothing half-written
+    assert int(OrderModel.get("O3").refunded_total) == 3003
+
+
+def test_an_entry_slipped_between_two_is_found(stack):
+    _three_entries()
+    between = ledger.get(2)
+    between.seq = 2.5
+    between.save()
+    result = _verify()
+    assert result["ok"] is False and result["first_bad_seq"] == 3
+
+
+def test_entries_of_the_unkeyed_scheme_still_verify_and_the_keyed_chain_continues_them(stack):
+    prev_hash = ledger_chain.GENESIS
+    for seq in (1, 2):   # as written before the keyed scheme: no hash_scheme, no anchor
+        entry = LedgerEntryModel("refunds", seq, entry_id=f"old-{seq}:refund:1", kind="refund", return_id=f"old-{seq}",
+                                 order_id="O-old", amount=100 * seq, currency="EUR", method="manual",
+                                 reference=f"BANK-{seq}", inspected_by="wh:bob", approved_by=None,
+                                 issued_at="2026-11-02T10:00:00.000Z", issued_day="2026-11-02", prev_hash=prev_hash)
+        entry.hash = ledger_chain.legacy_hash(ledger_chain.legacy_fields(ledger.stored(entry)), prev_hash)
+        entry.save()
+        prev_hash = entry.hash
+    assert _verify() == {"ok": True, "checked": 2, "first_bad_seq": None, "reason": None, "anchored_seq": None}
+    make_order("O-new", captured=5000)
+    make_return("R-new", "O-new", 1000)
+    assert settlement.settle("R-new") == "refunded"
+    third = ledger.get(3)
+    assert int(third.hash_scheme) == 2 and third.prev_hash == prev_hash
+    assert _verify() == {"ok": True, "checked": 3, "first_bad_seq": None, "reason": None, "anchored_seq": 3}
+    assert _verify(["2026-11-02"])["ok"] is True
+    # The keyed entry cannot be turned into an unkeyed one, recomputed
+    _forge_unkeyed_chain(3, {"amount": 1})
+    assert _verdict(_verify()) == (False, 3, "unkeyed_entry")
+
+
+def test_anchors_are_one_per_entry_and_racing_appends_still_verify(stack):
+    make_order("O9", captured=100_000)
+    rets = [make_return(f"R9-{i}", "O9", 100 + i) for i in range(4)]
+    barrier = threading.Barrier(len(rets))
+    errors: list = []
+
+    def go(ret):
+        barrier.wait()
+        try:
+            _append(ret, 100)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go, args=(r,)) for r in rets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert [int(a.seq) for a in LedgerAnchorModel.query("refunds")] == [1, 2, 3, 4]
+    assert {a.hash for a in LedgerAnchorModel.query("refunds")} == {e.hash for e in ledger.entries()}
+    assert _verify() == {"ok": True, "checked": 4, "first_bad_seq": None, "reason": None, "anchored_seq": 4}
 
 
 def test_a_manual_refund_waits_for_the_reference_then_settle_writes_the_ledger(stack):
@@ -190,7 +312,7 @@ def test_the_ledger_retries_a_lost_race_for_the_chain_head(stack):
     finally:
         stop()
     assert len(calls) == 2 and int(entry.seq) == 1
-    assert ledger.verify_range() == {"ok": True, "checked": 1, "first_bad_seq": None}
+    assert _verify() == {"ok": True, "checked": 1, "first_bad_seq": None, "reason": None, "anchored_seq": 1}
 
 
 def test_the_ledger_does_not_retry_a_transaction_that_failed_for_another_reason(stack):

@@ -25,8 +25,10 @@ bp = Blueprint(__name__)
 ROLES = frozenset({"finance"})
 ANALYTICS_ROLES = frozenset({"finance", "ops"})
 MAX_RANGE_DAYS = 92
+# `bonus` last: scripts that read the CSV's columns by position keep working.
 REFUND_FIELDS = ("seq", "return_id", "order_id", "amount", "currency", "method", "reference",
-                 "inspected_by", "approved_by", "issued_at", "hash", "prev_hash")
+                 "inspected_by", "approved_by", "issued_at", "hash", "prev_hash", "bonus")
+MINOR_UNITS = ("seq", "amount", "bonus")   # integers as stored; an entry written without a bonus has none
 
 
 @route(bp, "/returns/{return_id}/refund/approve", methods=["POST"])
@@ -99,12 +101,8 @@ def _entries_page(days: list[str], cursor: str | None, limit: int) -> tuple[list
 
 
 def _refund_row(entry) -> dict:
-    return {k: (int(getattr(entry, k)) if k in ("seq", "amount") else getattr(entry, k)) for k in REFUND_FIELDS}
-
-
-def _refund_item(entry) -> dict:
-    """A row of /finance/refunds: the CSV's columns plus the store's own part of `amount` (the bonus)."""
-    return {**_refund_row(entry), "bonus": int(entry.bonus or 0)}
+    """A row of /finance/refunds and of the CSV; `bonus` is the store's own part of `amount`."""
+    return {k: (int(getattr(entry, k) or 0) if k in MINOR_UNITS else getattr(entry, k)) for k in REFUND_FIELDS}
 
 
 @route(bp, "/finance/refunds", methods=["GET"])
@@ -114,7 +112,7 @@ def refunds() -> dict:
     start, end = _range(request, required=True)
     page = query(request, schemas.Page)
     items, next_cursor = _entries_page(_days(start, end), page.cursor, page.limit)
-    return {"items": [_refund_item(e) for e in items], "next_cursor": next_cursor}
+    return {"items": [_refund_row(e) for e in items], "next_cursor": next_cursor}
 
 
 @route(bp, "/finance/refunds.csv", methods=["GET"])
@@ -141,11 +139,15 @@ def refunds_csv() -> Response:
 
 @route(bp, "/finance/ledger/verify", methods=["GET"])
 def verify_ledger() -> dict:
-    from returns_core.store import ledger
+    """The check runs in the Settle function, the only holder of the ledger key: the API asks it."""
+    from returns_core.outbound import ledger_verifier
 
     principal(bp.current_request, ROLES)
     start, end = _range(bp.current_request, required=False)
-    return ledger.verify_range(_days(start, end) if start else None)
+    try:
+        return ledger_verifier.verify(_days(start, end) if start else None)
+    except ledger_verifier.VerifierUnavailable:
+        raise ApiError(503, "ledger_check_unavailable", "the ledger could not be checked; try again") from None
 
 
 @route(bp, "/finance/reconciliation", methods=["GET"])

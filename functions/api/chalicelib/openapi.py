@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from returns_core.edge.auth import ROLES
+from returns_core.rules import ledger_chain
 
 from . import idempotency, schemas
 
@@ -43,12 +44,21 @@ class Route:
     produces: str = "application/json"
     idempotent_key: bool = field(default=False)
     link_in_query: bool = False   # also opened from a message's signed link: its token in `?t=` (authn.principal)
+    result: dict[str, Any] | None = None       # the success body's schema, where it is documented
 
     @property
     def query(self) -> tuple[tuple[str, bool, str], ...]:
         """(name, required, description) of each query parameter."""
         return tuple((p["name"], p["required"], p["description"]) for p in _query_parameters(self))
 
+
+_SEQ = {"type": "integer", "nullable": True}
+LEDGER_VERDICT = {"type": "object", "required": ["ok", "checked", "first_bad_seq"], "properties": {
+    "ok": {"type": "boolean"},
+    "checked": {"type": "integer", "description": "Entries of the range whose seal and link were checked"},
+    "first_bad_seq": {**_SEQ, "description": "The first entry edited, inserted or missing; null when ok"},
+    "reason": {"type": "string", "nullable": True, "enum": [*ledger_chain.REASONS, None]},
+    "anchored_seq": {**_SEQ, "description": "The last sequence number the anchor table recorded"}}}
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "Liveness and version", PUBLIC),
@@ -99,8 +109,9 @@ ROUTES: tuple[Route, ...] = (
           params=(schemas.DateRange, schemas.Page), required_params=("from", "to")),
     Route("GET", "/finance/refunds.csv", "Ledger entries as CSV", ("finance",),
           params=(schemas.DateRange,), required_params=("from", "to"), produces="text/csv"),
-    Route("GET", "/finance/ledger/verify", "Recompute the ledger's hash chain (from and to: both or neither)",
-          ("finance",), params=(schemas.DateRange,)),
+    Route("GET", "/finance/ledger/verify", "Check the ledger's keyed hash chain over the range (from and to: both "
+          "or neither) and its last entry against the anchored head (503: the check could not run)",
+          ("finance",), None, (200, 503), params=(schemas.DateRange,), result=LEDGER_VERDICT),
     Route("GET", "/finance/reconciliation", "Captured, refunded and remaining per order refunded in the range",
           ("finance",), params=(schemas.DateRange,), required_params=("from", "to")),
     Route("GET", "/analytics/returns", "Returns by reason, SKU and status; return rate; drop-off to refund time",
@@ -115,7 +126,8 @@ _REASONS = {200: "OK", 201: "Created", 202: "Accepted",
             401: "No, bad or expired credentials", 403: "Not allowed for this role", 404: "Not found",
             409: "The return is not in a status that allows this, or a request with this Idempotency-Key is "
                  "still running", 413: "Body over 256 KiB", 415: "A Content-Type other than application/json",
-            422: "Well-formed but not allowed", 429: "Too many requests"}
+            422: "Well-formed but not allowed", 429: "Too many requests",
+            503: "A dependency did not answer; try again"}
 
 
 def statuses(route: Route) -> tuple[int, ...]:
@@ -237,7 +249,7 @@ def _operation(route: Route) -> dict[str, Any]:
             responses[str(code)] = {"description": _REASONS[code],
                                     "content": {route.produces: {"schema": {"type": "string", "format": "binary"}
                                                                  if route.produces != "application/json"
-                                                                 else {"type": "object"}}}}
+                                                                 else route.result or {"type": "object"}}}}
         else:
             responses[str(code)] = {"description": _REASONS[code], "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

@@ -1,6 +1,7 @@
 """The payloads the state machine hands each step, parsed at the edge."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -20,3 +21,11 @@ class TimeoutInput(StepInput):
     kind: Literal["review", "dropoff_reminder", "dropoff", "transit", "inspection_sla", "approval",
                   "refund_retry", "refund_failed", "followup", "autoclose"]
     error: dict | None = None
+
+
+class LedgerVerifyInput(BaseModel):
+    """The API's request to check the ledger (outbound/ledger_verifier.py): these days, or all."""
+    days: list[date] | None = Field(default=None, max_length=92)
+
+    def day_strings(self) -> list[str] | None:
+        return None if self.days is None else [d.isoformat() for d in self.days]

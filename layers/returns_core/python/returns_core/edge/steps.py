@@ -30,10 +30,12 @@ class Step:
     handler's Powertools objects. Keys appended to the logger last one invocation only.
     """
 
-    def __init__(self, model: str):
+    def __init__(self, model: str, like: Step | None = None):
+        """`like`: another entry point of the same function, whose Logger and Metrics this one shares."""
         self.model = model
-        self.logger = logsafe.install(Logger())   # emails and phone numbers masked in every line
-        self.metrics = Metrics()
+        # emails and phone numbers masked in every line
+        self.logger = like.logger if like is not None else logsafe.install(Logger())
+        self.metrics = like.metrics if like is not None else Metrics()
         self._wrapped: Callable[[Any, Any], Any] | None = None
 
     def _assemble(self, fn: Callable) -> Callable[[Any, Any], Any]:

@@ -1,25 +1,30 @@
-"""The refund ledger's table: append-only, one entry per money movement, chained by SHA-256
-(rules/ledger_chain.py).
+"""The refund ledger's table: append-only, one entry per money movement, each sealed with a keyed
+hash and chained to the one before (rules/ledger_chain.py), its head anchored in a second table.
 
 An entry is written in one transaction with (a) a condition that its sequence
-number is free, (b) the order's refunded total, conditioned on the version read
-and on staying within the captured amount, and (c) the return's refund record,
-conditioned on not being recorded yet. So a movement lands once, in order, and
-never beyond what was captured, even when writers race.
+number is free, (b) its anchor, on the same condition in the anchor table, (c) the
+order's refunded total, conditioned on the version read and on staying within the
+captured amount, and (d) the return's refund record, conditioned on not being
+recorded yet. So a movement lands once, in order, and never beyond what was
+captured, even when writers race; and the next sequence number and previous hash
+come from the anchors, which nobody can delete, so an entry dropped from the
+ledger's tail is never silently replaced.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Iterator
 
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from .. import aws
 from ..rules import clock
 from ..rules.errors import UnprocessableError
-from ..rules.ledger_chain import GENESIS, chain_hash, entry_fields, verify
+from ..rules.ledger_chain import (GENESIS, MISSING_ENTRY, SCHEME_KEYED, SCHEME_LEGACY, Anchor, Link, Verdict,
+                                  check_entry, check_head, keyed_hash, verify)
 from . import writes
-from .models import CreditModel, LedgerEntryModel, OrderModel, ReturnModel, plain
+from .models import CreditModel, LedgerAnchorModel, LedgerEntryModel, OrderModel, ReturnModel, plain
 
 LEDGER = "refunds"
 
@@ -33,6 +38,15 @@ class OverRefund(UnprocessableError):
 
 class AlreadyRecorded(Exception):
     """The return's refund is already in the ledger."""
+
+
+class UnanchoredEntry(Exception):
+    """The ledger holds an entry at the next sequence number that no append anchored: someone wrote
+    past the head. Appending stops (not retried) until ops looks; /finance/ledger/verify names it."""
+
+    def __init__(self, seq: int):
+        super().__init__(f"ledger seq {seq} is taken by an entry no append anchored")
+        self.seq = seq
 
 
 @dataclass(frozen=True)
@@ -60,12 +74,59 @@ def last_entry(ledger: str = LEDGER) -> LedgerEntryModel | None:
     return None
 
 
-def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_record: dict,
-           credit: CreditModel | None = None, attempts: int = 10) -> LedgerEntryModel:
-    """Write the entry, the order's total and the return's refund record, all or nothing.
+def _anchor_at_end(newest: bool, ledger: str = LEDGER) -> Anchor | None:
+    for anchor in LedgerAnchorModel.query(ledger, scan_index_forward=not newest, limit=1, consistent_read=True):
+        return Anchor(int(anchor.seq), anchor.hash)
+    return None
 
-    Run again only when the transaction lost a race (another entry took the chain's head, or the
-    order or return changed since read); any other error is raised as it came.
+
+def head(ledger: str = LEDGER) -> Anchor | None:
+    """The last anchored entry: where the next append continues the chain."""
+    return _anchor_at_end(newest=True, ledger=ledger)
+
+
+def _anchor(seq: int, ledger: str = LEDGER) -> Anchor | None:
+    try:
+        anchor = LedgerAnchorModel.get(ledger, seq, consistent_read=True)
+    except LedgerAnchorModel.DoesNotExist:
+        return None
+    return Anchor(int(anchor.seq), anchor.hash)
+
+
+def _continues_from() -> tuple[int, str]:
+    """(next seq, previous hash) from the anchored head; before any anchor exists (a new ledger, or
+    one of scheme 1 entries only), from the ledger's last entry."""
+    anchored = head()
+    if anchored is not None:
+        return anchored.seq + 1, anchored.hash
+    prev = last_entry()
+    return ((int(prev.seq) + 1, prev.hash) if prev else (1, GENESIS))
+
+
+def stored(entry: LedgerEntryModel) -> dict:
+    """The entry as DynamoDB stores it (typed attribute values): what its seal covers."""
+    return entry.serialize(null_check=False)
+
+
+def link(entry: LedgerEntryModel) -> Link:
+    return Link(int(entry.seq), entry.prev_hash, entry.hash,
+                int(entry.hash_scheme) if entry.hash_scheme is not None else SCHEME_LEGACY, stored(entry))
+
+
+def seal(entry: LedgerEntryModel, key: bytes) -> LedgerEntryModel:
+    entry.hash_scheme = SCHEME_KEYED
+    entry.hash = None
+    entry.hash = keyed_hash(stored(entry), key)
+    return entry
+
+
+def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_record: dict, key: bytes,
+           credit: CreditModel | None = None, attempts: int = 10) -> LedgerEntryModel:
+    """Write the entry, its anchor, the order's total and the return's refund record, all or nothing.
+
+    `key`: the ledger key (only the Settle function can read it). Run again only when the
+    transaction lost a race (another entry took the chain's head, or the order or return changed
+    since read); any other error is raised as it came.
     """
     def attempt() -> LedgerEntryModel:
         order.refresh(consistent_read=True)
@@ -76,28 +137,32 @@ def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_recor
         new_total = int(order.refunded_total or 0) + movement.from_capture
         if new_total > captured:
             raise OverRefund(f"order {order.order_id}: {new_total} would exceed the captured {captured}")
-        prev = last_entry()
-        seq = (int(prev.seq) + 1) if prev else 1
+        seq, prev_hash = _continues_from()
         issued_at = clock.iso()
-        fields = {**movement.__dict__, "seq": seq, "issued_at": issued_at}
-        entry = LedgerEntryModel(
-            LEDGER, seq, issued_day=issued_at[:10], prev_hash=prev.hash if prev else GENESIS,
-            **{k: v for k, v in fields.items() if k != "seq"},
-        )
-        entry.hash = chain_hash(entry_fields(entry), entry.prev_hash)
+        entry = seal(LedgerEntryModel(LEDGER, seq, issued_at=issued_at, issued_day=issued_at[:10],
+                                      prev_hash=prev_hash, **movement.__dict__), key)
         record = {**refund_record, "ledger_seq": seq, "issued_at": issued_at, "reference": movement.reference}
         holds = dict(plain(order.refund_holds) or {})
         holds.pop(ret.return_id, None)
-        with TransactWrite(connection=aws.dynamodb_connection()) as tx:
-            tx.save(entry, condition=LedgerEntryModel.seq.does_not_exist())
-            tx.update(order, actions=[OrderModel.refunded_total.set(new_total),
-                                      OrderModel.refund_holds.set(holds),
-                                      OrderModel.updated_at.set(issued_at)])
-            tx.update(ret, actions=[ReturnModel.refund.set(record)],
-                      condition=ReturnModel.refund["ledger_seq"].does_not_exist())
-            if credit is not None:
-                tx.update(credit, actions=[CreditModel.balance.add(movement.amount),
-                                           CreditModel.updated_at.set(issued_at)])
+        try:
+            with TransactWrite(connection=aws.dynamodb_connection()) as tx:
+                tx.save(entry, condition=LedgerEntryModel.seq.does_not_exist())
+                tx.save(LedgerAnchorModel(LEDGER, seq, hash=entry.hash),
+                        condition=LedgerAnchorModel.seq.does_not_exist())
+                tx.update(order, actions=[OrderModel.refunded_total.set(new_total),
+                                          OrderModel.refund_holds.set(holds),
+                                          OrderModel.updated_at.set(issued_at)])
+                tx.update(ret, actions=[ReturnModel.refund.set(record)],
+                          condition=ReturnModel.refund["ledger_seq"].does_not_exist())
+                if credit is not None:
+                    tx.update(credit, actions=[CreditModel.balance.add(movement.amount),
+                                               CreditModel.updated_at.set(issued_at)])
+        except TransactWriteError as exc:
+            # Lost a race, or the seq is held by an entry no append anchored (written past the head):
+            # retrying would lose forever, so say what it is.
+            if writes.lost_race(exc) and get(seq) is not None and _anchor(seq) is None:
+                raise UnanchoredEntry(seq) from exc
+            raise
         return entry
 
     return writes.transact(attempt, attempts=attempts,
@@ -108,6 +173,15 @@ def entries(ledger: str = LEDGER, since_seq: int = 0, limit: int | None = None) 
     """Entries after `since_seq`, in sequence order (one paged Query on the ledger's partition)."""
     cond = LedgerEntryModel.seq > since_seq
     yield from LedgerEntryModel.query(ledger, cond, consistent_read=True, limit=limit)
+
+
+def _between(lo: int, hi: int, ledger: str = LEDGER) -> list[LedgerEntryModel]:
+    return list(LedgerEntryModel.query(ledger, LedgerEntryModel.seq.between(lo, hi), consistent_read=True))
+
+
+def _anchors(lo: int, hi: int | None = None, ledger: str = LEDGER) -> dict[int, str]:
+    cond = LedgerAnchorModel.seq >= lo if hi is None else LedgerAnchorModel.seq.between(lo, hi)
+    return {int(a.seq): a.hash for a in LedgerAnchorModel.query(ledger, cond, consistent_read=True)}
 
 
 def get(seq: int, ledger: str = LEDGER) -> LedgerEntryModel | None:
@@ -125,27 +199,61 @@ def entries_on_days(days: list[str]) -> list[LedgerEntryModel]:
     return sorted(out, key=lambda e: int(e.seq))
 
 
-def verify_range(days: list[str] | None = None) -> dict:
-    """Recompute the chain over the entries of these days (all entries when None).
-
-    Reads only the range, the entry just before it (its hash starts the chain) and the
-    first entry after it (whose prev_hash must be the range's last hash), so an edit or a
-    deletion inside, just before or just after the range is named by its sequence number.
-    """
-    picked = list(entries()) if days is None else entries_on_days(days)
-    if not picked:
-        return {"ok": True, "checked": 0, "first_bad_seq": None}
-    first = int(picked[0].seq)
+def _verify_span(lo: int, hi: int, key: bytes, keyed_from: int | None) -> Verdict:
+    """The entries lo..hi read by key (not from the index: an entry whose day was edited is still
+    read), with the entry before (its hash starts the chain) and the one after (it must link to hi)."""
+    read = {int(e.seq): link(e) for e in _between(max(lo - 1, 1), hi + 1)}
+    anchors = _anchors(max(lo - 1, 1), hi + 1)
     prev_hash = GENESIS
-    if first > 1:
-        prev = get(first - 1)
-        if prev is None:
-            return {"ok": False, "checked": 0, "first_bad_seq": first - 1}
-        prev_hash = prev.hash
-    ok, checked, bad = verify(picked, prev_hash)
-    if ok:
-        last = picked[-1]
-        following = next(entries(since_seq=int(last.seq), limit=1), None)
-        if following is not None and (int(following.seq) != int(last.seq) + 1 or following.prev_hash != last.hash):
-            ok, bad = False, int(last.seq) + 1
-    return {"ok": ok, "checked": checked, "first_bad_seq": bad}
+    if lo > 1:
+        before = read.get(lo - 1)
+        if before is None:
+            return Verdict(False, 0, lo - 1, MISSING_ENTRY)
+        wrong = check_entry(before, key, keyed_from, anchors)
+        if wrong:
+            return Verdict(False, 0, lo - 1, wrong)
+        prev_hash = before.hash
+    span = [read[s] for s in sorted(read) if lo <= s <= hi]
+    verdict = verify(span, key, prev_hash=prev_hash, first_seq=lo, keyed_from=keyed_from, anchors=anchors)
+    if not verdict.ok:
+        return verdict
+    if verdict.checked < hi - lo + 1:
+        return Verdict(False, verdict.checked, hi, MISSING_ENTRY)
+    after = read.get(hi + 1)
+    if after is not None:
+        following = verify([after], key, prev_hash=read[hi].hash, keyed_from=keyed_from, anchors=anchors)
+        if not following.ok:
+            return Verdict(False, verdict.checked, following.first_bad_seq, following.reason)
+    return verdict
+
+
+def _head_and_last() -> tuple[Anchor | None, Link | None]:
+    """The anchored head and the ledger's last entry, read in that order; an append that lands
+    between the two reads is anchored by then, so its anchor is read instead."""
+    anchored = head()
+    last = last_entry()
+    if anchored is not None and last is not None and int(last.seq) > anchored.seq:
+        anchored = _anchor(int(last.seq)) or anchored
+    return anchored, (link(last) if last is not None else None)
+
+
+def verify_range(key: bytes, days: list[str] | None = None) -> dict:
+    """Check the entries of these days (all entries when None) and the ledger's tail against the
+    anchored head: an edit, an insertion or a deletion, the last entry's included, is named by
+    its sequence number, with the reason (rules/ledger_chain.py)."""
+    first = _anchor_at_end(newest=False)
+    keyed_from = first.seq if first else None
+    if days is None:
+        links = [link(e) for e in entries()]
+        verdict = verify(links, key, prev_hash=GENESIS, first_seq=1, keyed_from=keyed_from,
+                         anchors=_anchors(1))
+    else:
+        seqs = [int(e.seq) for e in entries_on_days(days)]
+        verdict = _verify_span(seqs[0], seqs[-1], key, keyed_from) if seqs else Verdict(True, 0)
+    anchored, last = _head_and_last()
+    if verdict.ok:
+        tail = check_head(last, anchored)
+        if tail is not None:
+            verdict = Verdict(False, verdict.checked, tail.first_bad_seq, tail.reason)
+    return {"ok": verdict.ok, "checked": verdict.checked, "first_bad_seq": verdict.first_bad_seq,
+            "reason": verdict.reason, "anchored_seq": anchored.seq if anchored else None}

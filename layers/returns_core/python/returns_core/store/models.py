@@ -176,9 +176,21 @@ class LedgerEntryModel(Model):
     issued_at = UnicodeAttribute()
     issued_day = UnicodeAttribute()
     prev_hash = UnicodeAttribute()
-    hash = UnicodeAttribute()
+    hash_scheme = NumberAttribute(null=True)   # rules/ledger_chain.py: 2 keyed, absent for the first entries
+    hash = UnicodeAttribute()                  # the seal over every other attribute (rules/ledger_chain.py)
 
     by_day = ByDay()
+
+
+class LedgerAnchorModel(Model):
+    """The ledger's head, one item per appended entry, written in the entry's own transaction.
+
+    Only the Settle function may touch its table, and only to add (PutItem) and read: an entry
+    dropped from the ledger's tail leaves its anchor behind."""
+    Meta = _meta("LEDGER_ANCHORS_TABLE")
+    ledger = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    hash = UnicodeAttribute()
 
 
 class CreditModel(Model):

@@ -23,6 +23,7 @@ from ..rules.settlement import METHODS, PAYING, PENDING_MANUAL, awaiting_manual,
 from ..store import ledger, returns, writes
 from ..store.models import CreditModel, OrderModel, ReturnModel, plain
 from . import lifecycle, orders
+from .ledger_audit import ledger_key
 
 
 def settle_outcome(return_id: str) -> dict:
@@ -129,7 +130,8 @@ def _record(ret: ReturnModel, order: OrderModel, amount: int, method: str, refer
         method=provider, reference=reference, inspected_by=inspected_by, approved_by=approved_by, bonus=bonus)
     try:
         ledger.append(movement, ret, order, {"amount": amount, "method": method, "status": "succeeded",
-                                             "provider": provider, "bonus": bonus, **extra}, credit=credit)
+                                             "provider": provider, "bonus": bonus, **extra}, ledger_key(),
+                      credit=credit)
     except ledger.AlreadyRecorded:
         pass
 
