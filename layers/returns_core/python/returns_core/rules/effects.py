@@ -48,6 +48,20 @@ MOVES: dict[tuple[str, str], Effects] = {
     (statuses.IN_REVIEW, statuses.REQUESTED): Effects("return.review_approved", "review_outcome"),
 }
 
+# The customer messages that announce money paid back ("your refund of 12,99 €").
+REFUND_MESSAGES = frozenset({"refund_issued"})
+
+
+def announce(todo: Effects, refunded_amount: int | None) -> Effects:
+    """What of `todo` may be sent now: a refund message only for money actually paid back. A settlement
+    that paid nothing (a full exchange: the replacement is the settlement) is never told to the customer
+    as "your refund of 0,00 €"; the event and the follow-up (the exchange) still happen."""
+    if isinstance(refunded_amount, int) and not isinstance(refunded_amount, bool) and refunded_amount > 0:
+        return todo
+    return todo._replace(email=None if todo.email in REFUND_MESSAGES else todo.email,
+                         sms=None if todo.sms in REFUND_MESSAGES else todo.sms)
+
+
 REQUESTED_EVENT = "return.requested"
 EXCHANGE_REQUESTED_EVENT = "return.exchange_requested"
 EXCHANGE_SHIPPED_EVENT = "return.exchange_shipped"

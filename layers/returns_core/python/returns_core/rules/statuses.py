@@ -35,7 +35,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     AWAITING_APPROVAL: frozenset({REFUNDING}),
     REFUNDING: frozenset({REFUNDED, REFUND_FAILED}),
     REFUND_FAILED: frozenset({REFUNDING}),
-    LOST: frozenset({REFUNDING}),
+    # A lost parcel settles as an inspected one: finance approves above the threshold.
+    LOST: frozenset({AWAITING_APPROVAL, REFUNDING}),
     REFUNDED: frozenset({CLOSED, DISPUTED}),
     DISPUTED: frozenset({CLOSED}),
     EXPIRED: frozenset(),
