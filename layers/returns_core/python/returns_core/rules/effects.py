@@ -39,6 +39,7 @@ RULES: dict[str, Effects] = {
     statuses.REJECTED: Effects("return.rejected", "review_outcome", action=RELEASE),
     statuses.EXPIRED: Effects("return.expired", "return_expired", action=RELEASE),
     statuses.LOST: Effects("return.lost", "parcel_lost", alert="parcel_lost"),
+    statuses.LABEL_FAILED: Effects("return.label_failed", alert="label_failed"),
 }
 
 # (previous, new) -> effects of moves whose message depends on where they came from. An approved
