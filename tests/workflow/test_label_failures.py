@@ -56,6 +56,7 @@ def test_a_label_that_cannot_be_issued_is_seen_alerted_once_and_recovered(stack,
              what="the workflow waiting for a retry")
     alerts = [a for a in ops() if a.get("return_id") == rid]
     assert [a["type"] for a in alerts] == ["label_failed"], alerts   # once, and not "workflow stuck"
+    assert f"/returns/{rid}/label/retry" in alerts[0]["message"]   # what ops can do about it
 
     office = {"line1": "8 avenue de l'Opéra", "postcode": "75001", "city": "Paris", "country": "FR"}
     status, body, _ = http.call("POST", f"/returns/{rid}/label/retry",

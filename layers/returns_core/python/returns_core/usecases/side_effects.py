@@ -105,6 +105,9 @@ def _alert_text(ret: ReturnModel) -> tuple[str, dict | None]:
                 "had arrived; file a claim with the carrier",
                 {"tracking_number": ret.tracking_number, "declared_value": policy.declared_value(plain(ret.items)),
                  "currency": ret.currency})
+    if ret.status == statuses.LABEL_FAILED:
+        return (f"return {ret.return_id}: its label could not be issued; the customer may pick another drop-off, "
+                f"or retry it with POST /returns/{ret.return_id}/label/retry", None)
     return f"return {ret.return_id} is {ret.status}", None
 
 
