@@ -34,6 +34,7 @@ BODIES = {
     ("POST", "/returns/{return_id}/review"): {"decision": "approve"},
     ("POST", "/returns/{return_id}/exchange/shipped"): {"tracking_number": "1Z999AA10123456784"},
     ("POST", "/returns/{return_id}/refund/retry"): {},
+    ("POST", "/returns/{return_id}/label/retry"): {"note": "the carrier is back"},
     ("POST", "/returns/{return_id}/refund/approve"): {},
     ("POST", "/returns/{return_id}/refund/manual"): {"reference": "bank-transfer-0001"},
 }

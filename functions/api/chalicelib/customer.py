@@ -125,6 +125,26 @@ def get_label(return_id: str) -> Response:
         "Content-Disposition": f'inline; filename="return-{ret.code}.pdf"'})
 
 
+@route(bp, "/returns/{return_id}/label/retry", methods=["POST"])
+def retry_label(return_id: str) -> Response:
+    """A label that could not be issued (`label_failed`): the customer picks another drop-off (a relay
+    point, another collection address), or ops retries once the cause is fixed."""
+    from returns_core import views
+    from returns_core.usecases import labels
+
+    request = bp.current_request
+    who = principal(request, {"customer", "ops"})
+    body = raw(request)
+    req = parse(request, schemas.LabelRetry, empty_ok=True)
+    ret = owned_return(who, return_id)
+    dropoff = req.dropoff.model_dump(exclude_none=True) if req.dropoff else None
+
+    def effect() -> dict:
+        return views.return_view(labels.retry(ret.return_id, dropoff, req.note, who.sub))
+
+    return idempotency.run(request, who.sub, body, effect)
+
+
 @route(bp, "/orders/{order_id}/returns", methods=["GET"])
 def order_returns(order_id: str) -> dict:
     from returns_core import views

@@ -44,6 +44,18 @@ def retry_refund(return_id: str) -> Response:
     return idempotency.run(request, who.sub, body, effect)
 
 
+@route(bp, "/ops/label-failures", methods=["GET"])
+def label_failures() -> dict:
+    """Returns whose label could not be issued, for ops to retry (POST /returns/{id}/label/retry)."""
+    from returns_core import views
+    from returns_core.rules import statuses
+    from returns_core.store.models import ReturnModel
+
+    principal(bp.current_request, ROLES)
+    hits = ReturnModel.by_status.query(statuses.LABEL_FAILED, limit=200)
+    return {"items": [views.return_view(r) for r in ReturnModel.load_many(hits)]}
+
+
 @route(bp, "/ops/disputes", methods=["GET"])
 def disputes() -> dict:
     from returns_core import views

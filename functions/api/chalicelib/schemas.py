@@ -155,6 +155,12 @@ class ReturnCreate(_Body):
     dropoff: Dropoff
 
 
+class LabelRetry(_Body):
+    """Issue a failed label again: with another drop-off (a relay point, a collection address), or as it was."""
+    dropoff: Optional[Dropoff] = None
+    note: Optional[Text] = None
+
+
 class QuoteRequest(_Body):
     """A selection not yet submitted: the portal shows its quote live, computed by the domain policy."""
     order_id: Id
@@ -265,4 +271,4 @@ class DateRange(BaseModel):
 
 
 BODIES: tuple[type[BaseModel], ...] = (OrderUpsert, Lookup, ReturnCreate, QuoteRequest, Cancel, Confirm, Dispute,
-                                       CarrierEvent, Scan, Inspection, Review, Note, ManualRefund)
+                                       CarrierEvent, Scan, Inspection, Review, Note, ManualRefund, LabelRetry)

@@ -12,14 +12,14 @@ class StepInput(BaseModel):
 
 
 class WaitInput(StepInput):
-    wait: Literal["review", "dropoff", "arrival", "inspection", "approval", "refund_retry", "confirmation",
+    wait: Literal["review", "label_retry", "dropoff", "arrival", "inspection", "approval", "refund_retry", "confirmation",
                   "manual_refund"]
     token: str = Field(min_length=1, max_length=2048)
 
 
 class TimeoutInput(StepInput):
     kind: Literal["review", "dropoff_reminder", "dropoff", "transit", "inspection_sla", "approval",
-                  "refund_retry", "refund_failed", "followup", "autoclose"]
+                  "refund_retry", "refund_failed", "followup", "autoclose", "label_failed", "label_retry"]
     error: dict | None = None
 
 

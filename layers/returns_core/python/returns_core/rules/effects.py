@@ -39,6 +39,7 @@ RULES: dict[str, Effects] = {
     statuses.REJECTED: Effects("return.rejected", "review_outcome", action=RELEASE),
     statuses.EXPIRED: Effects("return.expired", "return_expired", action=RELEASE),
     statuses.LOST: Effects("return.lost", "parcel_lost", alert="parcel_lost"),
+    statuses.LABEL_FAILED: Effects("return.label_failed", alert="label_failed"),
 }
 
 # (previous, new) -> effects of moves whose message depends on where they came from. An approved
@@ -47,6 +48,20 @@ RULES: dict[str, Effects] = {
 MOVES: dict[tuple[str, str], Effects] = {
     (statuses.IN_REVIEW, statuses.REQUESTED): Effects("return.review_approved", "review_outcome"),
 }
+
+# The customer messages that announce money paid back ("your refund of 12,99 €").
+REFUND_MESSAGES = frozenset({"refund_issued"})
+
+
+def announce(todo: Effects, refunded_amount: int | None) -> Effects:
+    """What of `todo` may be sent now: a refund message only for money actually paid back. A settlement
+    that paid nothing (a full exchange: the replacement is the settlement) is never told to the customer
+    as "your refund of 0,00 €"; the event and the follow-up (the exchange) still happen."""
+    if isinstance(refunded_amount, int) and not isinstance(refunded_amount, bool) and refunded_amount > 0:
+        return todo
+    return todo._replace(email=None if todo.email in REFUND_MESSAGES else todo.email,
+                         sms=None if todo.sms in REFUND_MESSAGES else todo.sms)
+
 
 REQUESTED_EVENT = "return.requested"
 EXCHANGE_REQUESTED_EVENT = "return.exchange_requested"

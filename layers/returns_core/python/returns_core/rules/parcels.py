@@ -14,7 +14,7 @@ SET_ASIDE = {
     statuses.EXPIRED: "this return expired before it was dropped off: do not restock it, "
                       "set the parcel aside for customer service",
     statuses.REJECTED: "this return was rejected: do not restock it, set the parcel aside for customer service",
-    statuses.LOST: "this parcel was declared lost and the customer already refunded: do not restock it, "
+    statuses.LOST: "this parcel was declared lost and the customer's return already settled: do not restock it, "
                    "set it aside for customer service so the carrier claim can be withdrawn",
     statuses.REQUESTED: "this return has no label yet: set the parcel aside for customer service",
     statuses.IN_REVIEW: "this return is still being reviewed: set the parcel aside for customer service",

@@ -16,6 +16,10 @@ REASONS = (
 )
 RESOLUTIONS = ("refund", "store_credit", "exchange")
 CONDITIONS = ("resellable", "opened", "damaged", "wrong_item", "missing")
+# The grade of an item the carrier lost on its way back (its `lost` event, or the transit limit).
+# The customer did their part, so it settles as an item that came back as sent: refunded in full,
+# or swapped in an exchange. The carrier's fault, never the warehouse's finding: not in CONDITIONS.
+LOST_IN_TRANSIT = "lost_in_transit"
 # The customer pays the return label when the return is their choice, not our fault.
 CUSTOMER_CHOICE_REASONS = frozenset({"changed_mind", "too_small", "too_large"})
 NOT_CUSTOMER_FAULT_REASONS = frozenset({"defective", "damaged_in_transit"})
@@ -35,6 +39,8 @@ class Policy:
     })
 
     def item_percent(self, condition: str, reason: str) -> int:
+        if condition == LOST_IN_TRANSIT:
+            return 100
         if condition == "damaged" and reason in NOT_CUSTOMER_FAULT_REASONS:
             return 100
         return self.grade_percent[condition]
@@ -142,7 +148,7 @@ def quote_request(items: list[dict], prices: dict[str, int], currency: str, reso
 
 def exchange_passes(condition: str, reason: str) -> bool:
     """An exchanged item that comes back in this state is swapped, not refunded."""
-    return condition in ("resellable", "opened") or (
+    return condition in ("resellable", "opened", LOST_IN_TRANSIT) or (
         condition == "damaged" and reason in NOT_CUSTOMER_FAULT_REASONS)
 
 
@@ -184,6 +190,32 @@ def quote_inspected(items: list[dict], graded: list[dict], prices: dict[str, int
         lines.append(QuoteLine(sku, qty, Money(values[n], currency).percent(pct).amount))
         decided.append(GradedLine(sku, qty, condition, lines[-1].amount, False))
     return _settle(currency, lines, exchanged, list(reason_of.values()), resolution, policy, tuple(decided))
+
+
+def lost_in_transit(items: list[dict]) -> list[dict]:
+    """The grading of a parcel the carrier lost: every item announced, graded as lost by the carrier.
+    Fed to `quote_inspected` like a warehouse's grading, so a lost parcel settles by the same rules
+    (approval threshold, exchange, what was paid) as one that arrived."""
+    return [{"sku": i["sku"], "qty": int(i["qty"]), "condition": LOST_IN_TRANSIT} for i in items]
+
+
+def inspection_items(final: Quote, notes: list[str | None] | None = None) -> list[dict]:
+    """The graded lines as a return stores them (`inspection.items`): what the final quote decided."""
+    notes = notes or [None] * len(final.graded)
+    return [{"sku": g.sku, "qty": g.qty, "condition": g.condition, "note": note, "refund_amount": g.refund_amount,
+             "exchanged": g.exchanged} for g, note in zip(final.graded, notes)]
+
+
+def declared_value(items: list[dict]) -> int:
+    """What a return's items were worth to the customer (what was paid for them, at most their list
+    price): the value a carrier claim declares for a lost parcel, whatever its resolution."""
+    return sum(_value(i["sku"], int(i["qty"]), {i["sku"]: int(i["unit_price"])}, {i["sku"]: i.get("paid")})
+               for i in items)
+
+
+def is_received(condition: str) -> bool:
+    """Whether a graded line was in the warehouse's hands (a lost one was graded without the parcel)."""
+    return condition != LOST_IN_TRANSIT
 
 
 def is_risky(order_total: int, returns_in_90_days: int, policy: Policy = DEFAULT) -> bool:

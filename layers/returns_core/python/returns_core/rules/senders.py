@@ -21,9 +21,10 @@ MOVES_INTO: dict[str, frozenset[str]] = {
                       statuses.INSPECTED, statuses.REFUNDING}),
     "issue_label": frozenset({statuses.AWAITING_DROPOFF}),
     "await_callback": frozenset(),   # stores a task token or resumes: never moves a return
-    # review auto-approved, expiry, lost in transit, auto-close, a refund that failed for good
+    # review auto-approved, expiry, lost in transit, auto-close, a refund that failed for good, a label
+    # that could not be issued
     "handle_timeout": frozenset({statuses.REQUESTED, statuses.EXPIRED, statuses.LOST, statuses.CLOSED,
-                                 statuses.REFUND_FAILED}),
+                                 statuses.REFUND_FAILED, statuses.LABEL_FAILED}),
     "settle": frozenset({statuses.AWAITING_APPROVAL, statuses.REFUNDING, statuses.REFUNDED}),
 }
 

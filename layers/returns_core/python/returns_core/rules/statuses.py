@@ -17,15 +17,20 @@ EXPIRED = "expired"
 LOST = "lost"
 REFUND_FAILED = "refund_failed"
 DISPUTED = "disputed"
+# The label could not be issued (no address to collect from, the carrier refused): ops is alerted and
+# the return waits, visibly, for a new drop-off choice or an ops retry (POST /returns/{id}/label/retry).
+LABEL_FAILED = "label_failed"
 
 ALL = (
     REQUESTED, IN_REVIEW, AWAITING_DROPOFF, IN_TRANSIT, RECEIVED, INSPECTED,
     AWAITING_APPROVAL, REFUNDING, REFUNDED, CLOSED, REJECTED, CANCELLED,
-    EXPIRED, LOST, REFUND_FAILED, DISPUTED,
+    EXPIRED, LOST, REFUND_FAILED, DISPUTED, LABEL_FAILED,
 )
 
 ALLOWED: dict[str, frozenset[str]] = {
-    REQUESTED: frozenset({IN_REVIEW, AWAITING_DROPOFF, CANCELLED}),
+    REQUESTED: frozenset({IN_REVIEW, AWAITING_DROPOFF, CANCELLED, LABEL_FAILED}),
+    # Retried (back to `requested`: the workflow issues the label again), or given up by the customer.
+    LABEL_FAILED: frozenset({REQUESTED, CANCELLED}),
     # Approved returns go back to `requested`: the workflow then issues their label.
     IN_REVIEW: frozenset({REQUESTED, REJECTED, CANCELLED}),
     AWAITING_DROPOFF: frozenset({IN_TRANSIT, RECEIVED, CANCELLED, EXPIRED}),
@@ -35,7 +40,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     AWAITING_APPROVAL: frozenset({REFUNDING}),
     REFUNDING: frozenset({REFUNDED, REFUND_FAILED}),
     REFUND_FAILED: frozenset({REFUNDING}),
-    LOST: frozenset({REFUNDING}),
+    # A lost parcel settles as an inspected one: finance approves above the threshold.
+    LOST: frozenset({AWAITING_APPROVAL, REFUNDING}),
     REFUNDED: frozenset({CLOSED, DISPUTED}),
     DISPUTED: frozenset({CLOSED}),
     EXPIRED: frozenset(),
@@ -49,7 +55,7 @@ OPEN = frozenset(set(ALL) - {REJECTED, CANCELLED, EXPIRED})
 # Not finished: the order's lines are frozen while one of these exists.
 ACTIVE = frozenset(set(ALL) - {CLOSED, REJECTED, CANCELLED, EXPIRED})
 # Before the parcel is handed to the carrier the customer may still cancel.
-CANCELLABLE = frozenset({REQUESTED, IN_REVIEW, AWAITING_DROPOFF})
+CANCELLABLE = frozenset({REQUESTED, IN_REVIEW, AWAITING_DROPOFF, LABEL_FAILED})
 # A parcel in one of these may be scanned at the warehouse.
 SCANNABLE = frozenset({AWAITING_DROPOFF, IN_TRANSIT})
 
@@ -58,6 +64,7 @@ SCANNABLE = frozenset({AWAITING_DROPOFF, IN_TRANSIT})
 # resumed by the write that moves the return out of its status (usecases/lifecycle.py).
 WAITS = {
     "review": IN_REVIEW,
+    "label_retry": LABEL_FAILED,
     "dropoff": AWAITING_DROPOFF,
     "arrival": IN_TRANSIT,
     "inspection": RECEIVED,

@@ -51,6 +51,8 @@ TEXTS: dict[str, str | Callable[[Any, str], str]] = {
     "review.auto_approved": "Your return was approved.",
     "review.rejected": "Your return could not be accepted.",
     "label.issued": "Your prepaid label is ready to download.",
+    "label.failed": "We could not prepare your prepaid label; our team has been told and will help you.",
+    "label.retry_requested": "We are preparing your prepaid label again.",
     "carrier.dropped_off": "You dropped off your parcel. Thank you!",
     "carrier.in_transit": "Your parcel is on its way to our warehouse.",
     "carrier.delivered": "Your parcel was delivered to our warehouse.",

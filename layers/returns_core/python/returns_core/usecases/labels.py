@@ -1,11 +1,20 @@
-"""Issuing a return's prepaid label: carrier tracking number, PDF in S3."""
+"""Issuing a return's prepaid label: carrier tracking number, PDF in S3; and what happens when it cannot be.
+
+A label that cannot be issued (no address to collect the parcel from, a carrier refusing the request)
+is not retried forever nor left in `requested`: the workflow catches the step's failure, the return goes
+to `label_failed` (ops alerted, the customer sees it), and `retry` sends it back to `requested` with a
+new drop-off choice or as it was, for the workflow to issue the label again.
+"""
 from __future__ import annotations
+
+from typing import Any
 
 from .. import config
 from ..outbound import carriers, label_store
 from ..rules import statuses
+from ..rules.errors import UnprocessableError
 from ..store import returns
-from ..store.models import ReturnModel, plain
+from ..store.models import OrderModel, ReturnModel, plain
 from . import lifecycle, orders
 
 
@@ -18,22 +27,43 @@ def warehouse_address() -> carriers.Address:
         country=config.setting("WAREHOUSE_COUNTRY", "FR"))
 
 
+def dropoff_for(order: OrderModel, dropoff: dict) -> dict:
+    """The drop-off a return records: its relay point, or the address its letterbox parcel is collected
+    from (the one given, else the order's shipping address). 422 naming the field when there is none."""
+    if dropoff["method"] == "relay_point":
+        point = carriers.get_carrier().get_relay_point(dropoff.get("relay_point_id") or "")
+        if point is None:
+            raise UnprocessableError("unknown relay point", field="dropoff.relay_point_id", code="unknown_relay_point")
+        return {"method": "relay_point", "relay_point": point.to_api()}
+    address = dropoff.get("address") or plain(order.shipping_address)
+    if not address:
+        raise UnprocessableError("a collection address is needed", field="dropoff.address")
+    return {"method": "letterbox", "address": address}
+
+
+def sender(customer: dict, dropoff: dict, shipping_address: dict | None) -> carriers.Address:
+    """The label's FROM: where a letterbox parcel is collected (the return's collection address) when
+    one is given, else the order's shipping address; the name on it, else the customer's."""
+    where: dict[str, Any] = (dropoff.get("address") if dropoff.get("method") == "letterbox" else None) \
+        or shipping_address or {}
+    return carriers.Address(name=where.get("name") or customer.get("name") or "", line1=where.get("line1") or "",
+                            postcode=where.get("postcode") or "", city=where.get("city") or "",
+                            country=where.get("country") or "", line2=where.get("line2") or "")
+
+
 def issue(return_id: str) -> str:
-    """Idempotent: a retried step reuses the label already stored."""
+    """Idempotent: a retried step reuses the label already stored. A request the carrier cannot act on
+    raises CarrierError: the workflow's Catch moves the return to `label_failed` (`mark_failed`)."""
     ret = returns.get(return_id)
     if ret.status != statuses.REQUESTED:
         return ret.status
     if not ret.label:
         order = orders.get(ret.order_id)
-        customer = plain(order.customer)
-        home = plain(order.shipping_address) or {}
         dropoff = plain(ret.dropoff)
         point = dropoff.get("relay_point")
         request = carriers.LabelRequest(
             return_id=ret.return_id, return_code=ret.code,
-            sender=carriers.Address(name=customer.get("name") or "", line1=home.get("line1", ""),
-                                    postcode=home.get("postcode", ""), city=home.get("city", ""),
-                                    country=home.get("country", ""), line2=home.get("line2", "") or ""),
+            sender=sender(plain(order.customer), dropoff, plain(order.shipping_address)),
             warehouse=warehouse_address(), dropoff_method=dropoff["method"],
             relay_point=carriers.get_carrier().get_relay_point(point["id"]) if point else None,
             items_count=sum(int(i["qty"]) for i in plain(ret.items)), locale=ret.locale)
@@ -45,6 +75,28 @@ def issue(return_id: str) -> str:
     lifecycle.transition(ret, statuses.AWAITING_DROPOFF, actor="system", event="label.issued",
                          detail={"tracking_number": ret.tracking_number}, allowed_from={statuses.REQUESTED})
     return ret.status
+
+
+def mark_failed(ret: ReturnModel, error: str) -> None:
+    """The label step failed for good: `label_failed`, visible to the customer, ops alerted (effects.py).
+    Only the error's type is kept: a carrier's message may quote the customer's address."""
+    lifecycle.transition(ret, statuses.LABEL_FAILED, actor="system", event="label.failed",
+                         detail={"error": str(error)[:100]}, allowed_from={statuses.REQUESTED})
+
+
+def retry(return_id: str, dropoff: dict | None, note: str | None, actor: str) -> ReturnModel:
+    """Issue the label again: with a new drop-off choice (a relay point, another collection address), or
+    as it was once ops fixed the cause. The workflow's label wait resumes and issues it."""
+    ret = returns.get(return_id)
+    updates = []
+    if dropoff is not None:
+        updates.append(ReturnModel.dropoff.set(dropoff_for(orders.get(ret.order_id), dropoff)))
+    detail = {"method": dropoff["method"]} if dropoff else {}
+    if note:
+        detail["note"] = note
+    lifecycle.transition(ret, statuses.REQUESTED, actor=actor, event="label.retry_requested", detail=detail or None,
+                         allowed_from={statuses.LABEL_FAILED}, updates=updates)
+    return ret
 
 
 def presigned_url(ret: ReturnModel, seconds: int = 3600) -> str | None:

@@ -7,12 +7,12 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from .. import aws, config
-from ..outbound import carriers, workflow
+from ..outbound import workflow
 from ..rules import clock, ids, policy, statuses, timeline
 from ..rules.errors import ConflictError, UnprocessableError
 from ..store.models import OrderModel, ReturnModel, plain
 from ..views import eligibility
-from . import orders, side_effects
+from . import labels, orders, side_effects
 
 RISK_WINDOW_DAYS = 90
 
@@ -39,18 +39,6 @@ def _check_items(order: OrderModel, items: list[dict], resolution: str) -> dict[
     return lines
 
 
-def _dropoff(order: OrderModel, dropoff: dict) -> dict:
-    if dropoff["method"] == "relay_point":
-        point = carriers.get_carrier().get_relay_point(dropoff.get("relay_point_id") or "")
-        if point is None:
-            raise UnprocessableError("unknown relay point", field="dropoff.relay_point_id", code="unknown_relay_point")
-        return {"method": "relay_point", "relay_point": point.to_api()}
-    address = dropoff.get("address") or plain(order.shipping_address)
-    if not address:
-        raise UnprocessableError("a collection address is needed", field="dropoff.address")
-    return {"method": "letterbox", "address": address}
-
-
 def _returns_in_window(customer_key: str) -> int:
     since = clock.iso(clock.now() - timedelta(days=RISK_WINDOW_DAYS))
     return sum(1 for _ in ReturnModel.by_customer.query(customer_key, ReturnModel.created_at >= since))
@@ -65,7 +53,7 @@ def check(order: OrderModel, items: list[dict], resolution: str) -> policy.Quote
 
 def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict, actor: str) -> ReturnModel:
     lines = _check_items(order, items, resolution)
-    where = _dropoff(order, dropoff)
+    where = labels.dropoff_for(order, dropoff)
     currency = order.currency
     paid = orders.paid_for(order, items, lines)
     quote = policy.quote_request(items, orders.prices(order), currency, resolution, paid=paid)

@@ -47,18 +47,29 @@ class SettleInProgress(ConflictError):
 def settle(return_id: str) -> str:
     """Advance settlement as far as it can go; returns the return's status."""
     ret = returns.get(return_id)
-    if ret.status == statuses.INSPECTED:
-        amount = int(plain(ret.quote)["refund_amount"])
+    if ret.status in (statuses.INSPECTED, statuses.LOST):
+        # One decision for both: a lost parcel brings the same input as an inspection (`_graded_as_lost`).
+        quote, graded = _graded_as_lost(ret) if ret.status == statuses.LOST else (plain(ret.quote), [])
+        amount = int(quote["refund_amount"])
         wanted = statuses.AWAITING_APPROVAL if policy.needs_approval(amount) else statuses.REFUNDING
         lifecycle.transition(ret, wanted, actor="system", event=f"refund.{wanted}", detail={"amount": amount},
-                             allowed_from={statuses.INSPECTED})
-    elif ret.status == statuses.LOST:
-        lifecycle.transition(ret, statuses.REFUNDING, actor="system", event="refund.refunding",
-                             detail="The parcel was lost: we refund the customer and claim from the carrier.",
-                             allowed_from={statuses.LOST})
+                             allowed_from={statuses.INSPECTED, statuses.LOST}, updates=graded)
     if ret.status == statuses.REFUNDING:
         pay(ret)
     return ret.status
+
+
+def _graded_as_lost(ret: ReturnModel) -> tuple[dict, list]:
+    """A lost parcel's settlement input: the inspection it would have had if the carrier had lost every
+    item (policy.lost_in_transit), and its final quote, written with the move out of `lost`. So the
+    approval threshold, an exchange's replacement and what was paid for each line hold for it as for a
+    parcel that arrived, never the quote asked for (an exchange's is 0)."""
+    items = plain(ret.items)
+    final = policy.quote_inspected(items, policy.lost_in_transit(items), orders.prices(orders.get(ret.order_id)),
+                                   ret.currency, ret.resolution)
+    # `by` is nobody who could approve: four eyes hold (no finance person graded it).
+    inspection = {"by": "system", "at": clock.iso(), "items": policy.inspection_items(final), "lost": True}
+    return final.to_api(), [ReturnModel.inspection.set(inspection), ReturnModel.quote.set(final.to_api())]
 
 
 def _hold(order: OrderModel, return_id: str, amount: int) -> None:

@@ -10,7 +10,7 @@ import logging
 from typing import Callable
 
 from ..outbound import events
-from ..rules import effects, exchanges, statuses, timeline
+from ..rules import effects, exchanges, policy, statuses, timeline
 from ..store import returns, writes
 from ..store.models import ReturnModel, plain
 from . import notify, orders
@@ -100,15 +100,19 @@ def exchange_shipped(ret: ReturnModel, shipment: dict) -> None:
 def _alert_text(ret: ReturnModel) -> tuple[str, dict | None]:
     """The alert's message and data: a lost parcel is a carrier claim for ops to file."""
     if ret.status == statuses.LOST:
-        quote = plain(ret.quote) or {}
-        return (f"return {ret.return_id}: parcel lost in transit, the customer is refunded; "
-                "file a claim with the carrier", {"tracking_number": ret.tracking_number,
-                                                  "declared_value": quote.get("items_total"),
-                                                  "currency": ret.currency})
+        # What the goods were worth, not what this return refunds (an exchange refunds nothing).
+        return (f"return {ret.return_id}: parcel lost in transit, the customer's return is settled as if it "
+                "had arrived; file a claim with the carrier",
+                {"tracking_number": ret.tracking_number, "declared_value": policy.declared_value(plain(ret.items)),
+                 "currency": ret.currency})
+    if ret.status == statuses.LABEL_FAILED:
+        return (f"return {ret.return_id}: its label could not be issued; the customer may pick another drop-off, "
+                f"or retry it with POST /returns/{ret.return_id}/label/retry", None)
     return f"return {ret.return_id} is {ret.status}", None
 
 
 def _carry_out(ret: ReturnModel, previous: str, todo: effects.Effects) -> None:
+    todo = effects.announce(todo, (plain(ret.refund) or {}).get("amount"))
     _safely(f"event:{todo.event}", ret, lambda: events.publish(todo.event, ret, {"previous": previous}))
     if todo.action:
         _safely(f"action:{ret.status}", ret, lambda: ACTIONS[todo.action](ret))

@@ -5,7 +5,7 @@ from ..outbound import events
 from ..rules import statuses, timeline
 from ..store import returns
 from ..store.models import ReturnModel, plain
-from . import lifecycle, notify, settlement
+from . import labels, lifecycle, notify, settlement
 
 
 def _once(ret: ReturnModel, flag: str, alert: str, message: str) -> None:
@@ -40,6 +40,11 @@ def handle(return_id: str, kind: str, error: dict | None = None) -> str:
         events.alert_ops("refund_still_failed", ret, "a failed refund has not been retried")
     elif kind == "refund_retry" and s == statuses.REFUNDING:
         events.alert_ops("manual_refund_overdue", ret, "a manual refund still has no payment reference")
+    elif kind == "label_failed" and s == statuses.REQUESTED:
+        labels.mark_failed(ret, (error or {}).get("Error") or "unknown")
+    elif kind == "label_retry" and s == statuses.LABEL_FAILED:
+        events.alert_ops("label_still_failed", ret, f"return {ret.return_id} still has no label; "
+                         f"retry it with POST /returns/{ret.return_id}/label/retry")
     elif kind == "refund_failed":
         settlement.mark_failed(return_id, (error or {}).get("Error", "unknown") + ": " + (error or {}).get("Cause", "")[:200])
     elif kind == "followup" and s == statuses.REFUNDED:

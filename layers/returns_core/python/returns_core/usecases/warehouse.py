@@ -96,8 +96,7 @@ def inspect(return_id: str, lines: list[dict], actor: str) -> ReturnModel:
     final = policy.quote_inspected(list(announced.values()), lines, orders.prices(order), ret.currency,
                                    ret.resolution)
     # The quote decided each line (swapped or refunded by grade); this only stores what it decided.
-    graded = [{"sku": g.sku, "qty": line["qty"], "condition": g.condition, "note": line.get("note"),
-               "refund_amount": g.refund_amount, "exchanged": g.exchanged} for g, line in zip(final.graded, lines)]
+    graded = policy.inspection_items(final, [line.get("note") for line in lines])
     now = clock.iso()
     try:
         lifecycle.transition(

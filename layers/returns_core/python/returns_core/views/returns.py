@@ -1,6 +1,7 @@
 """The return as the API shows it (api.md's GET /returns/{id})."""
 from __future__ import annotations
 
+from ..rules.policy import is_received
 from ..rules.timeline import text
 from ..store.models import ReturnModel, plain
 
@@ -12,7 +13,8 @@ def return_view(ret: ReturnModel) -> dict:
     inspected = {}
     for line in (plain(ret.inspection) or {}).get("items", []):
         slot = inspected.setdefault(line["sku"], {"received_qty": 0, "conditions": [], "refund_amount": 0})
-        slot["received_qty"] += int(line["qty"])
+        # A lost parcel is graded without being received: its lines show their grade, not a receipt.
+        slot["received_qty"] += int(line["qty"]) if is_received(line["condition"]) else 0
         slot["conditions"].append(line["condition"])
         slot["refund_amount"] += int(line.get("refund_amount", 0))
     items = []

@@ -282,11 +282,19 @@ def refund_method(ret: Return) -> str:
     return "original_payment"
 
 
+def _paid_back(amount: Any) -> None:
+    """A refund message announces money paid back; with nothing paid back there is nothing to announce
+    (rules/effects.announce keeps such messages from being sent; this refuses to build one anyway)."""
+    if isinstance(amount, int) and not isinstance(amount, bool) and amount <= 0:
+        raise ValueError("nothing was paid back: a refund message needs an amount above zero")
+
+
 def refund_issued(ret: Return, customer: Customer, *, portal_url: str = "", store_name: str = "") -> dict[str, Any]:
     loc = locale_for(customer.get("locale"))
     refund = ret.get("refund") or {}
     if refund.get("amount") is None:
         raise ValueError("the return has no refund yet")
+    _paid_back(refund["amount"])
     method = refund_method(ret)
     return {
         **_base(ret, customer, portal_url, store_name),
@@ -343,9 +351,17 @@ def parcel_lost(ret: Return, customer: Customer, *, portal_url: str = "", store_
     amount = (ret.get("refund") or {}).get("amount")
     if amount is None:
         amount = (ret.get("quote") or {}).get("refund_amount")
+    exchange = ret.get("resolution") == "exchange"
     return {
         **_base(ret, customer, portal_url, store_name),
         "tracking_number": str(_label(ret).get("tracking_number") or ""),
+        # An exchange is settled by its replacement: the customer hears of that, not of a refund
+        # (flags, not nested {{#if}}: moto's SES gets those wrong).
+        "is_exchange": exchange,
+        "is_refund": not exchange,
+        "exchange_refund": exchange and bool(amount),
+        "refunds_amount": not exchange and bool(amount),
+        "refunds_items": not exchange and not amount,
         "has_amount": bool(amount),
         "refund_amount": _money(amount, _currency(ret), loc) if amount else "",
     }
@@ -427,6 +443,7 @@ def _sms_data(kind: str, loc: str, data: Mapping[str, Any]) -> dict[str, Any]:
                 amount = (out.get("refund") or {}).get("amount")
             if amount is None or not out.get("currency"):
                 raise ValueError("refund_issued SMS needs refund_amount (or refund.amount and currency)")
+            _paid_back(amount)
             out["refund_amount"] = _money(amount, str(out["currency"]), loc)
         if not out.get("refund_method"):
             out["refund_method"] = refund_method(out)
