@@ -85,7 +85,7 @@ def test_two_writers_racing_on_one_return_one_wins_nothing_lost(stack):
     assert len(winners) == 1 and len(losers) == 1, results
     ret = returns.get("ret_race")
     assert ret.status == ("cancelled" if winners == ["customer:ORD-RACE"] else "in_transit")
-    kinds = [t["type"] for t in ret.timeline]
+    kinds = [t["type"] for t in returns.timeline_of(ret)]
     assert ("return.cancelled" in kinds) != ("carrier.dropped_off" in kinds[1:]), kinds   # exactly one move recorded
 
 
