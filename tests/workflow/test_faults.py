@@ -163,8 +163,9 @@ def test_a_step_that_fails_for_good_says_so_in_the_timeline_in_its_own_item(stac
     store = auth.mint("store", "shop")
     assert http.call("PUT", "/orders/ORD-STUCK", order_payload(provider="manual"), token=store)[0] == 201
     customer = http.call("POST", "/returns/lookup", {"order_id": "ORD-STUCK", "email": "ana@example.com"})[1]["token"]
-    # The label cannot be stored: the label step fails with an error no retry mends.
-    with faults.fail("s3", "PutObject", "AccessDenied", "injected: the labels bucket refuses", times=1000):
+    # The label step cannot record its label: it fails with an error no retry mends.
+    with faults.fail("dynamodb", "TransactWriteItems", "ValidationException", "injected: refused", times=1000,
+                     when=lambda body: "label.issued" in body):
         status, ret, _ = http.call("POST", "/returns", {
             "order_id": "ORD-STUCK", "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
             "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, token=customer)

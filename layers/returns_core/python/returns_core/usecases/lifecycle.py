@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from ..outbound import workflow
 from ..rules import clock, statuses, timeline
 from ..rules.errors import InvalidTransition
-from ..store import writes
+from ..store import returns, writes
 from ..store.models import ReturnModel, plain
 from . import side_effects
 
