@@ -19,7 +19,8 @@ CARRIER_SECRET = "local-carrier-secret"
 ENV = {
     "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-    "ORDERS_TABLE": "api-orders", "RETURNS_TABLE": "api-returns", "LEDGER_TABLE": "api-ledger",
+    "ORDERS_TABLE": "api-orders", "RETURNS_TABLE": "api-returns", "TIMELINE_TABLE": "api-timeline",
+    "LEDGER_TABLE": "api-ledger",
     "CREDITS_TABLE": "api-credits", "SCANS_TABLE": "api-scans", "IDEMPOTENCY_TABLE": "api-requests",
     "LABELS_BUCKET": "api-labels", "TOKEN_SECRET": "test-token-secret", "CARRIER_SECRET": CARRIER_SECRET,
     "SES_TEMPLATE_PREFIX": "api-test", "SENDER_EMAIL": "returns@example.com",
@@ -30,8 +31,8 @@ ENV = {
 UNSET = ("AWS_ENDPOINT_URL", "TOKEN_SECRET_ARN", "CARRIER_SECRET_ARN", "AWS_PROFILE")
 
 
-MODELS = ("OrderModel", "ReturnModel", "LedgerEntryModel", "CreditModel", "UnmatchedScanModel",
-          "RequestRecordModel")
+MODELS = ("OrderModel", "ReturnModel", "TimelineEntryModel", "LedgerEntryModel", "CreditModel",
+          "UnmatchedScanModel", "RequestRecordModel")
 
 
 def _forget_clients() -> None:

@@ -211,3 +211,39 @@ def test_an_sms_added_to_the_rules_names_the_functions_that_need_it(monkeypatch)
     monkeypatch.setitem(effects.RULES, statuses.EXPIRED, expired._replace(sms="return_expired"))
     assert "sms" in senders.channels("handle_timeout") and "sms" not in _granted_channels(
         load()["Resources"]["HandleTimeoutFunction"]["Properties"])
+
+
+# Parks a task token on the return and nothing else (lifecycle.park): it never writes a timeline entry.
+RETURN_WRITERS_WITHOUT_ENTRIES = {"AwaitCallbackFunction"}
+TIMELINE_CHANGES = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLUpdate",
+                    "dynamodb:PartiQLDelete", "dynamodb:*", "*"}
+
+
+def _table_actions(props: dict, table: str) -> set[str]:
+    """What a principal may do to a table: its own statements, and SAM's table templates spelled out."""
+    actions: set[str] = set()
+    for policy in props.get("Policies", []):
+        if isinstance(policy, dict):
+            for name, args in policy.items():
+                if name in SAM_TABLE_TEMPLATES and _mentions(args, table):
+                    actions |= ({"dynamodb:GetItem", "dynamodb:Query"} if SAM_TABLE_TEMPLATES[name] == "read" else
+                                {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                 "dynamodb:DeleteItem"})
+    for st in _statements(props):
+        if st.get("Effect") == "Allow" and _mentions(st.get("Resource"), table):
+            actions |= set(_as_list(st["Action"]))
+    return actions
+
+
+def test_the_timeline_is_append_only_and_whoever_changes_a_return_may_append_to_it(template):
+    """Entries are put once, in the transaction of the change they tell of (store/timeline.py): nobody may
+    change or delete one, and a principal that may change a return but not put its entry would fail on AWS
+    alone, at its first state change."""
+    appenders = 0
+    for lid, props in _principals(template):
+        on_timeline = _table_actions(props, "TimelineTable")
+        assert not on_timeline & TIMELINE_CHANGES, (lid, on_timeline)
+        if "dynamodb:UpdateItem" in _table_actions(props, "ReturnsTable") and lid not in RETURN_WRITERS_WITHOUT_ENTRIES:
+            assert "dynamodb:PutItem" in on_timeline, f"{lid} changes returns but cannot write their timeline"
+            appenders += 1
+    assert appenders >= 5

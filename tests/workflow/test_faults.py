@@ -85,7 +85,7 @@ def test_two_writers_racing_on_one_return_one_wins_nothing_lost(stack):
     assert len(winners) == 1 and len(losers) == 1, results
     ret = returns.get("ret_race")
     assert ret.status == ("cancelled" if winners == ["customer:ORD-RACE"] else "in_transit")
-    kinds = [t["type"] for t in ret.timeline]
+    kinds = [t["type"] for t in returns.timeline_of(ret)]
     assert ("return.cancelled" in kinds) != ("carrier.dropped_off" in kinds[1:]), kinds   # exactly one move recorded
 
 
@@ -154,3 +154,29 @@ def test_sns_failure_on_domain_events_keeps_the_status(stack, api):
                        lambda r: r["status"] == "in_transit", what="in transit")
     assert sns_down.hits
     assert got["status"] == "in_transit"
+
+
+def test_a_step_that_fails_for_good_says_so_in_the_timeline_in_its_own_item(stack, api, ops_inbox):
+    """MarkStuck is the workflow's own write (a direct DynamoDB integration): it takes the entry's number
+    from the return's timeline_count, with its version, and puts the entry in the timeline table."""
+    http = Http(api)
+    store = auth.mint("store", "shop")
+    assert http.call("PUT", "/orders/ORD-STUCK", order_payload(provider="manual"), token=store)[0] == 201
+    customer = http.call("POST", "/returns/lookup", {"order_id": "ORD-STUCK", "email": "ana@example.com"})[1]["token"]
+    # The label step cannot record its label: it fails with an error no retry mends.
+    with faults.fail("dynamodb", "TransactWriteItems", "ValidationException", "injected: refused", times=1000,
+                     when=lambda body: "label.issued" in body):
+        status, ret, _ = http.call("POST", "/returns", {
+            "order_id": "ORD-STUCK", "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
+            "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, token=customer)
+        assert status == 201, ret
+        rid = ret["return_id"]
+        got = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
+                       lambda r: any(t["type"] == "workflow.error" for t in r["timeline"]), what="the stuck entry")
+    stuck = [t for t in got["timeline"] if t["type"] == "workflow.error"]
+    assert len(stuck) == 1 and stuck[0]["actor"] == "system" and stuck[0]["detail"], stuck
+    assert got["timeline"][0]["type"] == "return.requested" and got["timeline"][-1] == stuck[0]
+    record = returns.get(rid)
+    assert int(record.timeline_count) == len(got["timeline"]) and record.timeline is None
+    alerts = wait_for(ops_inbox, lambda a: any("stuck" in (x["subject"] or "") for x in a), what="the ops alert")
+    assert any(rid in (x["message"] or "") for x in alerts), alerts

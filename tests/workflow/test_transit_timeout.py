@@ -11,6 +11,7 @@ import time
 import pytest
 
 from returns_core.edge import auth
+from returns_core.store import returns
 from returns_core.store.models import LedgerEntryModel, ReturnModel
 
 from tests.conftest import GatewayClient
@@ -102,7 +103,7 @@ def test_a_parcel_past_the_inspection_sla_alerts_ops_once_and_keeps_waiting(shor
     wait_for(lambda: [a["type"] for a in ops()], lambda a: "inspection_sla_missed" in a, what="the SLA alert")
     sfn_waits = wait_for(lambda: ReturnModel.get(rid, consistent_read=True),
                          lambda r: r.waiting_for == "inspection" and
-                         sum(1 for t in r.timeline if t["type"] == "inspection.overdue") == 1,
+                         sum(1 for t in returns.timeline_of(r) if t["type"] == "inspection.overdue") == 1,
                          what="the inspection wait again")
     time.sleep(3)  # at least two more timeouts of the 1-second wait
     assert [a["type"] for a in ops()].count("inspection_sla_missed") == 1

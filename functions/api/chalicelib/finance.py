@@ -184,6 +184,7 @@ def _at(value: str) -> datetime:
 def analytics() -> dict:
     """Returns whose current status began in the range (by_status: one Query per status)."""
     from returns_core.rules import statuses
+    from returns_core.store import returns
     from returns_core.store.models import OrderModel, ReturnModel, plain
 
     principal(bp.current_request, ANALYTICS_ROLES)
@@ -197,7 +198,7 @@ def analytics() -> dict:
     count = 0
     for status in statuses.ALL:
         hits = ReturnModel.by_status.query(status, ReturnModel.status_since.between(since, until))
-        for ret in ReturnModel.load_many(hits):   # the index holds no timeline
+        for ret in ReturnModel.load_many(hits):   # the index holds only a queue row
             count += 1
             by_status[status] = by_status.get(status, 0) + 1
             for item in plain(ret.items) or []:
@@ -206,7 +207,8 @@ def analytics() -> dict:
                 by_sku[item["sku"]] = by_sku.get(item["sku"], 0) + qty
                 returned_units[ret.order_id] = returned_units.get(ret.order_id, 0) + qty
             times = {}
-            for entry in plain(ret.timeline) or []:
+            # Only a paid return has a drop-off-to-refund time: the others' timelines are not read.
+            for entry in returns.timeline_of(ret) if (plain(ret.refund) or {}).get("issued_at") else []:
                 times.setdefault(entry.get("type"), entry.get("at"))
             if times.get("carrier.dropped_off") and times.get("refund.issued"):
                 durations.append((_at(times["refund.issued"]) - _at(times["carrier.dropped_off"])).total_seconds())

@@ -6,6 +6,11 @@ from datetime import timezone
 from . import clock, statuses
 
 EVENTS = ("dropped_off", "in_transit", "delivered", "lost")
+# A parcel's journey is a handful of scans (dropped off, a few hubs, delivered); 200 is far beyond any
+# real one. Past it a carrier is looping or replaying: the events that would only add to the timeline are
+# refused (429, not stored), so what a return keeps of its carrier events stays bounded. An event that
+# moves the return is still applied: there are at most two (MOVES leave two statuses, never back).
+MAX_EVENTS_PER_RETURN = 200
 # The status each event moves a return to, and from which statuses it may; the others only
 # go in the timeline.
 MOVES: dict[str, tuple[str, frozenset[str]]] = {
@@ -41,6 +46,11 @@ def _as_instant_key(key: str) -> str:
         return event_key(event, occurred_at)
     except ValueError:
         return key
+
+
+def over_limit(stored: list[str] | None) -> bool:
+    """Whether a return already holds as many carrier events as it may (MAX_EVENTS_PER_RETURN)."""
+    return len(stored or []) >= MAX_EVENTS_PER_RETURN
 
 
 def seen(key: str, stored: list[str] | None) -> bool:

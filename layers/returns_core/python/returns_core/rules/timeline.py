@@ -12,8 +12,24 @@ from . import clock
 from .money import format_amount
 
 
+# The longest text an entry keeps: the longest one the API accepts (a dispute's message, 2,000 characters).
+# The edge refuses longer input with a 4xx naming the field; this bounds what any other writer puts in.
+MAX_TEXT_CHARS = 2000
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= MAX_TEXT_CHARS else value[:MAX_TEXT_CHARS - 1] + "\u2026"
+    if isinstance(value, dict):
+        return {k: _bounded(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_bounded(v) for v in value]
+    return value
+
+
 def entry(kind: str, actor: str, detail: Any = None, at: str | None = None) -> dict:
-    return {"at": at or clock.iso(), "type": kind, "actor": actor, "detail": detail}
+    """One entry; each text in `detail` at most MAX_TEXT_CHARS long, so no entry outgrows its item."""
+    return {"at": at or clock.iso(), "type": kind, "actor": actor, "detail": _bounded(detail)}
 
 
 def has(timeline: list[dict] | None, kind: str) -> bool:

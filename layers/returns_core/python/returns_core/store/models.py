@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import (
-    BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute,
-    UnicodeAttribute, VersionAttribute,
+    BooleanAttribute, JSONAttribute, ListAttribute, MapAttribute, NumberAttribute,
+    UnicodeAttribute, UnicodeSetAttribute, VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
@@ -49,7 +49,7 @@ def _meta(env: str) -> type:
 
 def _index_meta(name: str, projection=None) -> type:
     """Projections as in template.yaml: indexes copy only keys (or a queue row), so the writes that
-    grow a return's timeline are not paid again in every index."""
+    change a return are not paid again in every index."""
     return type("Meta", (), {"index_name": name, "projection": projection or KeysOnlyProjection(),
                              "billing_mode": "PAY_PER_REQUEST"})
 
@@ -128,8 +128,15 @@ class ReturnModel(Model):
     refund = MapAttribute(null=True)       # amount, method, status, reference, issued_at, ledger_seq
     review = MapAttribute(null=True)
     exchange_shipment = MapAttribute(null=True)  # the replacement: tracking_number, carrier, lines, at, by
-    carrier_events = ListAttribute(default=list)  # event keys already applied
-    timeline = ListAttribute(default=list)
+    # The keys of the carrier events already applied (rules.carrier_moves.event_key), as many as
+    # rules.carrier_moves.MAX_EVENTS_PER_RETURN allows: a set, added to in the write that applies the event.
+    carrier_seen = UnicodeSetAttribute(null=True)
+    carrier_events = ListAttribute(null=True)   # the same, as returns written before kept them: read, never written
+    # The timeline lives in its own table (TimelineEntryModel), one item per entry: this counts them,
+    # so the next entry's seq is known and the return's item stays the same size however long it gets.
+    timeline_count = NumberAttribute(default=0)
+    # Returns written before kept their timeline inline here; still read (store.timeline), never written.
+    timeline = ListAttribute(null=True)
     task_token = UnicodeAttribute(null=True)
     waiting_for = UnicodeAttribute(null=True)
     execution_arn = UnicodeAttribute(null=True)
@@ -149,6 +156,24 @@ class ReturnModel(Model):
         for start in range(0, len(ids), 100):   # BatchGetItem's limit
             found.update((r.return_id, r) for r in cls.batch_get(ids[start:start + 100], consistent_read=True))
         return [found[i] for i in ids if i in found]
+
+
+class TimelineEntryModel(Model):
+    """One entry of a return's timeline (rules.timeline.entry), written once, in the same transaction as
+    the change it tells of (store.timeline), and never updated: append-only, like the ledger.
+
+    `detail` is stored as JSON text: it holds what customers, staff and carriers wrote, and a map
+    written through PynamoDB would take a one-key dict keyed by a type tag as already serialised."""
+    Meta = _meta("TIMELINE_TABLE")
+    return_id = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)   # 1, 2, ... in the order the changes were written
+    at = UnicodeAttribute()
+    type = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    detail = JSONAttribute(null=True)
+
+    def as_entry(self) -> dict:
+        return {"at": self.at, "type": self.type, "actor": self.actor, "detail": self.detail}
 
 
 class ByDay(GlobalSecondaryIndex):

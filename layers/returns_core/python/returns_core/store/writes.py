@@ -7,10 +7,12 @@ caller's, never retried here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+
+from . import timeline
 
 MAX_ATTEMPTS = 8
 CONFLICT = "ConditionalCheckFailedException"
@@ -22,10 +24,12 @@ T = TypeVar("T")
 
 @dataclass
 class Update:
-    """One attempt's write: its actions, its condition, and what the caller wants back if it lands."""
+    """One attempt's write: its actions, its condition, what the caller wants back if it lands, and the
+    timeline entries (rules.timeline.entry) that tell of it, written in the same transaction."""
     actions: list
     condition: Any = None
     memo: Any = None
+    timeline: list[dict] = field(default_factory=list)
 
 
 def is_conflict(exc: Exception) -> bool:
@@ -53,20 +57,29 @@ def update(record: Any, decide: Callable[[Any], Update | None], *, busy: Callabl
         write = decide(record)
         if write is None:
             return None
-        if update_once(record, write.actions, write.condition):
+        if update_once(record, write.actions, write.condition, write.timeline):
             return write
         record.refresh(consistent_read=True)
     raise busy()
 
 
-def update_once(record: Any, actions: list, condition: Any) -> bool:
+def update_once(record: Any, actions: list, condition: Any, entries: list[dict] | None = None) -> bool:
     """One conditional write that a racing writer may already have made: True if this one landed,
-    False if the condition was already false (nothing is retried: the other write stands)."""
+    False if the condition was already false (nothing is retried: the other write stands).
+
+    With timeline `entries` (a return's), the update and the entries are one transaction (store.timeline)."""
     try:
-        record.update(actions=actions, condition=condition)
+        if entries:
+            timeline.write_with(record, actions, condition, entries)
+        else:
+            record.update(actions=actions, condition=condition)
         return True
     except UpdateError as exc:
         if not is_conflict(exc):
+            raise
+        return False
+    except TransactWriteError as exc:
+        if not lost_race(exc):
             raise
         return False
 

@@ -2,10 +2,22 @@
 from __future__ import annotations
 
 from ..rules import carrier_moves, timeline
-from ..rules.errors import InvalidTransition, NotFoundError, UnprocessableError
+from ..rules.errors import InvalidTransition, NotFoundError, TooManyRequestsError, UnprocessableError
 from ..store import returns, writes
 from ..store.models import ReturnModel
 from . import lifecycle
+
+
+class TooManyEvents(TooManyRequestsError):
+    def __init__(self) -> None:
+        super().__init__(f"this parcel already has {carrier_moves.MAX_EVENTS_PER_RETURN} tracking events; "
+                         "further events that do not move the return are not kept", field="tracking_number",
+                         code="too_many_events", details={"limit": carrier_moves.MAX_EVENTS_PER_RETURN})
+
+
+def _applied(ret: ReturnModel) -> list[str]:
+    """The keys of the events already applied to the return (and those it kept in a list before)."""
+    return [*(ret.carrier_events or []), *sorted(ret.carrier_seen or ())]
 
 
 def find_by_tracking(tracking_number: str) -> ReturnModel:
@@ -19,7 +31,8 @@ def apply(tracking_number: str, event: str, occurred_at: str, location: str | No
 
     An event is known by `event@<the instant, UTC>` (however the carrier spelled the time); the key
     is stored in the same conditional write that moves the status or adds the timeline entry, so a
-    repeat, even a racing one, has no second effect.
+    repeat, even a racing one, has no second effect. Past carrier_moves.MAX_EVENTS_PER_RETURN, an event
+    that would only be recorded is refused (TooManyEvents, 429) and nothing is stored.
     """
     try:
         key = carrier_moves.event_key(event, occurred_at)
@@ -27,10 +40,10 @@ def apply(tracking_number: str, event: str, occurred_at: str, location: str | No
         raise UnprocessableError(f"occurred_at is not an instant: {exc}", field="occurred_at",
                                  code="invalid_value") from None
     ret = find_by_tracking(tracking_number)
-    if carrier_moves.seen(key, ret.carrier_events):
+    if carrier_moves.seen(key, _applied(ret)):
         return ret, False
     detail = {"event": event, "occurred_at": occurred_at, "location": location}
-    remember = ReturnModel.carrier_events.set(ReturnModel.carrier_events.append([key]))
+    remember = ReturnModel.carrier_seen.add({key})
     move = carrier_moves.MOVES.get(event)
     if move and ret.status in move[1]:
         try:
@@ -47,10 +60,12 @@ def apply(tracking_number: str, event: str, occurred_at: str, location: str | No
 
 def _record_once(ret: ReturnModel, key: str, event: str, detail: dict) -> bool:
     def decide(ret: ReturnModel) -> writes.Update | None:
-        if carrier_moves.seen(key, ret.carrier_events):
+        if carrier_moves.seen(key, _applied(ret)):
             return None
-        return writes.Update([returns.add_to_timeline(timeline.entry(f"carrier.{event}", "carrier", detail)),
-                              ReturnModel.carrier_events.set(ReturnModel.carrier_events.append([key]))],
-                             condition=ReturnModel.status == ret.status)  # with the version check: nobody wrote since
+        if carrier_moves.over_limit(_applied(ret)):
+            raise TooManyEvents()
+        return writes.Update([ReturnModel.carrier_seen.add({key})],
+                             condition=ReturnModel.status == ret.status,  # with the version check: nobody wrote since
+                             timeline=[timeline.entry(f"carrier.{event}", "carrier", detail)])
 
     return writes.update(ret, decide, busy=lambda: RuntimeError("could not record the carrier event")) is not None

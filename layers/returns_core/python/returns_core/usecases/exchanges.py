@@ -25,7 +25,7 @@ def mark_shipped(return_id: str, tracking_number: str, carrier: str | None, trac
             raise ConflictError("the replacement already shipped with another tracking number",
                                 code="exchange_already_shipped", field="tracking_number",
                                 details={"tracking_number": current.get("tracking_number")})
-        lines = exchanges.requested_lines(plain(ret.timeline)) if ret.resolution == "exchange" else None
+        lines = exchanges.requested_lines(returns.timeline_of(ret)) if ret.resolution == "exchange" else None
         if not lines:
             raise ConflictError("no replacement has been requested for this return yet",
                                 code="exchange_not_requested", details={"status": ret.status})
@@ -34,8 +34,9 @@ def mark_shipped(return_id: str, tracking_number: str, carrier: str | None, trac
                     "lines": lines, "at": now, "by": actor}
         entry = timeline.entry(exchanges.SHIPPED, actor, {"tracking_number": tracking_number, "carrier": carrier},
                                now)
-        return writes.Update([ReturnModel.exchange_shipment.set(shipment), returns.add_to_timeline(entry)],
-                             condition=ReturnModel.exchange_shipment.does_not_exist(), memo=shipment)
+        return writes.Update([ReturnModel.exchange_shipment.set(shipment)],
+                             condition=ReturnModel.exchange_shipment.does_not_exist(), memo=shipment,
+                             timeline=[entry])
 
     ret = returns.get(return_id)
     written = writes.update(ret, decide, busy=lambda: ConflictError("the return is changing too fast; try again",

@@ -47,11 +47,11 @@ def transition(ret: ReturnModel, new: str, *, actor: str, event: str, detail: An
         return writes.Update([
             ReturnModel.status.set(new),
             ReturnModel.status_since.set(now),
-            returns.add_to_timeline(timeline.entry(event, actor, detail, now)),
             ReturnModel.task_token.remove(),
             ReturnModel.waiting_for.remove(),
             *(updates or []),
-        ], condition=ReturnModel.status == current, memo=(current, ret.task_token))
+        ], condition=ReturnModel.status == current, memo=(current, ret.task_token),
+            timeline=[timeline.entry(event, actor, detail, now)])
 
     written = writes.update(ret, decide, busy=lambda: InvalidTransition(
         ret.status, new, "the return is changing too fast; try again"))

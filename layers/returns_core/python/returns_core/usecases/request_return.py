@@ -10,6 +10,7 @@ from .. import aws, config
 from ..outbound import workflow
 from ..rules import clock, ids, policy, statuses, timeline
 from ..rules.errors import ConflictError, UnprocessableError
+from ..store import timeline as timeline_items
 from ..store.models import OrderModel, ReturnModel, plain
 from ..views import eligibility
 from . import labels, orders, side_effects
@@ -77,11 +78,12 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
         currency=currency, locale=(plain(order.customer).get("locale") or "en"), items=stored_items,
         quote=quote.to_api(), dropoff=where,
         deadline=clock.iso(now + timedelta(seconds=config.workflow_timeouts()["dropoff"])),
-        carrier_events=[], timeline=history,
+        timeline_count=len(history),
     )
     try:
         with TransactWrite(connection=aws.dynamodb_connection()) as tx:
             tx.save(ret, condition=ReturnModel.return_id.does_not_exist())
+            timeline_items.save_with(tx, ret, history)
             tx.update(order, actions=[OrderModel.reserved[return_id].set(policy.holding(items)),
                                       OrderModel.updated_at.set(clock.iso(now))])
     except TransactWriteError as exc:

@@ -224,14 +224,14 @@ def record_manual_reference(return_id: str, reference: str, actor: str) -> Retur
         now = clock.iso()
         token = ret.task_token if ret.waiting_for == "manual_refund" else None
         actions = [ReturnModel.refund["manual_reference"].set(result.reference),
-                   ReturnModel.refund["recorded_by"].set(actor), ReturnModel.refund["recorded_at"].set(now),
-                   returns.add_to_timeline(timeline.entry("refund.manual_recorded", actor,
-                                                          {"reference": result.reference}, now))]
+                   ReturnModel.refund["recorded_by"].set(actor), ReturnModel.refund["recorded_at"].set(now)]
         if token:
             actions += [ReturnModel.task_token.remove(), ReturnModel.waiting_for.remove()]
         return writes.Update(actions, condition=(ReturnModel.status == statuses.REFUNDING)
                              & (ReturnModel.refund["status"] == PENDING_MANUAL)
-                             & ReturnModel.refund["manual_reference"].does_not_exist(), memo=token)
+                             & ReturnModel.refund["manual_reference"].does_not_exist(), memo=token,
+                             timeline=[timeline.entry("refund.manual_recorded", actor,
+                                                      {"reference": result.reference}, now)])
 
     ret = returns.get(return_id)
     written = writes.update(ret, decide, busy=lambda: ConflictError("the return is changing too fast; try again"))

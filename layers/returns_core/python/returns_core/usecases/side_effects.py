@@ -22,10 +22,10 @@ def _exchange_once(ret: ReturnModel, lines: list[dict], when: str) -> None:
     """Publish `return.exchange_requested` at most once per return: a timeline flag, set by a versioned write
     before publishing, so a racing drop-off and scan (or a replayed step) cannot ask the store twice."""
     def decide(ret: ReturnModel) -> writes.Update | None:
-        if exchanges.requested_lines(plain(ret.timeline)) is not None:
+        if exchanges.requested_lines(returns.timeline_of(ret)) is not None:
             return None
-        return writes.Update([returns.add_to_timeline(
-            timeline.entry(exchanges.REQUESTED, "system", {"when": when, "lines": lines}))])
+        return writes.Update([], timeline=[timeline.entry(exchanges.REQUESTED, "system",
+                                                          {"when": when, "lines": lines})])
 
     if writes.update(ret, decide, busy=lambda: RuntimeError("could not flag the exchange")) is not None:
         events.publish(effects.EXCHANGE_REQUESTED_EVENT, ret, {"lines": lines, "when": when})
@@ -54,7 +54,7 @@ ACTIONS: dict[str, Callable[[ReturnModel], None]] = {
 
 
 def _last_detail(ret: ReturnModel, *kinds: str) -> dict:
-    for entry in reversed(plain(ret.timeline) or []):
+    for entry in reversed(returns.timeline_of(ret)):
         if entry.get("type") in kinds:
             return entry.get("detail") if isinstance(entry.get("detail"), dict) else {}
     return {}

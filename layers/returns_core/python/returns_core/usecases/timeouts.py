@@ -10,7 +10,7 @@ from . import labels, lifecycle, notify, settlement
 
 def _once(ret: ReturnModel, flag: str, alert: str, message: str) -> None:
     """Alert ops once per return and flag (the workflow may pass here again)."""
-    if timeline.has(plain(ret.timeline), flag):
+    if timeline.has(returns.timeline_of(ret), flag):
         return
     returns.append_timeline(ret, actor="system", event=flag, detail=message)
     events.alert_ops(alert, ret, message)

@@ -56,7 +56,7 @@ def scan(code: str, actor: str) -> tuple[ReturnModel, bool]:
 
 
 def _was_received(ret: ReturnModel) -> bool:
-    return timeline.has(plain(ret.timeline), parcels.RECEIVED_EVENT)
+    return timeline.has(returns.timeline_of(ret), parcels.RECEIVED_EVENT)
 
 
 def overdue(ret: ReturnModel, now=None) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..rules.policy import is_received
 from ..rules.timeline import text
+from ..store import returns
 from ..store.models import ReturnModel, plain
 
 
@@ -40,5 +41,5 @@ def return_view(ret: ReturnModel) -> dict:
         "exchange_shipment": ({k: shipment.get(k) for k in SHIPMENT_FIELDS}
                               if (shipment := plain(ret.exchange_shipment)) else None),
         "created_at": ret.created_at,
-        "timeline": [{**entry, "text": text(entry, ret.currency)} for entry in plain(ret.timeline) or []],
+        "timeline": [{**entry, "text": text(entry, ret.currency)} for entry in returns.timeline_of(ret)],
     }

@@ -1,0 +1,57 @@
+"""A return's timeline, one item per entry (TimelineEntryModel), keyed by the return and a sequence number.
+
+Why its own items: an item holds at most 400 KB, and a timeline only ever grows (a carrier may send
+hundreds of tracking events). Kept on the return, it once made every later write of that return fail;
+here the return keeps only `timeline_count`, so its size does not depend on how long its story is.
+
+An entry is written in the same transaction as the change it tells of (`write_with`): the return's
+conditional update (its version, its status...) and the entries' puts land together or not at all,
+so there is never an entry for a change that did not happen, nor a change without its entry. The
+next numbers come from `timeline_count` as read; the version condition makes two writers that read
+the same count race, and the loser reads again (store.writes).
+
+Returns written before this kept their entries inline (`ReturnModel.timeline`): they are read first,
+then the items; nothing writes the inline list any more.
+"""
+from __future__ import annotations
+
+from pynamodb.transactions import TransactWrite
+
+from .. import aws
+from .models import ReturnModel, TimelineEntryModel, plain
+
+
+def entries(ret: ReturnModel) -> list[dict]:
+    """The whole timeline, oldest first: one Query on the return's partition (paged by PynamoDB when long),
+    read consistently so a reader sees what was just written."""
+    inline = plain(ret.timeline) or []
+    if not int(ret.timeline_count or 0):
+        return list(inline)
+    items = TimelineEntryModel.query(ret.return_id, consistent_read=True)
+    return [*inline, *(item.as_entry() for item in items)]
+
+
+def _items(return_id: str, written: int, new: list[dict]) -> list[TimelineEntryModel]:
+    """The new entries as items, numbered after the `written` ones."""
+    return [TimelineEntryModel(return_id, written + n, at=e["at"], type=e["type"], actor=e["actor"],
+                               detail=e.get("detail")) for n, e in enumerate(new, start=1)]
+
+
+def save_with(tx: TransactWrite, ret: ReturnModel, new: list[dict]) -> None:
+    """Put the entries of a return being created in its creating transaction (`ret.timeline_count` set by
+    the caller to len(new))."""
+    for item in _items(ret.return_id, 0, new):
+        tx.save(item, condition=TimelineEntryModel.seq.does_not_exist())
+
+
+def write_with(ret: ReturnModel, actions: list, condition, new: list[dict]) -> None:
+    """One transaction: the return's conditional update (`actions`, `condition`, its version) and the new
+    entries, numbered after those already written. Raises TransactWriteError as DynamoDB cancels it
+    (store.writes tells a lost race from a failure); on success `ret` is read again, as an update
+    returning ALL_NEW would have left it."""
+    items = _items(ret.return_id, int(ret.timeline_count or 0), new)
+    with TransactWrite(connection=aws.dynamodb_connection()) as tx:
+        tx.update(ret, actions=[*actions, ReturnModel.timeline_count.set(int(items[-1].seq))], condition=condition)
+        for item in items:
+            tx.save(item, condition=TimelineEntryModel.seq.does_not_exist())
+    ret.refresh(consistent_read=True)
