@@ -1,5 +1,8 @@
-"""The store's policy versions: added, never changed. Versions are immutable, so each is cached
-(per table: a version number names one document in one table, forever)."""
+"""The store's policy versions: added, never changed.
+
+No cache is needed here: what a version decided for a return is stored on the return's items
+(`terms`) when it is created, so the later steps (grading, the fees, the approval threshold,
+keep_item) never read the version again; only the lookup, a new return and GET /policy do."""
 from __future__ import annotations
 
 from pynamodb.exceptions import PutError
@@ -7,11 +10,6 @@ from pynamodb.exceptions import PutError
 from .models import PolicyVersionModel
 
 POLICY = "store"
-_cache: dict[tuple[str, int], PolicyVersionModel] = {}
-
-
-def _key(version: int) -> tuple[str, int]:
-    return (PolicyVersionModel.Meta.table_name, int(version))
 
 
 class VersionTaken(Exception):
@@ -20,23 +18,19 @@ class VersionTaken(Exception):
 
 def latest() -> PolicyVersionModel | None:
     for found in PolicyVersionModel.query(POLICY, scan_index_forward=False, limit=1, consistent_read=True):
-        _cache.setdefault(_key(found.version), found)
         return found
     return None
 
 
 def get(version: int) -> PolicyVersionModel | None:
-    if _key(version) in _cache:
-        return _cache[_key(version)]
     try:
-        found = PolicyVersionModel.get(POLICY, version, consistent_read=True)
+        return PolicyVersionModel.get(POLICY, version, consistent_read=True)
     except PolicyVersionModel.DoesNotExist:
         return None
-    _cache[_key(version)] = found
-    return found
 
 
 def add(version: int, document: dict, at: str, by: str) -> PolicyVersionModel:
+    """Put once: the condition fails when the version exists, so no version is ever overwritten."""
     item = PolicyVersionModel(POLICY, version, document=document, updated_at=at, updated_by=by)
     try:
         item.save(condition=PolicyVersionModel.version.does_not_exist())
@@ -44,5 +38,4 @@ def add(version: int, document: dict, at: str, by: str) -> PolicyVersionModel:
         if "ConditionalCheckFailed" in str(exc):
             raise VersionTaken(str(version)) from exc
         raise
-    _cache[_key(version)] = item
     return item
