@@ -8,7 +8,7 @@ from __future__ import annotations
 from chalice import Chalice
 from chalice.app import CaseInsensitiveMapping
 
-from chalicelib import carrier, customer, finance, ops, pages, service, store, warehouse
+from chalicelib import carrier, customer, finance, ops, pages, policy, service, store, warehouse
 from chalicelib.errors import envelope
 from returns_core import logsafe
 
@@ -18,7 +18,8 @@ app = Chalice(app_name="returns-api")
 # Labels are served as PDF bytes; API Gateway must pass them through as binary.
 app.api.binary_types.append("application/pdf")
 
-for blueprint in (service.bp, store.bp, customer.bp, carrier.bp, warehouse.bp, ops.bp, finance.bp, pages.bp):
+for blueprint in (service.bp, store.bp, customer.bp, carrier.bp, warehouse.bp, ops.bp, finance.bp, policy.bp,
+                  pages.bp):
     app.register_blueprint(blueprint)
 
 

@@ -39,6 +39,10 @@ def resume(environment: dict[str, str], account: str, region: str) -> list[tuple
     os.environ.update(environment)   # the API's settings: the state machine, the timeouts
     aws.reset()
     pending = open_returns(environment["RETURNS_TABLE"], account, region)
+    from returns_core.rules import policy
+    from returns_core.store import returns
+    from returns_core.store.models import plain
+
     for return_id, status in pending:
-        workflow.start(return_id, status)
+        workflow.start(return_id, status, keep_item=policy.keeps_items(plain(returns.get(return_id).items)))
     return pending

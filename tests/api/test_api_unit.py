@@ -21,7 +21,7 @@ ENV = {
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
     "ORDERS_TABLE": "api-orders", "RETURNS_TABLE": "api-returns", "TIMELINE_TABLE": "api-timeline",
     "LEDGER_TABLE": "api-ledger",
-    "CREDITS_TABLE": "api-credits", "SCANS_TABLE": "api-scans", "IDEMPOTENCY_TABLE": "api-requests",
+    "CREDITS_TABLE": "api-credits", "POLICY_TABLE": "api-policy", "SCANS_TABLE": "api-scans", "IDEMPOTENCY_TABLE": "api-requests",
     "LABELS_BUCKET": "api-labels", "TOKEN_SECRET": "test-token-secret", "CARRIER_SECRET": CARRIER_SECRET,
     "SES_TEMPLATE_PREFIX": "api-test", "SENDER_EMAIL": "returns@example.com",
     "LEDGER_VERIFIER_FUNCTION": "api-settle", "LEDGER_ANCHORS_TABLE": "api-ledger-anchors",
@@ -32,7 +32,7 @@ UNSET = ("AWS_ENDPOINT_URL", "TOKEN_SECRET_ARN", "CARRIER_SECRET_ARN", "AWS_PROF
 
 
 MODELS = ("OrderModel", "ReturnModel", "TimelineEntryModel", "LedgerEntryModel", "CreditModel",
-          "UnmatchedScanModel", "RequestRecordModel")
+          "UnmatchedScanModel", "RequestRecordModel", "PolicyVersionModel")
 
 
 def _forget_clients() -> None:

@@ -37,6 +37,9 @@ BODIES = {
     ("POST", "/returns/{return_id}/label/retry"): {"note": "the carrier is back"},
     ("POST", "/returns/{return_id}/refund/approve"): {},
     ("POST", "/returns/{return_id}/refund/manual"): {"reference": "bank-transfer-0001"},
+    ("PUT", "/policy"): {"policy": {"defaults": {"window_days": 30}}},
+    ("POST", "/policy/simulate"): {"order": {**order_body(), "order_id": "sample-1"}, "resolution": "refund",
+                                   "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "defective"}]},
 }
 QUERY = {"postcode": "75011", "country": "FR", "from": "2026-01-01", "to": "2026-12-31"}
 

@@ -17,14 +17,15 @@ bp = Blueprint(__name__)
 READERS = frozenset({"customer", "store"} | STAFF)
 
 
-def _policy() -> dict:
+def _policy(p=None, version: int | None = None) -> dict:
+    """The defaults the lookup shows (the policy version in force, in the order's currency)."""
     from returns_core.rules import policy
 
-    p = policy.DEFAULT
-    return {"window_days": p.window_days, "return_shipping_fee": p.return_shipping_fee,
+    p = p or policy.DEFAULT
+    return {"window_days": p.window_days, "return_shipping_fee": p.return_shipping_fee, "version": version,
             "restocking_fee_percent": p.restocking_fee_percent,
             "store_credit_bonus_percent": p.store_credit_bonus_percent,
-            "reasons": list(policy.REASONS), "resolutions": list(policy.RESOLUTIONS),
+            "reasons": list(policy.REASONS), "resolutions": list(p.resolutions),
             "dropoff_methods": ["relay_point", "letterbox"]}
 
 
@@ -34,7 +35,7 @@ def lookup() -> dict:
     from returns_core import views
     from returns_core.edge import auth
     from returns_core.rules.errors import NotFoundError
-    from returns_core.usecases import orders
+    from returns_core.usecases import orders, policies
 
     body = parse(bp.current_request, schemas.Lookup)
     client = throttle.client_of(bp.current_request)
@@ -46,8 +47,9 @@ def lookup() -> dict:
         raise
     token = auth.mint("customer", sub=f"customer:{order.order_id}", order_id=order.order_id,
                       ttl=auth.CUSTOMER_TTL_SECONDS)
-    return {"token": token, "expires_in": auth.CUSTOMER_TTL_SECONDS, "order": views.order_view(order),
-            "policy": _policy()}
+    in_force, decided, defaults = policies.for_lookup(order)
+    return {"token": token, "expires_in": auth.CUSTOMER_TTL_SECONDS, "order": views.order_view(order, decided),
+            "policy": _policy(defaults, in_force.version)}
 
 
 @route(bp, "/relay-points", methods=["GET"])

@@ -120,6 +120,12 @@ ROUTES: tuple[Route, ...] = (
           ("finance",), params=(schemas.DateRange,), required_params=("from", "to")),
     Route("GET", "/analytics/returns", "Returns by reason, SKU and status; return rate; drop-off to refund time",
           ("finance", "ops"), params=(schemas.DateRange,), required_params=("from", "to")),
+    Route("GET", "/policy", "The returns policy in force, or one version of it (versions never change)",
+          ("store", "ops", "finance"), None, (200, 404), params=(schemas.PolicyVersionQuery,)),
+    Route("PUT", "/policy", "Publish the next version of the returns policy (422 naming the bad field; "
+          "409 another was published meanwhile)", ("store",), schemas.PolicyPut, (200, 409, 422)),
+    Route("POST", "/policy/simulate", "A sample order's per-line decisions and quote under a draft policy "
+          "(or the one in force), nothing stored", ("store", "ops"), schemas.PolicySimulate, (200, 422)),
     Route("GET", "/portal", "The customer's returns page", PUBLIC, produces="text/html"),
     Route("GET", "/warehouse", "The warehouse scanning page", PUBLIC, produces="text/html"),
     Route("GET", "/finance", "The finance page", PUBLIC, produces="text/html"),

@@ -272,3 +272,31 @@ class DateRange(BaseModel):
 
 BODIES: tuple[type[BaseModel], ...] = (OrderUpsert, Lookup, ReturnCreate, QuoteRequest, Cancel, Confirm, Dispute,
                                        CarrierEvent, Scan, Inspection, Review, Note, ManualRefund, LabelRetry)
+
+
+# --- the store's returns policy ------------------------------------------------
+
+class PolicyVersionQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    version: Optional[Annotated[int, Field(ge=1, le=10**9)]] = None
+
+
+class PolicyPut(_Body):
+    """A new version of the policy: the document is checked by the domain (rules/policy_document.py),
+    each bad field a 422 naming its path (`policy.rules[2].set.window_days`)."""
+    policy: dict
+
+
+class SimulatedOrder(OrderUpsert):
+    order_id: Id
+
+
+class PolicySimulate(_Body):
+    """A sample order under a draft policy (or the current one): the per-line decisions and the quote,
+    nothing stored. `customer_returns_in_90_days`: the customer's earlier returns the rules and the
+    review see (0 unless given)."""
+    policy: Optional[dict] = None
+    order: SimulatedOrder
+    items: Annotated[list[ReturnItem], Field(min_length=1, max_length=100)]
+    resolution: Resolution
+    customer_returns_in_90_days: Annotated[StrictInt, Field(ge=0, le=10000)] = 0

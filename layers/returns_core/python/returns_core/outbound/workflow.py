@@ -9,11 +9,16 @@ from .. import aws, config
 log = logging.getLogger(__name__)
 
 
-def start(return_id: str, status: str) -> str:
-    """One execution per return, named after it: a repeated start finds the same execution."""
+def start(return_id: str, status: str, keep_item: bool = False) -> str:
+    """One execution per return, named after it: a repeated start finds the same execution.
+
+    `keep_item`: a returnless return (the customer keeps every item); the workflow routes it from
+    `requested` to the refund, past the label and the parcel. Fixed for the return's life, so it rides
+    beside `state`, which each step replaces."""
     sfn = aws.client("stepfunctions")
     machine = config.setting("STATE_MACHINE_ARN")
-    payload = {"return_id": return_id, "timeouts": config.workflow_timeouts(), "state": {"status": status}}
+    payload = {"return_id": return_id, "timeouts": config.workflow_timeouts(), "state": {"status": status},
+               "keep_item": bool(keep_item)}
     try:
         return sfn.start_execution(stateMachineArn=machine, name=return_id, input=json.dumps(payload))["executionArn"]
     except sfn.exceptions.ExecutionAlreadyExists:

@@ -37,6 +37,13 @@ class Policy:
     grade_percent: dict[str, int] = field(default_factory=lambda: {
         "resellable": 100, "opened": 90, "damaged": 50, "wrong_item": 0, "missing": 0,
     })
+    # The store's policy document (rules/policy_document.py) decides these per line; the values
+    # here are the built-in defaults, what a store that never published a policy gets.
+    resolutions: tuple[str, ...] = RESOLUTIONS
+    shipping_fee_reasons: tuple[str, ...] = tuple(r for r in REASONS if r in CUSTOMER_CHOICE_REASONS)
+    keep_item: bool = False          # returnless: the customer keeps the item, refunded without a parcel
+    returnable: bool = True
+    message: str | None = None       # why not, when not returnable
 
     def item_percent(self, condition: str, reason: str) -> int:
         if condition == LOST_IN_TRANSIT:
@@ -44,6 +51,31 @@ class Policy:
         if condition == "damaged" and reason in NOT_CUSTOMER_FAULT_REASONS:
             return 100
         return self.grade_percent[condition]
+
+    def to_stored(self) -> dict:
+        """The terms as a return item stores them: what every later decision about it reads."""
+        return {"window_days": self.window_days, "return_shipping_fee": self.return_shipping_fee,
+                "restocking_fee_percent": self.restocking_fee_percent,
+                "store_credit_bonus_percent": self.store_credit_bonus_percent,
+                "approval_threshold": self.approval_threshold, "risky_order_total": self.risky_order_total,
+                "risky_returns_in_90_days": self.risky_returns_in_90_days, "grade_percent": dict(self.grade_percent),
+                "resolutions": list(self.resolutions), "shipping_fee_reasons": list(self.shipping_fee_reasons),
+                "keep_item": self.keep_item}
+
+    @staticmethod
+    def from_stored(stored: dict | None) -> "Policy":
+        """A return item's stored terms; an item stored before policies were versioned: the built-in ones."""
+        if not stored:
+            return DEFAULT
+        return Policy(
+            window_days=int(stored["window_days"]), return_shipping_fee=int(stored["return_shipping_fee"]),
+            restocking_fee_percent=int(stored["restocking_fee_percent"]),
+            store_credit_bonus_percent=int(stored["store_credit_bonus_percent"]),
+            approval_threshold=int(stored["approval_threshold"]), risky_order_total=int(stored["risky_order_total"]),
+            risky_returns_in_90_days=int(stored["risky_returns_in_90_days"]),
+            grade_percent={k: int(v) for k, v in dict(stored["grade_percent"]).items()},
+            resolutions=tuple(stored["resolutions"]), shipping_fee_reasons=tuple(stored["shipping_fee_reasons"]),
+            keep_item=bool(stored["keep_item"]))
 
 
 DEFAULT = Policy()
@@ -58,10 +90,12 @@ class LineEligibility:
 
 def line_eligibility(line: dict, delivered_at: datetime | None, now: datetime,
                      reserved_qty: int, policy: Policy = DEFAULT) -> LineEligibility:
-    """Can this order line be returned now, and how many of it?"""
+    """Can this order line be returned now, and how many of it? `policy`: the line's terms."""
     left = max(0, int(line["qty"]) - reserved_qty)
     if line.get("final_sale"):
         return LineEligibility(0, False, "Final sale items cannot be returned.")
+    if not policy.returnable:
+        return LineEligibility(0, False, policy.message or "This item cannot be returned.")
     if delivered_at is None:
         return LineEligibility(0, False, "This order has not been delivered yet.")
     # The age of the delivery, not delivered_at plus the window: a date near the end of time (an
@@ -110,16 +144,45 @@ class Quote:
         }
 
 
-def _settle(currency: str, lines: list[QuoteLine], exchanged: list[QuoteLine], reasons: list[str],
-            resolution: str, policy: Policy, graded: tuple[GradedLine, ...] = ()) -> Quote:
+def _terms_of(terms: dict[str, Policy] | None, sku: str, policy: Policy) -> Policy:
+    return (terms or {}).get(sku, policy)
+
+
+def _percent_by_group(lines: list[QuoteLine], pct_of, currency: str) -> Money:
+    """Each percentage applied once to the total of the lines it applies to (one group: exactly the
+    percent of the whole, as when every line had the same terms), so rounding never depends on how a
+    return's lines are split."""
+    groups: dict[int, Money] = {}
+    for x in lines:
+        pct = pct_of(x)
+        groups[pct] = groups.get(pct, Money.zero(currency)) + Money(x.amount, currency)
+    return sum((total.percent(pct) for pct, total in groups.items()), Money.zero(currency))
+
+
+def _settle(currency: str, lines: list[QuoteLine], exchanged: list[QuoteLine], reasons: dict[str, str],
+            resolution: str, policy: Policy, graded: tuple[GradedLine, ...] = (),
+            terms: dict[str, Policy] | None = None) -> Quote:
+    """`reasons`: sku -> the item's reason; `terms`: sku -> the item's terms (default `policy`)."""
+    of = lambda sku: _terms_of(terms, sku, policy)   # noqa: E731
     items_total = sum((Money(x.amount, currency) for x in lines), Money.zero(currency))
-    restocking = items_total.percent(policy.restocking_fee_percent)
+    restocking = _percent_by_group(lines, lambda x: of(x.sku).restocking_fee_percent, currency)
     shipping = Money.zero(currency)
-    # Exchanges ship free: keeping the sale is worth the label.
-    if resolution != "exchange" and reasons and all(r in CUSTOMER_CHOICE_REASONS for r in reasons):
-        shipping = Money(min(policy.return_shipping_fee, (items_total - restocking).amount), currency)
+    # Exchanges ship free: keeping the sale is worth the label. Items the customer keeps need none.
+    keep = bool(reasons) and all(of(sku).keep_item for sku in reasons)
+    if (resolution != "exchange" and not keep and reasons
+            and all(r in of(sku).shipping_fee_reasons for sku, r in reasons.items())):
+        fee = max(of(sku).return_shipping_fee for sku in reasons)
+        shipping = Money(min(fee, (items_total - restocking).amount), currency)
     net = items_total - restocking - shipping
-    bonus = net.percent(policy.store_credit_bonus_percent) if resolution == "store_credit" else Money.zero(currency)
+    bonus = Money.zero(currency)
+    if resolution == "store_credit" and lines:
+        # The bonus on what is left of each line once the fees are shared out by value (exact).
+        fees = money.allocate((restocking + shipping).amount, [x.amount for x in lines]) if items_total.amount \
+            else [0] * len(lines)
+        after = [QuoteLine(x.sku, x.qty, max(0, x.amount - f)) for x, f in zip(lines, fees)]
+        bonus = _percent_by_group(after, lambda x: of(x.sku).store_credit_bonus_percent, currency) \
+            if len({of(x.sku).store_credit_bonus_percent for x in lines}) > 1 \
+            else net.percent(of(lines[0].sku).store_credit_bonus_percent)
     return Quote(currency, items_total.amount, restocking.amount, shipping.amount, bonus.amount,
                  max(0, (net + bonus).amount), tuple(lines), tuple(exchanged), graded)
 
@@ -132,18 +195,19 @@ def _value(sku: str, qty: int, prices: dict[str, int], paid: dict[str, int | Non
 
 
 def quote_request(items: list[dict], prices: dict[str, int], currency: str, resolution: str,
-                  policy: Policy = DEFAULT, paid: dict[str, int] | None = None) -> Quote:
+                  policy: Policy = DEFAULT, paid: dict[str, int] | None = None,
+                  terms: dict[str, Policy] | None = None) -> Quote:
     """The quote shown before inspection: every item assumed to come back resellable.
 
     `paid`: sku -> what the customer paid for the units of this item (rules/paid.py); without it,
-    the list price.
+    the list price. `terms`: sku -> the terms the policy gives the item (default: `policy`).
     """
-    reasons = [i["reason"] for i in items]
+    reasons = {i["sku"]: i["reason"] for i in items}
     if resolution == "exchange":
         exchanged = [QuoteLine(i["sku"], i["qty"], 0) for i in items]
-        return _settle(currency, [], exchanged, reasons, resolution, policy)
+        return _settle(currency, [], exchanged, reasons, resolution, policy, terms=terms)
     lines = [QuoteLine(i["sku"], i["qty"], _value(i["sku"], i["qty"], prices, paid)) for i in items]
-    return _settle(currency, lines, [], reasons, resolution, policy)
+    return _settle(currency, lines, [], reasons, resolution, policy, terms=terms)
 
 
 def exchange_passes(condition: str, reason: str) -> bool:
@@ -153,13 +217,14 @@ def exchange_passes(condition: str, reason: str) -> bool:
 
 
 def quote_inspected(items: list[dict], graded: list[dict], prices: dict[str, int], currency: str,
-                    resolution: str, policy: Policy = DEFAULT) -> Quote:
+                    resolution: str, policy: Policy = DEFAULT, terms: dict[str, Policy] | None = None) -> Quote:
     """The final quote: only what was received and graded counts, never what was announced.
 
     `graded` holds inspection lines {sku, qty, condition}; a sku may appear on several
     lines (one good, one damaged).
     """
     reason_of = {i["sku"]: i["reason"] for i in items}
+    terms = stored_terms(items) if terms is None else terms
     # Each graded line's value: the item's paid amount (stored on the return when it was asked for)
     # split exactly across its graded lines by quantity; the list price for items stored without it.
     values = [0] * len(graded)
@@ -186,10 +251,26 @@ def quote_inspected(items: list[dict], graded: list[dict], prices: dict[str, int
             exchanged.append(QuoteLine(sku, qty, 0))
             decided.append(GradedLine(sku, qty, condition, 0, True))
             continue
-        pct = policy.item_percent(condition, reason)
+        pct = _terms_of(terms, sku, policy).item_percent(condition, reason)
         lines.append(QuoteLine(sku, qty, Money(values[n], currency).percent(pct).amount))
         decided.append(GradedLine(sku, qty, condition, lines[-1].amount, False))
-    return _settle(currency, lines, exchanged, list(reason_of.values()), resolution, policy, tuple(decided))
+    return _settle(currency, lines, exchanged, reason_of, resolution, policy, tuple(decided), terms)
+
+
+def stored_terms(items: list[dict]) -> dict[str, Policy]:
+    """sku -> the terms a return's item was stored with (the built-in ones for items stored before)."""
+    return {i["sku"]: Policy.from_stored(i["terms"]) for i in items if i.get("terms")}
+
+
+def return_terms(items: list[dict]) -> Policy:
+    """The return-wide terms of a return's items: the strictest approval threshold of its items."""
+    terms = list(stored_terms(items).values()) or [DEFAULT]
+    return min(terms, key=lambda t: t.approval_threshold)
+
+
+def keeps_items(items: list[dict]) -> bool:
+    """Returnless: every item of the return is one the customer keeps (a mix sends them all back)."""
+    return bool(items) and all(bool(i.get("keep_item")) for i in items)
 
 
 def lost_in_transit(items: list[dict]) -> list[dict]:
@@ -275,13 +356,16 @@ def held_quantities(reserved: dict[str, object]) -> dict[str, int]:
 
 
 def order_eligibility(lines: list[dict], reserved: dict[str, object], delivered_at: datetime | None, now: datetime,
-                      policy: Policy = DEFAULT) -> list[dict]:
-    """Each order line with what of it may still be returned."""
+                      policy: Policy = DEFAULT, terms: dict[str, Policy] | None = None,
+                      rules: dict[str, str | None] | None = None) -> list[dict]:
+    """Each order line with what of it may still be returned. `terms`: sku -> the line's terms under
+    the store's policy (default `policy`); `rules`: sku -> the rule that decided them (None: the defaults)."""
     held = held_quantities(reserved)
     out = []
     for line in lines:
-        e = line_eligibility(line, delivered_at, now, int(held.get(line["sku"], 0)), policy)
+        e = line_eligibility(line, delivered_at, now, int(held.get(line["sku"], 0)),
+                             _terms_of(terms, line["sku"], policy))
         out.append({"sku": line["sku"], "name": line["name"], "qty": int(line["qty"]),
                     "returnable_qty": e.returnable_qty, "unit_price": int(line["unit_price"]),
-                    "eligible": e.eligible, "ineligible_reason": e.reason})
+                    "eligible": e.eligible, "ineligible_reason": e.reason, "rule": (rules or {}).get(line["sku"])})
     return out

@@ -28,7 +28,8 @@ ALL = (
 )
 
 ALLOWED: dict[str, frozenset[str]] = {
-    REQUESTED: frozenset({IN_REVIEW, AWAITING_DROPOFF, CANCELLED, LABEL_FAILED}),
+    # A returnless return (the customer keeps every item) goes from here straight to the refund.
+    REQUESTED: frozenset({IN_REVIEW, AWAITING_DROPOFF, CANCELLED, LABEL_FAILED, AWAITING_APPROVAL, REFUNDING}),
     # Retried (back to `requested`: the workflow issues the label again), or given up by the customer.
     LABEL_FAILED: frozenset({REQUESTED, CANCELLED}),
     # Approved returns go back to `requested`: the workflow then issues their label.

@@ -117,9 +117,13 @@ class ReturnModel(Model):
     resolution = UnicodeAttribute()
     currency = UnicodeAttribute()
     locale = UnicodeAttribute(default="en")
-    items = ListAttribute()                # [{sku, name, qty, reason, comment, unit_price, paid, exchange_for}]
+    items = ListAttribute()                # [{sku, name, qty, reason, comment, unit_price, paid, exchange_for,
+    #                                          rule, keep_item, terms}]
     quote = MapAttribute()
     dropoff = MapAttribute()
+    # The store's policy version the return was judged by (1: the built-in defaults), for its whole life;
+    # what it decided for each item is on the item (`rule`, `keep_item`, `terms`).
+    policy_version = NumberAttribute(null=True)
     deadline = UnicodeAttribute(null=True)
     tracking_number = UnicodeAttribute(null=True)
     label = MapAttribute(null=True)        # tracking_number, code, s3_key
@@ -246,3 +250,14 @@ class RequestRecordModel(Model):
     status_code = NumberAttribute(null=True)
     body = UnicodeAttribute(null=True)
     count = NumberAttribute(default=0)
+
+
+class PolicyVersionModel(Model):
+    """One published version of the store's returns policy: put once, on the condition that the
+    version does not exist, never updated or deleted (returns are judged by the version they name)."""
+    Meta = _meta("POLICY_TABLE")
+    policy = UnicodeAttribute(hash_key=True)     # "store": the one policy, its versions side by side
+    version = NumberAttribute(range_key=True)    # 2, 3, ... (1 is the built-in defaults, never stored)
+    document = JSONAttribute()                   # JSON text: rule ids and skus are the store's strings
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()

@@ -1,6 +1,7 @@
 """A customer's return request: checked against the order and the policy, then recorded."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from pynamodb.exceptions import TransactWriteError
@@ -13,13 +14,18 @@ from ..rules.errors import ConflictError, UnprocessableError
 from ..store import timeline as timeline_items
 from ..store.models import OrderModel, ReturnModel, plain
 from ..views import eligibility
-from . import labels, orders, side_effects
+from . import labels, orders, policies, side_effects
 
 RISK_WINDOW_DAYS = 90
 
 
-def _check_items(order: OrderModel, items: list[dict], resolution: str) -> dict[str, dict]:
-    lines = {x["sku"]: x for x in eligibility(order)}
+def _check_items(order: OrderModel, items: list[dict], resolution: str, decided: dict) -> dict[str, dict]:
+    return check_selection({x["sku"]: x for x in eligibility(order, decided)}, items, resolution, decided)
+
+
+def check_selection(lines: dict[str, dict], items: list[dict], resolution: str, decided: dict) -> dict[str, dict]:
+    """The selection against the order's lines (sku -> eligibility line) and the policy's decisions:
+    422 naming the first item that cannot be returned so. Pure: the policy simulation runs it too."""
     seen: set[str] = set()
     for n, item in enumerate(items):
         # Any sku the store sells may be asked for (another size is another sku); we only need one named.
@@ -34,6 +40,10 @@ def _check_items(order: OrderModel, items: list[dict], resolution: str) -> dict[
         seen.add(item["sku"])
         if not line["eligible"]:
             raise UnprocessableError(line["ineligible_reason"], field=f"items[{n}].sku", code="not_eligible")
+        if resolution not in decided[item["sku"]].terms.resolutions:
+            allowed = " or ".join(decided[item["sku"]].terms.resolutions)
+            raise UnprocessableError(f"{item['sku']} can be returned for {allowed} only", field="resolution",
+                                     code="resolution_not_allowed")
         if item["qty"] > line["returnable_qty"]:
             raise UnprocessableError(f"at most {line['returnable_qty']} of {item['sku']} can be returned",
                                      field=f"items[{n}].qty", code="over_quantity")
@@ -45,21 +55,44 @@ def _returns_in_window(customer_key: str) -> int:
     return sum(1 for _ in ReturnModel.by_customer.query(customer_key, ReturnModel.created_at >= since))
 
 
+def _decided(order: OrderModel, items: list[dict], resolution: str, recent: int,
+             pinned: policies.Version | None = None) -> tuple[policies.Version, dict]:
+    """The policy version now in force and what it decides for each line of this selection."""
+    current = pinned or policies.current()
+    facts = policies.order_facts(order, recent)
+    return current, policies.decisions(current.document, [plain(x) for x in order.lines], facts, items, resolution)
+
+
+def keep_terms(decided: dict, items: list[dict]) -> dict[str, policy.Policy]:
+    """sku -> each item's terms; keep_item only when every item is kept (a mix: all sent back)."""
+    terms = {i["sku"]: decided[i["sku"]].terms for i in items}
+    if not all(t.keep_item for t in terms.values()):
+        terms = {sku: replace(t, keep_item=False) for sku, t in terms.items()}
+    return terms
+
+
 def check(order: OrderModel, items: list[dict], resolution: str) -> policy.Quote:
     """The quote of a selection not yet submitted, with the same checks as `create` (the portal shows it live)."""
-    lines = _check_items(order, items, resolution)
+    _, decided = _decided(order, items, resolution, _returns_in_window(order.customer_key))
+    lines = _check_items(order, items, resolution, decided)
     return policy.quote_request(items, orders.prices(order), order.currency, resolution,
-                                paid=orders.paid_for(order, items, lines))
+                                paid=orders.paid_for(order, items, lines), terms=keep_terms(decided, items))
 
 
 def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict, actor: str) -> ReturnModel:
-    lines = _check_items(order, items, resolution)
-    where = labels.dropoff_for(order, dropoff)
+    recent = _returns_in_window(order.customer_key)
+    in_force, decided = _decided(order, items, resolution, recent)
+    lines = _check_items(order, items, resolution, decided)
+    terms = keep_terms(decided, items)
+    keep = policy.keeps_items([{"keep_item": t.keep_item} for t in terms.values()])
+    # A returnless return sends no parcel: there is nothing to collect or drop off.
+    where = labels.dropoff_for(order, dropoff) if not keep else {"method": "none"}
     currency = order.currency
     paid = orders.paid_for(order, items, lines)
-    quote = policy.quote_request(items, orders.prices(order), currency, resolution, paid=paid)
+    quote = policy.quote_request(items, orders.prices(order), currency, resolution, paid=paid, terms=terms)
     order_total = sum(int(x["unit_price"]) * int(x["qty"]) for x in order.lines)
-    risky = policy.is_risky(order_total, _returns_in_window(order.customer_key))
+    # The fraud guard holds for returnless refunds too: the review rules of every item's terms.
+    risky = policies.is_risky(order_total, recent, list(terms.values()))
     now = clock.now()
     return_id = ids.new_return_id()
     status = statuses.IN_REVIEW if risky else statuses.REQUESTED
@@ -68,6 +101,9 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
         "comment": i.get("comment"), "unit_price": lines[i["sku"]]["unit_price"],
         "paid": paid[i["sku"]],
         "exchange_for": i.get("exchange_for") if resolution == "exchange" else None,
+        # What the policy version in force decided for the item, kept for the return's whole life.
+        "rule": decided[i["sku"]].rule, "keep_item": terms[i["sku"]].keep_item,
+        "terms": terms[i["sku"]].to_stored(),
     } for i in items]
     history = [timeline.entry("return.requested", actor, {"items": len(items), "resolution": resolution})]
     if risky:
@@ -76,7 +112,7 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
         return_id, order_id=order.order_id, code=ids.return_code(return_id), customer_key=order.customer_key,
         status=status, status_since=clock.iso(now), created_at=clock.iso(now), resolution=resolution,
         currency=currency, locale=(plain(order.customer).get("locale") or "en"), items=stored_items,
-        quote=quote.to_api(), dropoff=where,
+        quote=quote.to_api(), dropoff=where, policy_version=in_force.version,
         deadline=clock.iso(now + timedelta(seconds=config.workflow_timeouts()["dropoff"])),
         timeline_count=len(history),
     )
@@ -93,7 +129,7 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
     side_effects.requested(ret)
     if ret.status == statuses.IN_REVIEW:
         side_effects.status_changed(ret, statuses.REQUESTED)
-    arn = workflow.start(ret.return_id, ret.status)
+    arn = workflow.start(ret.return_id, ret.status, keep_item=keep)
     ret.update(actions=[ReturnModel.execution_arn.set(arn)])
     return ret
 

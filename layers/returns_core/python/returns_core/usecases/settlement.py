@@ -47,13 +47,19 @@ class SettleInProgress(ConflictError):
 def settle(return_id: str) -> str:
     """Advance settlement as far as it can go; returns the return's status."""
     ret = returns.get(return_id)
-    if ret.status in (statuses.INSPECTED, statuses.LOST):
-        # One decision for both: a lost parcel brings the same input as an inspection (`_graded_as_lost`).
+    items = plain(ret.items)
+    # A returnless return (every item kept) is settled from `requested`, at its request's quote: no parcel
+    # comes, so nothing is graded. Its review, when the rules asked for one, came first.
+    keep = ret.status == statuses.REQUESTED and policy.keeps_items(items)
+    if ret.status in (statuses.INSPECTED, statuses.LOST) or keep:
+        # One decision for all: a lost parcel brings the same input as an inspection (`_graded_as_lost`).
         quote, graded = _graded_as_lost(ret) if ret.status == statuses.LOST else (plain(ret.quote), [])
         amount = int(quote["refund_amount"])
-        wanted = statuses.AWAITING_APPROVAL if policy.needs_approval(amount) else statuses.REFUNDING
+        # The approval threshold of the policy version the return was judged by (its items' terms).
+        wanted = statuses.AWAITING_APPROVAL if policy.needs_approval(amount, policy.return_terms(items)) \
+            else statuses.REFUNDING
         lifecycle.transition(ret, wanted, actor="system", event=f"refund.{wanted}", detail={"amount": amount},
-                             allowed_from={statuses.INSPECTED, statuses.LOST}, updates=graded)
+                             allowed_from={statuses.INSPECTED, statuses.LOST, statuses.REQUESTED}, updates=graded)
     if ret.status == statuses.REFUNDING:
         pay(ret)
     return ret.status

@@ -13,15 +13,18 @@ def _moment(value: str | None):
         return None
 
 
-def eligibility(order: OrderModel) -> list[dict]:
-    """Each line of the order with what of it may still be returned, now."""
+def eligibility(order: OrderModel, decided: dict | None = None) -> list[dict]:
+    """Each line of the order with what of it may still be returned, now. `decided`: sku -> the line's
+    decision under the store's policy (rules/policy_document.Decision); without it, the built-in terms."""
     delivered = _moment(order.delivered_at)
+    decided = decided or {}
     return policy.order_eligibility([plain(line) for line in order.lines], plain(order.reserved or {}), delivered,
-                                    clock.now())
+                                    clock.now(), terms={sku: d.terms for sku, d in decided.items()},
+                                    rules={sku: d.rule for sku, d in decided.items()})
 
 
-def order_view(order: OrderModel) -> dict:
+def order_view(order: OrderModel, decided: dict | None = None) -> dict:
     # Only where relay points are searched from: the token holder sees no address or name.
     home = plain(order.shipping_address) or {}
-    return {"order_id": order.order_id, "currency": order.currency, "lines": eligibility(order),
+    return {"order_id": order.order_id, "currency": order.currency, "lines": eligibility(order, decided),
             "shipping": {"postcode": home.get("postcode"), "country": home.get("country")}}

@@ -27,12 +27,15 @@ def return_view(ret: ReturnModel) -> dict:
             "received_qty": got["received_qty"] if got else None,
             "condition": ",".join(dict.fromkeys(got["conditions"])) if got else None,
             "refund_amount": got["refund_amount"] if got else None,
+            "keep_item": bool(item.get("keep_item")), "rule": item.get("rule"),
         })
     label = plain(ret.label)
     refund = plain(ret.refund)
     return {
         "return_id": ret.return_id, "order_id": ret.order_id, "status": ret.status,
         "resolution": ret.resolution, "currency": ret.currency, "items": items,
+        # Returns stored before policies were versioned were judged by the built-in defaults: version 1.
+        "policy_version": int(ret.policy_version) if ret.policy_version is not None else 1,
         "quote": plain(ret.quote), "dropoff": plain(ret.dropoff), "deadline": ret.deadline,
         "label": ({"tracking_number": label["tracking_number"], "code": label["code"],
                    "url": f"/returns/{ret.return_id}/label"} if label else None),

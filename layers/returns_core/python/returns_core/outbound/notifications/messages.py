@@ -304,6 +304,8 @@ def refund_issued(ret: Return, customer: Customer, *, portal_url: str = "", stor
         "is_store_credit": method == "store_credit",
         "is_manual": method == "manual",
         "refund_reference": str(refund.get("reference") or ret.get("return_id") or ""),
+        # A returnless refund: the customer keeps every item (the policy's keep_item).
+        "keep_item": bool(ret.get("items")) and all(bool(i.get("keep_item")) for i in ret.get("items") or []),
     }
 
 
