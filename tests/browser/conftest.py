@@ -69,7 +69,8 @@ def local_stack(tmp_path_factory):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     for key in ("AWS_ENDPOINT_URL", "MOTO_PORT"):
         env.pop(key, None)
-    log = open(ARTIFACTS.parent / f".stack-{api_port}.log", "w") if ARTIFACTS.parent.exists() else subprocess.DEVNULL
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / f"stack-{api_port}.log", "w")   # beside the screenshots (ignored by git)
     proc = subprocess.Popen([sys.executable, "-m", "infra.local", "run", "--api-port", str(api_port),
                              "--aws-port", str(aws_port), "--stripe-port", str(stripe_port),
                              "--data-dir", str(data_dir), "--base-path", STAGE_PATH], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -97,9 +98,7 @@ def local_stack(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-        if log is not subprocess.DEVNULL:
-            log.close()
-            Path(log.name).unlink(missing_ok=True)
+        log.close()   # kept in artifacts/: what the stack printed, when a browser test fails
 
 
 @pytest.fixture(scope="session")
