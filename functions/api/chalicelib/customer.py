@@ -101,6 +101,7 @@ def quote() -> dict:
 @route(bp, "/returns/{return_id}", methods=["GET"])
 def get_return(return_id: str) -> dict:
     from returns_core import views
+    from returns_core.outbound import carriers
     from returns_core.usecases import labels
 
     who = principal(bp.current_request, READERS)
@@ -110,6 +111,9 @@ def get_return(return_id: str) -> dict:
     if view["label"]:
         # Fresh on every read (it expires): never part of a stored idempotent response.
         view["label"]["download_url"] = labels.presigned_url(ret, seconds=15 * 60)
+    # As at lookup: a portal opened from a message link (no lookup) offers a failed label's
+    # collection address only in the countries the carrier serves.
+    view["dropoff_countries"] = list(carriers.get_carrier().countries())
     return view
 
 
