@@ -345,6 +345,12 @@ def test_lookup_gives_a_customer_token_scoped_to_the_order(api, order):
     assert (who.role, who.order_id) == ("customer", "o-1")
     mine = api.http.get("/orders/o-1/returns", headers={"Authorization": f"Bearer {body['token']}"})
     assert mine.status_code == 200
+    # the portal speaks the order's language and offers only the countries the carrier serves;
+    # of the customer, only the locale (no name, email or phone)
+    assert body["order"]["customer"] == {"locale": "fr-FR"}
+    from returns_core.outbound.carriers import get_carrier
+
+    assert body["dropoff_countries"] == sorted(get_carrier().countries()) == ["BE", "FR"]
 
 
 def test_lookup_is_the_same_404_for_unknown_order_and_wrong_email(api, order):
@@ -622,6 +628,36 @@ def test_refund_approval_needs_four_eyes(api, order):
     from returns_core.store.returns import get
 
     assert get(ret["return_id"]).approval["by"] == "finance:carol"
+
+
+def _waiting_for_finance(return_id: str, status: str, inspector: str, refund: dict | None = None) -> None:
+    from returns_core.store.models import ReturnModel
+
+    actions = [ReturnModel.status.set(status), ReturnModel.status_since.set("2026-01-01T00:00:00Z"),
+               ReturnModel.inspection.set({"by": inspector, "at": "2026-01-01T00:00:00Z", "items": []})]
+    if refund is not None:
+        actions.append(ReturnModel.refund.set(refund))
+    ReturnModel(return_id).update(actions=actions, add_version_condition=False)
+
+
+def test_finance_queue_lists_what_waits_for_finance(api, order):
+    to_approve, manual = start_return(api), start_return(api)
+    paying = send(api, "POST", "/returns", return_body(items=[{"sku": "JEANS-32", "qty": 1, "reason": "too_small"}]),
+                  customer("o-1")).json_body
+    _waiting_for_finance(to_approve["return_id"], "awaiting_approval", "wh:bob")
+    _waiting_for_finance(manual["return_id"], "refunding", "wh:bob",
+                         {"amount": 2004, "method": "refund", "status": "pending_manual", "provider": "manual"})
+    _waiting_for_finance(paying["return_id"], "refunding", "wh:bob",   # a card refund being paid: not finance's
+                         {"amount": 2004, "method": "refund", "status": "paying"})
+    res = send(api, "GET", "/finance/queue", None, auth("finance", sub="fin:ann"))
+    assert res.status_code == 200, res.body
+    body = res.json_body
+    approvals = [r for r in body["awaiting_approval"] if r["return_id"] == to_approve["return_id"]]
+    assert len(approvals) == 1 and approvals[0]["inspected_by"] == "wh:bob"   # the page shows who may not approve
+    assert approvals[0]["quote"]["refund_amount"] > 0 and approvals[0]["currency"] == "EUR"
+    assert [r["return_id"] for r in body["awaiting_manual_refund"]] == [manual["return_id"]]
+    assert body["awaiting_manual_refund"][0]["refund"]["status"] == "pending_manual"
+    assert send(api, "GET", "/finance/queue", None, auth("warehouse")).status_code == 403
 
 
 # --- carrier -----------------------------------------------------------------------------------

@@ -251,6 +251,36 @@ def test_timeline_sentences_cover_the_whole_lifecycle():
         assert timeline.text({"type": kind}) != "Your return was updated.", kind
 
 
+def test_the_portal_reads_the_timeline_in_the_customers_language(api, order):
+    ret = start_return(api)
+    send(api, "POST", f"/returns/{ret['return_id']}/cancel", {}, customer("o-1"))
+    path = f"/returns/{ret['return_id']}"
+    french = send(api, "GET", path + "?lang=fr", None, customer("o-1")).json_body
+    assert french["locale"] == "fr-FR"      # the order's customer's, so a page can follow it
+    assert french["dropoff_countries"] == ["BE", "FR"]   # a page opened from a message link has no lookup
+    assert [t["text"] for t in french["timeline"]] == ["Vous avez commencé ce retour.", "Vous avez annulé ce retour."]
+    listed = send(api, "GET", "/orders/o-1/returns?lang=fr", None, customer("o-1")).json_body["items"]
+    assert listed[0]["timeline"][0]["text"] == "Vous avez commencé ce retour."
+    # without `lang`, English as before; a language the portal does not speak is a 422 naming `lang`
+    assert send(api, "GET", path, None, customer("o-1")).json_body["timeline"][0]["text"] == "You started this return."
+    res = send(api, "GET", path + "?lang=de", None, customer("o-1"))
+    assert res.status_code == 422 and error_of(res)["details"]["field"] == "lang"
+
+
+def test_every_timeline_sentence_exists_in_french_too():
+    from returns_core.rules import timeline
+
+    assert set(timeline.TEXTS_FR) == set(timeline.TEXTS)
+    for kind in timeline.TEXTS:
+        en, fr = timeline.text({"type": kind}, "EUR"), timeline.text({"type": kind}, "EUR", "fr")
+        assert fr and fr != en, kind
+    assert timeline.text({"type": "refund.issued", "detail": {"amount": 2204}}, "EUR", "fr") == \
+        "Votre remboursement de 22,04 € a été émis."
+    assert timeline.text({"type": "message.sent", "detail": {"channel": "sms"}}, "", "fr-BE") == \
+        "Nous vous avons envoyé un SMS au sujet de votre retour."
+    assert timeline.text({"type": "something.new"}, "", "fr") == "Votre retour a été mis à jour."
+
+
 # --- confirm and dispute ------------------------------------------------------------------------------
 
 def test_confirm_closes_and_says_so(api, order):

@@ -1,5 +1,8 @@
 """/finance in a real Chromium: a refund made through the API shows up in the range, the CSV
-downloads with a header row, the ledger badge says OK, the charts are inline SVG."""
+downloads with a header row, the ledger badge says OK, the charts are inline SVG with words, not
+codes, and nothing is clipped at 1280x800. What waits for finance has its action on the page: a large
+refund approved by someone other than its inspector (the API's four-eyes refusal shown in place),
+then, the order being paid offline, the manual refund recorded with its reference."""
 from __future__ import annotations
 
 import csv
@@ -22,17 +25,19 @@ from .staff import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
-def _refund_through_the_api(stack) -> str:
+def _refund_through_the_api(stack, inspector: str = "wh:bob", resolution: str = "store_credit",
+                            lines: list | None = None, until: str = "refunded") -> str:
     order_id = "ORD-FIN-" + uuid.uuid4().hex[:8]
-    store, wh = stack.token("store", "shop"), stack.token("warehouse", "wh:bob")
-    order = order_payload(provider="manual", email=customer_email(order_id))
+    store, wh = stack.token("store", "shop"), stack.token("warehouse", inspector)
+    order = order_payload(provider="manual", email=customer_email(order_id), lines=lines)
     assert stack.request("PUT", f"/orders/{order_id}", order, token=store)[0] == 201
     status, found = stack.request("POST", "/returns/lookup", {"order_id": order_id, "email": customer_email(order_id)})
     assert status == 200, found
     customer = found["token"]
+    sku = order["lines"][0]["sku"]
     status, ret = stack.request("POST", "/returns", {
-        "order_id": order_id, "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
-        "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, token=customer)
+        "order_id": order_id, "items": [{"sku": sku, "qty": 1, "reason": "too_small"}],
+        "resolution": resolution, "dropoff": {"method": "letterbox"}}, token=customer)
     assert status == 201, ret
     rid = ret["return_id"]
 
@@ -47,15 +52,23 @@ def _refund_through_the_api(stack) -> str:
     wait_until(get, lambda r: r["status"] == "in_transit", "in transit")
     assert stack.request("POST", "/warehouse/scans", {"code": ret["label"]["code"]}, token=wh)[0] == 200
     status, body = stack.request("POST", f"/returns/{rid}/inspection",
-                                 {"items": [{"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"}]}, token=wh)
+                                 {"items": [{"sku": sku, "qty": 1, "condition": "resellable"}]}, token=wh)
     assert status == 200, body
-    wait_until(get, lambda r: r["status"] == "refunded", "the refund")
+    wait_until(get, lambda r: r["status"] == until, until)
     return rid
+
+
+def _fits(page) -> None:
+    """Nothing clipped or scrolled sideways: the page and every table box are as wide as they show."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    for box in page.locator("section, .scroll").all():
+        assert box.evaluate("b => b.scrollWidth <= b.clientWidth"), box.evaluate("b => b.outerHTML.slice(0, 80)")
 
 
 def test_finance_page_lists_exports_and_checks_the_ledger(local_stack, desk_page, tmp_path):
     rid = _refund_through_the_api(local_stack)
     page = desk_page
+    page.set_viewport_size({"width": 1280, "height": 800})
     sign_in(page, local_stack, "/finance", "fin:ann", "finance")
     today = date.today()
     page.fill("#from", (today - timedelta(days=1)).isoformat())
@@ -64,14 +77,16 @@ def test_finance_page_lists_exports_and_checks_the_ledger(local_stack, desk_page
     row = page.locator("#refunds tbody tr", has_text=rid)
     row.wait_for()
     cells = row.locator("td").all_inner_texts()
-    assert cells[1] == rid and cells[4] == "store_credit" and cells[6] == "wh:bob"
+    assert cells[1] == rid and cells[4] == "Store credit" and cells[6] == "wh:bob"
     assert "22.04" in cells[3] or "22,04" in cells[3]
     badge = page.locator("#ledger-badge")
     expect(badge).to_have_text(re.compile(r"^Ledger OK"))   # (the CSP forbids eval: no wait_for_function)
     assert "ok" in badge.get_attribute("class")
     page.locator("#reasons-chart svg").wait_for()
-    assert page.locator("#reasons-chart svg text", has_text="too_small").count() == 1
+    labels = page.locator("#reasons-chart svg text").all_text_contents()
+    assert "Too small" in labels and not [t for t in labels if "_" in t]   # words, never the API's codes
     assert page.locator("#daily-chart svg rect").count() >= 1
+    _fits(page)
     shot(page, "finance-refunds")
 
     with page.expect_download() as info:
@@ -91,3 +106,56 @@ def test_finance_page_lists_exports_and_checks_the_ledger(local_stack, desk_page
     page.click("#apply")
     page.locator("#refunds tbody tr", has_text="No refunds in this range.").wait_for()
     shot(page, "finance-empty-range")
+
+
+def test_finance_approves_with_four_eyes_then_records_the_manual_refund(local_stack, browser, desk_page):
+    # Above the approval threshold (500.00), on an order paid offline; inspected by fin:cho, who
+    # also works in finance.
+    big = [{"sku": "COAT-L", "name": "Coat L", "qty": 1, "unit_price": 62000, "final_sale": False}]
+    rid = _refund_through_the_api(local_stack, inspector="fin:cho", resolution="refund", lines=big,
+                                  until="awaiting_approval")
+    page = desk_page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, local_stack, "/finance", "fin:cho", "finance")
+    row = page.locator("#approvals tbody tr", has_text=rid)
+    row.wait_for()
+    assert "fin:cho" in row.inner_text() and "615.05" in row.inner_text()   # 620.00 less the 4.95 label
+    row.get_by_role("button", name=f"Approve the refund of {rid}").click()
+    expect(row.locator(".note.bad")).to_contain_text("Four eyes")   # the API's refusal, in the row
+    assert row.get_by_role("button", name=f"Approve the refund of {rid}").is_enabled()
+    _fits(page)
+    shot(page, "finance-four-eyes-refused")
+
+    # A colleague approves; the order was paid offline, so the refund waits for its reference.
+    other = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        colleague = other.new_page()
+        sign_in(colleague, local_stack, "/finance", "fin:dan", "finance")
+        row = colleague.locator("#approvals tbody tr", has_text=rid)
+        row.get_by_role("button", name=f"Approve the refund of {rid}").click()
+        expect(row.locator(".note.ok")).to_contain_text("Approved")
+
+        def get():
+            return local_stack.request("GET", f"/returns/{rid}", token=local_stack.token("finance", "fin:dan"))[1]
+
+        wait_until(get, lambda r: r["status"] == "refunding" and (r["refund"] or {}).get("status") == "pending_manual",
+                   "the manual refund")
+        colleague.click("#queue-refresh")
+        manual = colleague.locator("#manual tbody tr", has_text=rid)
+        manual.wait_for()
+        # No reference: told in place, nothing sent.
+        manual.get_by_role("button", name=f"Record the manual refund of {rid}").click()
+        expect(manual.locator(".note.bad")).to_contain_text("Enter the reference")
+        manual.get_by_label(f"Payment reference for {rid}").fill("VIR-2026-0042")
+        manual.get_by_role("button", name=f"Record the manual refund of {rid}").click()
+        confirm_box = manual.locator(".confirm-box")
+        expect(confirm_box).to_contain_text("VIR-2026-0042")
+        _fits(colleague)
+        shot(colleague, "finance-manual-refund-confirm")
+        confirm_box.get_by_role("button", name="Confirm").click()
+        expect(manual.locator(".note.ok")).to_contain_text("Recorded")
+        shot(colleague, "finance-manual-refund-recorded")
+        ret = wait_until(get, lambda r: r["status"] == "refunded", "the refund")
+        assert ret["refund"]["reference"] == "VIR-2026-0042"
+    finally:
+        other.close()

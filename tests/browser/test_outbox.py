@@ -104,5 +104,8 @@ def test_the_label_and_follow_links_of_an_email_open_from_the_outbox_with_no_tok
     portal.locator("#return").wait_for(state="visible")
     assert ret["return_id"] in portal.url and "#t=" not in portal.url   # the token left the address bar
     portal.locator("#label-link").wait_for()     # the return, with its label, not the lookup form
+    assert portal.locator("#find").is_hidden() and portal.get_by_label("Order number").is_hidden()
+    assert portal.locator("#status").inner_text() == "Ready to drop off"   # the en-GB customer's language
+    assert portal.get_by_role("button", name="Find another order").is_visible()
     shot(portal, "portal-from-email-link")
     portal.close()

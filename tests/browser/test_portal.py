@@ -1,6 +1,7 @@
 """/portal in a real Chromium on a 390x844 phone: find the order, pick an item and a reason, see the quote
 from the server, pick the nearest relay point, submit, download the label (a PDF); then reopen the return
-from its URL and cancel it."""
+from its URL and cancel it. A French customer's portal speaks French (with a switch to English), and a
+customer coming back lands on their open return."""
 from __future__ import annotations
 
 import uuid
@@ -12,14 +13,15 @@ from playwright.sync_api import expect
 
 from tests.workflow.helpers import order_payload
 
-from .conftest import shot
+from .conftest import shot, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
-def _order(stack) -> str:
+def _order(stack, locale: str = "en-GB", email: str = "ana@example.com") -> str:
     order_id = "ORD-P-" + uuid.uuid4().hex[:8]
-    status, body = stack.request("PUT", f"/orders/{order_id}", order_payload(), token=stack.token("store", "shop"))
+    status, body = stack.request("PUT", f"/orders/{order_id}", order_payload(locale=locale, email=email),
+                                 token=stack.token("store", "shop"))
     assert status == 201, body
     return order_id
 
@@ -63,8 +65,11 @@ def test_portal_from_lookup_to_label(local_stack, phone_page):
     assert "22.04" in page.locator("#quote").inner_text()
     shot(page, "portal-3-quote")
 
-    # the relay points near the order's postcode, nearest first
+    # the relay points near the order's postcode, nearest first, in the countries the carrier serves
     assert page.get_by_label("Postcode").input_value() == "75011"
+    countries = page.locator("#country option")
+    assert countries.evaluate_all("os => os.map(o => o.value)") == ["BE", "FR"]
+    assert countries.all_inner_texts() == ["Belgium", "France"] and page.input_value("#country") == "FR"
     page.get_by_role("button", name="Find relay points").click()
     points = page.locator("#points li")
     points.first.wait_for()
@@ -119,3 +124,64 @@ def test_portal_shows_api_errors_next_to_the_field(local_stack, phone_page):
     page.get_by_role("button", name="Get my return label").click()
     page.locator("#err-dropoff\\.relay_point_id").get_by_text("unknown relay point").wait_for()
     shot(page, "portal-7-field-error")
+
+
+def test_a_french_customer_coming_back_lands_on_their_open_return_in_french(local_stack, phone_page):
+    page = phone_page
+    stack = local_stack
+    email = f"fr-{uuid.uuid4().hex[:8]}@example.com"   # one customer per order: a 3rd return goes to review
+    order_id = _order(stack, locale="fr-FR", email=email)
+    customer = stack.request("POST", "/returns/lookup", {"order_id": order_id, "email": email})[1]["token"]
+    status, ret = stack.request("POST", "/returns", {
+        "order_id": order_id, "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
+        "resolution": "refund", "dropoff": {"method": "letterbox"}}, token=customer)
+    assert status == 201, ret
+    wait_until(lambda: stack.request("GET", f"/returns/{ret['return_id']}", token=customer)[1],
+               lambda r: r["status"] == "awaiting_dropoff", "the label")
+
+    # The browser speaks English; the order's locale decides once the order is found.
+    page.goto(stack.url + "/portal")
+    assert page.locator("h1").inner_text() == "Return an item"
+    page.get_by_label("Order number").fill(order_id)
+    page.get_by_label("Email used for the order").fill(email)
+    page.get_by_role("button", name="Find my order").click()
+
+    # Coming back: the open return first (status, next step, label), not the new-return form.
+    page.locator("#return").wait_for(state="visible")
+    expect(page.locator("#status")).to_have_text("Prêt à déposer")
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    assert page.locator("h1").inner_text() == "Retourner un article"
+    assert "boîte aux lettres avant le" in page.locator("#next-step").inner_text()
+    page.get_by_role("link", name="Télécharger mon étiquette (PDF)").wait_for()
+    assert "Vous avez commencé ce retour." in page.locator("#timeline").inner_text()
+    # the quote in French money (a narrow no-break space before the euro sign, a comma)
+    assert "20,04\u00a0€" in page.locator("#return-quote").inner_text().replace("\u202f", "\u00a0")
+    assert page.locator("#choose").is_hidden() and page.locator("#lookup-form").is_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "portal-8-returning-customer-fr")
+
+    # "Start another return" is the secondary way, in French, with the carrier's countries named in French.
+    page.get_by_role("button", name="Faire un autre retour").click()
+    page.locator("#choose").wait_for(state="visible")
+    assert page.locator("#return").is_hidden()
+    assert page.get_by_text("2. Que retournez-vous ?").is_visible()
+    page.get_by_role("button", name="T-shirt M : un de plus").click()
+    page.get_by_label("Pourquoi retournez-vous T-shirt M ?").select_option("too_small")
+    expect(page.locator("#quote")).to_contain_text("Vous récupérez")
+    assert page.locator("#country option").all_inner_texts() == ["Belgique", "France"]
+    assert "24,99" in page.locator("#line-0 .head").inner_text()
+    shot(page, "portal-9-another-return-fr")
+
+    # The switch: English at once, what was chosen kept, and for the rest of the session.
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("#quote")).to_contain_text("You get back")
+    assert page.get_by_label("Why are you returning T-shirt M?").input_value() == "too_small"
+    assert page.get_by_label("Quantity of T-shirt M to return").input_value() == "1"
+    assert page.locator("#country option").all_inner_texts() == ["Belgium", "France"]
+    assert page.get_by_role("button", name="English").get_attribute("aria-pressed") == "true"
+    shot(page, "portal-10-switched-to-english")
+    page.reload()
+    page.locator("#return").wait_for(state="visible")       # back on the open return, still in English
+    expect(page.locator("#status")).to_have_text("Ready to drop off")
+    assert "You started this return." in page.locator("#timeline").inner_text()
+    assert page.evaluate("document.documentElement.lang") == "en"

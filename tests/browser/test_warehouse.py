@@ -1,5 +1,7 @@
 """/warehouse in a real Chromium, as a scanner uses it: the code typed then Enter, the expected
-items at once, the input empty and focused for the next parcel, an inspection, the final quote."""
+items at once, the input empty and focused for the next parcel, an inspection, the final quote, what
+becomes of the refund (said as it is: an order paid offline waits for finance), and banners that go
+when the next action starts or after a short while."""
 from __future__ import annotations
 
 import hashlib
@@ -8,6 +10,7 @@ import json
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.workflow.helpers import order_payload
 
@@ -17,10 +20,11 @@ from .staff import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
-def _labelled_return(stack, dropped_off: bool = True) -> dict:
+def _labelled_return(stack, dropped_off: bool = True, provider: str = "stripe",
+                     resolution: str = "store_credit") -> dict:
     order_id = "ORD-WH-" + uuid.uuid4().hex[:8]
     store = stack.token("store", "shop")
-    order = order_payload(email=customer_email(order_id))
+    order = order_payload(email=customer_email(order_id), provider=provider)
     assert stack.request("PUT", f"/orders/{order_id}", order, token=store)[0] == 201
     status, found = stack.request("POST", "/returns/lookup", {"order_id": order_id, "email": customer_email(order_id)})
     assert status == 200, found
@@ -28,7 +32,7 @@ def _labelled_return(stack, dropped_off: bool = True) -> dict:
     status, ret = stack.request("POST", "/returns", {
         "order_id": order_id, "items": [{"sku": "TSHIRT-M", "qty": 2, "reason": "too_small"},
                                         {"sku": "JEANS-32", "qty": 1, "reason": "defective"}],
-        "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, token=customer)
+        "resolution": resolution, "dropoff": {"method": "letterbox"}}, token=customer)
     assert status == 201, ret
 
     def get():
@@ -61,6 +65,7 @@ def test_scan_then_inspect_with_the_keyboard_like_a_scanner(local_stack, desk_pa
     ret = _labelled_return(local_stack)
     code = ret["label"]["code"]
 
+    page.clock.install()   # time flows as usual; the banners' own timers can be fast-forwarded
     sign_in(page, local_stack, "/warehouse", "wh:lea", "warehouse")
     assert _focused_id(page) == "code"  # ready to scan as soon as the sign-in is done
 
@@ -123,11 +128,22 @@ def test_scan_then_inspect_with_the_keyboard_like_a_scanner(local_stack, desk_pa
     lines = {i["sku"]: i for i in view["items"]}
     assert lines["TSHIRT-M"]["received_qty"] == 2 and lines["TSHIRT-M"]["condition"] == "resellable,damaged"
     assert lines["JEANS-32"]["condition"] == "wrong_item"
+    # Store credit: paid at once, and the banner says so once it is.
+    expect(page.locator("#inspect-result")).to_contain_text("refunded:", timeout=30000)
+
+    # The next scan clears the last parcel's banners and quote; its own banner goes after a while.
+    _scan(page, "RT-NOBODY43")
+    page.wait_for_selector("#scan-result.bad")
+    assert page.inner_text("#inspect-result") == "" and page.locator("#quote").is_hidden()
+    page.clock.fast_forward(11_000)
+    expect(page.locator("#scan-result")).to_have_text("")
+    assert page.get_attribute("#scan-result", "class") == "result" and _focused_id(page) == "code"
 
 
 def test_a_parcel_with_no_dropoff_event_scans_and_inspects_at_once(local_stack, desk_page):
     page = desk_page
-    ret = _labelled_return(local_stack, dropped_off=False)
+    # Paid offline: the refund does not "follow automatically", finance pays and records it.
+    ret = _labelled_return(local_stack, dropped_off=False, provider="manual", resolution="refund")
     sign_in(page, local_stack, "/warehouse", "wh:max", "warehouse")
     _scan(page, ret["label"]["tracking_number"])
     page.wait_for_selector("#scan-result.ok")
@@ -136,4 +152,6 @@ def test_a_parcel_with_no_dropoff_event_scans_and_inspects_at_once(local_stack, 
     page.click("#inspect-submit")  # every item as expected, resellable
     page.wait_for_selector("#quote:not([hidden])")
     assert page.locator("#quote-refund").inner_text().strip()
+    assert "automatically" not in page.inner_text("#inspect-result")
+    expect(page.locator("#inspect-result")).to_contain_text("waits for finance", timeout=30000)
     shot(page, "warehouse-no-dropoff")

@@ -34,6 +34,7 @@ def lookup() -> dict:
     # No Idempotency-Key record here: the lookup changes nothing, and its answer holds a credential.
     from returns_core import views
     from returns_core.edge import auth
+    from returns_core.outbound import carriers
     from returns_core.rules.errors import NotFoundError
     from returns_core.usecases import orders, policies
 
@@ -48,8 +49,10 @@ def lookup() -> dict:
     token = auth.mint("customer", sub=f"customer:{order.order_id}", order_id=order.order_id,
                       ttl=auth.CUSTOMER_TTL_SECONDS)
     in_force, decided, defaults = policies.for_lookup(order)
+    # `dropoff_countries`: where the carrier collects (relay points, letterboxes), so the portal never
+    # offers a country it would then refuse.
     return {"token": token, "expires_in": auth.CUSTOMER_TTL_SECONDS, "order": views.order_view(order, decided),
-            "policy": _policy(defaults, in_force.version)}
+            "policy": _policy(defaults, in_force.version), "dropoff_countries": list(carriers.get_carrier().countries())}
 
 
 @route(bp, "/relay-points", methods=["GET"])
@@ -100,14 +103,19 @@ def quote() -> dict:
 @route(bp, "/returns/{return_id}", methods=["GET"])
 def get_return(return_id: str) -> dict:
     from returns_core import views
+    from returns_core.outbound import carriers
     from returns_core.usecases import labels
 
     who = principal(bp.current_request, READERS)
+    lang = query(bp.current_request, schemas.ReturnRead).lang or "en"
     ret = owned_return(who, return_id)
-    view = views.return_view(ret)
+    view = views.return_view(ret, lang)
     if view["label"]:
         # Fresh on every read (it expires): never part of a stored idempotent response.
         view["label"]["download_url"] = labels.presigned_url(ret, seconds=15 * 60)
+    # As at lookup: a portal opened from a message link (no lookup) offers a failed label's
+    # collection address only in the countries the carrier serves.
+    view["dropoff_countries"] = list(carriers.get_carrier().countries())
     return view
 
 
@@ -153,10 +161,11 @@ def order_returns(order_id: str) -> dict:
     from returns_core.usecases import orders
 
     who = principal(bp.current_request, READERS)
+    lang = query(bp.current_request, schemas.ReturnRead).lang or "en"
     check_order(who, order_id)
     if who.role != "customer":
         orders.get(order_id)  # 404 for an unknown order rather than an empty list
-    return {"items": [views.return_view(r) for r in orders.returns_of(order_id)]}
+    return {"items": [views.return_view(r, lang) for r in orders.returns_of(order_id)]}
 
 
 def _customer_move(return_id: str, model: type, move) -> Response:

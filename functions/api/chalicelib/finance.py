@@ -1,4 +1,4 @@
-"""Finance: approving large refunds (four eyes), manual refund references, the refunds list,
+"""Finance: what waits for finance, approving large refunds (four eyes), manual refund references, the refunds list,
 the CSV export, the ledger check, reconciliation and return analytics.
 
 Every read is a Query or GetItem on a key or an index: the ledger by day (`by_day`, one
@@ -45,6 +45,33 @@ def approve_refund(return_id: str) -> Response:
         return views.return_view(settlement.approve(return_id, req.note, who.sub))
 
     return idempotency.run(request, who.sub, body, effect)
+
+
+QUEUE_LIMIT = 200
+
+
+@route(bp, "/finance/queue", methods=["GET"])
+def finance_queue() -> dict:
+    """What waits for finance, oldest first: refunds above the threshold to approve (four eyes: each
+    names its inspector), and refunds paid offline whose reference is still to be recorded."""
+    from returns_core import views
+    from returns_core.rules import statuses
+    from returns_core.rules.settlement import awaiting_manual
+    from returns_core.store.models import ReturnModel, plain
+
+    principal(bp.current_request, ROLES)
+
+    def waiting(status: str) -> list:
+        hits = ReturnModel.by_status.query(status, limit=QUEUE_LIMIT, scan_index_forward=True)
+        return ReturnModel.load_many(hits)
+
+    def item(ret) -> dict:
+        return {**views.return_view(ret), "inspected_by": (plain(ret.inspection) or {}).get("by"),
+                "status_since": ret.status_since}
+
+    return {"awaiting_approval": [item(r) for r in waiting(statuses.AWAITING_APPROVAL)],
+            "awaiting_manual_refund": [item(r) for r in waiting(statuses.REFUNDING)
+                                       if awaiting_manual(plain(r.refund))]}
 
 
 def _range(request, required: bool) -> tuple[date | None, date | None]:

@@ -60,22 +60,31 @@ LEDGER_VERDICT = {"type": "object", "required": ["ok", "checked", "first_bad_seq
     "reason": {"type": "string", "nullable": True, "enum": [*ledger_chain.REASONS, None]},
     "anchored_seq": {**_SEQ, "description": "The last sequence number the anchor table recorded"}}}
 
+LOOKUP_RESULT = {"type": "object", "required": ["token", "order", "policy", "dropoff_countries"], "properties": {
+    "token": {"type": "string"}, "expires_in": {"type": "integer"},
+    "order": {"type": "object", "description": "The order's lines with what may be returned, the shipping postcode "
+              "and country, and `customer.locale` (the language the portal speaks)"},
+    "policy": {"type": "object"},
+    "dropoff_countries": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                          "description": "The countries the carrier collects from (relay points and letterboxes)"}}}
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "Liveness and version", PUBLIC),
     Route("GET", "/openapi.json", "This document", PUBLIC),
     Route("PUT", "/orders/{order_id}", "Create or update an order (409 changing the lines of an order with open "
           "returns)", ("store",), schemas.OrderUpsert, (200, 201, 409, 422)),
     Route("POST", "/returns/lookup", "Find an order by number and email; returns a customer token", PUBLIC,
-          schemas.Lookup, (200, 404, 429)),
+          schemas.Lookup, (200, 404, 429), result=LOOKUP_RESULT),
     Route("GET", "/relay-points", "Relay points near a postcode", PUBLIC, params=(schemas.RelayPointQuery,)),
     Route("POST", "/returns", "Start a return", ("customer", "store"), schemas.ReturnCreate,
           (201, 404, 409, 422), idempotent_key=True),
     Route("POST", "/returns/quote", "The quote of a selection before it is submitted (same checks as a return)",
           ("customer", "store"), schemas.QuoteRequest, (200, 404, 422)),
-    Route("GET", "/returns/{return_id}", "A return", READERS, None, (200, 404)),
+    Route("GET", "/returns/{return_id}", "A return", READERS, None, (200, 404), params=(schemas.ReturnRead,)),
     Route("GET", "/returns/{return_id}/label", "The return label", READERS, None, (200, 404),
           produces="application/pdf", link_in_query=True),
-    Route("GET", "/orders/{order_id}/returns", "The returns of an order", READERS, None, (200, 404)),
+    Route("GET", "/orders/{order_id}/returns", "The returns of an order", READERS, None, (200, 404),
+          params=(schemas.ReturnRead,)),
     Route("POST", "/returns/{return_id}/label/retry",
           "Issue a failed label again (status label_failed), with another drop-off or as it was",
           ("customer", "ops"), schemas.LabelRetry, (200, 404, 409, 422), idempotent_key=True),
@@ -109,6 +118,8 @@ ROUTES: tuple[Route, ...] = (
           schemas.Note, (200, 403, 404, 409), idempotent_key=True),
     Route("POST", "/returns/{return_id}/refund/manual", "Record the reference of a refund paid offline",
           ("finance",), schemas.ManualRefund, (200, 404, 409, 422), idempotent_key=True),
+    Route("GET", "/finance/queue", "What waits for finance: refunds to approve (four eyes) and manual refunds to "
+          "record", ("finance",)),
     Route("GET", "/finance/refunds", "Ledger entries by issue date", ("finance",),
           params=(schemas.DateRange, schemas.Page), required_params=("from", "to")),
     Route("GET", "/finance/refunds.csv", "Ledger entries as CSV", ("finance",),

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, ValidationInfo,
                       field_validator)
 from returns_core.outbound.carriers.base import DROPOFF_METHODS
-from returns_core.rules import carrier_moves, clock, policy, statuses
+from returns_core.rules import carrier_moves, clock, policy, statuses, timeline
 
 # The enums live once, in the domain (pure modules, cheap to import).
 Reason = Literal[policy.REASONS]
@@ -187,6 +187,12 @@ class RelayPointQuery(BaseModel):
     postcode: Postcode
     country: Country
     limit: Annotated[int, Field(ge=1, le=20)] = 5
+
+
+class ReturnRead(BaseModel):
+    """The language of the timeline's sentences (the portal's switch); without it, English."""
+    model_config = ConfigDict(extra="ignore")
+    lang: Optional[Literal[timeline.LANGUAGES]] = None
 
 
 # --- carrier ---------------------------------------------------------------

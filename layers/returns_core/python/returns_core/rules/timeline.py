@@ -2,7 +2,8 @@
 ("Your parcel arrived at our warehouse").
 
 The entry keeps its `type` (what the store's systems and tests read); `text` adds the
-sentence. Unknown types get a neutral sentence rather than the code.
+sentence, in English or French (the portal speaks the order's language). Unknown types get a
+neutral sentence rather than the code.
 """
 from __future__ import annotations
 
@@ -35,32 +36,49 @@ def entry(kind: str, actor: str, detail: Any = None, at: str | None = None) -> d
 def has(timeline: list[dict] | None, kind: str) -> bool:
     return any(e.get("type") == kind for e in timeline or [])
 
-_CHANNELS = {"email": "an email", "sms": "a text message"}
+
+_CHANNELS = {"en": {"email": "an email", "sms": "a text message"},
+             "fr": {"email": "un e-mail", "sms": "un SMS"}}
+LANGUAGES = ("en", "fr")
 
 
-def _amount(detail: Any, currency: str) -> str | None:
+def language(locale: str | None) -> str:
+    """The portal's two languages: `fr*` is French, anything else English (as the emails)."""
+    return "fr" if (locale or "").strip().lower().startswith("fr") else "en"
+
+
+def _amount(detail: Any, currency: str, lang: str) -> str | None:
     if isinstance(detail, dict) and isinstance(detail.get("amount"), int) and detail["amount"] > 0:
-        return format_amount(detail["amount"], currency) if currency else str(detail["amount"])
+        return format_amount(detail["amount"], currency, lang) if currency else str(detail["amount"])
     return None
 
 
-def _refund_issued(detail: Any, currency: str) -> str:
-    amount = _amount(detail, currency)
+def _refund_issued(detail: Any, currency: str, lang: str) -> str:
+    amount = _amount(detail, currency, lang)
+    if lang == "fr":
+        return f"Votre remboursement de {amount} a été émis." if amount else \
+            "Votre retour est réglé : rien à rembourser."
     return f"Your refund of {amount} has been issued." if amount else "Your return is settled: nothing to pay back."
 
 
-def _exchange_shipped(detail: Any, currency: str) -> str:
+def _exchange_shipped(detail: Any, currency: str, lang: str) -> str:
     number = detail.get("tracking_number") if isinstance(detail, dict) else None
+    if lang == "fr":
+        return f"Votre article de remplacement est en route (numéro de suivi {number})." if number else \
+            "Votre article de remplacement est en route."
     return f"Your replacement is on its way (tracking number {number})." if number else \
         "Your replacement is on its way."
 
 
-def _message_sent(detail: Any, currency: str) -> str:
-    channel = _CHANNELS.get(detail.get("channel") if isinstance(detail, dict) else None, "a message")
-    return f"We sent you {channel} about your return."
+def _message_sent(detail: Any, currency: str, lang: str) -> str:
+    channel = _CHANNELS[lang].get(detail.get("channel") if isinstance(detail, dict) else None,
+                                  "un message" if lang == "fr" else "a message")
+    return f"Nous vous avons envoyé {channel} au sujet de votre retour." if lang == "fr" else \
+        f"We sent you {channel} about your return."
 
 
-TEXTS: dict[str, str | Callable[[Any, str], str]] = {
+
+TEXTS: dict[str, str | Callable[[Any, str, str], str]] = {
     "return.requested": "You started this return.",
     "review.required": "A colleague is checking your return before we issue the label.",
     "review.approved": "Your return was approved.",
@@ -97,9 +115,50 @@ TEXTS: dict[str, str | Callable[[Any, str], str]] = {
 }
 
 
-def text(item: dict, currency: str = "") -> str:
-    """The sentence for one timeline entry."""
-    found = TEXTS.get(item.get("type") or "")
+# The same sentences in French, in the wording of the French emails where one says the same.
+TEXTS_FR: dict[str, str | Callable[[Any, str, str], str]] = {
+    "return.requested": "Vous avez commencé ce retour.",
+    "review.required": "Un collègue vérifie votre retour avant d’émettre l’étiquette.",
+    "review.approved": "Votre retour a été accepté.",
+    "review.auto_approved": "Votre retour a été accepté.",
+    "review.rejected": "Votre retour n’a pas pu être accepté.",
+    "label.issued": "Votre étiquette prépayée est prête à télécharger.",
+    "label.failed": "Nous n’avons pas pu préparer votre étiquette prépayée ; notre équipe est prévenue et va vous aider.",
+    "label.retry_requested": "Nous préparons à nouveau votre étiquette prépayée.",
+    "carrier.dropped_off": "Vous avez déposé votre colis. Merci !",
+    "carrier.in_transit": "Votre colis est en route vers notre entrepôt.",
+    "carrier.delivered": "Votre colis a été livré à notre entrepôt.",
+    "carrier.lost": "Le transporteur a signalé votre colis comme perdu.",
+    "parcel.received": "Votre colis est arrivé à notre entrepôt.",
+    "parcel.lost": "Votre colis ne nous est pas parvenu à temps ; nous le considérons comme perdu et réglons votre retour.",
+    "return.inspected": "Nous avons vérifié vos articles.",
+    "inspection.overdue": "La vérification de vos articles prend plus de temps que d’habitude.",
+    "refund.awaiting_approval": "Votre remboursement attend une dernière vérification par notre service financier.",
+    "approval.overdue": "La dernière vérification de votre remboursement prend plus de temps que d’habitude.",
+    "refund.approved": "Votre remboursement a été approuvé.",
+    "refund.refunding": "Votre remboursement est en cours de paiement.",
+    "refund.awaiting_manual": "Votre remboursement est en cours de paiement.",
+    "refund.retry_requested": "Nous tentons à nouveau votre remboursement.",
+    "refund.failed": "Votre remboursement n’a pas encore pu être payé ; notre équipe s’en occupe.",
+    "refund.issued": _refund_issued,
+    "exchange.requested": "Votre article de remplacement a été demandé à la boutique.",
+    "exchange.shipped": _exchange_shipped,
+    "return.cancelled": "Vous avez annulé ce retour.",
+    "return.expired": "Le colis n’a pas été déposé avant la date limite : le retour a expiré.",
+    "return.confirmed": "Vous avez confirmé que tout est réglé. Ce retour est clos.",
+    "return.auto_closed": "Ce retour a été clos.",
+    "return.disputed": "Vous nous avez signalé un problème ; notre service client va vous contacter.",
+    "message.sent": _message_sent,
+    "effect.failed": "Nous n’avons pas pu vous envoyer une mise à jour ; notre équipe est prévenue.",
+}
+_BY_LANGUAGE = {"en": TEXTS, "fr": TEXTS_FR}
+_UPDATED = {"en": "Your return was updated.", "fr": "Votre retour a été mis à jour."}
+
+
+def text(item: dict, currency: str = "", lang: str = "en") -> str:
+    """The sentence for one timeline entry, in English or French (`lang`, see `language`)."""
+    lang = language(lang)
+    found = _BY_LANGUAGE[lang].get(item.get("type") or "")
     if found is None:
-        return "Your return was updated."
-    return found(item.get("detail"), currency) if callable(found) else found
+        return _UPDATED[lang]
+    return found(item.get("detail"), currency, lang) if callable(found) else found

@@ -24,7 +24,9 @@ def eligibility(order: OrderModel, decided: dict | None = None) -> list[dict]:
 
 
 def order_view(order: OrderModel, decided: dict | None = None) -> dict:
-    # Only where relay points are searched from: the token holder sees no address or name.
+    # Only where relay points are searched from, and the language the portal speaks: the token
+    # holder sees no address, name or email.
     home = plain(order.shipping_address) or {}
     return {"order_id": order.order_id, "currency": order.currency, "lines": eligibility(order, decided),
-            "shipping": {"postcode": home.get("postcode"), "country": home.get("country")}}
+            "shipping": {"postcode": home.get("postcode"), "country": home.get("country")},
+            "customer": {"locale": (plain(order.customer) or {}).get("locale")}}

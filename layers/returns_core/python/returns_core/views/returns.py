@@ -10,7 +10,8 @@ from ..store.models import ReturnModel, plain
 SHIPMENT_FIELDS = ("tracking_number", "carrier", "tracking_url", "lines", "at")   # not who at the store sent it
 
 
-def return_view(ret: ReturnModel) -> dict:
+def return_view(ret: ReturnModel, lang: str = "en") -> dict:
+    """`lang` (en, fr) is the language of the timeline's sentences; `locale` is the customer's own."""
     inspected = {}
     for line in (plain(ret.inspection) or {}).get("items", []):
         slot = inspected.setdefault(line["sku"], {"received_qty": 0, "conditions": [], "refund_amount": 0})
@@ -43,6 +44,6 @@ def return_view(ret: ReturnModel) -> dict:
                    if refund else None),
         "exchange_shipment": ({k: shipment.get(k) for k in SHIPMENT_FIELDS}
                               if (shipment := plain(ret.exchange_shipment)) else None),
-        "created_at": ret.created_at,
-        "timeline": [{**entry, "text": text(entry, ret.currency)} for entry in returns.timeline_of(ret)],
+        "created_at": ret.created_at, "locale": ret.locale,
+        "timeline": [{**entry, "text": text(entry, ret.currency, lang)} for entry in returns.timeline_of(ret)],
     }

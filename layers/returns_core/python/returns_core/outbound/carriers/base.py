@@ -85,6 +85,10 @@ class IssuedLabel:
 class CarrierAdapter(Protocol):
     name: str
 
+    def countries(self) -> tuple[str, ...]:
+        """The ISO country codes this carrier collects from (relay points and letterboxes)."""
+        ...
+
     def search_relay_points(self, postcode: str, country: str, limit: int = 5) -> list[tuple[RelayPoint, float]]: ...
 
     def get_relay_point(self, relay_point_id: str) -> RelayPoint | None: ...

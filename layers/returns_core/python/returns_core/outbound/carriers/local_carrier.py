@@ -121,6 +121,9 @@ class LocalCarrier:
     tracking_prefix = "LC"
     display_name = "Local Carrier"
 
+    def countries(self) -> tuple[str, ...]:
+        return supported_countries()
+
     def search_relay_points(self, postcode: str, country: str, limit: int = 5) -> list[tuple[RelayPoint, float]]:
         code = normalize_country(country)
         lat, lon = postcode_coordinates(postcode, code)
