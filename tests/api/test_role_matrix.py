@@ -37,6 +37,8 @@ BODIES = {
     ("POST", "/returns/{return_id}/label/retry"): {"note": "the carrier is back"},
     ("POST", "/returns/{return_id}/refund/approve"): {},
     ("POST", "/returns/{return_id}/refund/manual"): {"reference": "bank-transfer-0001"},
+    ("POST", "/returns/{return_id}/dispute/resolve"): {"decision": "uphold", "note": "sorry for the sleeve",
+                                                      "refund_amount": 500},
 }
 QUERY = {"postcode": "75011", "country": "FR", "from": "2026-01-01", "to": "2026-12-31"}
 

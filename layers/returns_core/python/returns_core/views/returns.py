@@ -30,7 +30,7 @@ def return_view(ret: ReturnModel) -> dict:
         })
     label = plain(ret.label)
     refund = plain(ret.refund)
-    return {
+    view = {
         "return_id": ret.return_id, "order_id": ret.order_id, "status": ret.status,
         "resolution": ret.resolution, "currency": ret.currency, "items": items,
         "quote": plain(ret.quote), "dropoff": plain(ret.dropoff), "deadline": ret.deadline,
@@ -43,3 +43,10 @@ def return_view(ret: ReturnModel) -> dict:
         "created_at": ret.created_at,
         "timeline": [{**entry, "text": text(entry, ret.currency)} for entry in returns.timeline_of(ret)],
     }
+    resolution = plain(ret.dispute_resolution)
+    if resolution:
+        # Customer service's answer to the dispute, and its adjustment refund once paid (a second
+        # ledger entry of the return, kind `adjustment`).
+        view["dispute_resolution"] = {k: resolution.get(k) for k in (
+            "decision", "note", "at", "refund_amount", "method", "status", "reference", "issued_at")}
+    return view
