@@ -143,3 +143,12 @@ def test_an_adjustment_after_the_rest_was_refunded_is_stopped_by_the_ledger(api,
     except ledger.OverRefund:
         pass
     assert [e for e in ledger.entries() if e.return_id == rid] == []
+
+
+def test_the_answer_to_a_resolved_dispute_closes_it_either_way(api, order):
+    for satisfied in (True, False):
+        rid = start_return(api)["return_id"]
+        ship(rid, status="resolved")
+        res = send(api, "POST", f"/returns/{rid}/confirm", {"satisfied": satisfied, "comment": "ok now"},
+                   customer("o-1"))
+        assert res.status_code == 200 and res.json_body["status"] == "closed", res.body
