@@ -96,6 +96,18 @@ def test_the_adjustment_is_paid_once_as_an_adjustment_entry(api, order):
     assert got["dispute_resolution"]["status"] == "succeeded"
     assert got["dispute_resolution"]["reference"] == f"credit:{rid}:adjustment:1"
     assert "dispute.adjustment_paid" in [t["type"] for t in got["timeline"]]
+    # Finance sees the entry's kind, on the page, in the CSV (last column) and in the reconciliation.
+    from returns_core.rules import clock
+
+    day = clock.iso()[:10]
+    rows = send(api, "GET", f"/finance/refunds?from={day}&to={day}", None, auth("finance")).json_body["items"]
+    assert [(r["kind"], r["amount"]) for r in rows if r["return_id"] == rid] == [("adjustment", 1000)]
+    csv_text = api.http.get(f"/finance/refunds.csv?from={day}&to={day}",
+                            headers={"Accept": "*/*", **auth("finance")}).body.decode()
+    header, line = csv_text.splitlines()[0].split(","), csv_text.splitlines()[1].split(",")
+    assert header[-1] == "kind" and line[-1] == "adjustment"
+    recon = send(api, "GET", f"/finance/reconciliation?from={day}&to={day}", None, auth("finance")).json_body
+    assert recon["orders"][0]["refunded_in_range_by_kind"] == {"adjustment": 1000}
 
 
 def test_racing_resolutions_of_one_order_never_pass_the_capture(api, order):
