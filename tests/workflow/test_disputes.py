@@ -32,14 +32,17 @@ def test_a_dispute_resolved_with_an_adjustment_is_paid_once_followed_up_and_clos
         assert status == 200 and body["status"] == "disputed", body
         # The workflow no longer ends here: it waits for customer service.
         wait_for(lambda: _waiting(journey.rid), lambda w: w == "dispute", what="the dispute wait")
-        journey.until("disputed", sent=sum(1 for t in body["timeline"] if t["type"] == "message.sent") + 1)
 
         status, body, _ = http.call("POST", f"/returns/{journey.rid}/dispute/resolve",
                                     {"decision": "uphold", "note": "Désolés pour la manche", "refund_amount": 500,
                                      "method": "store_credit"}, token=journey.ops)
         assert status == 200 and body["status"] == "resolved", body
 
-        ret = wait_for(journey.get, lambda r: r.get("status") == "closed", timeout=40, what="closed")
+        def closed_and_told(r: dict) -> bool:
+            sent = [t["detail"]["template"] for t in r.get("timeline", []) if t["type"] == "message.sent"]
+            return r.get("status") == "closed" and bool(sent) and sent[-1].endswith("return_closed-fr")
+
+        ret = wait_for(journey.get, closed_and_told, timeout=40, what="closed, and told")
         assert ret["dispute_resolution"]["status"] == "succeeded"
         types = [t["type"] for t in ret["timeline"]]
         assert types.index("dispute.resolved") < types.index("dispute.adjustment_paid") < \
@@ -52,7 +55,11 @@ def test_a_dispute_resolved_with_an_adjustment_is_paid_once_followed_up_and_clos
         from returns_core.store import ledger
         from returns_core.store.models import OrderModel
 
-        entries = [(e.kind, int(e.amount)) for e in ledger.entries() if e.return_id == journey.rid]
-        assert entries[-1] == ("adjustment", 500) and [k for k, _ in entries].count("adjustment") == 1
+        from returns_core.rules.ledger_chain import from_capture
+
+        mine = [e for e in ledger.entries() if e.return_id == journey.rid]
+        assert [(e.kind, int(e.amount)) for e in mine] == [("store_credit", 2204), ("adjustment", 500)]
         order = OrderModel.get("ORD-DSP", consistent_read=True)
-        assert int(order.refunded_total) == sum(a for _, a in entries) and not dict(order.refund_holds or {})
+        # What the capture paid: the refund less its store credit bonus, and the adjustment, once each.
+        assert int(order.refunded_total) == sum(from_capture(e) for e in mine) == 2004 + 500
+        assert not dict(order.refund_holds or {})

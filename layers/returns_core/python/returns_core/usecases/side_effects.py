@@ -71,7 +71,7 @@ def _email_extras(ret: ReturnModel, template: str) -> dict:
     if template == "dispute_resolved":
         resolution = plain(ret.dispute_resolution) or {}
         return {"decision": resolution.get("decision") or "", "note": resolution.get("note") or "",
-                "adjustment_amount": int((resolution.get("adjustment") or {}).get("amount") or 0)}
+                "adjustment_amount": int(resolution.get("refund_amount") or 0)}
     return {}
 
 
