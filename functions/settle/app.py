@@ -1,5 +1,8 @@
 """Settle an inspected or lost return: approval rule, then the refund, paid and ledgered once.
 
+Also the other money movements of the workflow (`{"return_id", "movement": "adjustment"}`: a resolved
+dispute's adjustment refund), since only this function may write the ledger.
+
 Also the ledger's check: this function alone holds the ledger key, so the API's
 `/finance/ledger/verify` asks it (an event `{"ledger_verify": {"days": [...] | null}}`)."""
 from __future__ import annotations
@@ -12,12 +15,13 @@ from returns_core.edge.steps import Step, TransientError
 from returns_core.usecases import ledger_audit, settlement
 
 if TYPE_CHECKING:
-    from returns_core.edge.step_events import LedgerVerifyInput, StepInput
+    from returns_core.edge.step_events import LedgerVerifyInput, MovementInput, StepInput
 
 VERIFY_REQUEST = "ledger_verify"   # returns_core.outbound.ledger_verifier.REQUEST
 
 step = Step("StepInput")   # Logger, Metrics; Tracer and the parser join at the first event
 verify_step = Step("LedgerVerifyInput", like=step)
+movement_step = Step("MovementInput", like=step)
 logger, metrics = step.logger, step.metrics
 
 
@@ -40,6 +44,23 @@ def settle_return(event: StepInput, context: LambdaContext) -> dict:
     return outcome   # {"status", "manual"}: a manual refund waits for finance's reference
 
 
+@movement_step
+def pay_movement(event: MovementInput, context: LambdaContext) -> dict:
+    from returns_core.outbound.payments import PaymentError
+    from returns_core.usecases import disputes
+
+    logger.append_keys(return_id=event.return_id, movement=event.movement)
+    try:
+        outcome = disputes.pay_adjustment(event.return_id)
+    except PaymentError as exc:
+        if exc.transient:
+            raise TransientError(str(exc)) from exc   # Retry in the ASL, same idempotency key
+        raise
+    if outcome["adjustment"] == "succeeded":
+        metrics.add_metric(name="AdjustmentsPaid", unit=MetricUnit.Count, value=1)
+    return outcome   # {"status", "adjustment"}
+
+
 @verify_step
 def verify_ledger(event: LedgerVerifyInput, context: LambdaContext) -> dict:
     verdict = ledger_audit.verify(event.day_strings())
@@ -54,4 +75,6 @@ def verify_ledger(event: LedgerVerifyInput, context: LambdaContext) -> dict:
 def handler(event: Any, context: LambdaContext) -> dict:
     if isinstance(event, dict) and VERIFY_REQUEST in event:
         return verify_ledger(event[VERIFY_REQUEST], context)
+    if isinstance(event, dict) and "movement" in event:
+        return pay_movement(event, context)
     return settle_return(event, context)

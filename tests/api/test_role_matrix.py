@@ -40,6 +40,8 @@ BODIES = {
     ("PUT", "/policy"): {"policy": {"defaults": {"window_days": 30}}},
     ("POST", "/policy/simulate"): {"order": {**order_body(), "order_id": "sample-1"}, "resolution": "refund",
                                    "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "defective"}]},
+    ("POST", "/returns/{return_id}/dispute/resolve"): {"decision": "uphold", "note": "sorry for the sleeve",
+                                                      "refund_amount": 500},
 }
 QUERY = {"postcode": "75011", "country": "FR", "from": "2026-01-01", "to": "2026-12-31"}
 

@@ -74,6 +74,8 @@ def data_for(template: str, locale: str, ret: dict | None = None, **overrides) -
         extras.update(approved=True, note="Thanks for the photos <3")
     if template == "dispute_opened":
         extras["message"] = "The mug arrived broken & I'm upset"
+    if template == "dispute_resolved":
+        extras.update(decision="uphold", note="Sorry about the sleeve & the wait", adjustment_amount=1500)
     if template == "exchange_shipping":
         extras.update(tracking_number="TRK999", tracking_url="https://track.example/TRK999?a=1&b=2",
                       items=[{"sku": "TSHIRT-L", "name": "T-shirt L", "qty": 1}])
@@ -431,6 +433,8 @@ def test_build_ignores_extras_a_builder_does_not_take():
         extras = {**links}
         if template == "exchange_shipping":
             extras["tracking_number"] = "TRK9"
+        if template == "dispute_resolved":
+            extras["decision"] = "reject"
         if template in ("return_requested", "dropoff_reminder"):
             extras["relay_point"] = RELAY
         data = build(template, RETURN, customer("fr"), **extras)
@@ -465,7 +469,7 @@ def test_template_names():
 
 def test_ses_template_resources():
     res = ses_template_resources()
-    assert len(res) == len(TEMPLATES) * len(LOCALES) == 24
+    assert len(res) == len(TEMPLATES) * len(LOCALES) == 28
     tpl = res["TplReturnRequestedEn"]
     assert tpl["Type"] == "AWS::SES::Template"
     props = tpl["Properties"]["Template"]
@@ -568,3 +572,16 @@ def test_import_stays_light():
                             env={"PYTHONPATH": str(ROOT / "layers/returns_core/python"), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
+def test_a_resolved_dispute_tells_the_outcome_the_note_and_the_adjustment(locale):
+    data = data_for("dispute_resolved", locale)
+    amount = data["adjustment_amount"]
+    assert amount.startswith("15") or amount.startswith("€15")
+    upheld = render("dispute_resolved", locale, data, strict=True)
+    assert amount in upheld.text and "Sorry about the sleeve & the wait" in upheld.text
+    rejected = render("dispute_resolved", locale, data_for("dispute_resolved", locale, decision="reject",
+                                                           adjustment_amount=None), strict=True)
+    assert amount not in rejected.text and "Sorry about the sleeve & the wait" in rejected.text
+    assert upheld.text != rejected.text

@@ -25,9 +25,10 @@ bp = Blueprint(__name__)
 ROLES = frozenset({"finance"})
 ANALYTICS_ROLES = frozenset({"finance", "ops"})
 MAX_RANGE_DAYS = 92
-# `bonus` last: scripts that read the CSV's columns by position keep working.
+# Columns added later go last (`bonus`, then `kind`: refund, store_credit, adjustment): scripts that read
+# the CSV's columns by position keep working.
 REFUND_FIELDS = ("seq", "return_id", "order_id", "amount", "currency", "method", "reference",
-                 "inspected_by", "approved_by", "issued_at", "hash", "prev_hash", "bonus")
+                 "inspected_by", "approved_by", "issued_at", "hash", "prev_hash", "bonus", "kind")
 MINOR_UNITS = ("seq", "amount", "bonus")   # integers as stored; an entry written without a bonus has none
 
 
@@ -189,15 +190,19 @@ def reconciliation() -> dict:
     principal(bp.current_request, ROLES)
     start, end = _range(bp.current_request, required=True)
     in_range: dict[str, int] = {}
+    by_kind: dict[str, dict[str, int]] = {}   # order -> ledger kind (refund, adjustment, ...) -> from the capture
     for entry in ledger.entries_on_days(_days(start, end)):
         in_range[entry.order_id] = in_range.get(entry.order_id, 0) + from_capture(entry)
+        kinds = by_kind.setdefault(entry.order_id, {})
+        kinds[entry.kind] = kinds.get(entry.kind, 0) + from_capture(entry)
     orders = []
     for order in sorted(OrderModel.batch_get(list(in_range)), key=lambda o: o.order_id):
         captured = int(order.payment["captured_amount"])
         refunded = int(order.refunded_total or 0)
         orders.append({"order_id": order.order_id, "currency": order.currency, "captured": captured,
                        "refunded": refunded, "remaining": captured - refunded,
-                       "refunded_in_range": in_range[order.order_id]})
+                       "refunded_in_range": in_range[order.order_id],
+                       "refunded_in_range_by_kind": by_kind[order.order_id]})
     over = [o["order_id"] for o in orders if o["refunded"] > o["captured"] or o["refunded_in_range"] > o["captured"]]
     missing = sorted(set(in_range) - {o["order_id"] for o in orders})
     return {"orders": orders, "over_refunded": over, "unknown_orders": missing}

@@ -112,6 +112,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/returns/{return_id}/refund/retry", "Retry a failed refund", ("ops",), schemas.Note,
           (200, 404, 409), idempotent_key=True),
     Route("GET", "/ops/disputes", "Disputed returns", ("ops",)),
+    Route("POST", "/returns/{return_id}/dispute/resolve",
+          "Resolve a dispute: uphold (optionally refunding refund_amount more, once: 422 over_refund past what the "
+          "order has left) or reject; the return becomes resolved", ("ops",), schemas.DisputeResolve,
+          (200, 404, 409, 422), idempotent_key=True),
     Route("GET", "/ops/label-failures", "Returns whose label could not be issued", ("ops",)),
     Route("POST", "/returns/{return_id}/refund/approve",
           "Approve a refund above the threshold (403 four_eyes: the inspector may not approve)", ("finance",),

@@ -1,4 +1,4 @@
-"""Ops / customer service: risky-return reviews, refund retries, disputes."""
+"""Ops / customer service: risky-return reviews, refund retries, disputes and their resolution."""
 from __future__ import annotations
 
 from chalice import Blueprint, Response
@@ -40,6 +40,23 @@ def retry_refund(return_id: str) -> Response:
 
     def effect() -> dict:
         return views.return_view(settlement.retry(return_id, req.note, who.sub))
+
+    return idempotency.run(request, who.sub, body, effect)
+
+
+@route(bp, "/returns/{return_id}/dispute/resolve", methods=["POST"])
+def resolve_dispute(return_id: str) -> Response:
+    from returns_core import views
+    from returns_core.usecases import disputes
+
+    request = bp.current_request
+    who = principal(request, ROLES)
+    body = raw(request)
+    req = parse(request, schemas.DisputeResolve)
+
+    def effect() -> dict:
+        return views.return_view(disputes.resolve(return_id, req.decision, req.note, req.refund_amount,
+                                                  req.method, who.sub))
 
     return idempotency.run(request, who.sub, body, effect)
 

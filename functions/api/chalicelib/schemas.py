@@ -260,6 +260,14 @@ class Note(_Body):
     note: Optional[Text] = None
 
 
+class DisputeResolve(_Body):
+    """Customer service's answer to a dispute; `refund_amount` (upheld only) is paid once, more."""
+    decision: Literal["uphold", "reject"]
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    refund_amount: Optional[Annotated[StrictInt, Field(ge=1, le=10**11)]] = None
+    method: Optional[Literal["refund", "store_credit"]] = None
+
+
 class ManualRefund(_Body):
     reference: str   # checked by the domain (payments.record_manual_refund): 422 naming `reference`
 
@@ -277,7 +285,8 @@ class DateRange(BaseModel):
 
 
 BODIES: tuple[type[BaseModel], ...] = (OrderUpsert, Lookup, ReturnCreate, QuoteRequest, Cancel, Confirm, Dispute,
-                                       CarrierEvent, Scan, Inspection, Review, Note, ManualRefund, LabelRetry)
+                                       CarrierEvent, Scan, Inspection, Review, Note, ManualRefund, LabelRetry,
+                                       DisputeResolve)
 
 
 # --- the store's returns policy ------------------------------------------------

@@ -45,6 +45,8 @@ _TIMEOUTS = {
     "refund_retry": ("REFUND_RETRY_TIMEOUT_SECONDS", 14 * 86400),
     "followup": ("FOLLOWUP_DELAY_SECONDS", 30 * 86400),
     "autoclose": ("AUTOCLOSE_DELAY_SECONDS", 14 * 86400),
+    # After a dispute is resolved, the customer is asked whether everything is all right.
+    "dispute_followup": ("DISPUTE_FOLLOWUP_DELAY_SECONDS", 30 * 86400),
 }
 
 

@@ -13,14 +13,21 @@ class StepInput(BaseModel):
 
 class WaitInput(StepInput):
     wait: Literal["review", "label_retry", "dropoff", "arrival", "inspection", "approval", "refund_retry", "confirmation",
-                  "manual_refund"]
+                  "manual_refund", "dispute", "dispute_followup"]
     token: str = Field(min_length=1, max_length=2048)
 
 
 class TimeoutInput(StepInput):
     kind: Literal["review", "dropoff_reminder", "dropoff", "transit", "inspection_sla", "approval",
-                  "refund_retry", "refund_failed", "followup", "autoclose", "label_failed", "label_retry"]
+                  "refund_retry", "refund_failed", "followup", "autoclose", "label_failed", "label_retry",
+                  "dispute_overdue", "dispute_followup", "dispute_autoclose"]
     error: dict | None = None
+
+
+class MovementInput(StepInput):
+    """A money movement other than a return's refund, paid by the Settle step: a resolved dispute's
+    adjustment."""
+    movement: Literal["adjustment"]
 
 
 class LedgerVerifyInput(BaseModel):

@@ -35,6 +35,7 @@ RULES: dict[str, Effects] = {
     statuses.REFUND_FAILED: Effects("refund.failed", alert="refund_failed"),
     statuses.CLOSED: Effects("return.closed", "return_closed"),
     statuses.DISPUTED: Effects("return.disputed", "dispute_opened", alert="dispute_opened"),
+    statuses.RESOLVED: Effects("return.dispute_resolved", "dispute_resolved"),
     statuses.CANCELLED: Effects("return.cancelled", action=RELEASE),
     statuses.REJECTED: Effects("return.rejected", "review_outcome", action=RELEASE),
     statuses.EXPIRED: Effects("return.expired", "return_expired", action=RELEASE),

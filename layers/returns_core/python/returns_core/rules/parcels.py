@@ -5,7 +5,8 @@ from . import statuses
 
 # The parcel is in the building already: a scan of one of these changes nothing.
 ARRIVED = frozenset({statuses.RECEIVED, statuses.INSPECTED, statuses.AWAITING_APPROVAL, statuses.REFUNDING,
-                     statuses.REFUNDED, statuses.REFUND_FAILED, statuses.CLOSED, statuses.DISPUTED})
+                     statuses.REFUNDED, statuses.REFUND_FAILED, statuses.CLOSED, statuses.DISPUTED,
+                     statuses.RESOLVED})
 RECEIVED_EVENT = "parcel.received"
 # What staff should do with a parcel whose return cannot be received (the 409's message).
 SET_ASIDE = {

@@ -15,9 +15,9 @@ EVENT, ALERT, EMAIL, SMS = "event", "alert", "email", "sms"
 # The statuses each function moves a return into.
 MOVES_INTO: dict[str, frozenset[str]] = {
     # routes: create (-> in_review), review, cancel, confirm, dispute, scan, inspect, approve, retry,
-    # carrier events
+    # carrier events, dispute resolution
     "api": frozenset({statuses.IN_REVIEW, statuses.REQUESTED, statuses.REJECTED, statuses.CANCELLED,
-                      statuses.CLOSED, statuses.DISPUTED, statuses.IN_TRANSIT, statuses.LOST, statuses.RECEIVED,
+                      statuses.CLOSED, statuses.DISPUTED, statuses.RESOLVED, statuses.IN_TRANSIT, statuses.LOST, statuses.RECEIVED,
                       statuses.INSPECTED, statuses.REFUNDING}),
     "issue_label": frozenset({statuses.AWAITING_DROPOFF}),
     "await_callback": frozenset(),   # stores a task token or resumes: never moves a return

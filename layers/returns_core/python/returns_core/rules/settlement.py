@@ -16,6 +16,19 @@ def idempotency_key(return_id: str, n: int = 1) -> str:
     return f"{return_id}:refund:{n}"
 
 
+def movement_key(owner_id: str, kind: str, n: int = 1) -> str:
+    """The provider key of a money movement that is not a return's own refund (a dispute's
+    `adjustment`, a `claim`'s refund): fixed per movement, never equal to a refund's key, so the
+    provider pays each once and never takes one for another."""
+    if not owner_id or ":" in owner_id:
+        raise ValueError("the owner's id must be non-empty and contain no ':'")
+    if kind not in ("adjustment", "claim"):
+        raise ValueError(f"no movement kind {kind!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError("movement number must be an integer >= 1")
+    return f"{owner_id}:{kind}:{n}"
+
+
 def capture_part(quote: dict, method: str) -> int:
     """Of a quote's refund, what comes out of the order's capture. The store credit bonus is the
     store's own money: it is credited to the customer, never held against what the order captured."""

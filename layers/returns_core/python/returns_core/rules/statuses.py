@@ -17,6 +17,9 @@ EXPIRED = "expired"
 LOST = "lost"
 REFUND_FAILED = "refund_failed"
 DISPUTED = "disputed"
+# Ops resolved the dispute (upheld, maybe with an adjustment refund, or rejected); the customer is asked a
+# month later whether everything is all right, and the return closes on their answer or on its own.
+RESOLVED = "resolved"
 # The label could not be issued (no address to collect from, the carrier refused): ops is alerted and
 # the return waits, visibly, for a new drop-off choice or an ops retry (POST /returns/{id}/label/retry).
 LABEL_FAILED = "label_failed"
@@ -24,7 +27,7 @@ LABEL_FAILED = "label_failed"
 ALL = (
     REQUESTED, IN_REVIEW, AWAITING_DROPOFF, IN_TRANSIT, RECEIVED, INSPECTED,
     AWAITING_APPROVAL, REFUNDING, REFUNDED, CLOSED, REJECTED, CANCELLED,
-    EXPIRED, LOST, REFUND_FAILED, DISPUTED, LABEL_FAILED,
+    EXPIRED, LOST, REFUND_FAILED, DISPUTED, LABEL_FAILED, RESOLVED,
 )
 
 ALLOWED: dict[str, frozenset[str]] = {
@@ -44,7 +47,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     # A lost parcel settles as an inspected one: finance approves above the threshold.
     LOST: frozenset({AWAITING_APPROVAL, REFUNDING}),
     REFUNDED: frozenset({CLOSED, DISPUTED}),
-    DISPUTED: frozenset({CLOSED}),
+    DISPUTED: frozenset({CLOSED, RESOLVED}),
+    RESOLVED: frozenset({CLOSED}),
     EXPIRED: frozenset(),
     CLOSED: frozenset(),
     REJECTED: frozenset(),
@@ -73,6 +77,8 @@ WAITS = {
     "refund_retry": REFUND_FAILED,
     "manual_refund": REFUNDING,   # and no manual reference recorded yet
     "confirmation": REFUNDED,
+    "dispute": DISPUTED,                # ops resolves it (POST /returns/{id}/dispute/resolve)
+    "dispute_followup": RESOLVED,       # the customer confirms after the resolution, or it closes
 }
 
 

@@ -110,6 +110,9 @@ TEXTS: dict[str, str | Callable[[Any, str, str], str]] = {
     "return.confirmed": "You confirmed that everything is settled. This return is closed.",
     "return.auto_closed": "This return was closed.",
     "return.disputed": "You told us something is wrong; our customer service team will contact you.",
+    "dispute.resolved": "Our customer service team answered you about this return.",
+    "dispute.overdue": "Answering you is taking longer than usual.",
+    "dispute.adjustment_paid": _refund_issued,
     "message.sent": _message_sent,
     "effect.failed": "We could not send you an update; our team has been told.",
 }

@@ -121,18 +121,31 @@ def seal(entry: LedgerEntryModel, key: bytes) -> LedgerEntryModel:
 
 
 def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_record: dict, key: bytes,
-           credit: CreditModel | None = None, attempts: int = 10) -> LedgerEntryModel:
+           credit: CreditModel | None = None, attempts: int = 10, *, recorded_in: str = "refund",
+           hold: str | None = None) -> LedgerEntryModel:
     """Write the entry, its anchor, the order's total and the return's refund record, all or nothing.
 
     `key`: the ledger key (only the Settle function can read it). Run again only when the
     transaction lost a race (another entry took the chain's head, or the order or return changed
     since read); any other error is raised as it came.
+
+    Other movements than a return's refund (a dispute's adjustment, a claim's refund) say where their
+    record is: `ret` is then the record that owns the movement (a return or a claim), `recorded_in` the
+    name of its map attribute that gets the record (once: on `ledger_seq` not existing yet) and `hold`
+    the key of the order's refund hold the movement releases (default: the return's id).
     """
+    record_attr = getattr(type(ret), recorded_in)
+    hold_key = hold if hold is not None else ret.return_id
+
     def attempt() -> LedgerEntryModel:
         order.refresh(consistent_read=True)
         ret.refresh(consistent_read=True)
-        if (plain(ret.refund) or {}).get("ledger_seq") is not None:
-            raise AlreadyRecorded(ret.return_id)
+        record_now = plain(getattr(ret, recorded_in)) or {}
+        # Another movement's record may hold more than the payment (a resolution's decision and note):
+        # it is kept beside it. A return's refund record is the payment only, as before.
+        given = refund_record if recorded_in == "refund" else {**record_now, **refund_record}
+        if record_now.get("ledger_seq") is not None:
+            raise AlreadyRecorded(hold_key)
         captured = int(order.payment["captured_amount"])
         new_total = int(order.refunded_total or 0) + movement.from_capture
         if new_total > captured:
@@ -141,9 +154,9 @@ def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_recor
         issued_at = clock.iso()
         entry = seal(LedgerEntryModel(LEDGER, seq, issued_at=issued_at, issued_day=issued_at[:10],
                                       prev_hash=prev_hash, **movement.__dict__), key)
-        record = {**refund_record, "ledger_seq": seq, "issued_at": issued_at, "reference": movement.reference}
+        record = {**given, "ledger_seq": seq, "issued_at": issued_at, "reference": movement.reference}
         holds = dict(plain(order.refund_holds) or {})
-        holds.pop(ret.return_id, None)
+        holds.pop(hold_key, None)
         try:
             with TransactWrite(connection=aws.dynamodb_connection()) as tx:
                 tx.save(entry, condition=LedgerEntryModel.seq.does_not_exist())
@@ -152,8 +165,8 @@ def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_recor
                 tx.update(order, actions=[OrderModel.refunded_total.set(new_total),
                                           OrderModel.refund_holds.set(holds),
                                           OrderModel.updated_at.set(issued_at)])
-                tx.update(ret, actions=[ReturnModel.refund.set(record)],
-                          condition=ReturnModel.refund["ledger_seq"].does_not_exist())
+                tx.update(ret, actions=[record_attr.set(record)],
+                          condition=record_attr["ledger_seq"].does_not_exist())
                 if credit is not None:
                     tx.update(credit, actions=[CreditModel.balance.add(movement.amount),
                                                CreditModel.updated_at.set(issued_at)])

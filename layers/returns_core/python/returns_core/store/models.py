@@ -130,6 +130,9 @@ class ReturnModel(Model):
     inspection = MapAttribute(null=True)   # by, at, items
     approval = MapAttribute(null=True)     # by, at, note
     refund = MapAttribute(null=True)       # amount, method, status, reference, issued_at, ledger_seq
+    # A dispute's resolution: decision, note, by, at, and its adjustment refund (amount, method, status,
+    # reference, ledger_seq once paid by the Settle function): a second ledger entry of the return.
+    dispute_resolution = MapAttribute(null=True)
     review = MapAttribute(null=True)
     exchange_shipment = MapAttribute(null=True)  # the replacement: tracking_number, carrier, lines, at, by
     # The keys of the carrier events already applied (rules.carrier_moves.event_key), as many as

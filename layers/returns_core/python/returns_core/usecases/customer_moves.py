@@ -12,6 +12,13 @@ def cancel(ret: ReturnModel, reason: str | None, actor: str) -> None:
 
 
 def confirm(ret: ReturnModel, satisfied: bool, comment: str | None, actor: str) -> None:
+    if ret.status == statuses.RESOLVED:
+        # The answer to a resolved dispute's follow-up closes the return either way (api.md); what
+        # the customer says is kept for customer service.
+        lifecycle.transition(ret, statuses.CLOSED, actor=actor, event="return.confirmed",
+                             detail={"satisfied": bool(satisfied), **({"comment": comment} if comment else {})},
+                             allowed_from={statuses.RESOLVED})
+        return
     status, event = policy.CONFIRMATION_OUTCOMES[bool(satisfied)]
     lifecycle.transition(ret, status, actor=actor, event=event, detail={"comment": comment} if comment else None,
                          allowed_from={statuses.REFUNDED})

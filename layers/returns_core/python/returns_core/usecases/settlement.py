@@ -92,6 +92,11 @@ def _hold(order: OrderModel, return_id: str, amount: int) -> None:
     writes.update(order, decide, busy=lambda: ConflictError("the order is busy; retry the refund"))
 
 
+# Other movements (a dispute's adjustment, a claim's refund) reserve their amount the same way, under
+# their own hold key, before anything is paid.
+hold = _hold
+
+
 def pay(ret: ReturnModel) -> None:
     recorded = plain(ret.refund) or {}
     if recorded.get("ledger_seq") is None:

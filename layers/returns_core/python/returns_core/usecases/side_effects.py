@@ -68,6 +68,10 @@ def _email_extras(ret: ReturnModel, template: str) -> dict:
     if template == "dispute_opened":
         detail = _last_detail(ret, "return.disputed")
         return {"message": detail.get("message") or detail.get("comment") or ""}
+    if template == "dispute_resolved":
+        resolution = plain(ret.dispute_resolution) or {}
+        return {"decision": resolution.get("decision") or "", "note": resolution.get("note") or "",
+                "adjustment_amount": int(resolution.get("refund_amount") or 0)}
     return {}
 
 

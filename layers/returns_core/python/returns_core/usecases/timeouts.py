@@ -52,5 +52,13 @@ def handle(return_id: str, kind: str, error: dict | None = None) -> str:
     elif kind == "autoclose" and s == statuses.REFUNDED:
         lifecycle.transition(ret, statuses.CLOSED, actor="system", event="return.auto_closed",
                              detail="Closed automatically: no answer to the follow-up.", allowed_from={statuses.REFUNDED})
+    elif kind == "dispute_overdue" and s == statuses.DISPUTED:
+        _once(ret, "dispute.overdue", "dispute_overdue", "a disputed return has not been resolved by customer service")
+    elif kind == "dispute_followup" and s == statuses.RESOLVED:
+        notify.email(ret, "dispute_followup")
+    elif kind == "dispute_autoclose" and s == statuses.RESOLVED:
+        lifecycle.transition(ret, statuses.CLOSED, actor="system", event="return.auto_closed",
+                             detail="Closed automatically: no answer to the follow-up of the dispute.",
+                             allowed_from={statuses.RESOLVED})
     ret.refresh(consistent_read=True)
     return ret.status

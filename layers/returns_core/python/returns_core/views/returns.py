@@ -32,7 +32,7 @@ def return_view(ret: ReturnModel, lang: str = "en") -> dict:
         })
     label = plain(ret.label)
     refund = plain(ret.refund)
-    return {
+    view = {
         "return_id": ret.return_id, "order_id": ret.order_id, "status": ret.status,
         "resolution": ret.resolution, "currency": ret.currency, "items": items,
         # Returns stored before policies were versioned were judged by the built-in defaults: version 1.
@@ -47,3 +47,10 @@ def return_view(ret: ReturnModel, lang: str = "en") -> dict:
         "created_at": ret.created_at, "locale": ret.locale,
         "timeline": [{**entry, "text": text(entry, ret.currency, lang)} for entry in returns.timeline_of(ret)],
     }
+    resolution = plain(ret.dispute_resolution)
+    if resolution:
+        # Customer service's answer to the dispute, and its adjustment refund once paid (a second
+        # ledger entry of the return, kind `adjustment`).
+        view["dispute_resolution"] = {k: resolution.get(k) for k in (
+            "decision", "note", "at", "refund_amount", "method", "status", "reference", "issued_at")}
+    return view

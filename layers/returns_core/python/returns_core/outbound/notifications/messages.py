@@ -369,6 +369,33 @@ def parcel_lost(ret: Return, customer: Customer, *, portal_url: str = "", store_
     }
 
 
+def dispute_resolved(ret: Return, customer: Customer, *, decision: str = "", note: str = "",
+                     adjustment_amount: int | None = None, portal_url: str = "",
+                     store_name: str = "") -> dict[str, Any]:
+    """Customer service's answer to a dispute: upheld (maybe with an adjustment refund) or rejected.
+    Without `decision`, the return's own `dispute_resolution` says it."""
+    given = ret.get("dispute_resolution") or {}
+    decision = decision or given.get("decision") or ""
+    note = note or given.get("note") or ""
+    if adjustment_amount is None:
+        adjustment_amount = given.get("refund_amount")
+    if decision not in ("uphold", "reject"):
+        raise ValueError("a dispute's resolution is uphold or reject")
+    loc = locale_for(customer.get("locale"))
+    return {**_base(ret, customer, portal_url, store_name), "upheld": decision == "uphold",
+            "rejected": decision == "reject", "note": (note or "").strip(),
+            "has_adjustment": bool(adjustment_amount),
+            "adjustment_amount": _money(adjustment_amount, _currency(ret), loc) if adjustment_amount else ""}
+
+
+def dispute_followup(ret: Return, customer: Customer, *, confirm_url: str | None = None, portal_url: str = "",
+                     store_name: str = "") -> dict[str, Any]:
+    confirm_url = confirm_url or portal_url
+    if not (confirm_url and portal_url):
+        raise ValueError("the dispute follow-up needs confirm_url and portal_url")
+    return {**_base(ret, customer, portal_url, store_name), "confirm_url": confirm_url}
+
+
 BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "return_requested": return_requested,
     "dropoff_reminder": dropoff_reminder,
@@ -382,6 +409,8 @@ BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "return_closed": return_closed,
     "exchange_shipping": exchange_shipping,
     "parcel_lost": parcel_lost,
+    "dispute_resolved": dispute_resolved,
+    "dispute_followup": dispute_followup,
 }
 
 

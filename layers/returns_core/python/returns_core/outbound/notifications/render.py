@@ -46,6 +46,8 @@ TEMPLATES: tuple[str, ...] = (
     "return_closed",
     "exchange_shipping",
     "parcel_lost",
+    "dispute_resolved",
+    "dispute_followup",
 )
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")

@@ -1,0 +1,65 @@
+"""Issue 19 on the real ASL: a dispute waits for customer service, its resolution's adjustment is
+paid by the Settle step as an `adjustment` ledger entry, the customer is asked a follow-up question
+after DisputeFollowupDelaySeconds, and the return closes on its own when nobody answers."""
+from __future__ import annotations
+
+import pytest
+
+from .helpers import order_payload
+from .test_notifications_sequence import Journey, Outbox, client, deployed, wait_for
+
+pytestmark = pytest.mark.xdist_group("workflow")
+
+
+def _waiting(rid: str) -> str | None:
+    from returns_core.store import returns
+
+    try:
+        return returns.get(rid).waiting_for
+    except RuntimeError:   # moto read the item while another thread wrote it
+        return None
+
+
+def test_a_dispute_resolved_with_an_adjustment_is_paid_once_followed_up_and_closed(monkeypatch):
+    with deployed(monkeypatch, {"DisputeFollowupDelaySeconds": "1", "AutocloseDelaySeconds": "1"}) as stack, \
+            client() as http:
+        outbox = Outbox(stack)
+        journey = Journey(http, "ORD-DSP", order_payload(locale="fr-FR"))
+        journey.start({"method": "letterbox"})
+        journey.to_refunded()
+        status, body, _ = http.call("POST", f"/returns/{journey.rid}/dispute", {"message": "one sleeve is torn"},
+                                    token=journey.customer)
+        assert status == 200 and body["status"] == "disputed", body
+        # The workflow no longer ends here: it waits for customer service.
+        wait_for(lambda: _waiting(journey.rid), lambda w: w == "dispute", what="the dispute wait")
+
+        status, body, _ = http.call("POST", f"/returns/{journey.rid}/dispute/resolve",
+                                    {"decision": "uphold", "note": "Désolés pour la manche", "refund_amount": 500,
+                                     "method": "store_credit"}, token=journey.ops)
+        assert status == 200 and body["status"] == "resolved", body
+
+        def closed_and_told(r: dict) -> bool:
+            sent = [t["detail"]["template"] for t in r.get("timeline", []) if t["type"] == "message.sent"]
+            return r.get("status") == "closed" and bool(sent) and sent[-1].endswith("return_closed-fr")
+
+        ret = wait_for(journey.get, closed_and_told, timeout=40, what="closed, and told")
+        assert ret["dispute_resolution"]["status"] == "succeeded"
+        types = [t["type"] for t in ret["timeline"]]
+        assert types.index("dispute.resolved") < types.index("dispute.adjustment_paid") < \
+            types.index("return.auto_closed")
+        assert outbox.templates()[-4:] == ["dispute_opened-fr", "dispute_resolved-fr", "dispute_followup-fr",
+                                           "return_closed-fr"]
+        resolved = dict(outbox.emails())["dispute_resolved-fr"]
+        assert resolved["has_adjustment"] is True and resolved["note"] == "Désolés pour la manche"
+
+        from returns_core.store import ledger
+        from returns_core.store.models import OrderModel
+
+        from returns_core.rules.ledger_chain import from_capture
+
+        mine = [e for e in ledger.entries() if e.return_id == journey.rid]
+        assert [(e.kind, int(e.amount)) for e in mine] == [("store_credit", 2204), ("adjustment", 500)]
+        order = OrderModel.get("ORD-DSP", consistent_read=True)
+        # What the capture paid: the refund less its store credit bonus, and the adjustment, once each.
+        assert int(order.refunded_total) == sum(from_capture(e) for e in mine) == 2004 + 500
+        assert not dict(order.refund_holds or {})
