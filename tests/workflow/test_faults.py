@@ -163,9 +163,10 @@ def test_a_step_that_fails_for_good_says_so_in_the_timeline_in_its_own_item(stac
     store = auth.mint("store", "shop")
     assert http.call("PUT", "/orders/ORD-STUCK", order_payload(provider="manual"), token=store)[0] == 201
     customer = http.call("POST", "/returns/lookup", {"order_id": "ORD-STUCK", "email": "ana@example.com"})[1]["token"]
-    # The label step cannot record its label: it fails with an error no retry mends.
+    # The label step cannot record its label, nor its failure (label_failed): both fail with an error no
+    # retry mends, so the workflow has nowhere to go but MarkStuck.
     with faults.fail("dynamodb", "TransactWriteItems", "ValidationException", "injected: refused", times=1000,
-                     when=lambda body: "label.issued" in body):
+                     when=lambda body: "label.issued" in body or "label.failed" in body):
         status, ret, _ = http.call("POST", "/returns", {
             "order_id": "ORD-STUCK", "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
             "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, token=customer)
