@@ -17,7 +17,7 @@ import re
 import sys
 from dataclasses import dataclass
 
-STAFF_GROUPS = ("warehouse", "finance", "ops")     # the pool's groups (template.yaml), one per staff role
+STAFF_GROUPS = ("warehouse", "finance", "ops", "store")     # the pool's groups (template.yaml), one per staff role
 DEFAULT_STACK = "returns-staging"   # samconfig.toml's default (and staging) stack; prod: --stack returns-prod
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 USERNAME = re.compile(r"^[\w.+-]{1,64}$")

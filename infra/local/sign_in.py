@@ -25,8 +25,8 @@ from .gateway import Response
 
 PREFIX = "/_local/sign-in"
 CLIENT_ID = "local-staff"            # functions/api/chalicelib/pages.py names the same client
-STAFF_ROLES = ("warehouse", "finance", "ops")
-STAFF_PAGES = ("/warehouse", "/finance", "/ops")
+STAFF_ROLES = ("warehouse", "finance", "ops", "store")
+STAFF_PAGES = ("/warehouse", "/finance", "/ops", "/policy")
 LOOPBACK = ("127.0.0.1", "localhost")
 CODE_TTL_SECONDS = 300
 NAME = re.compile(r"^[\w .:@'-]{1,64}$")

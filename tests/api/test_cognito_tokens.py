@@ -112,6 +112,18 @@ def test_groups_map_to_roles_and_keys_are_cached(api, pool):
     assert pool.fetches == 1   # fetched lazily once, then cached
 
 
+def test_a_person_of_the_store_group_is_the_store_and_edits_the_policy(api, pool):
+    from returns_core.edge import auth
+
+    assert auth.verify(pool.staff(["store"], username="alice")) == auth.Principal("store", "alice")
+    assert _get(api, "/policy", pool.staff(["store"])) == 200
+    published = api.http.put("/policy", body=json.dumps({"policy": {"defaults": {"window_days": 45}}}),
+                             headers={"Authorization": f"Bearer {pool.staff(['store'], username='alice')}",
+                                      "Content-Type": "application/json"})
+    assert published.status_code == 200 and json.loads(published.body)["updated_by"] == "alice"
+    assert _get(api, "/warehouse/unmatched", pool.staff(["store"])) == 403
+
+
 def test_id_tokens_of_the_staff_client_are_accepted(pool):
     from returns_core.edge import auth
 

@@ -36,7 +36,7 @@ def deployed(clients):
         session = clients
         idp = session.client("cognito-idp")
         pool_id = idp.create_user_pool(PoolName="returns-staff")["UserPool"]["Id"]
-        for group in ("warehouse", "finance", "ops"):
+        for group in ("warehouse", "finance", "ops", "store"):
             idp.create_group(UserPoolId=pool_id, GroupName=group)
         session.client("cloudformation").create_stack(StackName="returns-test", TemplateBody=json.dumps({
             "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
@@ -75,7 +75,7 @@ def test_list_shows_members_by_group_and_remove_deletes_them(deployed, capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["add", "--email", "lea@shop.example", "--group", "admins"], "unknown group 'admins': choose one of warehouse, finance, ops"),
+    (["add", "--email", "lea@shop.example", "--group", "admins"], "unknown group 'admins': choose one of warehouse, finance, ops, store"),
     (["add", "--email", "not-an-email", "--group", "warehouse"], "is not an email address"),
     (["remove", "--email", "nobody@shop.example"], "no staff member has the email"),
     (["remove", "--username", "nobody"], "no staff member is named 'nobody'"),

@@ -7,7 +7,7 @@ import pytest
 
 from infra.local.template import load
 
-STAFF_PAGES = ["/warehouse", "/finance", "/ops"]
+STAFF_PAGES = ["/warehouse", "/finance", "/ops", "/policy"]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@
   const SESSION_KEY = "returns.staff-session";
   const PENDING_KEY = "returns.staff-sign-in";
   const REFRESH_LEAD_SECONDS = 120;          // refresh this long before the access token expires
-  const ROLE_NAMES = { warehouse: "warehouse", finance: "finance", ops: "ops / customer service" };
+  const ROLE_NAMES = { warehouse: "warehouse", finance: "finance", ops: "ops / customer service", store: "store" };
+  const HOME_PAGES = { store: "policy" };    // a role's own page, when it is not named after the role
   const domain = CONFIG.mode === "local" ? location.origin + BASE + "/_local/sign-in" : CONFIG.domain;
   const redirectUri = CONFIG.redirect_uri || location.origin + location.pathname;
 
@@ -227,7 +228,7 @@
              "You are signed in as " + who.name + ", who is " + (who.role ? ROLE_NAMES[who.role] || who.role : "in no staff group") +
              " staff. Sign out and sign in as " + wanted + " staff to use this page.",
              [["Sign out", signOut]].concat(who.role in ROLE_NAMES
-               ? [["Open the " + who.role + " page", () => location.assign(BASE + "/" + who.role)]] : []));
+               ? [["Open the " + (HOME_PAGES[who.role] || who.role) + " page", () => location.assign(BASE + "/" + (HOME_PAGES[who.role] || who.role))]] : []));
       return new Promise(() => {});
     }
     return who;

@@ -112,7 +112,9 @@ def mint_link(order_id: str, return_id: str, now: float | None = None) -> str:
 
 # --- Cognito (deployed staff and store tokens) -------------------------------------
 
-STAFF_GROUPS = ("warehouse", "finance", "ops")
+# `store`: people of the store who edit its returns policy (/policy); the store's systems use the
+# store client's client-credentials token instead.
+STAFF_GROUPS = ("warehouse", "finance", "ops", "store")
 STORE_SCOPE = "returns/store"
 JWKS_TTL_SECONDS = 3600
 _jwks_lock = threading.Lock()
