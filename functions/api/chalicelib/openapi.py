@@ -68,8 +68,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/returns/lookup", "Find an order by number and email; returns a customer token", PUBLIC,
           schemas.Lookup, (200, 404, 429)),
     Route("GET", "/relay-points", "Relay points near a postcode", PUBLIC, params=(schemas.RelayPointQuery,)),
-    Route("POST", "/returns", "Start a return", ("customer", "store"), schemas.ReturnCreate,
-          (201, 404, 409, 422), idempotent_key=True),
+    Route("POST", "/returns", "Start a return (503 workflow_unavailable, with Retry-After: the return's workflow "
+          "could not start, nothing is held; send the same request and Idempotency-Key again)",
+          ("customer", "store"), schemas.ReturnCreate, (201, 404, 409, 422, 503), idempotent_key=True),
     Route("POST", "/returns/quote", "The quote of a selection before it is submitted (same checks as a return)",
           ("customer", "store"), schemas.QuoteRequest, (200, 404, 422)),
     Route("GET", "/returns/{return_id}", "A return", READERS, None, (200, 404)),
