@@ -112,7 +112,9 @@ ROUTES: tuple[Route, ...] = (
           ("finance",), schemas.ManualRefund, (200, 404, 409, 422), idempotent_key=True),
     Route("GET", "/finance/refunds", "Ledger entries by issue date", ("finance",),
           params=(schemas.DateRange, schemas.Page), required_params=("from", "to")),
-    Route("GET", "/finance/refunds.csv", "Ledger entries as CSV", ("finance",),
+    Route("GET", "/finance/refunds.csv", "Ledger entries as CSV. A range too large for one response is written "
+          "to S3: with Accept: application/json, 200 {url, rows, expires_in} (a presigned GET link); otherwise "
+          "303 to that link", ("finance",),
           params=(schemas.DateRange,), required_params=("from", "to"), produces="text/csv"),
     Route("GET", "/finance/ledger/verify", "Check the ledger's keyed hash chain over the range (from and to: both "
           "or neither) and its last entry against the anchored head (503: the check could not run)",
