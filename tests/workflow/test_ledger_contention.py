@@ -97,3 +97,22 @@ def test_an_append_that_loses_for_its_whole_budget_writes_nothing_and_is_retryab
     assert isinstance(busy.value, settlement.RETRYABLE)
     assert conflicts.hits   # it tried, lost every time, and stopped at its budget
     assert list(ledger.entries()) == [] and ReturnModel.get("R-busy").refund is None
+
+
+def test_a_store_credit_append_that_lost_to_another_refund_of_the_same_customer_lands(stack):
+    """The customer's balance was read (absent) before another refund of theirs raised it: the
+    append reads it again on the retry instead of failing its version check until refund_failed."""
+    from returns_core.rules import clock
+    from returns_core.store.models import CreditModel
+
+    make_order("O-cr", captured=10_000)
+    first, second = make_return("R-cr-1", "O-cr", 1000), make_return("R-cr-2", "O-cr", 2000)
+    read_before = CreditModel(second.customer_key, "EUR", balance=0, updated_at=clock.iso())
+    assert settlement.settle(first.return_id) == "refunded"
+    movement = ledger.Movement(entry_id="k-cr-2", kind="store_credit", return_id=second.return_id, order_id="O-cr",
+                               amount=2000, currency="EUR", method="store_credit", reference="credit:k-cr-2",
+                               inspected_by="wh:bob", approved_by=None)
+    ledger.append(movement, second, OrderModel.get("O-cr"), {"amount": 2000, "method": "store_credit"},
+                  ledger_audit.ledger_key(), credit=read_before, budget_seconds=5)
+    assert int(CreditModel.get(second.customer_key, "EUR").balance) == 3000
+    assert ledger_audit.verify(None)["ok"] is True

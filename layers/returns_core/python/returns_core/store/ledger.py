@@ -159,6 +159,13 @@ def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_recor
     def attempt() -> LedgerEntryModel:
         order.refresh(consistent_read=True)
         ret.refresh(consistent_read=True)
+        if credit is not None:
+            # Every record the transaction conditions on is read again: a balance raised by another
+            # refund of the same customer would otherwise fail this append's version check forever.
+            try:
+                credit.refresh(consistent_read=True)
+            except CreditModel.DoesNotExist:
+                pass   # still new: this transaction creates it
         if (plain(ret.refund) or {}).get("ledger_seq") is not None:
             raise AlreadyRecorded(ret.return_id)
         captured = int(order.payment["captured_amount"])
