@@ -26,6 +26,7 @@ PARTS = {
     "coldstart": ("bench.coldstart", [], 120),
     "queries": ("bench.queries", ["--budget", "150"], 200),
     "concurrent": ("bench.throughput", [], 300),
+    "ledger_contention": ("bench.ledger_contention", [], 300),
 }
 
 
@@ -71,12 +72,21 @@ def _run(name: str, module: str, args: list[str], limit: int, log) -> dict:
 
 def main() -> int:
     os.chdir(ROOT)
+    # `--only NAME[,NAME]`: run those parts; the other parts' figures are kept from latest.json.
+    only = set(sys.argv[sys.argv.index("--only") + 1].split(",")) if "--only" in sys.argv else None
+    if only and not only <= set(PARTS):
+        print(f"bench: unknown part(s) {sorted(only - set(PARTS))}; parts: {', '.join(PARTS)}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     now = datetime.now(timezone.utc)
     RESULTS.mkdir(parents=True, exist_ok=True)
     parts: dict = {}
+    if only and (RESULTS / "latest.json").exists():
+        parts = dict(json.loads((RESULTS / "latest.json").read_text()).get("details", {}))
     with open(Path(tempfile.gettempdir()) / "bench-last-run.log", "w") as log:   # the parts' own output
         for name, (module, args, limit) in PARTS.items():
+            if only and name not in only:
+                continue
             parts[name] = _run(name, module, args, limit, log)
             log.flush()
     results = report.assemble(parts, machine=_machine(), date=now.strftime("%Y-%m-%d"),

@@ -10,6 +10,7 @@ SERVICES = ["stepfunctions", "ses", "dynamodb", "apigateway", "lambda", "s3", "s
 
 def assemble(parts: dict, machine: str, date: str, runtime: float) -> dict:
     cost, cold, q, conc, pkg = (parts.get(k, {}) for k in ("cost", "coldstart", "queries", "concurrent", "package"))
+    contention = parts.get("ledger_contention", {})
     concurrent = {"lifecycles": conc.get("lifecycles", 50), "failures": conc.get("failures"),
                   "per_minute": conc.get("per_minute")}
     if conc.get("skipped") or conc.get("error"):
@@ -27,10 +28,15 @@ def assemble(parts: dict, machine: str, date: str, runtime: float) -> dict:
         "scans_per_lifecycle": cost.get("scans_per_lifecycle"),
         "query_cost": query_cost,
         "concurrent": concurrent,
+        "ledger_contention": ({"error": contention["error"]} if contention.get("error") else
+                              {n: {k: v[k] for k in ("appends_per_second", "retries", "failures", "verified")}
+                               for n, v in (contention.get("sizes") or {}).items()}),
         "targets": {
             "cost_per_1000_returns_usd": COST_TARGET, "happy_path_transitions": TRANSITIONS_TARGET,
-            "init_ratio": INIT_TARGET, "scans_per_lifecycle": 0, "concurrent_failures": 0},
-        "details": {"cost": cost, "coldstart": cold, "queries": q, "concurrent": conc, "package": pkg},
+            "init_ratio": INIT_TARGET, "scans_per_lifecycle": 0, "concurrent_failures": 0,
+            "ledger_contention_failures": 0},
+        "details": {"cost": cost, "coldstart": cold, "queries": q, "concurrent": conc, "package": pkg,
+                    "ledger_contention": contention},
     }
 
 
@@ -72,7 +78,25 @@ def summary_rows(r: dict) -> list[tuple[str, str, str, str]]:
     rows.append(("50 concurrent lifecycles over HTTP (failures)",
                  "skipped" if conc.get("skipped") else f"{conc['failures']} failed, {conc['per_minute']}/min",
                  "0 failures", _mark(None if conc.get("skipped") else conc["failures"] == 0)))
+    lc = r.get("ledger_contention") or {}
+    if lc and not lc.get("error"):
+        most = max(lc, key=int)
+        worst = sum(v["failures"] for v in lc.values())
+        rows.append((f"Concurrent settles on one ledger chain (N = {', '.join(lc)})",
+                     f"{worst} failed, {lc[most]['appends_per_second']} appends/s at N={most}, "
+                     f"chain {'verified' if all(v['verified'] for v in lc.values()) else 'BROKEN'}",
+                     "0 failures, verified", _mark(worst == 0 and all(v["verified"] for v in lc.values()))))
     return rows
+
+
+def ledger_contention_table(r: dict) -> str:
+    lc = r["details"].get("ledger_contention") or {}
+    if not lc.get("sizes"):
+        return f"ledger_contention: {lc.get('error', 'no result')}"
+    rows = [[n, v["wall_seconds"], v["appends_per_second"], v["retries"], v["failures"], v["verified"],
+             v["chain_length"]] for n, v in lc["sizes"].items()]
+    return _table(["concurrent settles", "wall s", "appends/s", "lost races retried", "failures", "chain verified",
+                   "chain length"], rows)
 
 
 def _table(head: list[str], rows: list) -> str:
@@ -166,6 +190,7 @@ def tables(r: dict) -> str:
         "\n== Query cost at 10k and 100k rows", query_table(r),
         "\n== 50 concurrent lifecycles over HTTP (local stack)", concurrent_text(r),
         "\n== Package size (sam build artifacts)", package_table(r),
+        "\n== Concurrent settles on one ledger chain (in-process moto)", ledger_contention_table(r),
     ]
     return "\n".join(parts)
 
@@ -185,6 +210,8 @@ def readme_block(r: dict) -> str:
         "", "Query cost:", "", query_table(r),
         "", f"Package size (the `sam build` artifacts in `{r['details']['package'].get('artifacts', '.aws-sam/build')}`):",
         "", package_table(r),
+        "", "Concurrent settles on one ledger chain (in-process moto, store credit; `bench/ledger_contention.py`):",
+        "", ledger_contention_table(r),
     ])
 
 

@@ -32,8 +32,10 @@ def settle_return(event: StepInput, context: LambdaContext) -> dict:
     logger.append_keys(return_id=event.return_id)
     try:
         outcome = settlement.settle_outcome(event.return_id)
-    except settlement.SettleInProgress as exc:
-        raise TransientError(str(exc)) from exc   # another invocation holds the provider lease
+    except settlement.RETRYABLE as exc:
+        # Another invocation holds the provider lease, or other refunds kept winning the order or the
+        # ledger's head: run again by the ASL's Retry, never refund_failed for a lost race.
+        raise TransientError(str(exc)) from exc
     except PaymentError as exc:
         if exc.transient:
             raise TransientError(str(exc)) from exc   # Retry in the ASL, same idempotency key

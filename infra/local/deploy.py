@@ -59,7 +59,9 @@ def _table(c, name: str, props: dict) -> None:
             "KeySchema": props["KeySchema"], "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST")}
     if props.get("GlobalSecondaryIndexes"):
         args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-    c["dynamodb"].create_table(**args)
+    arn = c["dynamodb"].create_table(**args)["TableDescription"]["TableArn"]
+    if props.get("ResourcePolicy"):
+        c["dynamodb"].put_resource_policy(ResourceArn=arn, Policy=json.dumps(props["ResourcePolicy"]["PolicyDocument"]))
     ttl = props.get("TimeToLiveSpecification")
     if ttl and ttl.get("Enabled"):
         c["dynamodb"].update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)

@@ -247,3 +247,34 @@ def test_the_timeline_is_append_only_and_whoever_changes_a_return_may_append_to_
             assert "dynamodb:PutItem" in on_timeline, f"{lid} changes returns but cannot write their timeline"
             appenders += 1
     assert appenders >= 5
+
+
+APPEND_ONLY_DENIED = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+                      "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete"}
+
+
+@pytest.mark.parametrize("table", ["LedgerTable", "LedgerAnchorTable"])
+def test_the_ledger_tables_deny_updates_and_deletes_to_every_principal(template, table):
+    """Beyond what any role is allowed: a resource policy's Deny wins over every Allow, an admin's too.
+    (PutItem cannot be denied "only when it overwrites": IAM has no condition key for a request's
+    ConditionExpression, so that part rests on the code's conditions and on the chain's check.)"""
+    statements = template["Resources"][table]["Properties"]["ResourcePolicy"]["PolicyDocument"]["Statement"]
+    denied = set()
+    for st in statements:
+        if st["Effect"] == "Deny" and st["Principal"] == "*" and st["Resource"] == "*" and not st.get("Condition"):
+            denied |= set(_as_list(st["Action"]))
+    assert APPEND_ONLY_DENIED <= denied, denied
+    assert not any(st["Effect"] == "Allow" for st in statements)
+
+
+def test_the_local_stack_applies_the_ledger_tables_resource_policies(stack):
+    import json
+    import os
+
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    for variable in ("LEDGER_TABLE", "LEDGER_ANCHORS_TABLE"):
+        arn = dynamodb.describe_table(TableName=os.environ[variable])["Table"]["TableArn"]
+        policy = json.loads(dynamodb.get_resource_policy(ResourceArn=arn)["Policy"])
+        assert APPEND_ONLY_DENIED <= set(policy["Statement"][0]["Action"]), variable

@@ -78,7 +78,9 @@ def to_response(exc: BaseException) -> Response:
             details.update(exc.details)
         elif exc.details is not None:
             details["info"] = exc.details
-        return envelope(exc.status, exc.code, exc.message, details)
+        retry_after = getattr(exc, "retry_after", None)
+        return envelope(exc.status, exc.code, exc.message, details,
+                        {"Retry-After": str(retry_after)} if retry_after is not None else None)
     if isinstance(exc, CarrierError):
         return envelope(422, "invalid_value", str(exc), {"field": exc.field})
     if isinstance(exc, (PutError, UpdateError)) and \

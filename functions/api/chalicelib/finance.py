@@ -9,10 +9,11 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
-import io
 import json
 import statistics
 from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from typing import Iterable, Iterator
 
 from chalice import Blueprint, Response
 
@@ -143,26 +144,101 @@ def refunds() -> dict:
     return {"items": [_refund_row(e) for e in items], "next_cursor": next_cursor}
 
 
+# Above this the CSV goes to S3 behind a presigned link: a Lambda response is at most 6 MB, and
+# API Gateway may carry the body base64-encoded (4/3 larger).
+CSV_INLINE_MAX_BYTES = 1024 * 1024
+CSV_LINK_SECONDS = 15 * 60
+_CSV_PAGE = 500
+
+
+class _CsvText:
+    """csv.writer's file: the text written since the last `take()`."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+
+    def take(self) -> str:
+        text, self.parts = "".join(self.parts), []
+        return text
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in (request.headers.get("accept") or "").lower()
+
+
+@dataclass
+class CsvExport:
+    """A CSV written: `text` when it stayed under the inline limit, else the S3 `key` holding it."""
+    rows: int
+    text: str | None = None
+    key: str | None = None
+
+
+def write_csv(rows: Iterable[dict], fields: tuple[str, ...], name: str,
+              inline_max_bytes: int | None = None) -> CsvExport:
+    """Write `rows` as CSV, held in memory while under `inline_max_bytes` (CSV_INLINE_MAX_BYTES by
+    default); past it, everything so far and the rest is streamed to S3 in parts (outbound.exports),
+    so memory stays at one part whatever the number of rows."""
+    from returns_core.outbound import exports
+
+    limit = CSV_INLINE_MAX_BYTES if inline_max_bytes is None else inline_max_bytes
+    out = _CsvText()
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\r\n")
+    writer.writeheader()
+    held, count, upload = out.take(), 0, None
+    try:
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+            if upload is None:
+                held += out.take()
+                if len(held) > limit:   # characters, at most the bytes: ids, amounts and hashes are ASCII
+                    upload = exports.Upload(name, "text/csv; charset=utf-8", f'attachment; filename="{name}"')
+                    upload.write(held)
+                    held = ""
+            elif len(out.parts) >= _CSV_PAGE:
+                upload.write(out.take())
+        if upload is None:
+            return CsvExport(count, text=held)
+        upload.write(out.take())
+        return CsvExport(count, key=upload.finish())
+    except BaseException:
+        if upload is not None:
+            upload.abort()
+        raise
+
+
+def _ledger_rows(days: list[str]) -> Iterator[dict]:
+    cursor = None
+    while True:
+        items, cursor = _entries_page(days, cursor, _CSV_PAGE)
+        yield from (_refund_row(entry) for entry in items)
+        if cursor is None:
+            return
+
+
 @route(bp, "/finance/refunds.csv", methods=["GET"])
 def refunds_csv() -> Response:
-    """Chalice cannot stream a body: the CSV is written page by page, the range and nothing more."""
+    """Any range, paged through the ledger: a small one is the CSV itself (text/csv); past
+    CSV_INLINE_MAX_BYTES it is in S3 and the answer is a presigned link: `{"url", "rows",
+    "expires_in"}` for a client that accepts JSON, else a 303 to it."""
+    from returns_core.outbound import exports
+
     request = bp.current_request
     principal(request, ROLES)
     start, end = _range(request, required=True)
-    days = _days(start, end)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=REFUND_FIELDS, lineterminator="\r\n")
-    writer.writeheader()
-    cursor = None
-    while True:
-        items, cursor = _entries_page(days, cursor, 500)
-        for entry in items:
-            writer.writerow(_refund_row(entry))
-        if cursor is None:
-            break
-    return Response(body=out.getvalue(), status_code=200, headers={
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="refunds-{start}-{end}.csv"'})
+    name = f"refunds-{start}-{end}.csv"
+    written = write_csv(_ledger_rows(_days(start, end)), REFUND_FIELDS, name)
+    if written.key is None:
+        return Response(body=written.text, status_code=200, headers={
+            "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{name}"'})
+    url = exports.presigned_url(written.key, CSV_LINK_SECONDS)
+    if _wants_json(request):
+        return Response(body={"url": url, "rows": written.rows, "expires_in": CSV_LINK_SECONDS}, status_code=200)
+    return Response(body="", status_code=303, headers={"Location": url, "Cache-Control": "no-store"})
 
 
 @route(bp, "/finance/ledger/verify", methods=["GET"])

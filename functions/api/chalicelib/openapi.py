@@ -76,8 +76,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/returns/lookup", "Find an order by number and email; returns a customer token", PUBLIC,
           schemas.Lookup, (200, 404, 429), result=LOOKUP_RESULT),
     Route("GET", "/relay-points", "Relay points near a postcode", PUBLIC, params=(schemas.RelayPointQuery,)),
-    Route("POST", "/returns", "Start a return", ("customer", "store"), schemas.ReturnCreate,
-          (201, 404, 409, 422), idempotent_key=True),
+    Route("POST", "/returns", "Start a return (503 workflow_unavailable, with Retry-After: the return's workflow "
+          "could not start, nothing is held; send the same request and Idempotency-Key again)",
+          ("customer", "store"), schemas.ReturnCreate, (201, 404, 409, 422, 503), idempotent_key=True),
     Route("POST", "/returns/quote", "The quote of a selection before it is submitted (same checks as a return)",
           ("customer", "store"), schemas.QuoteRequest, (200, 404, 422)),
     Route("GET", "/returns/{return_id}", "A return", READERS, None, (200, 404), params=(schemas.ReturnRead,)),
@@ -126,7 +127,9 @@ ROUTES: tuple[Route, ...] = (
           "record", ("finance",)),
     Route("GET", "/finance/refunds", "Ledger entries by issue date", ("finance",),
           params=(schemas.DateRange, schemas.Page), required_params=("from", "to")),
-    Route("GET", "/finance/refunds.csv", "Ledger entries as CSV", ("finance",),
+    Route("GET", "/finance/refunds.csv", "Ledger entries as CSV. A range too large for one response is written "
+          "to S3: with Accept: application/json, 200 {url, rows, expires_in} (a presigned GET link); otherwise "
+          "303 to that link", ("finance",),
           params=(schemas.DateRange,), required_params=("from", "to"), produces="text/csv"),
     Route("GET", "/finance/ledger/verify", "Check the ledger's keyed hash chain over the range (from and to: both "
           "or neither) and its last entry against the anchored head (503: the check could not run)",

@@ -9,12 +9,25 @@ from .. import aws, config
 log = logging.getLogger(__name__)
 
 
+class WorkflowUnavailable(Exception):
+    """Step Functions refused to start the return's execution and none exists under its name."""
+
+
+def _execution_arn(machine: str, return_id: str) -> str:
+    return machine.replace(":stateMachine:", ":execution:") + ":" + return_id
+
+
 def start(return_id: str, status: str, keep_item: bool = False) -> str:
     """One execution per return, named after it: a repeated start finds the same execution.
 
     `keep_item`: a returnless return (the customer keeps every item); the workflow routes it from
     `requested` to the refund, past the label and the parcel. Fixed for the return's life, so it rides
-    beside `state`, which each step replaces."""
+    beside `state`, which each step replaces.
+
+    When the start fails, Step Functions may still have started it (the answer was lost): the
+    execution is looked up by name, and only when it is not there is WorkflowUnavailable raised."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     sfn = aws.client("stepfunctions")
     machine = config.setting("STATE_MACHINE_ARN")
     payload = {"return_id": return_id, "timeouts": config.workflow_timeouts(), "state": {"status": status},
@@ -22,7 +35,17 @@ def start(return_id: str, status: str, keep_item: bool = False) -> str:
     try:
         return sfn.start_execution(stateMachineArn=machine, name=return_id, input=json.dumps(payload))["executionArn"]
     except sfn.exceptions.ExecutionAlreadyExists:
-        return machine.replace(":stateMachine:", ":execution:") + ":" + return_id
+        return _execution_arn(machine, return_id)
+    except (BotoCoreError, ClientError) as exc:
+        arn = _execution_arn(machine, return_id)
+        try:
+            sfn.describe_execution(executionArn=arn)
+            return arn
+        except (BotoCoreError, ClientError):
+            pass
+        log.warning("workflow did not start", extra={"return_id": return_id, "error_type": type(exc).__name__,
+                                                      "code": getattr(exc, "response", {}).get("Error", {}).get("Code")})
+        raise WorkflowUnavailable(return_id) from exc
 
 
 def resume(token: str, output: dict, return_id: str) -> bool:

@@ -35,6 +35,15 @@ class TooManyRequestsError(DomainError):
     status, code = 429, "too_many_requests"
 
 
+class ServiceUnavailableError(DomainError):
+    """A service we depend on refused; nothing was kept, so the same request may be sent again later."""
+    status, code = 503, "service_unavailable"
+
+    def __init__(self, message: str, retry_after: int, **kw: Any):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
 class ReturnNotFound(NotFoundError):
     def __init__(self, return_id: str):
         super().__init__("return not found", code="return_not_found")

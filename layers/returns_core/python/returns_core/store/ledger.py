@@ -12,6 +12,7 @@ ledger's tail is never silently replaced.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -34,6 +35,31 @@ class OverRefund(UnprocessableError):
 
     def __init__(self, message: str):
         super().__init__(message, code="over_refund")
+
+
+class LedgerBusy(Exception):
+    """Every append of this movement lost a race to other appends for the whole time budget. Nothing
+    was written: the caller's step is run again (the provider's payment is idempotent by its key)."""
+
+
+# Appends race on the chain's head: a loser reads the new head and tries again, for this long (the
+# Settle function's timeout is 60 s; the provider call before the append needs the rest).
+APPEND_BUDGET_SECONDS = 30.0
+
+
+class Contention:
+    """Lost races of the appends in this process, for the Settle step's metric and the bench."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.lost = 0
+
+    def lost_one(self) -> None:
+        with self._lock:
+            self.lost += 1
+
+
+contention = Contention()
 
 
 class AlreadyRecorded(Exception):
@@ -121,13 +147,15 @@ def seal(entry: LedgerEntryModel, key: bytes) -> LedgerEntryModel:
 
 
 def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_record: dict, key: bytes,
-           credit: CreditModel | None = None, attempts: int = 10, *, recorded_in: str = "refund",
+           credit: CreditModel | None = None,
+           budget_seconds: float = APPEND_BUDGET_SECONDS, *, recorded_in: str = "refund",
            hold: str | None = None) -> LedgerEntryModel:
     """Write the entry, its anchor, the order's total and the return's refund record, all or nothing.
 
     `key`: the ledger key (only the Settle function can read it). Run again only when the
     transaction lost a race (another entry took the chain's head, or the order or return changed
-    since read); any other error is raised as it came.
+    since read), with jittered backoff, for `budget_seconds`; then LedgerBusy. A lost race is
+    never a refusal: the money may already be paid. Any other error is raised as it came.
 
     Other movements than a return's refund (a dispute's adjustment, a claim's refund) say where their
     record is: `ret` is then the record that owns the movement (a return or a claim), `recorded_in` the
@@ -140,6 +168,13 @@ def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_recor
     def attempt() -> LedgerEntryModel:
         order.refresh(consistent_read=True)
         ret.refresh(consistent_read=True)
+        if credit is not None:
+            # Every record the transaction conditions on is read again: a balance raised by another
+            # refund of the same customer would otherwise fail this append's version check forever.
+            try:
+                credit.refresh(consistent_read=True)
+            except CreditModel.DoesNotExist:
+                pass   # still new: this transaction creates it
         record_now = plain(getattr(ret, recorded_in)) or {}
         # Another movement's record may hold more than the payment (a resolution's decision and note):
         # it is kept beside it. A return's refund record is the payment only, as before.
@@ -178,8 +213,9 @@ def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_recor
             raise
         return entry
 
-    return writes.transact(attempt, attempts=attempts,
-                           busy=lambda: RuntimeError("ledger busy: could not append after several attempts"))
+    return writes.transact(attempt, backoff=writes.Backoff(budget_seconds), on_lost=contention.lost_one,
+                           busy=lambda: LedgerBusy(f"ledger busy: {ret.return_id} not appended within "
+                                                   f"{budget_seconds:g} s; the step is retried"))
 
 
 def entries(ledger: str = LEDGER, since_seq: int = 0, limit: int | None = None) -> Iterator[LedgerEntryModel]:

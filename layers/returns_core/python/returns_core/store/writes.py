@@ -7,6 +7,8 @@ caller's, never retried here.
 """
 from __future__ import annotations
 
+import random
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
@@ -84,13 +86,41 @@ def update_once(record: Any, actions: list, condition: Any, entries: list[dict] 
         return False
 
 
-def transact(attempt: Callable[[], T], *, busy: Callable[[], Exception], attempts: int = MAX_ATTEMPTS) -> T:
+@dataclass(frozen=True)
+class Backoff:
+    """How long racing writers keep trying: until `within_seconds` have passed, waiting between
+    attempts a random time up to `base_seconds` * 2^n, at most `cap_seconds` ("full jitter": writers
+    that collided do not collide again in step). Used where giving up costs more than waiting."""
+    within_seconds: float
+    base_seconds: float = 0.005
+    cap_seconds: float = 0.25
+
+    def pause(self, lost: int) -> float:
+        return random.uniform(0, min(self.cap_seconds, self.base_seconds * (2 ** min(lost, 16))))
+
+
+def transact(attempt: Callable[[], T], *, busy: Callable[[], Exception], attempts: int = MAX_ATTEMPTS,
+             backoff: Backoff | None = None, on_lost: Callable[[], None] | None = None) -> T:
     """Run `attempt` (it reads what it needs, then writes one TransactWrite) until it lands;
-    run again only when the transaction lost a race."""
-    for _ in range(attempts):
+    run again only when the transaction lost a race. Without `backoff`, at most `attempts` times at
+    once; with it, for as long as its time budget allows, pausing between attempts. `on_lost` is told
+    of every lost race (a metric)."""
+    deadline = time.monotonic() + backoff.within_seconds if backoff else None
+    lost = 0
+    while True:
         try:
             return attempt()
         except TransactWriteError as exc:
             if not lost_race(exc):
                 raise
-    raise busy()
+        lost += 1
+        if on_lost is not None:
+            on_lost()
+        if backoff is None:
+            if lost >= attempts:
+                raise busy()
+            continue
+        pause = backoff.pause(lost)
+        if time.monotonic() + pause >= deadline:
+            raise busy()
+        time.sleep(pause)

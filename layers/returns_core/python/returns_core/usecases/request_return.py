@@ -10,11 +10,11 @@ from pynamodb.transactions import TransactWrite
 from .. import aws, config
 from ..outbound import workflow
 from ..rules import clock, ids, policy, statuses, timeline
-from ..rules.errors import ConflictError, UnprocessableError
+from ..rules.errors import ConflictError, ServiceUnavailableError, UnprocessableError
 from ..store import timeline as timeline_items
 from ..store.models import OrderModel, ReturnModel, plain
 from ..views import eligibility
-from . import labels, orders, policies, side_effects
+from . import labels, lifecycle, orders, policies, side_effects
 
 RISK_WINDOW_DAYS = 90
 
@@ -129,7 +129,25 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
     side_effects.requested(ret)
     if ret.status == statuses.IN_REVIEW:
         side_effects.status_changed(ret, statuses.REQUESTED)
-    arn = workflow.start(ret.return_id, ret.status, keep_item=keep)
+    try:
+        arn = workflow.start(ret.return_id, ret.status, keep_item=keep)
+    except workflow.WorkflowUnavailable:
+        _withdraw(ret)
+        raise ServiceUnavailableError("returns cannot be started right now; send the same request again shortly",
+                                      retry_after=WORKFLOW_RETRY_AFTER_SECONDS, code="workflow_unavailable") from None
     ret.update(actions=[ReturnModel.execution_arn.set(arn)])
     return ret
+
+
+# What a client waits before sending the same request (and Idempotency-Key) again.
+WORKFLOW_RETRY_AFTER_SECONDS = 5
+
+
+def _withdraw(ret: ReturnModel) -> None:
+    """No workflow will ever move this return: cancel it by the normal conditional move, whose
+    effects give its quantities back to the order, and say why in its timeline. The client's retry
+    creates a new return (the 503 is not kept by the idempotency record)."""
+    lifecycle.transition(ret, statuses.CANCELLED, actor="system", event="return.workflow_unavailable",
+                         detail="The return could not be started; the request may be sent again.",
+                         allowed_from={statuses.REQUESTED, statuses.IN_REVIEW})
 

@@ -44,6 +44,18 @@ class SettleInProgress(ConflictError):
         super().__init__(f"the refund of {return_id} is being paid by another invocation", code="settle_in_progress")
 
 
+class OrderBusy(ConflictError):
+    """Other refunds of the order kept changing it while this one tried to hold its amount."""
+
+    def __init__(self, order_id: str):
+        super().__init__(f"order {order_id} is busy with other refunds; retry the refund", code="order_busy")
+
+
+# Lost races, not refusals: the Settle step raises them as transient so the workflow runs it again
+# (the provider is asked first what it already paid, so a retry never pays twice), never refund_failed.
+RETRYABLE = (SettleInProgress, OrderBusy, ledger.LedgerBusy)
+
+
 def settle(return_id: str) -> str:
     """Advance settlement as far as it can go; returns the return's status."""
     ret = returns.get(return_id)
@@ -89,7 +101,7 @@ def _hold(order: OrderModel, return_id: str, amount: int) -> None:
             raise ledger.OverRefund(f"refund of {amount} would exceed what order {order.order_id} captured")
         return writes.Update([OrderModel.refund_holds[return_id].set(amount)])
 
-    writes.update(order, decide, busy=lambda: ConflictError("the order is busy; retry the refund"))
+    writes.update(order, decide, busy=lambda: OrderBusy(order.order_id))
 
 
 # Other movements (a dispute's adjustment, a claim's refund) reserve their amount the same way, under

@@ -1,0 +1,97 @@
+"""Part 6 (issue 20): N concurrent Settle steps appending to one ledger chain (N = 1, 5, 20).
+
+The deployed template in in-process moto (with DynamoDB's per-request atomicity, infra/local/atomic.py),
+N inspected store-credit returns (of N // 2 + 1 orders, so some share an order) settled at once by N
+threads through `usecases.settlement.settle`, as the Settle step runs it. Per N: appends per second
+(N over the wall time from the barrier to the last append), lost races retried (`ledger.contention`),
+failures (a settle that did not end `refunded`; target 0) and whether the whole chain verifies
+(`usecases.ledger_audit.verify`). Store credit: the provider call is not what is measured here.
+
+    python -m bench.ledger_contention OUT.json
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+
+from bench import env
+
+env.in_process()
+
+SIZES = tuple(int(x) for x in os.environ.get("BENCH_LEDGER_SIZES", "1,5,20").split(","))
+
+
+def _settle_at_once(return_ids: list[str]) -> tuple[float, dict[str, str]]:
+    from returns_core.usecases import settlement
+
+    outcomes: dict[str, str] = {}
+    barrier = threading.Barrier(len(return_ids) + 1)
+
+    def settle(return_id: str) -> None:
+        barrier.wait()
+        try:
+            outcomes[return_id] = settlement.settle(return_id)
+        except Exception as exc:  # noqa: BLE001 - a failure is a figure here
+            outcomes[return_id] = f"{type(exc).__name__}: {exc}"[:200]
+
+    threads = [threading.Thread(target=settle, args=(rid,)) for rid in return_ids]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join(300)
+    return time.perf_counter() - t0, outcomes
+
+
+def main(argv: list[str]) -> int:
+    out_file = argv[0]
+    from moto import mock_aws
+
+    from infra.local import atomic, deploy
+    from returns_core import aws
+    from returns_core.outbound import secret_store as secrets
+    from returns_core.store import ledger
+    from returns_core.usecases import ledger_audit
+    from workflow.refund_fixtures import make_order, make_return
+
+    results: dict = {"sizes": {}}
+    atomic.install()
+    try:
+        with mock_aws(config=env.MOTO_CONFIG):
+            aws.reset()
+            secrets.reset()
+            stack = deploy.deploy("local")
+            os.environ.update(stack.environment)
+            for key, value in stack.function("SettleFunction").environment.items():
+                os.environ.setdefault(key, value)   # the ledger's anchors and key: Settle's alone
+            env.ensure_ses_templates(stack.environment["SES_TEMPLATE_PREFIX"])
+            for n in SIZES:
+                return_ids = []
+                for i in range(n):
+                    order_id = f"BENCH-{n}-{i // 2}"   # two returns per order: some settles share one
+                    if i % 2 == 0:
+                        make_order(order_id, captured=100_000)
+                    return_ids.append(make_return(f"R-BENCH-{n}-{i}", order_id, 1000 + i).return_id)
+                lost_before = ledger.contention.lost
+                wall, outcomes = _settle_at_once(return_ids)
+                failures = [o for o in outcomes.values() if o != "refunded"]
+                verdict = ledger_audit.verify(None)
+                results["sizes"][str(n)] = {
+                    "settles": n, "wall_seconds": round(wall, 2), "appends_per_second": round(n / wall, 2),
+                    "retries": ledger.contention.lost - lost_before, "failures": len(failures),
+                    "verified": bool(verdict["ok"]), "chain_length": verdict["checked"],
+                    "errors": failures[:3]}
+                print(f"ledger_contention: N={n}: {results['sizes'][str(n)]}", file=sys.stderr)
+    finally:
+        atomic.uninstall()
+    with open(out_file, "w") as f:
+        json.dump(results, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
