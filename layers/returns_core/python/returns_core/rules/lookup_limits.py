@@ -2,6 +2,7 @@
 
 A lookup answers with a customer token, so guessing must be slow. The limits count failures
 three ways within one window: per client (its source address), per order id and per email.
+(A window's counts are added to the previous window's, so the limits hold across a window's edge.)
 A client that guesses too much is stopped, on every order and email, and only that client.
 An order id or email under attack (many failures from anywhere) is not locked: a client with
 a clean record may still try it, so a stranger's guesses never lock the real customer out;
@@ -40,5 +41,5 @@ def window(now: int) -> int:
 
 
 def retry_after(now: int) -> int:
-    """Seconds until the window the counts belong to ends."""
+    """Seconds until the current window ends (then the previous window's failures stop counting)."""
     return WINDOW_SECONDS - now % WINDOW_SECONDS

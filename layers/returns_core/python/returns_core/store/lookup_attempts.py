@@ -9,24 +9,31 @@ from ..rules import lookup_limits
 from .models import RequestRecordModel
 
 
-def _key(kind: str, value: str, now: int) -> str:
+def _key(kind: str, value: str, window: int) -> str:
     digest = hashlib.sha256(f"{kind}\0{value}".encode()).hexdigest()[:32]
-    return f"lookup:{kind}:{digest}:{lookup_limits.window(now)}"
+    return f"lookup:{kind}:{digest}:{window}"
 
 
-def _keys(client: str, order_id: str, email: str, now: int) -> dict[str, str]:
-    return {"client": _key("client", client, now), "order": _key("order", order_id, now),
-            "email": _key("email", email.strip().lower(), now)}
+def _keys(client: str, order_id: str, email: str, window: int) -> dict[str, str]:
+    return {"client": _key("client", client, window), "order": _key("order", order_id, window),
+            "email": _key("email", email.strip().lower(), window)}
 
 
 def failures(client: str, order_id: str, email: str, now: int) -> lookup_limits.Failures:
-    keys = _keys(client, order_id, email, now)
+    """The failures of this window and the one before: a count never drops to nothing at a window's
+    edge, so guesses straddling it are not given a fresh allowance."""
+    current = lookup_limits.window(now)
+    keys = {(kind, window): key for window in (current, current - 1)
+            for kind, key in _keys(client, order_id, email, window).items()}
     counts = {record.id: int(record.count or 0) for record in RequestRecordModel.batch_get(list(keys.values()))}
-    return lookup_limits.Failures(**{kind: counts.get(key, 0) for kind, key in keys.items()})
+    totals = {kind: 0 for kind in ("client", "order", "email")}
+    for (kind, _), key in keys.items():
+        totals[kind] += counts.get(key, 0)
+    return lookup_limits.Failures(**totals)
 
 
 def record_failure(client: str, order_id: str, email: str, now: int) -> None:
-    expires = now + 2 * lookup_limits.WINDOW_SECONDS
-    for key in _keys(client, order_id, email, now).values():
+    expires = now + 3 * lookup_limits.WINDOW_SECONDS   # counted in its window and the next
+    for key in _keys(client, order_id, email, lookup_limits.window(now)).values():
         RequestRecordModel(key).update(actions=[RequestRecordModel.count.add(1),
                                                 RequestRecordModel.expiration.set(expires)])
