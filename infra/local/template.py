@@ -42,15 +42,23 @@ def load(path: Path = TEMPLATE) -> dict:
     return yaml.load(path.read_text(), Loader=_Loader)
 
 
+# What the local stack's emulators are keyed with: the local Stripe's test key (api.md, "The local
+# stack") and the carrier key the README's curl signs with. Set here, not in samconfig.toml, so that
+# no secret, not even an emulator's, lives in a deploy configuration.
+LOCAL_EMULATOR_PARAMETERS = {"CarrierSigningSecret": "local-carrier-secret", "StripeApiKey": "sk_test_local"}
+
+
 def samconfig_parameters(env: str = "local", path: Path = SAMCONFIG) -> tuple[str, dict[str, str]]:
-    """(stack name, parameter overrides) of a samconfig environment."""
+    """(stack name, parameter overrides) of a samconfig environment (for `local`, with the emulators'
+    keys: LOCAL_EMULATOR_PARAMETERS)."""
     import shlex
     import tomllib
 
     conf = tomllib.loads(path.read_text())[env]
     stack = conf["global"]["parameters"]["stack_name"]
     overrides = conf.get("deploy", {}).get("parameters", {}).get("parameter_overrides", "")
-    return stack, dict(item.split("=", 1) for item in shlex.split(overrides))
+    given = dict(item.split("=", 1) for item in shlex.split(overrides))
+    return stack, ({**LOCAL_EMULATOR_PARAMETERS, **given} if env == "local" else given)
 
 
 _SUB = re.compile(r"\$\{([\w:.]+)\}")

@@ -32,7 +32,7 @@ def test_no_secret_has_a_default_and_no_deployed_environment_sets_one():
     assert all(template["Parameters"][n].get("Default", "") == "" for n in secret_parameters)
     config = tomllib.loads(SAMCONFIG.read_text())
     for env, section in config.items():
-        if env in ("version", "local"):
+        if env == "version":
             continue
         overrides = dict(item.split("=", 1) for item in shlex.split(
             section.get("deploy", {}).get("parameters", {}).get("parameter_overrides", "")))
