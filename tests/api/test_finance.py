@@ -96,7 +96,7 @@ def test_refunds_page_by_day_with_a_cursor_and_the_csv_has_a_header(stack, http)
     assert status == 200 and resp.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(resp.body.decode())))
     assert rows[0][:3] == ["seq", "return_id", "order_id"] and len(rows) == 6
-    assert rows[0][3] == "amount" and rows[0][-1] == "bonus" and all(r[-1] == "0" for r in rows[1:])
+    assert rows[0][3] == "amount" and rows[0][-2:] == ["bonus", "kind"] and all(r[-2] == "0" for r in rows[1:])
     status, verify, _ = http.call("GET", f"/finance/ledger/verify?{_range()}", token=_fin())
     assert status == 200 and verify == {"ok": True, "checked": 5, "first_bad_seq": None, "reason": None,
                                         "anchored_seq": 5}

@@ -95,9 +95,9 @@ def test_finance_page_lists_exports_and_checks_the_ledger(local_stack, desk_page
     info.value.save_as(path)
     rows = list(csv.reader(io.StringIO(path.read_text())))
     assert rows[0] == ["seq", "return_id", "order_id", "amount", "currency", "method", "reference",
-                       "inspected_by", "approved_by", "issued_at", "hash", "prev_hash", "bonus"]
+                       "inspected_by", "approved_by", "issued_at", "hash", "prev_hash", "bonus", "kind"]
     mine = [r for r in rows[1:] if r[1] == rid]
-    assert len(mine) == 1 and mine[0][3] == "2204" and mine[0][-1].isdigit()   # minor units, like `amount`
+    assert len(mine) == 1 and mine[0][3] == "2204" and mine[0][-2].isdigit()   # the bonus: minor units, like `amount`
     assert page.locator("#error").inner_text() == ""
 
     # A range without refunds: the table says so, the badge stays OK.

@@ -151,6 +151,9 @@ TEXTS_FR: dict[str, str | Callable[[Any, str, str], str]] = {
     "return.confirmed": "Vous avez confirmé que tout est réglé. Ce retour est clos.",
     "return.auto_closed": "Ce retour a été clos.",
     "return.disputed": "Vous nous avez signalé un problème ; notre service client va vous contacter.",
+    "dispute.resolved": "Notre service client vous a répondu au sujet de ce retour.",
+    "dispute.overdue": "Notre réponse prend plus de temps que d’habitude.",
+    "dispute.adjustment_paid": _refund_issued,
     "message.sent": _message_sent,
     "effect.failed": "Nous n’avons pas pu vous envoyer une mise à jour ; notre équipe est prévenue.",
 }
