@@ -1,8 +1,8 @@
 """Hostile input: schemathesis against /openapi.json of the in-process app.
 
-The Chalice app runs in-process behind a tiny WSGI adapter over chalice.local.LocalGateway
-(what chalice.test.Client uses), on moto. Each operation gets a bounded number of examples
-with a token of a role it allows, a few with input the document calls invalid, then a few
+The Chalice app runs in-process behind the local stack's API Gateway emulation (the routes of
+template.yaml; infra.local.gateway), through a tiny WSGI adapter, on moto. Each operation gets a
+bounded number of examples with a token of a role it allows, a few with input the document calls invalid, then a few
 with no token and with a role it refuses, and every response is checked: no 5xx, a
 documented status, the documented content type and schema.
 
@@ -62,43 +62,49 @@ def seed_reported(pytestconfig):
 
 
 def wsgi_app(gateway):
-    """WSGI over chalice's local API Gateway emulation (the app stays Chalice)."""
+    """WSGI over the local stack's API Gateway emulation (infra.local.gateway: the routes of
+    template.yaml, the proxy event, its answer back to HTTP), the app invoked in-process."""
 
     def app(environ, start_response):
-        path = quote(environ.get("PATH_INFO", "/"), safe="/%:@!$&'()*+,;=-._~")
-        if environ.get("QUERY_STRING"):
-            path += "?" + environ["QUERY_STRING"]
-        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        # The path as sent on the wire: API Gateway matches it before decoding a parameter, so a
+        # `;`, `?` or `/` inside an order id (percent-encoded by the client) stays in that id.
+        target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or quote(environ.get("PATH_INFO", "/"))
+        if "?" not in target and environ.get("QUERY_STRING"):
+            target += "?" + environ["QUERY_STRING"]
+        headers = [(k[5:].replace("_", "-").lower(), v) for k, v in environ.items() if k.startswith("HTTP_")]
         if environ.get("CONTENT_TYPE"):
-            headers["content-type"] = environ["CONTENT_TYPE"]
+            headers.append(("content-type", environ["CONTENT_TYPE"]))
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
-        from chalice.local import LocalGatewayException
-
-        try:
-            res = gateway.handle_request(method=environ["REQUEST_METHOD"], path=path, headers=headers, body=body)
-            status, out_headers, payload = res["statusCode"], res["headers"], res["body"]
-        except LocalGatewayException as exc:
-            status, out_headers, payload = exc.CODE, exc.headers, exc.body
-        if payload is None:
-            payload = b""
-        if isinstance(payload, str):
-            payload = payload.encode()
-        start_response(f"{status} X", [(k, str(v)) for k, v in out_headers.items()])
-        return [payload]
+        res = gateway.handle(environ["REQUEST_METHOD"], target, headers, body)
+        start_response(f"{res.status_code} X", res.headers)
+        return [res.body]
 
     return app
 
 
+def in_process(app_module):
+    """The ApiFunction as the gateway invokes it: (result, error), a raised exception an error."""
+    from chalice.local import LambdaContext
+
+    def invoke(event):
+        try:
+            return app_module.app(event, LambdaContext("ApiFunction", 512)), None
+        except Exception as exc:   # Lambda reports an unhandled error; the gateway answers 502
+            return {"errorType": type(exc).__name__}, "Unhandled"
+
+    return invoke
+
+
 @pytest.fixture
 def api_schema(api, order):
-    from chalice.config import Config
-    from chalice.local import LocalGateway
+    from infra.local.gateway import RestApi
+    from infra.local.template import load
 
     import app as app_module
 
     start_return(api)
-    gateway = LocalGateway(app_module.app, Config(chalice_stage="dev"))
+    gateway = RestApi.from_template(load(), in_process(app_module))
     schema = schemathesis.openapi.from_wsgi("/openapi.json", wsgi_app(gateway))
     return schema
 
@@ -148,6 +154,28 @@ def test_no_server_error_and_responses_match_the_schema(api_schema, route, seed_
 
 
 # --- hostile input the generator does not aim at ---------------------------------------
+
+
+@pytest.mark.parametrize("order_id", ["o;1", "o/1", "o?1", "o#1", "o%1", "o 1", "o\u00e91", ";", "%2F"])
+def test_reserved_characters_in_a_path_parameter_reach_the_function(api, order_id):
+    """A parameter percent-encoded by the client matches its `{order_id}` route as API Gateway does
+    (`;` is no path-parameter separator, `%2F` no segment break): the function answers, with the order
+    or the error envelope naming the field, never the gateway's route-not-found 403."""
+    from infra.local.gateway import RestApi
+    from infra.local.template import load
+
+    import app as app_module
+
+    gateway = RestApi.from_template(load(), in_process(app_module))
+    res = gateway.handle("PUT", f"/orders/{quote(order_id, safe='')}",
+                         [("authorization", f"Bearer {token('store')}"), ("content-type", "application/json")],
+                         json.dumps(order_body()).encode())
+    payload = json.loads(res.body)
+    assert res.status_code in (200, 201, 422), (res.status_code, payload)
+    if res.status_code == 422:
+        assert payload["error"]["details"]["field"] == "order_id", payload
+    else:
+        assert payload["order_id"] == order_id
 
 
 def test_a_body_over_256_kib_is_413(api, order):
