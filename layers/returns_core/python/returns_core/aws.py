@@ -11,12 +11,40 @@ _lock = threading.Lock()
 
 
 @lru_cache(maxsize=None)
+def _service_models() -> Any:
+    """The process's one botocore loader. Each botocore session otherwise brings its own, and parses
+    again every JSON file a client needs (DynamoDB's model, the endpoint rules, endpoints.json:
+    ~100 ms a client): PynamoDB makes a session per model class, so a cold start parsed DynamoDB's
+    model once per table it touched. Loaded files are immutable, so sharing them is safe."""
+    from botocore.loaders import create_loader
+
+    return create_loader()
+
+
+def botocore_session() -> Any:
+    """A new botocore session (credentials, events: its own) reading models through the shared loader."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _service_models())
+    return session
+
+
+def share_service_models_with_pynamodb() -> None:
+    """PynamoDB's connections make their sessions with `get_session` from its own module: give them
+    sessions that share the process's loader (called once, where the models are defined)."""
+    from pynamodb.connection import base
+
+    base.get_session = botocore_session
+
+
+@lru_cache(maxsize=None)
 def _client(service: str, endpoint: str | None, region: str) -> Any:
     import boto3  # deferred: ~160 ms, and not every step needs every client
     from botocore.config import Config
 
-    with _lock:  # boto3's default session is not thread-safe while creating clients
-        return boto3.session.Session().client(
+    with _lock:  # botocore sessions are not thread-safe while creating clients
+        return boto3.session.Session(botocore_session=botocore_session()).client(
             service, endpoint_url=endpoint, region_name=region,
             config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=20),
         )

@@ -14,7 +14,9 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
-from .. import config
+from .. import aws, config
+
+aws.share_service_models_with_pynamodb()   # one parse of DynamoDB's model per process, not per table
 
 
 def plain(value: Any) -> Any:
