@@ -5,6 +5,7 @@ server of `make run` otherwise. Returns what the local stack needs to run the co
 """
 from __future__ import annotations
 
+import functools
 import io
 import json
 import secrets
@@ -49,8 +50,22 @@ class Stack:
         return self.function("ApiFunction").environment
 
 
+@functools.lru_cache(maxsize=None)
+def _service_models():
+    from botocore.loaders import create_loader
+
+    return create_loader()
+
+
 def _clients():
-    return {s: boto3.client(s, region_name=REGION) for s in
+    # Through one botocore loader per process: boto3's default session is made anew under each
+    # mock, and parsed the eight service models again on every deploy (a few seconds a test).
+    import botocore.session
+
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _service_models())
+    session = boto3.session.Session(botocore_session=core)
+    return {s: session.client(s, region_name=REGION) for s in
             ("dynamodb", "s3", "sns", "ses", "secretsmanager", "lambda", "iam", "stepfunctions")}
 
 
@@ -109,7 +124,9 @@ def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_na
     environment after the template's (a value of None removes the variable), e.g. a local Stripe.
     `build_dir`: what `sam build` made (infra.artifacts.build() by default)."""
     from infra import artifacts
+    from infra.local import asl_parse
 
+    asl_parse.install()
     built = _artifacts(build_dir or artifacts.build(quiet=True))
     template = load()
     stack, params = samconfig_parameters(env)
