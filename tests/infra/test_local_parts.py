@@ -66,3 +66,18 @@ def test_a_port_something_listens_on_is_busy_and_two_uses_of_one_port_are_refuse
     with pytest.raises(ValueError, match="both"):
         ports.check([ports.Port("API", 8000, "--api-port", "API_PORT"),
                      ports.Port("Stripe", 8000, "--stripe-port", "STRIPE_PORT")])
+
+
+def test_a_definition_is_parsed_once_and_every_execution_gets_its_own_components():
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
+
+    from infra.local import asl_parse
+
+    asl_parse.install()
+    asl_parse.install()   # idempotent: a second deploy in the same process
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "Result": {"n": 1}, "End": True}}})
+    first_program, first_tree = AmazonStateLanguageParser.parse(definition)
+    second_program, second_tree = AmazonStateLanguageParser.parse(definition)
+    assert first_tree is second_tree and first_program is not second_program
+    with pytest.raises(ASLParserException):
+        AmazonStateLanguageParser.parse('{"StartAt": "Nowhere", "States": {"Done": {"Type": "Nope"}}}')
