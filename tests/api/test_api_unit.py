@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.handlers import _forget_function_modules
+
 ROOT = Path(__file__).resolve().parents[2]
 API_DIR = ROOT / "functions" / "api"
 CARRIER_SECRET = "local-carrier-secret"
@@ -49,8 +51,39 @@ def _forget_clients() -> None:
 def _fresh_clients_for_this_module():
     # Once per module, not per test: a new botocore session re-reads its service models (~1.5 s).
     _forget_clients()
+    _api_app.clear()
     yield
     _forget_clients()
+    if _api_app:
+        _api_app.clear()
+        _forget_function_modules()
+
+
+_api_app: dict[str, object] = {}   # the API's `app` module, imported cold once per test module
+
+
+def _app_for_this_module():
+    """The API imported cold (tests/handlers.py's rules: its own folder, no module of functions/
+    cached) at the first test of a module, then kept for the module's tests: the app reads its
+    configuration per request, never at import (test_no_configuration_is_read_at_import), so a
+    re-import per test (~0.5 s) would only repeat itself. Imported again if another function's
+    `app` was loaded in between."""
+    import importlib
+    import sys
+
+    cached = _api_app.get("app")
+    if cached is not None and sys.modules.get("app") is cached:
+        return cached
+    _forget_function_modules()
+    sys.path.insert(0, str(API_DIR))
+    try:
+        module = importlib.import_module("app")
+    finally:
+        sys.path.remove(str(API_DIR))
+    if Path(module.__file__) != API_DIR / "app.py":
+        raise RuntimeError(f"imported {module.__file__}, not the API's app.py")
+    _api_app["app"] = module
+    return module
 
 
 @functools.lru_cache(maxsize=None)
@@ -128,11 +161,11 @@ def settle_answers_the_ledger_check():
 
 
 @pytest.fixture
-def api(aws, load_handler):
-    """A cold start of the app: fresh imports of app.py and chalicelib, so import-time reads would show."""
+def api(aws):
+    """The app in chalice's test client, on this test's moto (see _app_for_this_module)."""
     from chalice.test import Client
 
-    app_module = load_handler("api")
+    app_module = _app_for_this_module()
     with Client(app_module.app, project_dir=str(API_DIR)) as client:
         yield client
 
