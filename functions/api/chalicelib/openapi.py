@@ -72,7 +72,7 @@ _ENTRY = {"type": "object", "required": ["at", "type", "detail"], "properties": 
     "at": {"type": "string"}, "type": {"type": "string"}, "actor": {"type": "string", "nullable": True},
     "return_id": {"type": "string"}, "claim_id": {"type": "string"}, "order_id": {"type": "string"},
     "channel": {"type": "string", "description": "A message's channel: email or sms"},
-    "text": {"type": "string"}, "detail": {"nullable": True}}}
+    "text": {"type": "string"}, "detail": {"description": "What the entry records: text, a map, or null"}}}
 CUSTOMER_SEARCH_RESULT = {"type": "object", "required": ["customer", "orders", "returns", "claims", "timeline",
                                                          "truncated"], "properties": {
     "customer": {"type": "object", "properties": {"email": {"type": "string"}, "name": {"type": "string"}}},
