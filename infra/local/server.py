@@ -302,7 +302,7 @@ def _run(data: persistence.DataDir, port_list: list[ports.Port], base_path: str,
         print(f"functions run from {build_dir.relative_to(ROOT)} (the sam build artifacts), each in its own worker; "
               f"their logs and metrics: {_shown(console.log_path)}")
         print(f"returns local stack: API and pages on http://{HOST}:{api_port}{base_path}  "
-              f"(portal: {base_path}/portal, staff: {base_path}/warehouse and {base_path}/finance, "
+              f"(portal: {base_path}/portal, staff: {base_path}/warehouse, {base_path}/finance and {base_path}/ops, "
               f"outbox: {base_path}/outbox)")
         print(f"AWS emulator on http://{HOST}:{aws_port}  (aws --endpoint-url http://{HOST}:{aws_port} ...)")
         print(f"Stripe (test mode) on {stripe.url}  (key {STRIPE_TEST_KEY})")

@@ -1,4 +1,5 @@
-"""A whole return lifecycle makes no DynamoDB Scan: every read is a Query or a GetItem (design.md).
+"""A whole return lifecycle, and customer service's search for its customer, make no DynamoDB Scan:
+every read is a Query or a GetItem (design.md).
 
 Counted with a botocore event hook on every client the lifecycle creates (the domain's
 boto3 clients, PynamoDB's, and those of moto's state-machine interpreter).
@@ -64,5 +65,11 @@ def test_a_full_lifecycle_makes_no_scan(stack, dynamodb_calls):
 
     assert ex["status"] == "SUCCEEDED"
     assert returns.get(ret.return_id).status == "closed"
+    # Customer service finds the customer by each key (the orders' by_customer index, no Scan).
+    from returns_core.usecases import customer_search
+
+    for key in ({"email": " ANA@example.com"}, {"order_id": "o-noscan"}, {"tracking_number": r.tracking_number}):
+        found = customer_search.search(**key)
+        assert [x["return_id"] for x in found["returns"]] == [ret.return_id], key
     assert dynamodb_calls.get("Query", 0) > 0 and dynamodb_calls.get("UpdateItem", 0) > 0, dynamodb_calls  # hook live
     assert dynamodb_calls.get("Scan", 0) == 0, dynamodb_calls

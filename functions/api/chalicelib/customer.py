@@ -15,6 +15,10 @@ from .errors import ApiError, route
 bp = Blueprint(__name__)
 
 READERS = frozenset({"customer", "store"} | STAFF)
+# Who may start a return: the order's customer, the store, and customer service for a customer's order,
+# which alone may make an exception to the eligibility rules (ReturnCreate.exception).
+RETURN_STARTERS = frozenset({"customer", "store", "ops"})
+EXCEPTION_MAKERS = frozenset({"ops"})
 
 
 def _policy(p=None, version: int | None = None) -> dict:
@@ -70,16 +74,20 @@ def create_return() -> Response:
     from returns_core.usecases import orders, request_return
 
     request = bp.current_request
-    who = principal(request, {"customer", "store"})
+    who = principal(request, RETURN_STARTERS)
     body = raw(request)
     req = parse(request, schemas.ReturnCreate)
     check_order(who, req.order_id)
+    if req.exception is not None and who.role not in EXCEPTION_MAKERS:
+        raise ApiError(403, "exception_not_allowed", "only customer service may make an exception",
+                       field="exception")
 
     def effect() -> Response:
         order = orders.get(req.order_id)
         ret = request_return.create(
             order, [i.model_dump() for i in req.items], req.resolution,
-            req.dropoff.model_dump(exclude_none=True), actor=who.sub)
+            req.dropoff.model_dump(exclude_none=True), actor=who.sub,
+            exception=req.exception.model_dump() if req.exception else None)
         return Response(body=views.return_view(ret), status_code=201)
 
     return idempotency.run(request, who.sub, body, effect)

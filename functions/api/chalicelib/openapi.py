@@ -68,6 +68,20 @@ LOOKUP_RESULT = {"type": "object", "required": ["token", "order", "policy", "dro
     "dropoff_countries": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z]{2}$"},
                           "description": "The countries the carrier collects from (relay points and letterboxes)"}}}
 
+_ENTRY = {"type": "object", "required": ["at", "type", "detail"], "properties": {
+    "at": {"type": "string"}, "type": {"type": "string"}, "actor": {"type": "string", "nullable": True},
+    "return_id": {"type": "string"}, "claim_id": {"type": "string"}, "order_id": {"type": "string"},
+    "channel": {"type": "string", "description": "A message's channel: email or sms"},
+    "text": {"type": "string"}, "detail": {"description": "What the entry records: text, a map, or null"}}}
+CUSTOMER_SEARCH_RESULT = {"type": "object", "required": ["customer", "orders", "returns", "claims", "timeline",
+                                                         "truncated"], "properties": {
+    "customer": {"type": "object", "properties": {"email": {"type": "string"}, "name": {"type": "string"}}},
+    "orders": {"type": "array", "items": {"type": "object"}},
+    "returns": {"type": "array", "items": {"type": "object"}},
+    "claims": {"type": "array", "items": {"type": "object"}},
+    "timeline": {"type": "array", "items": _ENTRY, "maxItems": 500},
+    "truncated": {"type": "boolean"}}}
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "Liveness and version", PUBLIC),
     Route("GET", "/openapi.json", "This document", PUBLIC),
@@ -77,8 +91,10 @@ ROUTES: tuple[Route, ...] = (
           schemas.Lookup, (200, 404, 429), result=LOOKUP_RESULT),
     Route("GET", "/relay-points", "Relay points near a postcode", PUBLIC, params=(schemas.RelayPointQuery,)),
     Route("POST", "/returns", "Start a return (503 workflow_unavailable, with Retry-After: the return's workflow "
-          "could not start, nothing is held; send the same request and Idempotency-Key again)",
-          ("customer", "store"), schemas.ReturnCreate, (201, 404, 409, 422, 503), idempotent_key=True),
+          "could not start, nothing is held; send the same request and Idempotency-Key again). `exception` "
+          "({reason}): ops only, the failing eligibility rules are waived and named in the timeline; from a "
+          "customer or the store it is a 403 exception_not_allowed naming `exception`",
+          ("customer", "store", "ops"), schemas.ReturnCreate, (201, 403, 404, 409, 422, 503), idempotent_key=True),
     Route("POST", "/returns/quote", "The quote of a selection before it is submitted (same checks as a return)",
           ("customer", "store"), schemas.QuoteRequest, (200, 404, 422)),
     Route("GET", "/returns/{return_id}", "A return", READERS, None, (200, 404), params=(schemas.ReturnRead,)),
@@ -118,6 +134,15 @@ ROUTES: tuple[Route, ...] = (
           "order has left) or reject; the return becomes resolved", ("ops",), schemas.DisputeResolve,
           (200, 404, 409, 422), idempotent_key=True),
     Route("GET", "/ops/label-failures", "Returns whose label could not be issued", ("ops",)),
+    Route("POST", "/ops/customers/search",
+          "A customer by exactly one of email, order_id, tracking_number (422 one_search_key naming the field "
+          "otherwise): their orders, returns, claims and one timeline of every return, claim, dispute and "
+          "message, newest first, at most 500 entries (`truncated`: some were left out). No order or return "
+          "of that customer: 404 customer_not_found", ("ops",), schemas.CustomerSearch, (200, 404, 422),
+          result=CUSTOMER_SEARCH_RESULT),
+    Route("GET", "/ops/queue", "Returns in one status, oldest first, each with `overdue` (the review queue: "
+          "in_review; failed refunds: refund_failed; waiting refunds: awaiting_approval, refunding; lost parcels: "
+          "lost)", ("ops",), params=(schemas.OpsQueueQuery,)),
     Route("POST", "/returns/{return_id}/refund/approve",
           "Approve a refund above the threshold (403 four_eyes: the inspector may not approve)", ("finance",),
           schemas.Note, (200, 403, 404, 409), idempotent_key=True),
@@ -147,6 +172,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/portal", "The customer's returns page", PUBLIC, produces="text/html"),
     Route("GET", "/warehouse", "The warehouse scanning page", PUBLIC, produces="text/html"),
     Route("GET", "/finance", "The finance page", PUBLIC, produces="text/html"),
+    Route("GET", "/ops", "The customer-service page", PUBLIC, produces="text/html"),
 )
 
 _REASONS = {200: "OK", 201: "Created", 202: "Accepted",

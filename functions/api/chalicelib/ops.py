@@ -1,12 +1,14 @@
-"""Ops / customer service: risky-return reviews, refund retries, disputes and their resolution."""
+"""Ops / customer service: risky-return reviews, refund retries, disputes and their resolution, customer
+search with one timeline, and the queues of what waits for them."""
 from __future__ import annotations
 
 from chalice import Blueprint, Response
 
 from . import idempotency, schemas
 from .authn import principal
-from .bodies import parse, raw
-from .errors import route
+from .bodies import parse, query, raw
+from .cursors import status_cursor_in, status_cursor_out
+from .errors import ApiError, route
 
 bp = Blueprint(__name__)
 ROLES = frozenset({"ops"})
@@ -82,3 +84,31 @@ def disputes() -> dict:
     principal(bp.current_request, ROLES)
     hits = ReturnModel.by_status.query(statuses.DISPUTED, limit=200)
     return {"items": [views.return_view(r) for r in ReturnModel.load_many(hits)]}
+
+
+@route(bp, "/ops/customers/search", methods=["POST"])
+def search_customer() -> dict:
+    """One customer's orders, returns, claims and one merged timeline, by exactly one of email,
+    order_id, tracking_number. A read: no Idempotency-Key record (its answer holds personal data)."""
+    from returns_core.usecases import customer_search
+
+    request = bp.current_request
+    principal(request, ROLES)
+    req = parse(request, schemas.CustomerSearch)
+    given = req.given()
+    if len(given) != 1:
+        field = given[1] if given else "email"
+        raise ApiError(422, "one_search_key", "give exactly one of email, order_id, tracking_number", field=field)
+    return customer_search.search(**{given[0]: getattr(req, given[0])})
+
+
+@route(bp, "/ops/queue", methods=["GET"])
+def queue() -> dict:
+    """One status's returns, oldest first, each with `overdue`: the review queue (in_review), failed
+    refunds (refund_failed), refunds waiting (awaiting_approval, refunding), lost parcels (lost)..."""
+    from returns_core.usecases import ops_queue
+
+    principal(bp.current_request, ROLES)
+    q = query(bp.current_request, schemas.OpsQueueQuery)
+    items, last = ops_queue.page(q.status, q.limit, status_cursor_in(q.cursor, q.status))
+    return {"items": items, "next_cursor": status_cursor_out(last)}

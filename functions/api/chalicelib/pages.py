@@ -1,6 +1,6 @@
 """The HTML pages: static files (no CDN, no external requests) that call the JSON API.
 
-The staff pages (/warehouse, /finance, and /ops when it comes) share one sign-in, staff-session.js,
+The staff pages (/warehouse, /finance, /ops) share one sign-in, staff-session.js,
 inlined into each with what it needs from the function's environment (pages/staff-session.js says
 how it signs people in)."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from chalice import Blueprint, Response
 
-from . import finance, warehouse
+from . import finance, ops, warehouse
 
 bp = Blueprint(__name__)
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -83,3 +83,8 @@ def warehouse_page() -> Response:
 @bp.route("/finance", methods=["GET"])
 def finance_page() -> Response:
     return staff_page("finance.html", "/finance", finance.ROLES)
+
+
+@bp.route("/ops", methods=["GET"])
+def ops_page() -> Response:
+    return staff_page("ops.html", "/ops", ops.ROLES)

@@ -148,11 +148,19 @@ class Dropoff(_Body):
     address: Optional[Address] = None
 
 
+class ReturnException(_Body):
+    """An ops agent's exception to the eligibility rules (role `ops` only): why it is made."""
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
 class ReturnCreate(_Body):
     order_id: Id
     items: Annotated[list[ReturnItem], Field(min_length=1, max_length=100)]
     resolution: Resolution
     dropoff: Dropoff
+    # Only `ops` may send it (a customer or the store: 403 naming `exception`): the eligibility rules
+    # that fail (window, final sale, a policy rule, the resolution) are waived and named in the timeline.
+    exception: Optional[ReturnException] = None
 
 
 class LabelRetry(_Body):
@@ -266,6 +274,28 @@ class DisputeResolve(_Body):
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
     refund_amount: Optional[Annotated[StrictInt, Field(ge=1, le=10**11)]] = None
     method: Optional[Literal["refund", "store_credit"]] = None
+
+
+TrackingNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=64,
+                                                  pattern=r"^[A-Za-z0-9-]+$")]
+
+
+class CustomerSearch(_Body):
+    """Customer service finds a customer by exactly one of these (the route names the field otherwise)."""
+    email: Optional[Email] = None
+    order_id: Optional[Id] = None
+    tracking_number: Optional[TrackingNumber] = None
+
+    def given(self) -> list[str]:
+        return [k for k in ("email", "order_id", "tracking_number") if getattr(self, k) is not None]
+
+
+class OpsQueueQuery(BaseModel):
+    """One status's returns for customer service, oldest first (GET /ops/queue)."""
+    model_config = ConfigDict(extra="ignore")
+    status: Status = "in_review"
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Optional[Annotated[str, StringConstraints(max_length=2000)]] = None
 
 
 class ManualRefund(_Body):

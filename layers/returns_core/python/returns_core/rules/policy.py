@@ -81,30 +81,54 @@ class Policy:
 DEFAULT = Policy()
 
 
+# The eligibility rules an ops agent's exception may waive (POST /returns with `exception`), by name.
+# Never waived: an order not delivered yet (nothing to send back: a claim's matter) and quantities
+# already returned (the units are not there to return twice).
+WAIVABLE_RULES = ("final_sale", "policy_rule", "window", "resolution")
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """One rule an exception waived for one line: its name (WAIVABLE_RULES) and what it would have said."""
+    rule: str
+    message: str
+
+
 @dataclass(frozen=True)
 class LineEligibility:
     returnable_qty: int
     eligible: bool
     reason: str | None
+    waived: tuple[Waiver, ...] = ()   # with `waive`: the rules that failed and were set aside
 
 
 def line_eligibility(line: dict, delivered_at: datetime | None, now: datetime,
-                     reserved_qty: int, policy: Policy = DEFAULT) -> LineEligibility:
-    """Can this order line be returned now, and how many of it? `policy`: the line's terms."""
+                     reserved_qty: int, policy: Policy = DEFAULT, waive: bool = False) -> LineEligibility:
+    """Can this order line be returned now, and how many of it? `policy`: the line's terms.
+    `waive` (an ops exception): the WAIVABLE_RULES that fail are named in `waived` instead of refusing."""
     left = max(0, int(line["qty"]) - reserved_qty)
-    if line.get("final_sale"):
-        return LineEligibility(0, False, "Final sale items cannot be returned.")
-    if not policy.returnable:
-        return LineEligibility(0, False, policy.message or "This item cannot be returned.")
+    waived: list[Waiver] = []
+
+    def refuse(rule: str | None, message: str) -> LineEligibility | None:
+        if waive and rule in WAIVABLE_RULES:
+            waived.append(Waiver(rule, message))
+            return None
+        return LineEligibility(0, False, message, tuple(waived))
+
+    if line.get("final_sale") and (no := refuse("final_sale", "Final sale items cannot be returned.")):
+        return no
+    if not policy.returnable and (no := refuse("policy_rule", policy.message or "This item cannot be returned.")):
+        return no
     if delivered_at is None:
-        return LineEligibility(0, False, "This order has not been delivered yet.")
+        return refuse(None, "This order has not been delivered yet.")
     # The age of the delivery, not delivered_at plus the window: a date near the end of time (an
     # order stored before the edge checked it) cannot overflow a subtraction of two datetimes.
-    if now - delivered_at > timedelta(days=policy.window_days):
-        return LineEligibility(0, False, f"The {policy.window_days}-day return window has passed.")
+    if now - delivered_at > timedelta(days=policy.window_days) and (
+            no := refuse("window", f"The {policy.window_days}-day return window has passed.")):
+        return no
     if left == 0:
-        return LineEligibility(0, False, "Everything on this line has already been returned.")
-    return LineEligibility(left, True, None)
+        return refuse(None, "Everything on this line has already been returned.")
+    return LineEligibility(left, True, None, tuple(waived))
 
 
 @dataclass(frozen=True)
@@ -357,15 +381,19 @@ def held_quantities(reserved: dict[str, object]) -> dict[str, int]:
 
 def order_eligibility(lines: list[dict], reserved: dict[str, object], delivered_at: datetime | None, now: datetime,
                       policy: Policy = DEFAULT, terms: dict[str, Policy] | None = None,
-                      rules: dict[str, str | None] | None = None) -> list[dict]:
+                      rules: dict[str, str | None] | None = None, waive: bool = False) -> list[dict]:
     """Each order line with what of it may still be returned. `terms`: sku -> the line's terms under
-    the store's policy (default `policy`); `rules`: sku -> the rule that decided them (None: the defaults)."""
+    the store's policy (default `policy`); `rules`: sku -> the rule that decided them (None: the defaults).
+    `waive` (an ops exception): each line also carries `waived`, the rules set aside for it."""
     held = held_quantities(reserved)
     out = []
     for line in lines:
         e = line_eligibility(line, delivered_at, now, int(held.get(line["sku"], 0)),
-                             _terms_of(terms, line["sku"], policy))
-        out.append({"sku": line["sku"], "name": line["name"], "qty": int(line["qty"]),
-                    "returnable_qty": e.returnable_qty, "unit_price": int(line["unit_price"]),
-                    "eligible": e.eligible, "ineligible_reason": e.reason, "rule": (rules or {}).get(line["sku"])})
+                             _terms_of(terms, line["sku"], policy), waive=waive)
+        row = {"sku": line["sku"], "name": line["name"], "qty": int(line["qty"]),
+               "returnable_qty": e.returnable_qty, "unit_price": int(line["unit_price"]),
+               "eligible": e.eligible, "ineligible_reason": e.reason, "rule": (rules or {}).get(line["sku"])}
+        if waive:
+            row["waived"] = [{"rule": w.rule, "message": w.message} for w in e.waived]
+        out.append(row)
     return out

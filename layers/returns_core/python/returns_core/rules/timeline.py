@@ -80,6 +80,7 @@ def _message_sent(detail: Any, currency: str, lang: str) -> str:
 
 TEXTS: dict[str, str | Callable[[Any, str, str], str]] = {
     "return.requested": "You started this return.",
+    "exception.granted": "Our customer service made an exception so that this return could be accepted.",
     "review.required": "A colleague is checking your return before we issue the label.",
     "review.approved": "Your return was approved.",
     "review.auto_approved": "Your return was approved.",
@@ -121,6 +122,7 @@ TEXTS: dict[str, str | Callable[[Any, str, str], str]] = {
 # The same sentences in French, in the wording of the French emails where one says the same.
 TEXTS_FR: dict[str, str | Callable[[Any, str, str], str]] = {
     "return.requested": "Vous avez commencé ce retour.",
+    "exception.granted": "Notre service client a fait une exception pour que ce retour soit accepté.",
     "review.required": "Un collègue vérifie votre retour avant d’émettre l’étiquette.",
     "review.approved": "Votre retour a été accepté.",
     "review.auto_approved": "Votre retour a été accepté.",

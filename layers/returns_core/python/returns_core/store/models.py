@@ -56,6 +56,13 @@ def _index_meta(name: str, projection=None) -> type:
                              "billing_mode": "PAY_PER_REQUEST"})
 
 
+class OrdersByCustomer(GlobalSecondaryIndex):
+    """A customer's orders, by the hash of their normalised email (rules.ids.customer_key): customer
+    service's search reads it, no Scan, and the index holds no personal data."""
+    Meta = _index_meta("by_customer")
+    customer_key = UnicodeAttribute(hash_key=True)
+
+
 class OrderModel(Model):
     Meta = _meta("ORDERS_TABLE")
     order_id = UnicodeAttribute(hash_key=True)
@@ -77,6 +84,8 @@ class OrderModel(Model):
     instant_exchange = BooleanAttribute(default=False)
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
+
+    by_customer = OrdersByCustomer()
 
 
 class ByOrder(GlobalSecondaryIndex):
@@ -137,6 +146,9 @@ class ReturnModel(Model):
     dispute_resolution = MapAttribute(null=True)
     review = MapAttribute(null=True)
     exchange_shipment = MapAttribute(null=True)  # the replacement: tracking_number, carrier, lines, at, by
+    # An ops agent's exception (POST /returns by ops): reason, by, at, and the rules it waived
+    # ([{sku, rule, message}]), also told in the timeline (`exception.granted`).
+    exception = MapAttribute(null=True)
     # The keys of the carrier events already applied (rules.carrier_moves.event_key), as many as
     # rules.carrier_moves.MAX_EVENTS_PER_RETURN allows: a set, added to in the write that applies the event.
     carrier_seen = UnicodeSetAttribute(null=True)

@@ -19,13 +19,17 @@ from . import labels, lifecycle, orders, policies, side_effects
 RISK_WINDOW_DAYS = 90
 
 
-def _check_items(order: OrderModel, items: list[dict], resolution: str, decided: dict) -> dict[str, dict]:
-    return check_selection({x["sku"]: x for x in eligibility(order, decided)}, items, resolution, decided)
+def _check_items(order: OrderModel, items: list[dict], resolution: str, decided: dict,
+                 waive: bool = False) -> dict[str, dict]:
+    return check_selection({x["sku"]: x for x in eligibility(order, decided, waive)}, items, resolution, decided,
+                           waive)
 
 
-def check_selection(lines: dict[str, dict], items: list[dict], resolution: str, decided: dict) -> dict[str, dict]:
+def check_selection(lines: dict[str, dict], items: list[dict], resolution: str, decided: dict,
+                    waive: bool = False) -> dict[str, dict]:
     """The selection against the order's lines (sku -> eligibility line) and the policy's decisions:
-    422 naming the first item that cannot be returned so. Pure: the policy simulation runs it too."""
+    422 naming the first item that cannot be returned so. Pure: the policy simulation runs it too.
+    `waive` (an ops exception): a resolution the policy does not allow is added to the line's `waived`."""
     seen: set[str] = set()
     for n, item in enumerate(items):
         # Any sku the store sells may be asked for (another size is another sku); we only need one named.
@@ -41,9 +45,10 @@ def check_selection(lines: dict[str, dict], items: list[dict], resolution: str, 
         if not line["eligible"]:
             raise UnprocessableError(line["ineligible_reason"], field=f"items[{n}].sku", code="not_eligible")
         if resolution not in decided[item["sku"]].terms.resolutions:
-            allowed = " or ".join(decided[item["sku"]].terms.resolutions)
-            raise UnprocessableError(f"{item['sku']} can be returned for {allowed} only", field="resolution",
-                                     code="resolution_not_allowed")
+            message = f"{item['sku']} can be returned for {' or '.join(decided[item['sku']].terms.resolutions)} only"
+            if not waive:
+                raise UnprocessableError(message, field="resolution", code="resolution_not_allowed")
+            line["waived"] = [*line.get("waived", []), {"rule": "resolution", "message": message}]
         if item["qty"] > line["returnable_qty"]:
             raise UnprocessableError(f"at most {line['returnable_qty']} of {item['sku']} can be returned",
                                      field=f"items[{n}].qty", code="over_quantity")
@@ -79,10 +84,19 @@ def check(order: OrderModel, items: list[dict], resolution: str) -> policy.Quote
                                 paid=orders.paid_for(order, items, lines), terms=keep_terms(decided, items))
 
 
-def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict, actor: str) -> ReturnModel:
+def waivers(lines: dict[str, dict], items: list[dict]) -> list[dict]:
+    """What an exception set aside for this selection: [{sku, rule, message}], in the items' order."""
+    return [{"sku": i["sku"], **w} for i in items for w in lines[i["sku"]].get("waived", [])]
+
+
+def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict, actor: str,
+           exception: dict | None = None) -> ReturnModel:
+    """`exception` ({"reason"}: an ops agent's, `actor`): the eligibility rules that fail are waived
+    (rules.policy.WAIVABLE_RULES) and the exception, its reason, its agent and what it waived are kept
+    on the return and told in its timeline."""
     recent = _returns_in_window(order.customer_key)
     in_force, decided = _decided(order, items, resolution, recent)
-    lines = _check_items(order, items, resolution, decided)
+    lines = _check_items(order, items, resolution, decided, waive=exception is not None)
     terms = keep_terms(decided, items)
     keep = policy.keeps_items([{"keep_item": t.keep_item} for t in terms.values()])
     # A returnless return sends no parcel: there is nothing to collect or drop off.
@@ -106,6 +120,10 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
         "terms": terms[i["sku"]].to_stored(),
     } for i in items]
     history = [timeline.entry("return.requested", actor, {"items": len(items), "resolution": resolution})]
+    granted = None
+    if exception is not None:
+        granted = {"reason": exception["reason"], "by": actor, "at": clock.iso(now), "waived": waivers(lines, items)}
+        history.append(timeline.entry("exception.granted", actor, granted, at=granted["at"]))
     if risky:
         history.append(timeline.entry("review.required", "system", "A colleague checks this return first."))
     ret = ReturnModel(
@@ -114,7 +132,7 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
         currency=currency, locale=(plain(order.customer).get("locale") or "en"), items=stored_items,
         quote=quote.to_api(), dropoff=where, policy_version=in_force.version,
         deadline=clock.iso(now + timedelta(seconds=config.workflow_timeouts()["dropoff"])),
-        timeline_count=len(history),
+        timeline_count=len(history), exception=granted,
     )
     try:
         with TransactWrite(connection=aws.dynamodb_connection()) as tx:

@@ -13,14 +13,15 @@ def _moment(value: str | None):
         return None
 
 
-def eligibility(order: OrderModel, decided: dict | None = None) -> list[dict]:
+def eligibility(order: OrderModel, decided: dict | None = None, waive: bool = False) -> list[dict]:
     """Each line of the order with what of it may still be returned, now. `decided`: sku -> the line's
-    decision under the store's policy (rules/policy_document.Decision); without it, the built-in terms."""
+    decision under the store's policy (rules/policy_document.Decision); without it, the built-in terms.
+    `waive`: an ops exception's view, the waivable rules that fail named per line (policy.WAIVABLE_RULES)."""
     delivered = _moment(order.delivered_at)
     decided = decided or {}
     return policy.order_eligibility([plain(line) for line in order.lines], plain(order.reserved or {}), delivered,
                                     clock.now(), terms={sku: d.terms for sku, d in decided.items()},
-                                    rules={sku: d.rule for sku, d in decided.items()})
+                                    rules={sku: d.rule for sku, d in decided.items()}, waive=waive)
 
 
 def order_view(order: OrderModel, decided: dict | None = None) -> dict:

@@ -47,6 +47,10 @@ def return_view(ret: ReturnModel, lang: str = "en") -> dict:
         "created_at": ret.created_at, "locale": ret.locale,
         "timeline": [{**entry, "text": text(entry, ret.currency, lang)} for entry in returns.timeline_of(ret)],
     }
+    exception = plain(ret.exception)
+    if exception:
+        # An ops agent's exception: why, by whom, and the eligibility rules it waived.
+        view["exception"] = {k: exception.get(k) for k in ("reason", "by", "at", "waived")}
     resolution = plain(ret.dispute_resolution)
     if resolution:
         # Customer service's answer to the dispute, and its adjustment refund once paid (a second
