@@ -3,6 +3,9 @@
 Also the other money movements of the workflow (`{"return_id", "movement": "adjustment"}`: a resolved
 dispute's adjustment refund), since only this function may write the ledger.
 
+Also a claim's refund (`{"claim_refund": {"claim_id"}}`, asked by the API synchronously: a claim has no
+workflow): paid once under the claim's movement key, as a `claim` ledger entry.
+
 Also the ledger's check: this function alone holds the ledger key, so the API's
 `/finance/ledger/verify` asks it (an event `{"ledger_verify": {"days": [...] | null}}`)."""
 from __future__ import annotations
@@ -15,13 +18,15 @@ from returns_core.edge.steps import Step, TransientError
 from returns_core.usecases import ledger_audit, settlement
 
 if TYPE_CHECKING:
-    from returns_core.edge.step_events import LedgerVerifyInput, MovementInput, StepInput
+    from returns_core.edge.step_events import ClaimRefundInput, LedgerVerifyInput, MovementInput, StepInput
 
 VERIFY_REQUEST = "ledger_verify"   # returns_core.outbound.ledger_verifier.REQUEST
+CLAIM_REQUEST = "claim_refund"     # returns_core.outbound.claim_payer.REQUEST
 
 step = Step("StepInput")   # Logger, Metrics; Tracer and the parser join at the first event
 verify_step = Step("LedgerVerifyInput", like=step)
 movement_step = Step("MovementInput", like=step)
+claim_step = Step("ClaimRefundInput", like=step)
 logger, metrics = step.logger, step.metrics
 
 
@@ -63,6 +68,16 @@ def pay_movement(event: MovementInput, context: LambdaContext) -> dict:
     return outcome   # {"status", "adjustment"}
 
 
+@claim_step
+def pay_claim(event: ClaimRefundInput, context: LambdaContext) -> dict:
+    from returns_core.usecases import claims
+
+    logger.append_keys(claim_id=event.claim_id)
+    outcome = claims.pay_refund(event.claim_id)   # any failure: the API sees a FunctionError, the claim waits
+    metrics.add_metric(name="ClaimRefundsPaid", unit=MetricUnit.Count, value=1)
+    return outcome   # {"claim_id", "status", "refund": "succeeded"}
+
+
 @verify_step
 def verify_ledger(event: LedgerVerifyInput, context: LambdaContext) -> dict:
     verdict = ledger_audit.verify(event.day_strings())
@@ -77,6 +92,8 @@ def verify_ledger(event: LedgerVerifyInput, context: LambdaContext) -> dict:
 def handler(event: Any, context: LambdaContext) -> dict:
     if isinstance(event, dict) and VERIFY_REQUEST in event:
         return verify_ledger(event[VERIFY_REQUEST], context)
+    if isinstance(event, dict) and CLAIM_REQUEST in event:
+        return pay_claim(event[CLAIM_REQUEST], context)
     if isinstance(event, dict) and "movement" in event:
         return pay_movement(event, context)
     return settle_return(event, context)

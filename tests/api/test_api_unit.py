@@ -22,6 +22,7 @@ ENV = {
     "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
     "ORDERS_TABLE": "api-orders", "RETURNS_TABLE": "api-returns", "TIMELINE_TABLE": "api-timeline",
+    "CLAIMS_TABLE": "api-claims",
     "LEDGER_TABLE": "api-ledger",
     "CREDITS_TABLE": "api-credits", "POLICY_TABLE": "api-policy", "SCANS_TABLE": "api-scans", "IDEMPOTENCY_TABLE": "api-requests",
     "LABELS_BUCKET": "api-labels", "TOKEN_SECRET": "test-token-secret", "CARRIER_SECRET": CARRIER_SECRET,
@@ -34,7 +35,7 @@ UNSET = ("AWS_ENDPOINT_URL", "TOKEN_SECRET_ARN", "CARRIER_SECRET_ARN", "AWS_PROF
 
 
 MODELS = ("OrderModel", "ReturnModel", "TimelineEntryModel", "LedgerEntryModel", "CreditModel",
-          "UnmatchedScanModel", "RequestRecordModel", "PolicyVersionModel")
+          "UnmatchedScanModel", "RequestRecordModel", "PolicyVersionModel", "ClaimModel")
 
 
 def _forget_clients() -> None:
@@ -139,21 +140,30 @@ def aws(monkeypatch):
 
 
 def settle_answers_the_ledger_check():
-    """No Lambda runs here: the API's invoke of the Settle function for the ledger check is answered,
-    at botocore, by the verification Settle runs (usecases.ledger_audit), as Lambda would return it.
+    """No Lambda runs here: the API's invokes of the Settle function, for the ledger check and to pay a
+    claim's refund, are answered at botocore by what Settle runs (usecases.ledger_audit.verify,
+    usecases.claims.pay_refund), as Lambda would return it: a raised error is a FunctionError.
     Returns the function that stops answering (then the invoke reaches moto, which has no such function)."""
     from botocore.awsrequest import AWSResponse
     from botocore.response import StreamingBody
 
     from returns_core import aws as core_aws
-    from returns_core.usecases import ledger_audit
+    from returns_core.usecases import claims, ledger_audit
 
     def answer(params, **_):
         event = json.loads(params["body"])   # the serialized request: its body is the Payload
-        body = json.dumps(ledger_audit.verify(event["ledger_verify"]["days"])).encode()
+        error = None
+        try:
+            if "claim_refund" in event:
+                result = claims.pay_refund(event["claim_refund"]["claim_id"])
+            else:
+                result = ledger_audit.verify(event["ledger_verify"]["days"])
+        except Exception as exc:  # noqa: BLE001 - Lambda reports a handler's error this way
+            result, error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}, "Unhandled"
+        body = json.dumps(result).encode()
         return AWSResponse("https://lambda", 200, {}, None), {
             "StatusCode": 200, "Payload": StreamingBody(io.BytesIO(body), len(body)),
-            "ResponseMetadata": {"HTTPStatusCode": 200}}
+            **({"FunctionError": error} if error else {}), "ResponseMetadata": {"HTTPStatusCode": 200}}
 
     events = core_aws.client("lambda").meta.events
     events.register("before-call.lambda.Invoke", answer, unique_id="settle-ledger-check")

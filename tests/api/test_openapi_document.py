@@ -18,7 +18,7 @@ from chalicelib import openapi
 from .test_api_unit import (  # noqa: F401 - fixtures
     ENV, _fresh_clients_for_this_module, api, auth, aws, boto, error_of, order, order_body, send, ship, signed,
     start_return)
-from .test_role_matrix import BODIES, CALLERS, QUERY, _call, _headers
+from .test_role_matrix import BODIES, CALLERS, CLAIM_ID, QUERY, _call, _headers, seed_claim
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 VALID_QUERY = {**QUERY, "from": "2026-11-01", "to": "2026-11-30"}   # the matrix's range is over the 92-day limit
@@ -147,7 +147,7 @@ def _allowed_headers(route) -> dict[str, str]:
 
 
 def _path(route, rid: str, query: str | None = None) -> str:
-    path = route.path.replace("{return_id}", rid).replace("{order_id}", "o-1")
+    path = route.path.replace("{return_id}", rid).replace("{order_id}", "o-1").replace("{claim_id}", CLAIM_ID)
     if query is None:
         query = "&".join(f"{name}={VALID_QUERY[name]}" for name, _, _ in route.query if name in VALID_QUERY)
     return path + ("?" + query if query else "")
@@ -238,6 +238,7 @@ def _probes(api, route, rid: str, op: dict):
 def test_every_status_a_route_really_returns_is_documented(api, order, doc, route):
     assert send(api, "PUT", "/orders/o-2", order_body(), auth("store")).status_code == 201
     rid = start_return(api)["return_id"]
+    seed_claim()
     documented = _documented(doc, route)
     seen: list[tuple[str, int]] = []
     undocumented: list[str] = []

@@ -43,7 +43,27 @@ BODIES = {
     ("POST", "/returns/{return_id}/dispute/resolve"): {"decision": "uphold", "note": "sorry for the sleeve",
                                                       "refund_amount": 500},
     ("POST", "/ops/customers/search"): {"email": "ana@example.com"},
+    ("POST", "/claims"): {"order_id": "o-1", "kind": "missing_item", "lines": [{"sku": "TSHIRT-M", "qty": 1}],
+                          "message": "one was missing"},
+    ("POST", "/claims/{claim_id}/photos"): {"content_type": "image/png"},
+    ("POST", "/claims/{claim_id}/resolve"): {"decision": "reject", "note": "it was in the parcel"},
 }
+# The claim routes' target: an open claim of o-1 (seed_claim), as the return is start_return's.
+CLAIM_ID = "clm_matrix"
+
+
+def seed_claim() -> str:
+    """An open claim of order o-1, written as POST /claims writes one (usecases.claims.open_claim)."""
+    from returns_core.rules import clock
+    from returns_core.store import claims
+    from returns_core.store.models import ClaimModel
+
+    now = clock.iso()
+    claims.create(ClaimModel(CLAIM_ID, order_id="o-1", customer_key="k", kind="missing_item",
+                             lines=[{"sku": "TSHIRT-M", "name": "T-shirt M", "qty": 1, "paid": 2499}],
+                             message="one was missing", currency="EUR", status="open", status_since=now,
+                             created_at=now, created_by="customer:o-1", photos=[]), "customer:o-1", {})
+    return CLAIM_ID
 QUERY = {"postcode": "75011", "country": "FR", "from": "2026-01-01", "to": "2026-12-31"}
 
 
@@ -80,7 +100,7 @@ def _headers(caller: str, rid_order: str = "o-1") -> dict[str, str]:
 
 
 def _call(api, route, rid: str, caller: str):
-    path = route.path.replace("{return_id}", rid).replace("{order_id}", "o-1")
+    path = route.path.replace("{return_id}", rid).replace("{order_id}", "o-1").replace("{claim_id}", CLAIM_ID)
     query = "&".join(f"{name}={QUERY[name]}" for name, _, _ in route.query if name in QUERY)
     if query:
         path += "?" + query
@@ -99,6 +119,7 @@ def _no_data(res, rid: str) -> bool:
 def test_route_against_every_caller(api, order, route):
     assert send(api, "PUT", "/orders/o-2", order_body(), auth("store")).status_code == 201
     rid = start_return(api)["return_id"]
+    seed_claim()
     problems: list[str] = []
 
     def expect(caller: str, ok: bool, res, wanted: str) -> None:

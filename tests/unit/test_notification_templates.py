@@ -76,6 +76,8 @@ def data_for(template: str, locale: str, ret: dict | None = None, **overrides) -
         extras["message"] = "The mug arrived broken & I'm upset"
     if template == "dispute_resolved":
         extras.update(decision="uphold", note="Sorry about the sleeve & the wait", adjustment_amount=1500)
+    if template == "claim_resolved":
+        extras.update(decision="refund", note="Sorry the mug broke & the wait", amount=1299)
     if template == "exchange_shipping":
         extras.update(tracking_number="TRK999", tracking_url="https://track.example/TRK999?a=1&b=2",
                       items=[{"sku": "TSHIRT-L", "name": "T-shirt L", "qty": 1}])
@@ -427,6 +429,25 @@ def test_sms_accepts_the_raw_return_view(locale):
     assert sms_text("label_ready", locale, RETURN).count("https://labels.example/l?a=1&b=2") == 1
 
 
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
+def test_claim_messages_say_the_outcome_and_the_note(locale):
+    claim = {"claim_id": "clm_1", "order_id": "o_9", "currency": "EUR", "kind": "damaged_on_arrival",
+             "lines": [{"sku": "MUG-<1>", "name": "Mug \"Bonjour\"", "qty": 1}]}
+    received = render("claim_received", locale, build("claim_received", claim, customer(locale)), strict=True)
+    assert "clm_1" in received.text and "Mug \"Bonjour\"" in received.text
+    assert ("arrived damaged" if locale.startswith("en") else "arrivée abîmée") in received.text
+    outcomes = {}
+    for decision in ("refund", "reship", "reject"):
+        given = {**claim, "resolution": {"decision": decision, "note": "Checked <twice>", "amount": 1299}}
+        outcomes[decision] = render("claim_resolved", locale, build("claim_resolved", given, customer(locale)),
+                                    strict=True)
+        assert "Checked <twice>" in outcomes[decision].text and "Checked &lt;twice&gt;" in outcomes[decision].html
+    assert ("12,99 €" if locale.startswith("fr") else "€12.99") in outcomes["refund"].text
+    assert "12,99" not in outcomes["reject"].text and "12.99" not in outcomes["reship"].text
+    with pytest.raises(ValueError):
+        build("claim_resolved", {**claim, "resolution": {"decision": "refund"}}, customer(locale))
+
+
 def test_build_ignores_extras_a_builder_does_not_take():
     links = {"portal_url": PORTAL, "label_url": "https://x.example/label"}
     for template in TEMPLATES:
@@ -434,6 +455,8 @@ def test_build_ignores_extras_a_builder_does_not_take():
         if template == "exchange_shipping":
             extras["tracking_number"] = "TRK9"
         if template == "dispute_resolved":
+            extras["decision"] = "reject"
+        if template == "claim_resolved":
             extras["decision"] = "reject"
         if template in ("return_requested", "dropoff_reminder"):
             extras["relay_point"] = RELAY
@@ -469,7 +492,7 @@ def test_template_names():
 
 def test_ses_template_resources():
     res = ses_template_resources()
-    assert len(res) == len(TEMPLATES) * len(LOCALES) == 28
+    assert len(res) == len(TEMPLATES) * len(LOCALES) == 32
     tpl = res["TplReturnRequestedEn"]
     assert tpl["Type"] == "AWS::SES::Template"
     props = tpl["Properties"]["Template"]

@@ -26,7 +26,7 @@ bp = Blueprint(__name__)
 ROLES = frozenset({"finance"})
 ANALYTICS_ROLES = frozenset({"finance", "ops"})
 MAX_RANGE_DAYS = 92
-# Columns added later go last (`bonus`, then `kind`: refund, store_credit, adjustment): scripts that read
+# Columns added later go last (`bonus`, then `kind`: refund, store_credit, adjustment, claim): scripts that read
 # the CSV's columns by position keep working.
 REFUND_FIELDS = ("seq", "return_id", "order_id", "amount", "currency", "method", "reference",
                  "inspected_by", "approved_by", "issued_at", "hash", "prev_hash", "bonus", "kind")
@@ -266,7 +266,7 @@ def reconciliation() -> dict:
     principal(bp.current_request, ROLES)
     start, end = _range(bp.current_request, required=True)
     in_range: dict[str, int] = {}
-    by_kind: dict[str, dict[str, int]] = {}   # order -> ledger kind (refund, adjustment, ...) -> from the capture
+    by_kind: dict[str, dict[str, int]] = {}   # order -> ledger kind (refund, adjustment, claim...) -> from the capture
     for entry in ledger.entries_on_days(_days(start, end)):
         in_range[entry.order_id] = in_range.get(entry.order_id, 0) + from_capture(entry)
         kinds = by_kind.setdefault(entry.order_id, {})

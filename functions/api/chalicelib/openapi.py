@@ -143,6 +143,21 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/ops/queue", "Returns in one status, oldest first, each with `overdue` (the review queue: "
           "in_review; failed refunds: refund_failed; waiting refunds: awaiting_approval, refunding; lost parcels: "
           "lost)", ("ops",), params=(schemas.OpsQueueQuery,)),
+    Route("POST", "/claims", "Open a claim: a problem with the order that needs no return parcel (not_received, "
+          "damaged_on_arrival, missing_item); ops is alerted, the customer gets claim_received",
+          ("customer",), schemas.ClaimCreate, (201, 404, 422), idempotent_key=True),
+    Route("POST", "/claims/{claim_id}/photos", "A presigned S3 POST {url, fields} for one photo of the claim "
+          "(JPEG, PNG or WebP as content_type says; at most 10 MB); a bad upload is deleted and never shown",
+          ("customer",), schemas.ClaimPhoto, (201, 404, 409, 422)),
+    Route("GET", "/claims/{claim_id}", "A claim with its timeline (ops: with its checked photos' view links)",
+          ("customer", "ops"), None, (200, 404), params=(schemas.ReturnRead,)),
+    Route("POST", "/claims/{claim_id}/resolve",
+          "Resolve a claim once: refund (amount, default what the lines were paid; 422 over_refund past what the "
+          "order has left; 503 refund_pending: decided and held, not paid yet, send it again), reship "
+          "(claim.reship_requested for the store) or reject (the note tells the customer why)", ("ops",),
+          schemas.ClaimResolve, (200, 404, 409, 422, 503), idempotent_key=True),
+    Route("GET", "/ops/claims", "Claims in one status (default open; refund_pending: refunds not paid yet), "
+          "oldest first: {items, next_cursor}", ("ops",), params=(schemas.ClaimsQuery,)),
     Route("POST", "/returns/{return_id}/refund/approve",
           "Approve a refund above the threshold (403 four_eyes: the inspector may not approve)", ("finance",),
           schemas.Note, (200, 403, 404, 409), idempotent_key=True),

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, ValidationInfo,
                       field_validator)
 from returns_core.outbound.carriers.base import DROPOFF_METHODS
-from returns_core.rules import carrier_moves, clock, policy, statuses, timeline
+from returns_core.rules import carrier_moves, claims, clock, policy, statuses, timeline
 
 # The enums live once, in the domain (pure modules, cheap to import).
 Reason = Literal[policy.REASONS]
@@ -302,6 +302,41 @@ class ManualRefund(_Body):
     reference: str   # checked by the domain (payments.record_manual_refund): 422 naming `reference`
 
 
+# --- claims: a problem with an order that needs no return parcel -------------------
+
+class ClaimLine(_Body):
+    sku: Sku
+    qty: Annotated[StrictInt, Field(ge=1, le=1000)]
+
+
+class ClaimCreate(_Body):
+    order_id: Id
+    kind: Literal[claims.KINDS]
+    lines: Annotated[list[ClaimLine], Field(min_length=1, max_length=claims.MAX_LINES)]
+    message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class ClaimPhoto(_Body):
+    """The type of the one image the upload form is for (its policy allows no other): JPEG by default."""
+    content_type: Literal[claims.PHOTO_TYPES] = "image/jpeg"
+
+
+class ClaimResolve(_Body):
+    """`amount` (refund only; default: what the claimed lines were paid) is paid once; `method`
+    (refund only): back to the original payment, or store credit (the only one for an order paid offline)."""
+    decision: Literal[claims.DECISIONS]
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    amount: Optional[Annotated[StrictInt, Field(ge=1, le=10**11)]] = None
+    method: Optional[Literal[claims.METHODS]] = None
+
+
+class ClaimsQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    status: Literal[claims.STATUSES] = "open"
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Optional[Annotated[str, StringConstraints(max_length=2000)]] = None
+
+
 class Page(BaseModel):
     model_config = ConfigDict(extra="ignore")
     cursor: Optional[Annotated[str, StringConstraints(max_length=2000)]] = None
@@ -316,7 +351,7 @@ class DateRange(BaseModel):
 
 BODIES: tuple[type[BaseModel], ...] = (OrderUpsert, Lookup, ReturnCreate, QuoteRequest, Cancel, Confirm, Dispute,
                                        CarrierEvent, Scan, Inspection, Review, Note, ManualRefund, LabelRetry,
-                                       DisputeResolve)
+                                       DisputeResolve, ClaimCreate, ClaimPhoto, ClaimResolve)
 
 
 # --- the store's returns policy ------------------------------------------------

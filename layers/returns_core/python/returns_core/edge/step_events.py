@@ -30,6 +30,11 @@ class MovementInput(StepInput):
     movement: Literal["adjustment"]
 
 
+class ClaimRefundInput(BaseModel):
+    """The API's request to pay a claim's decided refund (outbound/claim_payer.py)."""
+    claim_id: str = Field(min_length=1, max_length=64)
+
+
 class LedgerVerifyInput(BaseModel):
     """The API's request to check the ledger (outbound/ledger_verifier.py): these days, or all."""
     days: list[date] | None = Field(default=None, max_length=92)

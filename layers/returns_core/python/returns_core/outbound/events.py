@@ -13,7 +13,7 @@ from .. import aws, config
 from ..rules import clock
 
 if TYPE_CHECKING:
-    from ..store.models import ReturnModel
+    from ..store.models import ClaimModel, ReturnModel
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,19 @@ def publish(event_type: str, ret: ReturnModel, data: dict | None = None) -> None
             "event_type": {"DataType": "String", "StringValue": event_type},
             "status": {"DataType": "String", "StringValue": ret.status},
             "resolution": {"DataType": "String", "StringValue": ret.resolution},
+        })
+
+
+def publish_claim(event_type: str, claim: ClaimModel, data: dict | None = None) -> None:
+    """A claim's event (`claim.reship_requested`: the store sends the lines again), filterable as a
+    return's by `event_type` and `status`; ids, skus and quantities only."""
+    body = {"type": event_type, "at": clock.iso(), "claim_id": claim.claim_id, "order_id": claim.order_id,
+            "status": claim.status, "kind": claim.kind, "currency": claim.currency, "data": data or {}}
+    aws.client("sns").publish(
+        TopicArn=config.setting("EVENTS_TOPIC_ARN"), Message=json.dumps(body),
+        MessageAttributes={
+            "event_type": {"DataType": "String", "StringValue": event_type},
+            "status": {"DataType": "String", "StringValue": claim.status},
         })
 
 

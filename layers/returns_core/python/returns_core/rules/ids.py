@@ -28,3 +28,12 @@ def return_code(return_id: str) -> str:
 def customer_key(email: str) -> str:
     """Keys and indexes hold this hash, never the address itself."""
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+
+def new_claim_id() -> str:
+    """A claim's id: as unguessable as a return's, and never equal to one (its timeline shares the table)."""
+    return "clm_" + _b32(secrets.token_bytes(16), 20).lower()
+
+
+def new_photo_id() -> str:
+    return "pho_" + _b32(secrets.token_bytes(10), 16).lower()

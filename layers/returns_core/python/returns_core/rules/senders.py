@@ -29,7 +29,9 @@ MOVES_INTO: dict[str, frozenset[str]] = {
 }
 
 # Sent outside a status move: a new return's event, the shipped exchange's event and email, the
-# timeouts' reminders and alerts.
+# timeouts' reminders and alerts; the API's claims (usecases/claims.py): an ops alert and claim_received
+# when one is opened, claim.reship_requested and claim_resolved when it is resolved (Settle pays a
+# claim's refund and sends nothing).
 DIRECT: dict[str, frozenset[str]] = {
     "api": frozenset({EVENT, EMAIL}),
     "issue_label": frozenset(),

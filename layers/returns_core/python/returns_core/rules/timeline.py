@@ -114,6 +114,9 @@ TEXTS: dict[str, str | Callable[[Any, str, str], str]] = {
     "dispute.resolved": "Our customer service team answered you about this return.",
     "dispute.overdue": "Answering you is taking longer than usual.",
     "dispute.adjustment_paid": _refund_issued,
+    "claim.opened": "You told us about a problem with your order; our customer service team will answer you.",
+    "claim.resolved": "Our customer service team answered your claim.",
+    "claim.refunded": _refund_issued,
     "message.sent": _message_sent,
     "effect.failed": "We could not send you an update; our team has been told.",
 }
@@ -156,6 +159,9 @@ TEXTS_FR: dict[str, str | Callable[[Any, str, str], str]] = {
     "dispute.resolved": "Notre service client vous a répondu au sujet de ce retour.",
     "dispute.overdue": "Notre réponse prend plus de temps que d’habitude.",
     "dispute.adjustment_paid": _refund_issued,
+    "claim.opened": "Vous nous avez signalé un problème avec votre commande ; notre service client va vous répondre.",
+    "claim.resolved": "Notre service client a répondu à votre réclamation.",
+    "claim.refunded": _refund_issued,
     "message.sent": _message_sent,
     "effect.failed": "Nous n’avons pas pu vous envoyer une mise à jour ; notre équipe est prévenue.",
 }

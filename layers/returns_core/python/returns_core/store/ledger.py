@@ -214,7 +214,7 @@ def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_recor
         return entry
 
     return writes.transact(attempt, backoff=writes.Backoff(budget_seconds), on_lost=contention.lost_one,
-                           busy=lambda: LedgerBusy(f"ledger busy: {ret.return_id} not appended within "
+                           busy=lambda: LedgerBusy(f"ledger busy: {movement.entry_id} not appended within "
                                                    f"{budget_seconds:g} s; the step is retried"))
 
 

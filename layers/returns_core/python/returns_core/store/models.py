@@ -192,9 +192,70 @@ class TimelineEntryModel(Model):
     type = UnicodeAttribute()
     actor = UnicodeAttribute()
     detail = JSONAttribute(null=True)
+    # A claim's entries (store.claims) are kept here too, under the claim's id as `return_id`, and say
+    # so: the customer's merged timeline tells a claim's entries from a return's.
+    claim_id = UnicodeAttribute(null=True)
 
     def as_entry(self) -> dict:
-        return {"at": self.at, "type": self.type, "actor": self.actor, "detail": self.detail}
+        entry = {"at": self.at, "type": self.type, "actor": self.actor, "detail": self.detail}
+        if self.claim_id:
+            entry["claim_id"] = self.claim_id
+        return entry
+
+
+class ClaimsByStatus(GlobalSecondaryIndex):
+    Meta = _index_meta("by_status")
+    status = UnicodeAttribute(hash_key=True)
+    status_since = UnicodeAttribute(range_key=True)
+
+
+class ClaimsByOrder(GlobalSecondaryIndex):
+    Meta = _index_meta("by_order")
+    order_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class ClaimsByCustomer(GlobalSecondaryIndex):
+    Meta = _index_meta("by_customer")
+    customer_key = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class ClaimModel(Model):
+    """A problem with an order that needs no return parcel (rules/claims.py). Its timeline is in the
+    timeline table under its id (store.claims); its refund, once paid by the Settle function, is a
+    `claim` entry of the ledger whose `return_id` is the claim's id."""
+    Meta = _meta("CLAIMS_TABLE")
+    claim_id = UnicodeAttribute(hash_key=True)
+    order_id = UnicodeAttribute()
+    customer_key = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    lines = ListAttribute()                # [{sku, name, qty, paid}]: paid is what those units cost
+    message = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    locale = UnicodeAttribute(default="en")
+    status = UnicodeAttribute()
+    status_since = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    photos = ListAttribute(default=list)   # [{photo_id, s3_key, at}]: upload forms given out
+    # Ops' decision: decision, note, by, at; a refund's amount, method, status (pending, succeeded) and,
+    # once the Settle function paid it, provider, reference, issued_at and ledger_seq.
+    resolution = MapAttribute(null=True)
+    timeline_count = NumberAttribute(default=0)
+    version = VersionAttribute()
+
+    by_status = ClaimsByStatus()
+    by_order = ClaimsByOrder()
+    by_customer = ClaimsByCustomer()
+
+    @classmethod
+    def load_many(cls, hits) -> list["ClaimModel"]:
+        ids = list(dict.fromkeys(h.claim_id for h in hits))
+        found: dict[str, ClaimModel] = {}
+        for start in range(0, len(ids), 100):
+            found.update((c.claim_id, c) for c in cls.batch_get(ids[start:start + 100], consistent_read=True))
+        return [found[i] for i in ids if i in found]
 
 
 class ByDay(GlobalSecondaryIndex):
@@ -208,9 +269,9 @@ class LedgerEntryModel(Model):
     Meta = _meta("LEDGER_TABLE")
     ledger = UnicodeAttribute(hash_key=True)
     seq = NumberAttribute(range_key=True)
-    entry_id = UnicodeAttribute()          # one money movement: "<return_id>:refund:<n>"
-    kind = UnicodeAttribute()              # refund | store_credit | reversal
-    return_id = UnicodeAttribute()
+    entry_id = UnicodeAttribute()          # one money movement: "<return_id>:refund:<n>", "<claim_id>:claim:1"
+    kind = UnicodeAttribute()              # refund | store_credit | adjustment | claim
+    return_id = UnicodeAttribute()         # the movement's owner: a return, or a claim (`claim` entries)
     order_id = UnicodeAttribute()
     amount = NumberAttribute()             # what the customer got, the store credit bonus included
     bonus = NumberAttribute(null=True)     # of it, the store's own money (store credit bonus): not from the capture

@@ -15,43 +15,53 @@ then the items; nothing writes the inline list any more.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.transactions import TransactWrite
 
 from .. import aws
 from .models import ReturnModel, TimelineEntryModel, plain
 
 
-def entries(ret: ReturnModel) -> list[dict]:
-    """The whole timeline, oldest first: one Query on the return's partition (paged by PynamoDB when long),
+def _owner(record: Any) -> tuple[str, str | None]:
+    """(the partition of the record's entries, the claim id they carry): a return's entries live under
+    its id; a claim's (store.models.ClaimModel) under the claim's id, and name it."""
+    claim_id = getattr(record, "claim_id", None)
+    return (claim_id, claim_id) if claim_id else (record.return_id, None)
+
+
+def entries(ret: Any) -> list[dict]:
+    """The whole timeline, oldest first: one Query on the record's partition (paged by PynamoDB when long),
     read consistently so a reader sees what was just written."""
-    inline = plain(ret.timeline) or []
+    inline = plain(getattr(ret, "timeline", None)) or []
     if not int(ret.timeline_count or 0):
         return list(inline)
-    items = TimelineEntryModel.query(ret.return_id, consistent_read=True)
+    items = TimelineEntryModel.query(_owner(ret)[0], consistent_read=True)
     return [*inline, *(item.as_entry() for item in items)]
 
 
-def _items(return_id: str, written: int, new: list[dict]) -> list[TimelineEntryModel]:
+def _items(record: Any, written: int, new: list[dict]) -> list[TimelineEntryModel]:
     """The new entries as items, numbered after the `written` ones."""
-    return [TimelineEntryModel(return_id, written + n, at=e["at"], type=e["type"], actor=e["actor"],
-                               detail=e.get("detail")) for n, e in enumerate(new, start=1)]
+    partition, claim_id = _owner(record)
+    return [TimelineEntryModel(partition, written + n, at=e["at"], type=e["type"], actor=e["actor"],
+                               detail=e.get("detail"), claim_id=claim_id) for n, e in enumerate(new, start=1)]
 
 
 def save_with(tx: TransactWrite, ret: ReturnModel, new: list[dict]) -> None:
     """Put the entries of a return being created in its creating transaction (`ret.timeline_count` set by
     the caller to len(new))."""
-    for item in _items(ret.return_id, 0, new):
+    for item in _items(ret, 0, new):
         tx.save(item, condition=TimelineEntryModel.seq.does_not_exist())
 
 
-def write_with(ret: ReturnModel, actions: list, condition, new: list[dict]) -> None:
+def write_with(ret: Any, actions: list, condition, new: list[dict]) -> None:
     """One transaction: the return's conditional update (`actions`, `condition`, its version) and the new
     entries, numbered after those already written. Raises TransactWriteError as DynamoDB cancels it
     (store.writes tells a lost race from a failure); on success `ret` is read again, as an update
     returning ALL_NEW would have left it."""
-    items = _items(ret.return_id, int(ret.timeline_count or 0), new)
+    items = _items(ret, int(ret.timeline_count or 0), new)
     with TransactWrite(connection=aws.dynamodb_connection()) as tx:
-        tx.update(ret, actions=[*actions, ReturnModel.timeline_count.set(int(items[-1].seq))], condition=condition)
+        tx.update(ret, actions=[*actions, type(ret).timeline_count.set(int(items[-1].seq))], condition=condition)
         for item in items:
             tx.save(item, condition=TimelineEntryModel.seq.does_not_exist())
     ret.refresh(consistent_read=True)

@@ -396,6 +396,42 @@ def dispute_followup(ret: Return, customer: Customer, *, confirm_url: str | None
     return {**_base(ret, customer, portal_url, store_name), "confirm_url": confirm_url}
 
 
+def _claim_lines(ret: Return) -> list[dict[str, str]]:
+    lines = ret.get("lines") or ret.get("items") or []
+    return [{"name": str(line.get("name") or line.get("sku") or ""), "qty": str(int(line.get("qty") or 0))}
+            for line in lines]
+
+
+def claim_received(ret: Return, customer: Customer, *, kind: str = "", portal_url: str = "",
+                   store_name: str = "") -> dict[str, Any]:
+    """A claim (a problem with an order needing no return parcel) was received; `ret` is the claim as
+    GET /claims/{id} shows it."""
+    kind = kind or str(ret.get("kind") or "")
+    return {**_base(ret, customer, portal_url, store_name), "claim_id": str(ret.get("claim_id") or ""),
+            "not_received": kind == "not_received", "damaged_on_arrival": kind == "damaged_on_arrival",
+            "missing_item": kind == "missing_item", "lines": _claim_lines(ret)}
+
+
+def claim_resolved(ret: Return, customer: Customer, *, decision: str = "", note: str = "",
+                   amount: int | None = None, portal_url: str = "", store_name: str = "") -> dict[str, Any]:
+    """Customer service's answer to a claim: refunded (how much), reshipped or rejected (why: the note).
+    Without `decision`, the claim's own `resolution` says it."""
+    given = ret.get("resolution") if isinstance(ret.get("resolution"), Mapping) else {}
+    decision = decision or given.get("decision") or ""
+    note = note or given.get("note") or ""
+    if amount is None:
+        amount = given.get("amount")
+    if decision not in ("refund", "reship", "reject"):
+        raise ValueError("a claim's resolution is refund, reship or reject")
+    if decision == "refund" and not amount:
+        raise ValueError("a claim's refund needs its amount")
+    loc = locale_for(customer.get("locale"))
+    return {**_base(ret, customer, portal_url, store_name), "claim_id": str(ret.get("claim_id") or ""),
+            "refunded": decision == "refund", "reshipped": decision == "reship", "rejected": decision == "reject",
+            "note": (note or "").strip(),
+            "amount": _money(amount, _currency(ret), loc) if decision == "refund" else ""}
+
+
 BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "return_requested": return_requested,
     "dropoff_reminder": dropoff_reminder,
@@ -411,6 +447,8 @@ BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "parcel_lost": parcel_lost,
     "dispute_resolved": dispute_resolved,
     "dispute_followup": dispute_followup,
+    "claim_received": claim_received,
+    "claim_resolved": claim_resolved,
 }
 
 

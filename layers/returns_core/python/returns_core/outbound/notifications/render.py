@@ -48,6 +48,8 @@ TEMPLATES: tuple[str, ...] = (
     "parcel_lost",
     "dispute_resolved",
     "dispute_followup",
+    "claim_received",
+    "claim_resolved",
 )
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
