@@ -90,6 +90,26 @@ def test_the_timeline_merges_returns_disputes_and_messages_newest_first(api, two
     assert all("return_id" in e or e["type"].startswith("order.") for e in timeline)
 
 
+def test_a_claim_is_in_the_customers_search_and_merged_into_the_timeline(api, two_customers):
+    claim = send(api, "POST", "/claims", {"order_id": "o-ana-2", "kind": "damaged_on_arrival",
+                                         "lines": [{"sku": "TSHIRT-M", "qty": 1}], "message": "torn seam"},
+                 customer("o-ana-2"))
+    assert claim.status_code == 201, claim.body
+    claim_id = claim.json_body["claim_id"]
+    bob_claim = send(api, "POST", "/claims", {"order_id": "o-bob-1", "kind": "not_received",
+                                             "lines": [{"sku": "TSHIRT-M", "qty": 1}], "message": "never came"},
+                     customer("o-bob-1"))
+    assert bob_claim.status_code == 201, bob_claim.body
+    body = _search(api, email="ana@example.com").json_body
+    assert [c["claim_id"] for c in body["claims"]] == [claim_id]
+    assert body["claims"][0]["status"] == "open" and body["claims"][0]["kind"] == "damaged_on_arrival"
+    claim_entries = [e for e in body["timeline"] if e.get("claim_id")]
+    assert claim_entries and {e["claim_id"] for e in claim_entries} == {claim_id}
+    ats = [e["at"] for e in body["timeline"]]
+    assert ats == sorted(ats, reverse=True)
+    assert bob_claim.json_body["claim_id"] not in str(body)
+
+
 def test_the_timeline_is_bounded_and_says_so(api, two_customers):
     from returns_core.usecases import customer_search
 
