@@ -47,6 +47,10 @@ def return_view(ret: ReturnModel, lang: str = "en") -> dict:
         "created_at": ret.created_at, "locale": ret.locale,
         "timeline": [{**entry, "text": text(entry, ret.currency, lang)} for entry in returns.timeline_of(ret)],
     }
+    withdrawal = plain(ret.withdrawal)
+    if withdrawal:
+        # Opened by a withdrawal notice (EU right of withdrawal): its refund is due by `refund_due_by`.
+        view["withdrawal"] = {k: withdrawal.get(k) for k in ("withdrawal_id", "received_at", "refund_due_by")}
     resolution = plain(ret.dispute_resolution)
     if resolution:
         # Customer service's answer to the dispute, and its adjustment refund once paid (a second

@@ -48,6 +48,7 @@ TEMPLATES: tuple[str, ...] = (
     "parcel_lost",
     "dispute_resolved",
     "dispute_followup",
+    "withdrawal_received",
 )
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
