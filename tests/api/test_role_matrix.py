@@ -42,6 +42,7 @@ BODIES = {
                                    "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "defective"}]},
     ("POST", "/returns/{return_id}/dispute/resolve"): {"decision": "uphold", "note": "sorry for the sleeve",
                                                       "refund_amount": 500},
+    ("POST", "/withdrawals"): {"order_id": "o-1", "confirm": False},
 }
 QUERY = {"postcode": "75011", "country": "FR", "from": "2026-01-01", "to": "2026-12-31"}
 

@@ -21,10 +21,11 @@ def withdraw() -> Response:
     who = principal(request, {"customer"})
     body = raw(request)
     req = parse(request, schemas.WithdrawalNotice)
-    check_order(who, req.order_id)
     lines = [x.model_dump() for x in req.lines] if req.lines else None
 
     def effect() -> Response:
+        # Inside the effect: a reused Idempotency-Key is refused (422) before the order is looked at.
+        check_order(who, req.order_id)
         order = orders.get(req.order_id)
         if not req.confirm:
             return Response(body=withdrawals.preview(order, lines), status_code=200)
