@@ -299,6 +299,7 @@ class WithdrawalNotice(_Body):
     lines: Optional[Annotated[list[WithdrawalLine], Field(min_length=1, max_length=100)]] = None
     confirm: StrictBool = False
     dropoff: Optional[Dropoff] = None
+    name: Optional[Name] = None   # the consumer's name as they state it in the notice (Art. 11a(2))
 
 
 BODIES: tuple[type[BaseModel], ...] = (OrderUpsert, Lookup, ReturnCreate, QuoteRequest, Cancel, Confirm, Dispute,

@@ -30,7 +30,7 @@ def withdraw() -> Response:
         if not req.confirm:
             return Response(body=withdrawals.preview(order, lines), status_code=200)
         notice, opened = withdrawals.confirm(order, lines, req.dropoff.model_dump(exclude_none=True)
-                                             if req.dropoff else None, who.sub)
+                                             if req.dropoff else None, who.sub, stated_name=req.name)
         return Response(body=notice, status_code=201 if opened else 200)
 
     return idempotency.run(request, who.sub, body, effect)

@@ -89,9 +89,11 @@ def _opened_by(order_id: str, withdrawal_id: str) -> ReturnModel | None:
     return None
 
 
-def confirm(order: OrderModel, lines: list[dict] | None, dropoff: dict | None, actor: str) -> tuple[dict, bool]:
+def confirm(order: OrderModel, lines: list[dict] | None, dropoff: dict | None, actor: str,
+            stated_name: str | None = None) -> tuple[dict, bool]:
     """The notice: (its record, True when this call opened the return). The same lines again: the
-    first notice's record, no second return."""
+    first notice's record, no second return. `stated_name`: the name the consumer gave in the notice,
+    kept with it (the order's own name is the one on file)."""
     items, _ = _selection(order, lines)
     wid = statutory.withdrawal_id(order.order_id, items)
     if wid in (order.withdrawals or set()):
@@ -102,6 +104,8 @@ def confirm(order: OrderModel, lines: list[dict] | None, dropoff: dict | None, a
     notice = {"withdrawal_id": wid, "received_at": clock.iso(now),
               "refund_due_by": clock.iso(statutory.refund_due_by(now, config.withdrawal_durations()["refund"])),
               "delivery_refund": _delivery_refund(order, items), "lines": policy.holding(items)}
+    if stated_name:
+        notice["stated_name"] = stated_name
     try:
         ret = request_return.create(order, items, RESOLUTION, dropoff or {"method": "letterbox"}, actor,
                                     withdrawal=notice)
