@@ -8,9 +8,13 @@ import uuid
 
 import pytest
 
+from playwright.sync_api import expect
+
 from tests.workflow.helpers import order_payload
 
 from .conftest import customer_email, shot, wait_until
+from .staff import sign_in
+from .test_finance import _fits
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -53,6 +57,7 @@ def test_a_french_customer_withdraws_in_two_steps_and_gets_the_acknowledgement(l
     done.wait_for(state="visible")
     assert "Nous avons reçu votre rétractation le" in done.inner_text()
     page.locator("#return").wait_for(state="visible")
+    expect(page.locator("#status")).not_to_be_empty()
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     shot(page, f"withdrawal-3-received-{viewport}")
 
@@ -68,3 +73,28 @@ def test_no_withdrawal_function_outside_the_eu(local_stack, phone_page):
     order_id = _order(local_stack, country="US", locale="en-US")
     _find(phone_page, local_stack, order_id)
     assert phone_page.locator("#withdraw").is_hidden()
+
+
+def test_finance_sees_the_notice_its_deadline_and_the_count_of_breaches(local_stack, desk_page):
+    from datetime import date, timedelta
+
+    order_id = _order(local_stack)
+    status, found = local_stack.request("POST", "/returns/lookup", {"order_id": order_id,
+                                                                   "email": customer_email(order_id)})
+    assert status == 200, found
+    status, notice = local_stack.request("POST", "/withdrawals", {"order_id": order_id, "confirm": True},
+                                         token=found["token"])
+    assert status == 201, notice
+    page = desk_page
+    sign_in(page, local_stack, "/finance", "fin:ann", "finance")
+    today = date.today()
+    page.fill("#from", (today - timedelta(days=1)).isoformat())
+    page.fill("#to", (today + timedelta(days=1)).isoformat())
+    page.click("#apply")
+    row = page.locator("#withdrawals tbody tr", has_text=notice["withdrawal_id"])
+    row.wait_for()
+    cells = row.locator("td").all_inner_texts()
+    assert cells[1] == notice["return_id"] and cells[2] == order_id and cells[6] == "Pending"
+    expect(page.locator("#withdrawals-breaches")).to_have_text("Breaches: 0")
+    _fits(page)
+    shot(page, "withdrawal-4-finance")
