@@ -25,15 +25,48 @@ def short_deadline_stack(monkeypatch):
         yield deployed
 
 
+def _withdrawn(http: Http, order_id: str, lines: list | None = None) -> tuple[str, dict, dict]:
+    """A manual-payment order with paid delivery, withdrawn: (the customer's token, the notice, the order)."""
+    payload = {**order_payload(provider="manual"), "shipping_paid": 590}
+    payload["payment"]["captured_amount"] += 590
+    assert http.call("PUT", f"/orders/{order_id}", payload, token=auth.mint("store", "shop"))[0] == 201
+    customer = http.call("POST", "/returns/lookup", {"order_id": order_id, "email": "ana@example.com"})[1]["token"]
+    body = {"order_id": order_id, "confirm": True, **({"lines": lines} if lines else {})}
+    status, notice, _ = http.call("POST", "/withdrawals", body, token=customer)
+    assert status == 201, notice
+    return customer, notice, payload
+
+
+def test_inspected_before_the_deadline_is_refunded_by_the_inspection_delivery_included(stack):
+    """The local durations (900 s, alert 300 s before): the parcel arrives and is graded long before."""
+    http = Http(GatewayClient())
+    customer, notice, payload = _withdrawn(http, "ORD-WD-IN")
+    rid = notice["return_id"]
+
+    def get() -> dict:
+        return http.call("GET", f"/returns/{rid}", token=customer)[1]
+
+    ret = wait_for(get, lambda r: r["status"] == "awaiting_dropoff", what="the label")
+    assert carrier_event(http, ret["label"]["tracking_number"], "dropped_off")[0] == 202
+    wait_for(get, lambda r: r["status"] == "in_transit", what="in transit")
+    warehouse = auth.mint("warehouse", "wh:bob")
+    assert http.call("POST", "/warehouse/scans", {"code": ret["label"]["code"]}, token=warehouse)[0] == 200
+    graded = [{"sku": i["sku"], "qty": i["qty"], "condition": "resellable"} for i in ret["items"]]
+    status, inspected, _ = http.call("POST", f"/returns/{rid}/inspection", {"items": graded}, token=warehouse)
+    assert status == 200, inspected
+    # The final quote keeps the delivery refund of a whole order withdrawn.
+    assert inspected["quote"]["delivery_refund"] == 590
+    assert inspected["quote"]["refund_amount"] == payload["payment"]["captured_amount"]
+    ret = wait_for(get, lambda r: (r["refund"] or {}).get("status") == "pending_manual", what="the refund")
+    kinds = [t["type"] for t in ret["timeline"]]
+    assert "withdrawal.refund_due" not in kinds and "withdrawal.deadline_near" not in kinds
+    assert ret["refund"]["amount"] == payload["payment"]["captured_amount"]
+
+
 def test_dropped_off_never_inspected_is_refunded_by_the_deadline_after_an_ops_alert(short_deadline_stack):
     http = Http(GatewayClient())
     ops = subscribe(short_deadline_stack.environment["OPS_TOPIC_ARN"], "ops-withdrawal")
-    payload = {**order_payload(provider="manual"), "shipping_paid": 590}
-    payload["payment"]["captured_amount"] += 590
-    assert http.call("PUT", "/orders/ORD-WD", payload, token=auth.mint("store", "shop"))[0] == 201
-    customer = http.call("POST", "/returns/lookup", {"order_id": "ORD-WD", "email": "ana@example.com"})[1]["token"]
-    status, notice, _ = http.call("POST", "/withdrawals", {"order_id": "ORD-WD", "confirm": True}, token=customer)
-    assert status == 201, notice
+    customer, notice, payload = _withdrawn(http, "ORD-WD")
     rid = notice["return_id"]
 
     def get() -> dict:
