@@ -132,3 +132,13 @@ def test_finance_lists_the_notices_of_the_range_with_their_deadline(api):
                                         "refunded_at": None, "on_time": None}], "next_cursor": None}
     assert send(api, "GET", f"/finance/withdrawals?from={today}&to={today}", None,
                 customer("o-1")).status_code == 403
+
+
+def test_a_line_that_cannot_be_withdrawn_is_a_422_naming_it_and_nothing_is_written(api):
+    _order(api)
+    res = _withdraw(api, confirm=True, lines=[{"sku": "JEANS-32", "qty": 1}, {"sku": "NOPE", "qty": 1}])
+    assert res.status_code == 422 and error_of(res)["details"]["field"] == "lines[1].sku"
+    res = _withdraw(api, confirm=True, lines=[{"sku": "JEANS-32", "qty": 2}])
+    assert res.status_code == 422 and error_of(res)["details"]["field"] == "lines[0].qty"
+    assert send(api, "GET", "/orders/o-1/returns", None, customer("o-1")).json_body["items"] == []
+    assert _sent_templates() == []

@@ -78,6 +78,11 @@ def keep_terms(decided: dict, items: list[dict]) -> dict[str, policy.Policy]:
     return terms
 
 
+def withdrawal_decisions(order: OrderModel) -> dict:
+    """sku -> each line's decision as the statutory right of withdrawal leaves the policy in force."""
+    return _decided(order, [], "refund", 0, withdrawal=True)[1]
+
+
 def check(order: OrderModel, items: list[dict], resolution: str, withdrawal: bool = False) -> policy.Quote:
     """The quote of a selection not yet submitted, with the same checks as `create` (the portal shows it live).
     `withdrawal`: judged as the statutory right of withdrawal judges it (the withdrawal's preview)."""

@@ -6,6 +6,7 @@ first entry of the return's timeline (append-only) and the return keeps `withdra
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
 
 from .. import config
@@ -37,7 +38,7 @@ def _period_over(order: OrderModel, decided: dict, skus: list[str]) -> bool:
 def _selection(order: OrderModel, lines: list[dict] | None) -> tuple[list[dict], dict]:
     """The lines withdrawn ({sku, qty, reason}) and the statutory decisions; 422 when the period is over."""
     _applicable(order)
-    _, decided = request_return._decided(order, [], RESOLUTION, 0, withdrawal=True)
+    decided = request_return.withdrawal_decisions(order)
     known = [x["sku"] for x in plain(order.lines)]
     asked = [x["sku"] for x in lines] if lines else known
     if _period_over(order, decided, [s for s in asked if s in decided] or known):
@@ -69,10 +70,22 @@ def _lines_view(order: OrderModel, items: list[dict]) -> list[dict]:
     return [{"sku": i["sku"], "name": names.get(i["sku"]), "qty": int(i["qty"])} for i in items]
 
 
+@contextmanager
+def _named_as_lines():
+    """The return's checks name `items[n]`; the notice's body calls them `lines[n]`."""
+    try:
+        yield
+    except UnprocessableError as exc:
+        if exc.field and exc.field.startswith("items["):
+            exc.field = "lines[" + exc.field[len("items["):]
+        raise
+
+
 def preview(order: OrderModel, lines: list[dict] | None) -> dict:
     """What confirming now would withdraw, refund at least, and by when (nothing stored)."""
     items, _ = _selection(order, lines)
-    quote = request_return.check(order, items, RESOLUTION, withdrawal=True)
+    with _named_as_lines():
+        quote = request_return.check(order, items, RESOLUTION, withdrawal=True)
     estimate = statutory.with_delivery_refund(quote.to_api(), _delivery_refund(order, items))
     due = statutory.refund_due_by(clock.now(), config.withdrawal_durations()["refund"])
     return {"preview": {"order_id": order.order_id, "lines": _lines_view(order, items),
@@ -107,8 +120,9 @@ def confirm(order: OrderModel, lines: list[dict] | None, dropoff: dict | None, a
     if stated_name:
         notice["stated_name"] = stated_name
     try:
-        ret = request_return.create(order, items, RESOLUTION, dropoff or {"method": "letterbox"}, actor,
-                                    withdrawal=notice)
+        with _named_as_lines():
+            ret = request_return.create(order, items, RESOLUTION, dropoff or {"method": "letterbox"}, actor,
+                                        withdrawal=notice)
     except ConflictError:
         found = _opened_by(order.order_id, wid)   # a concurrent confirm of the same notice won the write
         if found is None:
