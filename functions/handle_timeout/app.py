@@ -18,7 +18,9 @@ logger, metrics = step.logger, step.metrics
 @step
 def handler(event: TimeoutInput, context: LambdaContext) -> dict:
     logger.append_keys(return_id=event.return_id, kind=event.kind)
-    status = timeouts.handle(event.return_id, event.kind, event.error)
     metrics.add_dimension(name="kind", value=event.kind)
+    if event.kind == "withdrawal_clock":   # not a wait that ran out: where a withdrawal stands on its deadline
+        return timeouts.withdrawal_clock(event.return_id)
+    status = timeouts.handle(event.return_id, event.kind, event.error)
     metrics.add_metric(name="WaitsTimedOut", unit=MetricUnit.Count, value=1)
     return {"status": status}

@@ -47,6 +47,7 @@ BODIES = {
                           "message": "one was missing"},
     ("POST", "/claims/{claim_id}/photos"): {"content_type": "image/png"},
     ("POST", "/claims/{claim_id}/resolve"): {"decision": "reject", "note": "it was in the parcel"},
+    ("POST", "/withdrawals"): {"order_id": "o-1", "confirm": False},
 }
 # The claim routes' target: an open claim of o-1 (seed_claim), as the return is start_return's.
 CLAIM_ID = "clm_matrix"

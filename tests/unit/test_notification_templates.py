@@ -41,6 +41,8 @@ LONG_URL = "https://returns-labels.s3.eu-west-1.amazonaws.com/labels/r_123.pdf?X
 
 RETURN = {
     "return_id": "r_123", "order_id": "o_9", "status": "inspected", "resolution": "refund", "currency": "EUR",
+    "withdrawal": {"withdrawal_id": "wd_1", "received_at": "2026-12-01T16:05:00.000Z",
+                   "refund_due_by": "2026-12-15T16:05:00.000Z"},
     "items": [
         {"sku": "TSHIRT-M", "qty": 2, "reason": "too_small", "received_qty": 2, "condition": "resellable", "refund_amount": 4998},
         {"sku": "MUG-<1>", "qty": 1, "reason": "damaged_in_transit", "received_qty": 1, "condition": "damaged", "refund_amount": 1299},
@@ -492,7 +494,7 @@ def test_template_names():
 
 def test_ses_template_resources():
     res = ses_template_resources()
-    assert len(res) == len(TEMPLATES) * len(LOCALES) == 32
+    assert len(res) == len(TEMPLATES) * len(LOCALES) == 34
     tpl = res["TplReturnRequestedEn"]
     assert tpl["Type"] == "AWS::SES::Template"
     props = tpl["Properties"]["Template"]
@@ -608,3 +610,11 @@ def test_a_resolved_dispute_tells_the_outcome_the_note_and_the_adjustment(locale
                                                            adjustment_amount=None), strict=True)
     assert amount not in rejected.text and "Sorry about the sleeve & the wait" in rejected.text
     assert upheld.text != rejected.text
+
+
+def test_a_withdrawal_is_acknowledged_with_the_date_and_time_of_the_notice_and_its_zone():
+    fr = render("withdrawal_received", "fr", data_for("withdrawal_received", "fr-FR"), strict=True)
+    en = render("withdrawal_received", "en", data_for("withdrawal_received", "en-GB"), strict=True)
+    assert "1er décembre 2026 à 16 h 05 UTC" in fr.text and "rétractation" in fr.subject
+    assert "1 December 2026 at 16:05 UTC" in en.text and "15 December 2026" in en.text
+    assert "2 × " in en.text and "withdrawal" in en.subject

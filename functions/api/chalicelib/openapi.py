@@ -184,6 +184,13 @@ ROUTES: tuple[Route, ...] = (
           "409 another was published meanwhile)", ("store",), schemas.PolicyPut, (200, 409, 422)),
     Route("POST", "/policy/simulate", "A sample order's per-line decisions and quote under a draft policy "
           "(or the one in force), nothing stored", ("store", "ops"), schemas.PolicySimulate, (200, 422)),
+    Route("POST", "/withdrawals", "Withdraw from the contract (EU right of withdrawal): confirm false previews "
+          "(200), confirm true sends the notice and opens its return (201; the same lines again: 200, the same "
+          "notice). 422 withdrawal_period_over, not_applicable (not shipped to the EU/EEA)", ("customer",),
+          schemas.WithdrawalNotice, (200, 201, 404, 409, 422, 503), idempotent_key=True),
+    Route("GET", "/finance/withdrawals", "Withdrawal notices received in the range: their refund deadline, "
+          "refund date and whether it was on time", ("finance",), params=(schemas.DateRange, schemas.Page),
+          required_params=("from", "to")),
     Route("GET", "/portal", "The customer's returns page", PUBLIC, produces="text/html"),
     Route("GET", "/warehouse", "The warehouse scanning page", PUBLIC, produces="text/html"),
     Route("GET", "/finance", "The finance page", PUBLIC, produces="text/html"),

@@ -349,9 +349,27 @@ class DateRange(BaseModel):
     to: Optional[date] = None
 
 
+# --- the EU right of withdrawal -------------------------------------------------
+
+class WithdrawalLine(_Body):
+    sku: Sku
+    qty: Qty
+
+
+class WithdrawalNotice(_Body):
+    """A withdrawal from the contract: no reason asked. `confirm: false` previews it; `true` sends it.
+    Without `lines`, every line still returnable. `dropoff`: how the parcel goes back (default: collected
+    from the letterbox of the order's shipping address)."""
+    order_id: Id
+    lines: Optional[Annotated[list[WithdrawalLine], Field(min_length=1, max_length=100)]] = None
+    confirm: StrictBool = False
+    dropoff: Optional[Dropoff] = None
+    name: Optional[Name] = None   # the consumer's name as they state it in the notice (Art. 11a(2))
+
+
 BODIES: tuple[type[BaseModel], ...] = (OrderUpsert, Lookup, ReturnCreate, QuoteRequest, Cancel, Confirm, Dispute,
                                        CarrierEvent, Scan, Inspection, Review, Note, ManualRefund, LabelRetry,
-                                       DisputeResolve, ClaimCreate, ClaimPhoto, ClaimResolve)
+                                       DisputeResolve, ClaimCreate, ClaimPhoto, ClaimResolve, WithdrawalNotice)
 
 
 # --- the store's returns policy ------------------------------------------------

@@ -49,6 +49,17 @@ _TIMEOUTS = {
     "dispute_followup": ("DISPUTE_FOLLOWUP_DELAY_SECONDS", 30 * 86400),
 }
 
+# The right of withdrawal's refund deadline after the notice (14 days, Art. 13) and how long before it
+# ops is alerted (3 days); template parameters too, so tests and the local stack use short ones.
+_WITHDRAWAL = {
+    "refund": ("WITHDRAWAL_REFUND_SECONDS", 14 * 86400),
+    "alert_lead": ("WITHDRAWAL_ALERT_LEAD_SECONDS", 3 * 86400),
+}
+
+
+def withdrawal_durations() -> dict[str, int]:
+    return {key: int_setting(env, default) for key, (env, default) in _WITHDRAWAL.items()}
+
 
 def workflow_timeouts() -> dict[str, int]:
     """Every wait of the lifecycle; the execution input carries them to the ASL."""

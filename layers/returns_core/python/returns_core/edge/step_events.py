@@ -20,7 +20,7 @@ class WaitInput(StepInput):
 class TimeoutInput(StepInput):
     kind: Literal["review", "dropoff_reminder", "dropoff", "transit", "inspection_sla", "approval",
                   "refund_retry", "refund_failed", "followup", "autoclose", "label_failed", "label_retry",
-                  "dispute_overdue", "dispute_followup", "dispute_autoclose"]
+                  "dispute_overdue", "dispute_followup", "dispute_autoclose", "withdrawal_clock", "withdrawal_due"]
     error: dict | None = None
 
 

@@ -17,7 +17,7 @@ def _execution_arn(machine: str, return_id: str) -> str:
     return machine.replace(":stateMachine:", ":execution:") + ":" + return_id
 
 
-def start(return_id: str, status: str, keep_item: bool = False) -> str:
+def start(return_id: str, status: str, keep_item: bool = False, withdrawal: bool = False) -> str:
     """One execution per return, named after it: a repeated start finds the same execution.
 
     `keep_item`: a returnless return (the customer keeps every item); the workflow routes it from
@@ -25,13 +25,18 @@ def start(return_id: str, status: str, keep_item: bool = False) -> str:
     beside `state`, which each step replaces.
 
     When the start fails, Step Functions may still have started it (the answer was lost): the
-    execution is looked up by name, and only when it is not there is WorkflowUnavailable raised."""
+    execution is looked up by name, and only when it is not there is WorkflowUnavailable raised.
+
+    `withdrawal`: a return opened by a withdrawal notice; once the parcel is sent, the workflow pays its
+    refund by the notice's deadline (`$.withdrawal`, fixed for its life like `keep_item`)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     sfn = aws.client("stepfunctions")
     machine = config.setting("STATE_MACHINE_ARN")
     payload = {"return_id": return_id, "timeouts": config.workflow_timeouts(), "state": {"status": status},
                "keep_item": bool(keep_item)}
+    if withdrawal:
+        payload["withdrawal"] = True
     try:
         return sfn.start_execution(stateMachineArn=machine, name=return_id, input=json.dumps(payload))["executionArn"]
     except sfn.exceptions.ExecutionAlreadyExists:

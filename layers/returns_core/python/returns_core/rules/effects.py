@@ -71,3 +71,6 @@ EXCHANGE_SHIPPED_EMAIL = "exchange_shipping"
 SMS_KINDS = ("label_ready", "refund_issued")
 FAILED_ALERT = "notification_failed"
 
+# A withdrawal notice is acknowledged at once, when its return is opened (usecases/withdrawals.py).
+WITHDRAWAL_RECEIVED_EVENT = "withdrawal.received"
+WITHDRAWAL_RECEIVED_EMAIL = "withdrawal_received"

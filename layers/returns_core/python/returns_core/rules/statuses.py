@@ -38,8 +38,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     # Approved returns go back to `requested`: the workflow then issues their label.
     IN_REVIEW: frozenset({REQUESTED, REJECTED, CANCELLED}),
     AWAITING_DROPOFF: frozenset({IN_TRANSIT, RECEIVED, CANCELLED, EXPIRED}),
-    IN_TRANSIT: frozenset({RECEIVED, LOST}),
-    RECEIVED: frozenset({INSPECTED}),
+    # A withdrawal's refund is paid by its deadline once the parcel is sent, inspected or not (Art. 13(3)).
+    IN_TRANSIT: frozenset({RECEIVED, LOST, REFUNDING}),
+    RECEIVED: frozenset({INSPECTED, REFUNDING}),
     INSPECTED: frozenset({AWAITING_APPROVAL, REFUNDING}),
     AWAITING_APPROVAL: frozenset({REFUNDING}),
     REFUNDING: frozenset({REFUNDED, REFUND_FAILED}),

@@ -81,6 +81,8 @@ def _message_sent(detail: Any, currency: str, lang: str) -> str:
 TEXTS: dict[str, str | Callable[[Any, str, str], str]] = {
     "return.requested": "You started this return.",
     "exception.granted": "Our customer service made an exception so that this return could be accepted.",
+    "withdrawal.received": "We received your notice of withdrawal from the contract.",
+    "withdrawal.refund_due": "Your refund was paid by the withdrawal deadline.",
     "review.required": "A colleague is checking your return before we issue the label.",
     "review.approved": "Your return was approved.",
     "review.auto_approved": "Your return was approved.",
@@ -126,6 +128,8 @@ TEXTS: dict[str, str | Callable[[Any, str, str], str]] = {
 TEXTS_FR: dict[str, str | Callable[[Any, str, str], str]] = {
     "return.requested": "Vous avez commencé ce retour.",
     "exception.granted": "Notre service client a fait une exception pour que ce retour soit accepté.",
+    "withdrawal.received": "Nous avons reçu votre rétractation du contrat.",
+    "withdrawal.refund_due": "Votre remboursement a été versé dans le délai de rétractation.",
     "review.required": "Un collègue vérifie votre retour avant d’émettre l’étiquette.",
     "review.approved": "Votre retour a été accepté.",
     "review.auto_approved": "Votre retour a été accepté.",

@@ -82,6 +82,9 @@ class OrderModel(Model):
     refunded_total = NumberAttribute(default=0)
     refund_holds = MapAttribute(default=dict)  # return_id -> amount being paid right now
     instant_exchange = BooleanAttribute(default=False)
+    # The withdrawal notices that opened a return of this order (rules.withdrawal.withdrawal_id): added
+    # in the return's own transaction on the condition that the id is new, so a notice opens one return.
+    withdrawals = UnicodeSetAttribute(null=True)
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
 
@@ -113,6 +116,13 @@ class ByTracking(GlobalSecondaryIndex):
 class ByCustomer(GlobalSecondaryIndex):
     Meta = _index_meta("by_customer")
     customer_key = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class ByWithdrawalDay(GlobalSecondaryIndex):
+    """Sparse: only the returns a withdrawal notice opened carry `withdrawal_day` (finance's list)."""
+    Meta = _index_meta("by_withdrawal_day")
+    withdrawal_day = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
 
 
@@ -161,6 +171,10 @@ class ReturnModel(Model):
     task_token = UnicodeAttribute(null=True)
     waiting_for = UnicodeAttribute(null=True)
     execution_arn = UnicodeAttribute(null=True)
+    # The withdrawal notice that opened this return (EU right of withdrawal): withdrawal_id, received_at,
+    # refund_due_by, delivery_refund, lines; `withdrawal_day` (received_at's UTC day) keys its index.
+    withdrawal = MapAttribute(null=True)
+    withdrawal_day = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
     by_order = ByOrder()
@@ -168,6 +182,7 @@ class ReturnModel(Model):
     by_code = ByCode()
     by_tracking = ByTracking()
     by_customer = ByCustomer()
+    by_withdrawal_day = ByWithdrawalDay()
 
     @classmethod
     def load_many(cls, hits) -> list["ReturnModel"]:

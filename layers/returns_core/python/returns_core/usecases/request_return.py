@@ -10,6 +10,7 @@ from pynamodb.transactions import TransactWrite
 from .. import aws, config
 from ..outbound import workflow
 from ..rules import clock, ids, policy, statuses, timeline
+from ..rules import withdrawal as statutory
 from ..rules.errors import ConflictError, ServiceUnavailableError, UnprocessableError
 from ..store import timeline as timeline_items
 from ..store.models import OrderModel, ReturnModel, plain
@@ -20,9 +21,9 @@ RISK_WINDOW_DAYS = 90
 
 
 def _check_items(order: OrderModel, items: list[dict], resolution: str, decided: dict,
-                 waive: bool = False) -> dict[str, dict]:
-    return check_selection({x["sku"]: x for x in eligibility(order, decided, waive)}, items, resolution, decided,
-                           waive)
+                 waive: bool = False, withdrawal: bool = False) -> dict[str, dict]:
+    lines = eligibility(order, decided, waive, statutory=withdrawal)
+    return check_selection({x["sku"]: x for x in lines}, items, resolution, decided, waive)
 
 
 def check_selection(lines: dict[str, dict], items: list[dict], resolution: str, decided: dict,
@@ -61,11 +62,15 @@ def _returns_in_window(customer_key: str) -> int:
 
 
 def _decided(order: OrderModel, items: list[dict], resolution: str, recent: int,
-             pinned: policies.Version | None = None) -> tuple[policies.Version, dict]:
-    """The policy version now in force and what it decides for each line of this selection."""
+             pinned: policies.Version | None = None, withdrawal: bool = False) -> tuple[policies.Version, dict]:
+    """The policy version now in force and what it decides for each line of this selection; for a
+    withdrawal, the terms the statutory right leaves of it (rules/withdrawal.py)."""
     current = pinned or policies.current()
     facts = policies.order_facts(order, recent)
-    return current, policies.decisions(current.document, [plain(x) for x in order.lines], facts, items, resolution)
+    decided = policies.decisions(current.document, [plain(x) for x in order.lines], facts, items, resolution)
+    if withdrawal:
+        decided = {sku: replace(d, terms=statutory.statutory_terms(d.terms)) for sku, d in decided.items()}
+    return current, decided
 
 
 def keep_terms(decided: dict, items: list[dict]) -> dict[str, policy.Policy]:
@@ -76,10 +81,16 @@ def keep_terms(decided: dict, items: list[dict]) -> dict[str, policy.Policy]:
     return terms
 
 
-def check(order: OrderModel, items: list[dict], resolution: str) -> policy.Quote:
-    """The quote of a selection not yet submitted, with the same checks as `create` (the portal shows it live)."""
-    _, decided = _decided(order, items, resolution, _returns_in_window(order.customer_key))
-    lines = _check_items(order, items, resolution, decided)
+def withdrawal_decisions(order: OrderModel) -> dict:
+    """sku -> each line's decision as the statutory right of withdrawal leaves the policy in force."""
+    return _decided(order, [], "refund", 0, withdrawal=True)[1]
+
+
+def check(order: OrderModel, items: list[dict], resolution: str, withdrawal: bool = False) -> policy.Quote:
+    """The quote of a selection not yet submitted, with the same checks as `create` (the portal shows it live).
+    `withdrawal`: judged as the statutory right of withdrawal judges it (the withdrawal's preview)."""
+    _, decided = _decided(order, items, resolution, _returns_in_window(order.customer_key), withdrawal=withdrawal)
+    lines = _check_items(order, items, resolution, decided, withdrawal=withdrawal)
     return policy.quote_request(items, orders.prices(order), order.currency, resolution,
                                 paid=orders.paid_for(order, items, lines), terms=keep_terms(decided, items))
 
@@ -90,13 +101,17 @@ def waivers(lines: dict[str, dict], items: list[dict]) -> list[dict]:
 
 
 def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict, actor: str,
-           exception: dict | None = None) -> ReturnModel:
+           exception: dict | None = None, withdrawal: dict | None = None) -> ReturnModel:
     """`exception` ({"reason"}: an ops agent's, `actor`): the eligibility rules that fail are waived
     (rules.policy.WAIVABLE_RULES) and the exception, its reason, its agent and what it waived are kept
-    on the return and told in its timeline."""
+    on the return and told in its timeline.
+    `withdrawal`: the return a withdrawal notice opens (usecases/withdrawals.py): {withdrawal_id,
+    received_at, refund_due_by, delivery_refund}; its id is added to the order under the condition that
+    it is not there yet, so a second confirm of the same notice cannot open a second return."""
     recent = _returns_in_window(order.customer_key)
-    in_force, decided = _decided(order, items, resolution, recent)
-    lines = _check_items(order, items, resolution, decided, waive=exception is not None)
+    in_force, decided = _decided(order, items, resolution, recent, withdrawal=withdrawal is not None)
+    lines = _check_items(order, items, resolution, decided, waive=exception is not None,
+                         withdrawal=withdrawal is not None)
     terms = keep_terms(decided, items)
     keep = policy.keeps_items([{"keep_item": t.keep_item} for t in terms.values()])
     # A returnless return sends no parcel: there is nothing to collect or drop off.
@@ -106,8 +121,10 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
     quote = policy.quote_request(items, orders.prices(order), currency, resolution, paid=paid, terms=terms)
     order_total = sum(int(x["unit_price"]) * int(x["qty"]) for x in order.lines)
     # The fraud guard holds for returnless refunds too: the review rules of every item's terms.
-    risky = policies.is_risky(order_total, recent, list(terms.values()))
-    now = clock.now()
+    # A withdrawal is the consumer's statutory right: no review may hold it back or refuse it.
+    risky = withdrawal is None and policies.is_risky(order_total, recent, list(terms.values()))
+    # A withdrawal's return is created at the notice's own instant (its timeline and index agree).
+    now = clock.parse(withdrawal["received_at"]) if withdrawal is not None else clock.now()
     return_id = ids.new_return_id()
     status = statuses.IN_REVIEW if risky else statuses.REQUESTED
     stored_items = [{
@@ -126,20 +143,33 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
         history.append(timeline.entry("exception.granted", actor, granted, at=granted["at"]))
     if risky:
         history.append(timeline.entry("review.required", "system", "A colleague checks this return first."))
+    quoted = quote.to_api()
+    if withdrawal is not None:
+        quoted = statutory.with_delivery_refund(quoted, int(withdrawal.get("delivery_refund") or 0))
+        history.insert(0, timeline.entry("withdrawal.received", actor, {
+            "withdrawal_id": withdrawal["withdrawal_id"], "received_at": withdrawal["received_at"],
+            "refund_due_by": withdrawal["refund_due_by"], "lines": policy.holding(items)}, withdrawal["received_at"]))
     ret = ReturnModel(
         return_id, order_id=order.order_id, code=ids.return_code(return_id), customer_key=order.customer_key,
         status=status, status_since=clock.iso(now), created_at=clock.iso(now), resolution=resolution,
         currency=currency, locale=(plain(order.customer).get("locale") or "en"), items=stored_items,
-        quote=quote.to_api(), dropoff=where, policy_version=in_force.version,
+        quote=quoted, dropoff=where, policy_version=in_force.version,
         deadline=clock.iso(now + timedelta(seconds=config.workflow_timeouts()["dropoff"])),
         timeline_count=len(history), exception=granted,
     )
+    if withdrawal is not None:
+        ret.withdrawal = withdrawal
+        ret.withdrawal_day = withdrawal["received_at"][:10]   # the sparse `by_withdrawal_day` index
+    order_actions = [OrderModel.reserved[return_id].set(policy.holding(items)), OrderModel.updated_at.set(clock.iso(now))]
+    order_condition = None
+    if withdrawal is not None:
+        order_actions.append(OrderModel.withdrawals.add({withdrawal["withdrawal_id"]}))
+        order_condition = ~OrderModel.withdrawals.contains(withdrawal["withdrawal_id"])
     try:
         with TransactWrite(connection=aws.dynamodb_connection()) as tx:
             tx.save(ret, condition=ReturnModel.return_id.does_not_exist())
             timeline_items.save_with(tx, ret, history)
-            tx.update(order, actions=[OrderModel.reserved[return_id].set(policy.holding(items)),
-                                      OrderModel.updated_at.set(clock.iso(now))])
+            tx.update(order, actions=order_actions, condition=order_condition)
     except TransactWriteError as exc:
         # The order changed between our read and write (another return, an update): the caller retries.
         raise ConflictError("the order changed while the return was being created; please try again",
@@ -148,7 +178,7 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
     if ret.status == statuses.IN_REVIEW:
         side_effects.status_changed(ret, statuses.REQUESTED)
     try:
-        arn = workflow.start(ret.return_id, ret.status, keep_item=keep)
+        arn = workflow.start(ret.return_id, ret.status, keep_item=keep, withdrawal=withdrawal is not None)
     except workflow.WorkflowUnavailable:
         _withdraw(ret)
         raise ServiceUnavailableError("returns cannot be started right now; send the same request again shortly",

@@ -18,6 +18,7 @@ import uuid
 from datetime import timedelta
 
 from ..rules import clock, policy, statuses, timeline
+from ..rules import withdrawal as statutory
 from ..rules.errors import ConflictError, ForbiddenError, InvalidTransition, UnprocessableError
 from ..rules.settlement import METHODS, PAYING, PENDING_MANUAL, awaiting_manual, capture_part, idempotency_key
 from ..store import ledger, returns, writes
@@ -87,7 +88,8 @@ def _graded_as_lost(ret: ReturnModel) -> tuple[dict, list]:
                                    ret.currency, ret.resolution)
     # `by` is nobody who could approve: four eyes hold (no finance person graded it).
     inspection = {"by": "system", "at": clock.iso(), "items": policy.inspection_items(final), "lost": True}
-    return final.to_api(), [ReturnModel.inspection.set(inspection), ReturnModel.quote.set(final.to_api())]
+    quote = statutory.final_quote(final.to_api(), plain(ret.withdrawal))
+    return quote, [ReturnModel.inspection.set(inspection), ReturnModel.quote.set(quote)]
 
 
 def _hold(order: OrderModel, return_id: str, amount: int) -> None:

@@ -140,3 +140,11 @@ def status_changed(ret: ReturnModel, previous: str) -> None:
 def requested(ret: ReturnModel) -> None:
     event = effects.REQUESTED_EVENT
     _safely(f"event:{event}", ret, lambda: events.publish(event, ret))
+
+
+def withdrawal_received(ret: ReturnModel) -> None:
+    """The acknowledgement of a withdrawal notice, on a durable medium, at once (not by the workflow):
+    what was withdrawn, and the date and time the notice was received."""
+    event, template = effects.WITHDRAWAL_RECEIVED_EVENT, effects.WITHDRAWAL_RECEIVED_EMAIL
+    _safely(f"event:{event}", ret, lambda: events.publish(event, ret, {"withdrawal": plain(ret.withdrawal)}))
+    _safely(f"email:{template}", ret, lambda: notify.email(ret, template))

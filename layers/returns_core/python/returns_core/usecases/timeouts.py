@@ -5,7 +5,7 @@ from ..outbound import events
 from ..rules import statuses, timeline
 from ..store import returns
 from ..store.models import ReturnModel, plain
-from . import labels, lifecycle, notify, settlement
+from . import labels, lifecycle, notify, settlement, withdrawals
 
 
 def _once(ret: ReturnModel, flag: str, alert: str, message: str) -> None:
@@ -56,9 +56,27 @@ def handle(return_id: str, kind: str, error: dict | None = None) -> str:
         _once(ret, "dispute.overdue", "dispute_overdue", "a disputed return has not been resolved by customer service")
     elif kind == "dispute_followup" and s == statuses.RESOLVED:
         notify.email(ret, "dispute_followup")
+    elif kind == "withdrawal_due" and s in (statuses.IN_TRANSIT, statuses.RECEIVED):
+        # Proof of sending exists (or the parcel is here): the law's deadline wins over the inspection.
+        lifecycle.transition(ret, statuses.REFUNDING, actor="system", event="withdrawal.refund_due",
+                             detail="The withdrawal's refund is due: paid before the parcel is inspected.",
+                             allowed_from={statuses.IN_TRANSIT, statuses.RECEIVED})
     elif kind == "dispute_autoclose" and s == statuses.RESOLVED:
         lifecycle.transition(ret, statuses.CLOSED, actor="system", event="return.auto_closed",
                              detail="Closed automatically: no answer to the follow-up of the dispute.",
                              allowed_from={statuses.RESOLVED})
     ret.refresh(consistent_read=True)
     return ret.status
+
+
+def withdrawal_clock(return_id: str) -> dict:
+    """Where a withdrawal's return stands against its refund deadline: the seconds to the alert and to
+    the deadline, and which wait the parcel is in. Inside the alert's lead, ops is alerted (once)."""
+    ret = returns.get(return_id)
+    left = withdrawals.clock_of(ret)
+    if left["alert_in"] == 0 and left["due_in"] > 0:
+        _once(ret, "withdrawal.deadline_near", "withdrawal_deadline_near",
+              f"return {ret.return_id}: a withdrawal's refund is due by "
+              f"{(plain(ret.withdrawal) or {}).get('refund_due_by')} and is not paid yet")
+    wait = "arrival" if ret.status == statuses.IN_TRANSIT else "inspection"
+    return {**left, "status": ret.status, "wait": wait}

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from .. import config
 from ..rules import clock, parcels, policy, statuses, timeline
+from ..rules import withdrawal as statutory
 from ..rules.errors import ConflictError, InvalidTransition, NotFoundError, UnprocessableError
 from ..store import returns
 from ..store.models import ReturnModel, UnmatchedScanModel, plain
@@ -103,7 +104,7 @@ def inspect(return_id: str, lines: list[dict], actor: str) -> ReturnModel:
             ret, statuses.INSPECTED, actor=actor, event="return.inspected",
             detail={"refund_amount": final.refund_amount}, allowed_from={statuses.RECEIVED},
             updates=[ReturnModel.inspection.set({"by": actor, "at": now, "items": graded}),
-                     ReturnModel.quote.set(final.to_api())])
+                     ReturnModel.quote.set(statutory.final_quote(final.to_api(), plain(ret.withdrawal)))])
     except InvalidTransition:
         ret.refresh(consistent_read=True)  # two inspectors at once: the first one's grading stands
         if ret.inspection is not None:

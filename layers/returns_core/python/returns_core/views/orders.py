@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..rules import clock, policy
+from ..rules import withdrawal as statutory_right
 from ..store.models import OrderModel, plain
 
 
@@ -13,13 +14,18 @@ def _moment(value: str | None):
         return None
 
 
-def eligibility(order: OrderModel, decided: dict | None = None, waive: bool = False) -> list[dict]:
+def eligibility(order: OrderModel, decided: dict | None = None, waive: bool = False,
+                statutory: bool = False) -> list[dict]:
     """Each line of the order with what of it may still be returned, now. `decided`: sku -> the line's
     decision under the store's policy (rules/policy_document.Decision); without it, the built-in terms.
-    `waive`: an ops exception's view, the waivable rules that fail named per line (policy.WAIVABLE_RULES)."""
+    `waive`: an ops exception's view, the waivable rules that fail named per line (policy.WAIVABLE_RULES).
+    `statutory`: as the right of withdrawal sees the lines (a store's final sale does not bind it)."""
     delivered = _moment(order.delivered_at)
     decided = decided or {}
-    return policy.order_eligibility([plain(line) for line in order.lines], plain(order.reserved or {}), delivered,
+    lines = [plain(line) for line in order.lines]
+    if statutory:
+        lines = [statutory_right.statutory_line(line) for line in lines]
+    return policy.order_eligibility(lines, plain(order.reserved or {}), delivered,
                                     clock.now(), terms={sku: d.terms for sku, d in decided.items()},
                                     rules={sku: d.rule for sku, d in decided.items()}, waive=waive)
 

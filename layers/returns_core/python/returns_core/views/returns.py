@@ -51,6 +51,10 @@ def return_view(ret: ReturnModel, lang: str = "en") -> dict:
     if exception:
         # An ops agent's exception: why, by whom, and the eligibility rules it waived.
         view["exception"] = {k: exception.get(k) for k in ("reason", "by", "at", "waived")}
+    withdrawal = plain(ret.withdrawal)
+    if withdrawal:
+        # Opened by a withdrawal notice (EU right of withdrawal): its refund is due by `refund_due_by`.
+        view["withdrawal"] = {k: withdrawal.get(k) for k in ("withdrawal_id", "received_at", "refund_due_by")}
     resolution = plain(ret.dispute_resolution)
     if resolution:
         # Customer service's answer to the dispute, and its adjustment refund once paid (a second

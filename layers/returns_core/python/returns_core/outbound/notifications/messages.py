@@ -430,6 +430,29 @@ def claim_resolved(ret: Return, customer: Customer, *, decision: str = "", note:
             "refunded": decision == "refund", "reshipped": decision == "reship", "rejected": decision == "reject",
             "note": (note or "").strip(),
             "amount": _money(amount, _currency(ret), loc) if decision == "refund" else ""}
+def format_moment(value: str | datetime, locale: str | None) -> str:
+    """``1 December 2026 at 16:05 UTC`` / ``1er décembre 2026 à 16 h 05 UTC``: a date and time, its zone stated."""
+    loc = locale_for(locale)
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    moment = moment.astimezone(timezone.utc) if moment.tzinfo else moment
+    clock = f"{moment.hour} h {moment.minute:02d}" if loc == "fr" else f"{moment.hour:02d}:{moment.minute:02d}"
+    return f"{format_date(moment, loc)} {'à' if loc == 'fr' else 'at'} {clock} UTC"
+
+
+def withdrawal_received(ret: Return, customer: Customer, *, product_names: Mapping[str, str] | None = None,
+                        portal_url: str = "", store_name: str = "") -> dict[str, Any]:
+    """The acknowledgement of a withdrawal notice (Art. 11a): what was withdrawn, and when the notice was
+    received. A return without `withdrawal` (none in practice) is acknowledged at its creation."""
+    loc = locale_for(customer.get("locale"))
+    notice = ret.get("withdrawal") or {}
+    received_at = notice.get("received_at") or ret.get("created_at")
+    if not received_at:
+        raise ValueError("a withdrawal's acknowledgement needs the time the notice was received")
+    due = notice.get("refund_due_by")
+    return {**_base(ret, customer, portal_url, store_name),
+            "received_at": format_moment(received_at, loc),
+            "refund_due_by": format_date(due, loc) if due else "", "has_due_date": bool(due),
+            "items": _items(ret.get("items") or [], product_names)}
 
 
 BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
@@ -449,6 +472,7 @@ BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "dispute_followup": dispute_followup,
     "claim_received": claim_received,
     "claim_resolved": claim_resolved,
+    "withdrawal_received": withdrawal_received,
 }
 
 

@@ -50,6 +50,7 @@ TEMPLATES: tuple[str, ...] = (
     "dispute_followup",
     "claim_received",
     "claim_resolved",
+    "withdrawal_received",
 )
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
