@@ -194,8 +194,9 @@ def test_french_relay_point_return_tells_the_customer_every_step(monkeypatch):
                                       token=journey.customer)
         assert status == 200 and closed["status"] == "closed"
 
+        # No `return_closed` after the customer's own confirmation (issue 20: they just did it).
         assert outbox.templates() == ["return_requested-fr", "parcel_received-fr", "inspection_result-fr",
-                                      "refund_issued-fr", "return_closed-fr"]
+                                      "refund_issued-fr"]
         requested = outbox.emails()[0][1]
         assert requested["is_relay_point"] is True and requested["relay_name"] == point["name"]
         assert point["postcode"] in requested["relay_address"] and requested["relay_hours"]
@@ -216,8 +217,7 @@ def test_french_relay_point_return_tells_the_customer_every_step(monkeypatch):
         p = outbox.prefix
         assert sent == [("email", f"{p}-return_requested-fr"), ("sms", "label_ready"),
                         ("email", f"{p}-parcel_received-fr"), ("email", f"{p}-inspection_result-fr"),
-                        ("email", f"{p}-refund_issued-fr"), ("sms", "refund_issued"),
-                        ("email", f"{p}-return_closed-fr")]
+                        ("email", f"{p}-refund_issued-fr"), ("sms", "refund_issued")]
 
 
 def test_english_risky_letterbox_return_is_reviewed_then_disputed(monkeypatch):
@@ -318,8 +318,9 @@ def test_follow_up_then_automatic_close(monkeypatch):
         journey = Journey(http, "ORD-FUP", order_payload(locale="fr-FR"))
         journey.start({"method": "letterbox"})
         journey.to_refunded(parked=False)  # the follow-up comes 1 s later: no time to watch the wait
-        ret = journey.until("closed", sent=8)
-        assert outbox.templates()[-3:] == ["refund_issued-fr", "followup-fr", "return_closed-fr"]
-        assert f"/portal?return_id={journey.rid}#t=" in outbox.emails()[-2][1]["confirm_url"]
-        assert [t["type"] for t in ret["timeline"]][-2:] == ["return.auto_closed", "message.sent"]
+        # The follow-up asked; the automatic close that follows sends nothing more (issue 20).
+        ret = journey.until("closed", sent=7)
+        assert outbox.templates()[-2:] == ["refund_issued-fr", "followup-fr"]
+        assert f"/portal?return_id={journey.rid}#t=" in outbox.emails()[-1][1]["confirm_url"]
+        assert [t["type"] for t in ret["timeline"]][-2:] == ["message.sent", "return.auto_closed"]
         assert outbox.event_types()[-2:] == ["refund.issued", "return.closed"]
