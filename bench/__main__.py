@@ -22,10 +22,11 @@ PY = sys.executable
 # run takes well under 10 minutes when .aws-sam/build is fresh)
 PARTS = {
     "package": ("bench.package", [], 120),   # runs first: it makes .aws-sam/build fresh for the others
-    "cost": ("bench.cost", ["--reps", "2", "--budget", "150"], 220),   # workers' INIT in each of 3 sessions
+    "cost": ("bench.cost", ["--reps", "2", "--budget", "240"], 330),   # workers' INIT in each of 4 sessions
     "coldstart": ("bench.coldstart", [], 120),
     "queries": ("bench.queries", ["--budget", "150"], 200),
-    "concurrent": ("bench.throughput", [], 300),
+    "concurrent": ("bench.throughput", [], 360),   # + latency_ms: idle lifecycles first, then the 50
+    "throughput": ("bench.dispatch_ratio", ["--lifecycles", "8", "--rounds", "2"], 420),
     "ledger_contention": ("bench.ledger_contention", [], 300),
 }
 

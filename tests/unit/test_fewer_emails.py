@@ -6,23 +6,26 @@ import pytest
 
 from returns_core.rules import effects, statuses
 
-FULL = {"restocking_fee": 0, "return_shipping_fee": 0, "refund_amount": 7999}
-RESELLABLE = [{"sku": "JEANS-32", "qty": 1, "received_qty": 1, "condition": "resellable"}]
+REQUESTED = [{"sku": "JEANS-32", "qty": 1, "reason": "too_small"}, {"sku": "TSHIRT-M", "qty": 2}]
+AS_SENT = [{"sku": "JEANS-32", "qty": 1, "condition": "resellable"},
+           {"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"},
+           {"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"}]
 
 
-@pytest.mark.parametrize("quote, items", [
-    (dict(FULL, restocking_fee=100), RESELLABLE),
-    (dict(FULL, return_shipping_fee=295), RESELLABLE),
-    (FULL, [dict(RESELLABLE[0], condition="damaged")]),
-    (FULL, [dict(RESELLABLE[0], qty=2, received_qty=1)]),
-    (None, RESELLABLE),
+@pytest.mark.parametrize("graded", [
+    [dict(AS_SENT[0], condition="damaged"), *AS_SENT[1:]],
+    [*AS_SENT[:2], dict(AS_SENT[2], condition="opened")],
+    AS_SENT[:2],                       # one T-shirt fewer than requested
+    [dict(AS_SENT[0], condition=None), *AS_SENT[1:]],
+    None, [],
 ])
-def test_an_inspection_that_took_something_off_is_news(quote, items):
-    assert effects.inspection_is_news(quote, items)
+def test_an_inspection_that_changed_the_quote_is_news(graded):
+    assert effects.inspection_is_news(REQUESTED, graded)
 
 
-def test_an_inspection_that_confirmed_the_request_is_not_news():
-    assert not effects.inspection_is_news(FULL, RESELLABLE)
+def test_an_inspection_that_confirmed_the_quote_is_not_news_whatever_its_fees():
+    # The fees (a too_small return's shipping fee) were in the quote the customer saw before sending.
+    assert not effects.inspection_is_news(REQUESTED, AS_SENT)
     refunding = effects.MOVES[(statuses.INSPECTED, statuses.REFUNDING)]
     assert effects.announce(refunding, None, inspection_news=False).email is None
     assert effects.announce(refunding, None, inspection_news=True).email == "inspection_result"

@@ -52,8 +52,8 @@ RULES: dict[str, Effects] = {
 MOVES: dict[tuple[str, str], Effects] = {
     (statuses.IN_REVIEW, statuses.REQUESTED): Effects("return.review_approved", "review_outcome"),
     # Fewer, better emails (issue 20): the inspection's result is told when it is news. Parked for
-    # finance, it always is (the refund waits); refunded at once, only when the inspection took
-    # something off (see `inspection_is_news`): otherwise "your refund of X" a moment later says it all.
+    # finance, it always is (the refund waits); refunded at once, only when the inspection changed the
+    # quote (see `inspection_is_news`): otherwise "your refund of X" a moment later says it all.
     (statuses.INSPECTED, statuses.AWAITING_APPROVAL): Effects("refund.approval_required", "inspection_result"),
     (statuses.INSPECTED, statuses.REFUNDING): Effects("refund.started", "inspection_result"),
     # Closed after the refund: by the customer's own confirmation (they just did it, and the portal
@@ -65,20 +65,19 @@ MOVES: dict[tuple[str, str], Effects] = {
 INSPECTION_MESSAGE = "inspection_result"
 
 
-def inspection_is_news(quote: dict | None, items: list[dict] | None) -> bool:
-    """Whether the inspection changed what the customer was told at the request: a fee was taken, a line
-    was graded other than resellable, or fewer items arrived than were sent. Unknown counts as news."""
-    if not quote:
+def inspection_is_news(requested: list[dict] | None, graded: list[dict] | None) -> bool:
+    """Whether the inspection changed what the customer was quoted when they asked (the portal showed the
+    quote, its fees included, before they sent it): a line graded other than resellable, or fewer of an
+    item graded than requested. Every requested item graded resellable refunds what was quoted. No
+    grading known counts as news."""
+    if not requested or not graded:
         return True
-    if int(quote.get("restocking_fee") or 0) or int(quote.get("return_shipping_fee") or 0):
-        return True
-    for item in items or []:
-        if item.get("condition") not in (None, "resellable"):
+    resellable: dict[str, int] = {}
+    for line in graded:
+        if line.get("condition") != "resellable":
             return True
-        received = item.get("received_qty")
-        if received is not None and int(received) < int(item.get("qty") or 0):
-            return True
-    return False
+        resellable[str(line.get("sku"))] = resellable.get(str(line.get("sku")), 0) + int(line.get("qty") or 0)
+    return any(resellable.get(str(item.get("sku")), 0) < int(item.get("qty") or 0) for item in requested)
 
 # The customer messages that announce money paid back ("your refund of 12,99 €").
 REFUND_MESSAGES = frozenset({"refund_issued"})
