@@ -38,6 +38,20 @@ from bench import cost, stats  # noqa: E402
 
 _env_lock = threading.RLock()
 _modules: dict[str, Any] = {}
+_in_flight = {"n": 0, "last": 0.0}
+_flight_lock = threading.Lock()
+
+
+def _quiet(seconds: float = 1.0, limit: float = 60.0) -> None:
+    """Wait until no in-process invocation has run for `seconds`: a lifecycle's last step may still be
+    sending its side effects when the driver has seen its status, and none may outlive mock_aws (its
+    clients would then aim at AWS itself)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        with _flight_lock:
+            if _in_flight["n"] == 0 and time.monotonic() - _in_flight["last"] >= seconds:
+                return
+        time.sleep(0.1)
 
 
 class _Context:
@@ -73,11 +87,17 @@ def _in_process(fn, code_uri: str, handler: str) -> Callable[[Any], tuple[Any, s
     def invoke(event: Any) -> tuple[Any, str | None]:
         with _env_lock:
             os.environ.update(fn.environment)
+        with _flight_lock:
+            _in_flight["n"] += 1
         try:
             return target(event, _Context(fn)), None
         except Exception as exc:  # noqa: BLE001 - reported as Lambda reports it
             return {"errorType": type(exc).__name__, "errorMessage": str(exc)[:1000],
                     "stackTrace": traceback.format_exception(exc)[-3:]}, "Unhandled"
+        finally:
+            with _flight_lock:
+                _in_flight["n"] -= 1
+                _in_flight["last"] = time.monotonic()
     return invoke
 
 
@@ -154,8 +174,12 @@ def run(lifecycles: int, rounds: int) -> dict:
                     for name, pool in dispatch._pools.items():
                         pool.invoke = table[name]
                     results.append(_round(mode, lifecycles, stack, api, offset=(r * 2 + (mode == "built")) * 10_000))
+                    _quiet()   # the round's last side effects, before the next round's clock
                     print(f"throughput: {mode} round {r}: {results[-1]['per_minute']}/min, "
                           f"{results[-1]['failures']} failed", file=sys.stderr)
+            for name, pool in dispatch._pools.items():   # what is still running finishes in-process, then
+                pool.invoke = local[name]                # nothing is left in flight when mock_aws ends
+            _quiet(seconds=2.0)
             dispatch.uninstall()
             aws.reset()
             secrets.reset()

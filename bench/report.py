@@ -59,7 +59,7 @@ def assemble(parts: dict, machine: str, date: str, runtime: float) -> dict:
     if conc.get("skipped") or conc.get("error"):
         concurrent["skipped"] = conc.get("skipped") or conc.get("error")
     for k in ("wall_seconds", "http_requests", "connection_retries", "lifecycle_seconds_median",
-              "lifecycle_seconds_max", "errors"):
+              "lifecycle_seconds_max", "errors", "idle_lifecycles", "idle_failures"):
         if k in conc:
             concurrent[k] = conc[k]
     query_cost = q.get("query_cost") or {size: v for size, v in (q.get("sizes") or {}).items()}
@@ -253,8 +253,8 @@ def throughput_text(r: dict) -> str:
     return (f"{tp['concurrency']} concurrent store-credit lifecycles per round, {tp['rounds']} rounds alternating: "
             f"built artifacts {tp['built_per_minute']}/min, in-process dispatch {tp['in_process_per_minute']}/min, "
             f"ratio **{tp['ratio_built_to_in_process']}×** (target ≥ {THROUGHPUT_RATIO_TARGET}×); failures "
-            f"{tp['failures']}. Over HTTP on the local stack (50 concurrent, with latency probes): "
-            f"{tp.get('http_local_stack_per_minute')}/min. Method: `bench/dispatch_ratio.py`.")
+            f"{tp['failures']}. Over HTTP on the local stack ({r['concurrent'].get('lifecycles')} concurrent, with the "
+            f"latency probes): {tp.get('http_local_stack_per_minute')}/min. Method: `bench/dispatch_ratio.py`.")
 
 
 def cold_table(r: dict) -> str:
