@@ -298,7 +298,7 @@ class Driver:
                             {"order_id": order_id, "email": email})["token"]
         created = self.api("POST /returns", "POST", "/returns", {
             "order_id": order_id, "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "defective"}],
-            "resolution": "refund"}, token=customer, key=True)
+            "resolution": "refund", "dropoff": {"method": "letterbox"}}, token=customer, key=True)
         self.customer[created["return_id"]] = customer
         ret = wait_for(lambda: returns.get(created["return_id"]), lambda r: r.waiting_for == "confirmation", 30,
                        "returnless refund")
@@ -387,6 +387,9 @@ def _finish(ret, timeout: float = 30) -> dict:
             "execution": status, "final_status": final}
 
 
+failed: dict[str, list[str]] = {}   # path -> what went wrong, per run (reported, never priced)
+
+
 def _session(overrides: dict[str, str], stripe_url: str | None, paths: list[str], reps: int,
              results: dict, warmup: bool, deadline: float, aws_access: dict[str, str]) -> None:
     from moto import mock_aws
@@ -420,8 +423,13 @@ def _session(overrides: dict[str, str], stripe_url: str | None, paths: list[str]
                         continue
                     with probe.into(f"{path}#{rep}"):
                         t0 = time.perf_counter()
-                        ret = getattr(driver, path)()
-                        info = _finish(ret)
+                        try:
+                            ret = getattr(driver, path)()
+                            info = _finish(ret)
+                        except Exception as exc:  # noqa: BLE001 - one path's failure is its result, not the run's
+                            failed.setdefault(path, []).append(f"#{rep}: {type(exc).__name__}: {exc}"[:300])
+                            print(f"cost: {path} #{rep} FAILED: {type(exc).__name__}: {exc}"[:300], file=sys.stderr)
+                            continue
                     info["wall_s"] = round(time.perf_counter() - t0, 2)
                     info["counts"] = dict(probe.buckets[f"{path}#{rep}"])
                     results.setdefault(path, []).append(info)
@@ -547,6 +555,7 @@ def main(argv: list[str]) -> int:
         server.stop()
     summary = summarise(results)
     summary["pending_paths"] = pending
+    summary["failed_runs"] = failed
     with open(out, "w") as f:
         json.dump(summary, f, indent=1)
     return 0
