@@ -40,9 +40,9 @@ def test_the_inspection_result_goes_with_the_move_after_it_never_twice():
     assert effects.RULES[statuses.REFUNDING].email is None
 
 
-def test_closing_a_refunded_return_sends_no_email_closing_a_dispute_does():
-    assert effects.MOVES[(statuses.REFUNDED, statuses.CLOSED)].email is None
-    assert effects.MOVES[(statuses.REFUNDED, statuses.CLOSED)].event == effects.RULES[statuses.CLOSED].event
-    assert (statuses.RESOLVED, statuses.CLOSED) not in effects.MOVES
+def test_closing_after_a_follow_up_asked_sends_no_email_other_closes_do():
+    for previous in (statuses.REFUNDED, statuses.RESOLVED):
+        assert effects.MOVES[(previous, statuses.CLOSED)].email is None
+        assert effects.MOVES[(previous, statuses.CLOSED)].event == effects.RULES[statuses.CLOSED].event
     assert effects.RULES[statuses.CLOSED].email == "return_closed"
 

@@ -51,15 +51,16 @@ RULES: dict[str, Effects] = {
 # without a move, so it never gets this.
 MOVES: dict[tuple[str, str], Effects] = {
     (statuses.IN_REVIEW, statuses.REQUESTED): Effects("return.review_approved", "review_outcome"),
-    # Fewer, better emails (issue 20): the inspection's result is told when it is news. Parked for
-    # finance, it always is (the refund waits); refunded at once, only when the inspection changed the
-    # quote (see `inspection_is_news`): otherwise "your refund of X" a moment later says it all.
+    # Fewer, better emails (issue 20): the inspection's result is an email of its own when it is news,
+    # i.e. its grades changed the quote (`inspection_is_news`; then it says whether a colleague checks
+    # the refund first); otherwise the next message, "your refund of X", says it all.
     (statuses.INSPECTED, statuses.AWAITING_APPROVAL): Effects("refund.approval_required", "inspection_result"),
     (statuses.INSPECTED, statuses.REFUNDING): Effects("refund.started", "inspection_result"),
-    # Closed after the refund: by the customer's own confirmation (they just did it, and the portal
-    # says so) or automatically after the follow-up email asked them; neither needs another email.
-    # Closed after a dispute's resolution (RESOLVED -> CLOSED) still sends `return_closed`.
+    # Closed after the refund or after a dispute's resolution: by the customer's own confirmation (they
+    # just did it, and the portal says so) or automatically after the follow-up email asked them
+    # (`followup`, `dispute_followup`); neither needs another email. Other closes send `return_closed`.
     (statuses.REFUNDED, statuses.CLOSED): Effects("return.closed"),
+    (statuses.RESOLVED, statuses.CLOSED): Effects("return.closed"),
 }
 
 INSPECTION_MESSAGE = "inspection_result"

@@ -116,8 +116,7 @@ def _alert_text(ret: ReturnModel) -> tuple[str, dict | None]:
 
 
 def _carry_out(ret: ReturnModel, previous: str, todo: effects.Effects) -> None:
-    news = ret.status == statuses.AWAITING_APPROVAL or effects.inspection_is_news(
-        plain(ret.items), (plain(ret.inspection) or {}).get("items"))
+    news = effects.inspection_is_news(plain(ret.items), (plain(ret.inspection) or {}).get("items"))
     todo = effects.announce(todo, (plain(ret.refund) or {}).get("amount"), inspection_news=news)
     _safely(f"event:{todo.event}", ret, lambda: events.publish(todo.event, ret, {"previous": previous}))
     if todo.action:
