@@ -22,7 +22,8 @@ PY = sys.executable
 # run takes well under 10 minutes when .aws-sam/build is fresh)
 PARTS = {
     "package": ("bench.package", [], 120),   # runs first: it makes .aws-sam/build fresh for the others
-    "cost": ("bench.cost", ["--reps", "2", "--budget", "240"], 330),   # workers' INIT in each of 4 sessions
+    # 4 sessions, each with its deploy and its workers' INIT (unbudgeted); the budget stops further reps
+    "cost": ("bench.cost", ["--reps", "2", "--budget", "300"], 600),
     "coldstart": ("bench.coldstart", [], 120),
     "queries": ("bench.queries", ["--budget", "150"], 200),
     "concurrent": ("bench.throughput", [], 360),   # + latency_ms: idle lifecycles first, then the 50
