@@ -24,7 +24,7 @@ PARTS = {
     "package": ("bench.package", [], 120),   # runs first: it makes .aws-sam/build fresh for the others
     # 4 sessions, each with its deploy and its workers' INIT (unbudgeted); the budget stops further reps
     "cost": ("bench.cost", ["--reps", "2", "--budget", "300"], 600),
-    "coldstart": ("bench.coldstart", [], 120),
+    "coldstart": ("bench.coldstart", [], 240),   # 120 s ran out on a machine loaded by 5 engineers
     "queries": ("bench.queries", ["--budget", "150"], 200),
     "concurrent": ("bench.throughput", [], 360),   # + latency_ms: idle lifecycles first, then the 50
     "throughput": ("bench.dispatch_ratio", ["--lifecycles", "8", "--rounds", "2"], 420),
