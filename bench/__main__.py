@@ -22,10 +22,12 @@ PY = sys.executable
 # run takes well under 10 minutes when .aws-sam/build is fresh)
 PARTS = {
     "package": ("bench.package", [], 120),   # runs first: it makes .aws-sam/build fresh for the others
-    "cost": ("bench.cost", ["--reps", "2", "--budget", "150"], 220),   # workers' INIT in each of 3 sessions
-    "coldstart": ("bench.coldstart", [], 120),
+    # 4 sessions, each with its deploy and its workers' INIT (unbudgeted); the budget stops further reps
+    "cost": ("bench.cost", ["--reps", "2", "--budget", "300"], 600),
+    "coldstart": ("bench.coldstart", [], 240),   # 120 s ran out on a machine loaded by 5 engineers
     "queries": ("bench.queries", ["--budget", "150"], 200),
-    "concurrent": ("bench.throughput", [], 300),
+    "concurrent": ("bench.throughput", [], 360),   # + latency_ms: idle lifecycles first, then the 50
+    "throughput": ("bench.dispatch_ratio", ["--lifecycles", "8", "--rounds", "2"], 420),
     "ledger_contention": ("bench.ledger_contention", [], 300),
 }
 

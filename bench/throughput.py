@@ -10,6 +10,11 @@ PUT /orders/{id} → POST /returns/lookup → POST /returns → GET /returns/{id
 GET /returns/{id} until refunded (store credit). Stops the stack at the end. Skips, saying why,
 when the stack cannot start.
 
+Latency (issue 20, `latency_ms`): the same lifecycles time what a person waits for, client-side over
+HTTP: lookup, POST /returns, label ready (POST /returns sent → GET /returns/{id}/label answers the
+PDF; the view polled every 0.5 s as the portal does, so up to 0.5 s coarse), scan, inspection. "idle": IDLE_LIFECYCLES run one after another before the
+load; "load": the LIFECYCLES concurrent ones. p50/p95/p99 per figure (bench/stats.py).
+
     python -m bench.throughput OUT.json
 """
 from __future__ import annotations
@@ -39,6 +44,18 @@ LIFECYCLES = int(os.environ.get("BENCH_LIFECYCLES", "50"))
 CARRIER_SECRET = b"local-carrier-secret"
 START_TIMEOUT = 150   # a stale .aws-sam/build is rebuilt first (sam build: about 30 s here)
 LIFECYCLE_TIMEOUT = 120
+IDLE_LIFECYCLES = int(os.environ.get("BENCH_IDLE_LIFECYCLES", "5"))
+# request (method, route) -> the latency figure it is
+TIMED = {("POST", "/returns/lookup"): "lookup", ("POST", "/returns"): "post_returns",
+         ("POST", "/warehouse/scans"): "scan", ("POST", "/returns/{id}/inspection"): "inspection"}
+LATENCY_FIGURES = ["lookup", "post_returns", "label_ready", "scan", "inspection"]
+LATENCIES: dict[str, dict[str, list[float]]] = {}
+_latency_lock = threading.Lock()
+
+
+def _timed(phase: str, figure: str, ms: float) -> None:
+    with _latency_lock:
+        LATENCIES.setdefault(phase, {}).setdefault(figure, []).append(ms)
 
 
 class Failure(Exception):
@@ -104,7 +121,7 @@ def _token(role: str) -> str:
     return p.stdout.strip().splitlines()[-1]
 
 
-def lifecycle(n: int, store: str, warehouse: str, stamp: str) -> dict:
+def lifecycle(n: int, store: str, warehouse: str, stamp: str, phase: str = "load") -> dict:
     t0 = time.monotonic()
     deadline = t0 + LIFECYCLE_TIMEOUT
     order_id = f"bench-{stamp}-{n}"
@@ -123,10 +140,13 @@ def lifecycle(n: int, store: str, warehouse: str, stamp: str) -> dict:
         nonlocal requests
         requests += 1
         t1 = time.monotonic()
+        route = re.sub(r"/(bench-[^/]+|ret_[^/]+)", "/{id}", path)
         try:
-            return call(method, path, *a, **k)
+            got = call(method, path, *a, **k)
+            if (method, route) in TIMED and got[0] < 300:
+                _timed(phase, TIMED[method, route], (time.monotonic() - t1) * 1000)
+            return got
         except (TimeoutError, OSError) as exc:   # name the request (not its ids) and how long it waited
-            route = re.sub(r"/(bench-[^/]+|ret_[^/]+)", "/{id}", path)
             raise Failure(f"{method} {route}: {type(exc).__name__}: {exc} after {time.monotonic() - t1:.1f} s "
                           f"(lifecycle at {t1 - t0:.1f} s)") from exc
 
@@ -144,12 +164,19 @@ def lifecycle(n: int, store: str, warehouse: str, stamp: str) -> dict:
     expect("PUT /orders/{id}", req("PUT", f"/orders/{order_id}", order, store), 200, 201)
     customer = expect("POST /returns/lookup", req("POST", "/returns/lookup", {"order_id": order_id, "email": email}),
                       200)["token"]
+    requested = time.monotonic()
     ret = expect("POST /returns", req("POST", "/returns", {
         "order_id": order_id, "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
         "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, customer), 201)
     rid = ret["return_id"]
+    # label ready: what the customer waits for, the PDF itself. The portal's way: the return's view every
+    # 0.5 s until it names its label, then the PDF (50 clients polling the PDF itself would be the load).
     ret = poll(rid, customer, lambda b: b.get("status") == "awaiting_dropoff" and (b.get("label") or {}).get("code"),
                "label")
+    status, _ = req("GET", f"/returns/{rid}/label", token=customer)
+    if status != 200:
+        raise Failure(f"GET /returns/{{id}}/label: HTTP {status} once the return named its label")
+    _timed(phase, "label_ready", (time.monotonic() - requested) * 1000)
     label = ret["label"]
     raw = json.dumps({"tracking_number": label["tracking_number"], "event": "dropped_off",
                       "occurred_at": iso(datetime.now(timezone.utc)), "location": "Paris"}).encode()
@@ -161,6 +188,14 @@ def lifecycle(n: int, store: str, warehouse: str, stamp: str) -> dict:
         "items": [{"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"}]}, warehouse), 200)
     poll(rid, customer, lambda b: b.get("status") == "refunded", "refund")
     return {"seconds": time.monotonic() - t0, "requests": requests}
+
+
+def latency_summary() -> dict:
+    from bench.stats import summary_ms
+
+    with _latency_lock:
+        return {phase: {f: summary_ms(LATENCIES.get(phase, {}).get(f, [])) for f in LATENCY_FIGURES}
+                for phase in ("idle", "load")}
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -217,6 +252,12 @@ def run() -> dict:
             result["skipped"] = str(exc)
             return result
         stamp = str(int(time.time()))
+        idle_errors: list[str] = []
+        for n in range(IDLE_LIFECYCLES):   # one at a time: what a person waits for on a quiet stack
+            try:
+                lifecycle(10_000 + n, store, warehouse, stamp, phase="idle")
+            except Exception as exc:  # noqa: BLE001 - a result, not a crash
+                idle_errors.append(f"idle #{n}: {type(exc).__name__}: {exc}"[:300])
         errors: list[str] = []
         durations: list[float] = []
         requests = 0
@@ -244,7 +285,9 @@ def run() -> dict:
             "connection_retries": RETRIES["connection"],
             "lifecycle_seconds_median": round(sorted(durations)[len(durations) // 2], 1) if durations else None,
             "lifecycle_seconds_max": round(max(durations), 1) if durations else None,
-            "errors": errors[:10],
+            "errors": (idle_errors + errors)[:10],
+            "idle_lifecycles": IDLE_LIFECYCLES, "idle_failures": len(idle_errors),
+            "latency_ms": latency_summary(),
         })
         return result
     finally:

@@ -159,3 +159,36 @@ def test_carrier_text_beyond_what_an_entry_keeps_is_a_422_naming_the_field(api, 
     raw = json.dumps(body).encode()
     res = api.http.post("/carrier/events", body=raw, headers=signed(raw))
     assert res.status_code == 422 and error_of(res)["details"]["field"] == field
+
+
+def test_a_record_is_two_single_writes_numbered_after_any_change_that_raced_it(api, order):
+    """Issue 20: an entry that changes nothing (a message sent) costs no transaction; a copy of the return
+    another writer has moved on from loses the number's claim, reads again and takes the next one, and a
+    change after it is numbered after it, still in its own transaction with its conditions."""
+    from returns_core.rules import timeline
+    from returns_core.store import returns, writes
+    from returns_core.store.models import ReturnModel, TimelineEntryModel
+
+    rid = new_return(api)
+    stale = returns.get(rid)
+    assert send(api, "POST", f"/returns/{rid}/cancel", {}, customer("o-1")).status_code == 200
+
+    calls: list[str] = []
+    clients = {id(c): c for c in (m._get_connection().connection.client for m in (ReturnModel, TimelineEntryModel))}
+    count = lambda model, **_: calls.append(model.name)  # noqa: E731
+    for c in clients.values():
+        c.meta.events.register("before-call.dynamodb.*", count)
+    try:
+        returns.append_timeline(stale, actor="system", event="message.sent", detail={"channel": "email"})
+    finally:
+        for c in clients.values():
+            c.meta.events.unregister("before-call.dynamodb.*", count)
+    assert "TransactWriteItems" not in calls and calls.count("PutItem") == 1, calls
+    assert stale.status == "cancelled"   # read again after losing the claim, not written over
+
+    assert writes.update_once(returns.get(rid), [ReturnModel.status_since.set("2026-11-02T08:00:00Z")],
+                              ReturnModel.status == "cancelled", [timeline.entry("note.added", "ops")])
+    items = list(TimelineEntryModel.query(rid, consistent_read=True))
+    assert [i.type for i in items][-3:] == ["return.cancelled", "message.sent", "note.added"]
+    assert [int(i.seq) for i in items] == list(range(1, len(items) + 1))
+    assert int(returns.get(rid).timeline_count) == len(items)

@@ -28,7 +28,9 @@ RULES: dict[str, Effects] = {
     statuses.IN_TRANSIT: Effects("return.in_transit", action=INSTANT_EXCHANGE),
     # A parcel scanned without a carrier drop-off event was dropped off all the same.
     statuses.RECEIVED: Effects("return.received", "parcel_received", action=INSTANT_EXCHANGE),
-    statuses.INSPECTED: Effects("return.inspected", "inspection_result"),
+    # The inspection's line-by-line result goes out with the move that follows it (MOVES), where its
+    # text ("a colleague gives a final check" / "we are sending the refund now") is true.
+    statuses.INSPECTED: Effects("return.inspected"),
     statuses.AWAITING_APPROVAL: Effects("refund.approval_required"),
     statuses.REFUNDING: Effects("refund.started"),
     statuses.REFUNDED: Effects("refund.issued", "refund_issued", "refund_issued", action=EXCHANGE),
@@ -43,21 +45,52 @@ RULES: dict[str, Effects] = {
     statuses.LABEL_FAILED: Effects("return.label_failed", alert="label_failed"),
 }
 
-# (previous, new) -> effects of moves whose message depends on where they came from. An approved
-# review sends the return back to `requested` (the workflow then issues its label); a new return
-# starts in `requested` without a move, so it never gets this.
+# (previous, new) -> effects of moves whose message depends on where they came from; a move listed
+# here replaces the new status's RULES entry (one event per change). An approved review sends the
+# return back to `requested` (the workflow then issues its label); a new return starts in `requested`
+# without a move, so it never gets this.
 MOVES: dict[tuple[str, str], Effects] = {
     (statuses.IN_REVIEW, statuses.REQUESTED): Effects("return.review_approved", "review_outcome"),
+    # Fewer, better emails (issue 20): the inspection's result is an email of its own when it is news,
+    # i.e. its grades changed the quote (`inspection_is_news`; then it says whether a colleague checks
+    # the refund first); otherwise the next message, "your refund of X", says it all.
+    (statuses.INSPECTED, statuses.AWAITING_APPROVAL): Effects("refund.approval_required", "inspection_result"),
+    (statuses.INSPECTED, statuses.REFUNDING): Effects("refund.started", "inspection_result"),
+    # Closed after the refund or after a dispute's resolution: by the customer's own confirmation (they
+    # just did it, and the portal says so) or automatically after the follow-up email asked them
+    # (`followup`, `dispute_followup`); neither needs another email. Other closes send `return_closed`.
+    (statuses.REFUNDED, statuses.CLOSED): Effects("return.closed"),
+    (statuses.RESOLVED, statuses.CLOSED): Effects("return.closed"),
 }
+
+INSPECTION_MESSAGE = "inspection_result"
+
+
+def inspection_is_news(requested: list[dict] | None, graded: list[dict] | None) -> bool:
+    """Whether the inspection changed what the customer was quoted when they asked (the portal showed the
+    quote, its fees included, before they sent it): a line graded other than resellable, or fewer of an
+    item graded than requested. Every requested item graded resellable refunds what was quoted. No
+    grading known counts as news."""
+    if not requested or not graded:
+        return True
+    resellable: dict[str, int] = {}
+    for line in graded:
+        if line.get("condition") != "resellable":
+            return True
+        resellable[str(line.get("sku"))] = resellable.get(str(line.get("sku")), 0) + int(line.get("qty") or 0)
+    return any(resellable.get(str(item.get("sku")), 0) < int(item.get("qty") or 0) for item in requested)
 
 # The customer messages that announce money paid back ("your refund of 12,99 €").
 REFUND_MESSAGES = frozenset({"refund_issued"})
 
 
-def announce(todo: Effects, refunded_amount: int | None) -> Effects:
+def announce(todo: Effects, refunded_amount: int | None, inspection_news: bool = True) -> Effects:
     """What of `todo` may be sent now: a refund message only for money actually paid back. A settlement
     that paid nothing (a full exchange: the replacement is the settlement) is never told to the customer
-    as "your refund of 0,00 €"; the event and the follow-up (the exchange) still happen."""
+    as "your refund of 0,00 €"; the event and the follow-up (the exchange) still happen. The inspection's
+    result only when it is news (`inspection_is_news`)."""
+    if todo.email == INSPECTION_MESSAGE and not inspection_news:
+        todo = todo._replace(email=None)
     if isinstance(refunded_amount, int) and not isinstance(refunded_amount, bool) and refunded_amount > 0:
         return todo
     return todo._replace(email=None if todo.email in REFUND_MESSAGES else todo.email,

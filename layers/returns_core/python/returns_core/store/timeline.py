@@ -10,6 +10,13 @@ so there is never an entry for a change that did not happen, nor a change withou
 next numbers come from `timeline_count` as read; the version condition makes two writers that read
 the same count race, and the loser reads again (store.writes).
 
+An entry that changes nothing else (a message sent, a side effect that failed: a record, not a change)
+needs no transaction (issue 20: a transaction bills both writes twice). `append_record` claims its
+number with the return's versioned update (the same serialisation point as a change: whoever wins the
+version owns the next number), then puts the entry alone, on the condition that it does not exist.
+A crash between the two leaves a number unused: the Query skips it, and no change is ever without
+its entry, since changes never take this path.
+
 Returns written before this kept their entries inline (`ReturnModel.timeline`): they are read first,
 then the items; nothing writes the inline list any more.
 """
@@ -65,3 +72,14 @@ def write_with(ret: Any, actions: list, condition, new: list[dict]) -> None:
         for item in items:
             tx.save(item, condition=TimelineEntryModel.seq.does_not_exist())
     ret.refresh(consistent_read=True)
+
+
+def append_record(ret: ReturnModel, entry: dict) -> None:
+    """Add one entry that records something without changing the return (see the module's docstring):
+    a versioned update claims the next number, then a single put writes it. Raises UpdateError
+    (ConditionalCheckFailed: another writer changed the return since it was read; nothing written,
+    read again and retry) as the claim fails."""
+    claimed = int(ret.timeline_count or 0) + 1
+    ret.update(actions=[ReturnModel.timeline_count.set(claimed)])   # + the version condition (PynamoDB)
+    item, = _items(ret.return_id, claimed - 1, [entry])
+    item.save(condition=TimelineEntryModel.seq.does_not_exist())

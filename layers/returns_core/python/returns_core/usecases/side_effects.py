@@ -116,7 +116,8 @@ def _alert_text(ret: ReturnModel) -> tuple[str, dict | None]:
 
 
 def _carry_out(ret: ReturnModel, previous: str, todo: effects.Effects) -> None:
-    todo = effects.announce(todo, (plain(ret.refund) or {}).get("amount"))
+    news = effects.inspection_is_news(plain(ret.items), (plain(ret.inspection) or {}).get("items"))
+    todo = effects.announce(todo, (plain(ret.refund) or {}).get("amount"), inspection_news=news)
     _safely(f"event:{todo.event}", ret, lambda: events.publish(todo.event, ret, {"previous": previous}))
     if todo.action:
         _safely(f"action:{ret.status}", ret, lambda: ACTIONS[todo.action](ret))
@@ -129,12 +130,10 @@ def _carry_out(ret: ReturnModel, previous: str, todo: effects.Effects) -> None:
 
 
 def status_changed(ret: ReturnModel, previous: str) -> None:
-    move = effects.MOVES.get((previous, ret.status))
-    if move:
-        _carry_out(ret, previous, move)
-    rule = effects.RULES.get(ret.status)
-    if rule:
-        _carry_out(ret, previous, rule)
+    # A move of its own replaces the status's rule: one event per change, the message the move calls for.
+    todo = effects.MOVES.get((previous, ret.status)) or effects.RULES.get(ret.status)
+    if todo:
+        _carry_out(ret, previous, todo)
 
 
 def requested(ret: ReturnModel) -> None:
