@@ -44,5 +44,7 @@ def resume(environment: dict[str, str], account: str, region: str) -> list[tuple
     from returns_core.store.models import plain
 
     for return_id, status in pending:
-        workflow.start(return_id, status, keep_item=policy.keeps_items(plain(returns.get(return_id).items)))
+        ret = returns.get(return_id)
+        workflow.start(return_id, status, keep_item=policy.keeps_items(plain(ret.items)),
+                       withdrawal=bool(plain(ret.withdrawal)))
     return pending

@@ -34,9 +34,9 @@ def start(return_id: str, status: str, keep_item: bool = False, withdrawal: bool
     sfn = aws.client("stepfunctions")
     machine = config.setting("STATE_MACHINE_ARN")
     payload = {"return_id": return_id, "timeouts": config.workflow_timeouts(), "state": {"status": status},
-               "keep_item": bool(keep_item)}
-    if withdrawal:
-        payload["withdrawal"] = True
+               "keep_item": bool(keep_item), "withdrawal": bool(withdrawal)}
+    # Both flags always present: the Route choice compares them, and moto's interpreter evaluates
+    # every operand of an And (IsPresent does not guard the comparison beside it there).
     try:
         return sfn.start_execution(stateMachineArn=machine, name=return_id, input=json.dumps(payload))["executionArn"]
     except sfn.exceptions.ExecutionAlreadyExists:

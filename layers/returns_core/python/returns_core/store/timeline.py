@@ -74,12 +74,12 @@ def write_with(ret: Any, actions: list, condition, new: list[dict]) -> None:
     ret.refresh(consistent_read=True)
 
 
-def append_record(ret: ReturnModel, entry: dict) -> None:
+def append_record(ret: Any, entry: dict) -> None:
     """Add one entry that records something without changing the return (see the module's docstring):
     a versioned update claims the next number, then a single put writes it. Raises UpdateError
     (ConditionalCheckFailed: another writer changed the return since it was read; nothing written,
     read again and retry) as the claim fails."""
     claimed = int(ret.timeline_count or 0) + 1
-    ret.update(actions=[ReturnModel.timeline_count.set(claimed)])   # + the version condition (PynamoDB)
-    item, = _items(ret.return_id, claimed - 1, [entry])
+    ret.update(actions=[type(ret).timeline_count.set(claimed)])   # + the version condition (PynamoDB)
+    item, = _items(ret, claimed - 1, [entry])
     item.save(condition=TimelineEntryModel.seq.does_not_exist())
