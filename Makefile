@@ -50,7 +50,10 @@ run: $(STAMP)
 reset: $(STAMP)
 	$(BIN)/python -m infra.local reset
 
+# What ships is built first (sam build, as `make build`), then tested: the workers never wait on a
+# first build inside the suite (a no-op when .aws-sam/build matches the sources).
 test: $(STAMP) system-deps
+	$(BIN)/python -m infra.artifacts build
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 test-fast: $(STAMP)

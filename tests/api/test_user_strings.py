@@ -83,7 +83,7 @@ _sku = st.one_of(
 ).filter(lambda s: s == s.strip() and s != "")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sku=_sku)
 @example(sku="N")
 @example(sku="M")
