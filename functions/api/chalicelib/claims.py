@@ -6,14 +6,12 @@ an unknown id gets.
 """
 from __future__ import annotations
 
-import base64
-import json
-
 from chalice import Blueprint, Response
 
 from . import idempotency, schemas
 from .authn import check_order, principal
 from .bodies import parse, query, raw
+from .cursors import status_cursor_in, status_cursor_out
 from .errors import ApiError, route
 
 bp = Blueprint(__name__)
@@ -101,29 +99,6 @@ def resolve_claim(claim_id: str) -> Response:
     return idempotency.run(request, who.sub, body, effect)
 
 
-# The list's cursor is the by_status index's LastEvaluatedKey as base64 JSON: opaque to clients and
-# checked on the way back in (a forged one is a 400 naming `cursor`, never a DynamoDB error).
-_CURSOR_KEYS = frozenset({"claim_id", "status", "status_since"})
-
-
-def _cursor_out(key: dict | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode() if key else None
-
-
-def _cursor_in(cursor: str | None, status: str) -> dict | None:
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4)))
-        if not isinstance(key, dict) or set(key) != _CURSOR_KEYS or not all(
-                isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and v["S"]
-                for v in key.values()):
-            raise ValueError
-    except (ValueError, UnicodeError):
-        raise ApiError(400, "invalid_request", "cursor is not one this API returned", field="cursor") from None
-    if key["status"]["S"] != status:
-        raise ApiError(400, "invalid_request", "cursor belongs to another status's list", field="cursor")
-    return key
 
 
 @route(bp, "/ops/claims", methods=["GET"])
@@ -135,6 +110,6 @@ def list_claims() -> dict:
 
     principal(bp.current_request, OPS)
     q = query(bp.current_request, schemas.ClaimsQuery)
-    found, last = claims.listing(q.status, _cursor_in(q.cursor, q.status), q.limit)
+    found, last = claims.listing(q.status, status_cursor_in(q.cursor, q.status, record_key="claim_id"), q.limit)
     items = [claim_view(c, staff=True, with_timeline=False) for c in found]
-    return {"items": items, "next_cursor": _cursor_out(last)}
+    return {"items": items, "next_cursor": status_cursor_out(last)}
