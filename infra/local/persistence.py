@@ -14,10 +14,16 @@ What is captured first matters when a crash separates the parts: DynamoDB is rea
 rest, so a restored ledger never names a Stripe refund or a label that the snapshot lacks (the
 other way round is the ordinary "paid, then crashed" case the settle step recovers from).
 
-The snapshot is taken at most once a second, only after the emulator served a request, and only
-written when it differs from the last one; it is written to a temporary file, fsynced and renamed
-over the previous one (then the folder is fsynced), so a crash leaves either the old snapshot or
-the new one, never a torn file. A kill -9 loses at most the requests of the last second.
+The snapshot is taken only after the emulator served a request, and only written when it differs
+from the last one; it is written to a temporary file, fsynced and renamed over the previous one
+(then the folder is fsynced), so a crash leaves either the old snapshot or the new one, never a
+torn file. It is taken at most once a second, and never more often than keeps its cost under a
+twentieth of one core: taking it pickles every table under the DynamoDB lock, which grows with the
+data (~40 ms of CPU for 54 returns with their orders, timelines and credits), and once a second on
+a bench's data that was 14 % of the stack's CPU under load, each time a pause of every DynamoDB
+request. A kill -9 loses at most the requests since the last
+snapshot: one second on a small data set, 20 x the capture's CPU time on a large one (the
+console says the interval when it passes 5 s).
 
 Not kept: Step Functions executions (they are threads of this process). On start the stack
 starts a fresh execution for every open return, which the state machine routes by the return's
@@ -32,12 +38,23 @@ import pickle
 import shutil
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 FORMAT = 1
 SNAPSHOT_INTERVAL_SECONDS = 1.0
+# The snapshot thread spends at most 1/SNAPSHOT_COST_FACTOR of a core: after a capture that took c
+# seconds of CPU, the next waits max(interval, factor x c).
+SNAPSHOT_COST_FACTOR = 20.0
+SLOW_SNAPSHOT_NOTICE_SECONDS = 5.0
+
+
+def next_snapshot_after(cpu_seconds: float, interval: float = SNAPSHOT_INTERVAL_SECONDS,
+                        factor: float = SNAPSHOT_COST_FACTOR) -> float:
+    """How long the snapshot thread waits after a capture that cost `cpu_seconds` of its CPU."""
+    return max(interval, factor * cpu_seconds)
 
 
 @dataclass(frozen=True)
@@ -199,8 +216,11 @@ class Snapshotter:
     """Writes the snapshot at most once per interval, when the emulator has served something."""
 
     def __init__(self, data: DataDir, take: Callable[[], bytes], interval: float = SNAPSHOT_INTERVAL_SECONDS,
-                 on_error: Callable[[str], None] = print) -> None:
+                 on_error: Callable[[str], None] = print, cpu_clock: Callable[[], float] = time.thread_time) -> None:
         self.data, self.take, self.interval, self.on_error = data, take, interval, on_error
+        self.cpu_clock = cpu_clock   # this thread's CPU time: the capture's cost, not its wait for the GIL
+        self.last_wait = interval
+        self._noticed_slow = False
         self._changed = threading.Event()
         self._stopping = threading.Event()
         self._digest: bytes | None = None
@@ -230,11 +250,17 @@ class Snapshotter:
             if self._stopping.is_set():
                 return
             self._changed.clear()
+            started = self.cpu_clock()
             try:
                 self.save()
             except Exception as exc:  # noqa: BLE001 - the next change tries again; the stack goes on
                 self.on_error(f"the state could not be saved to {self.data.snapshot}: {type(exc).__name__}: {exc}")
-            self._stopping.wait(self.interval)
+            self.last_wait = next_snapshot_after(self.cpu_clock() - started, self.interval)
+            if self.last_wait > SLOW_SNAPSHOT_NOTICE_SECONDS and not self._noticed_slow:
+                self._noticed_slow = True
+                self.on_error(f"the local data has grown: it is saved every {self.last_wait:.0f} s "
+                              f"(a kill -9 loses up to that much; Ctrl-C loses nothing; `make reset` wipes it)")
+            self._stopping.wait(self.last_wait)
 
     def stop(self) -> None:
         """Stop the loop and write what the last requests changed."""

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
 
 import pytest
 
@@ -81,3 +83,31 @@ def test_a_definition_is_parsed_once_and_every_execution_gets_its_own_components
     assert first_tree is second_tree and first_program is not second_program
     with pytest.raises(ASLParserException):
         AmazonStateLanguageParser.parse('{"StartAt": "Nowhere", "States": {"Done": {"Type": "Nope"}}}')
+
+
+def test_the_snapshots_never_take_more_than_a_twentieth_of_a_core(tmp_path):
+    """Capturing pickles every table under the DynamoDB lock: once a second on a large data set it
+    was 14 % of the stack's CPU. The wait after a capture grows with what the capture cost."""
+    assert persistence.next_snapshot_after(0.01) == persistence.SNAPSHOT_INTERVAL_SECONDS
+    assert persistence.next_snapshot_after(0.5) == 0.5 * persistence.SNAPSHOT_COST_FACTOR
+
+    taken, said = threading.Event(), []
+    cpu = iter([0.0, 0.6])   # the snapshot thread's CPU clock before and after the capture
+
+    def take() -> bytes:
+        taken.set()
+        return b"state"
+
+    snapshots = persistence.Snapshotter(persistence.DataDir(tmp_path), take, on_error=said.append,
+                                        cpu_clock=lambda: next(cpu))
+    snapshots.start()
+    snapshots.changed()
+    assert taken.wait(10)
+    deadline = time.monotonic() + 10
+    while snapshots.last_wait == persistence.SNAPSHOT_INTERVAL_SECONDS and time.monotonic() < deadline:
+        time.sleep(0.01)
+    snapshots.cpu_clock = lambda: 0.0
+    snapshots.stop()   # the last save happens whatever the wait
+    assert snapshots.last_wait == 0.6 * persistence.SNAPSHOT_COST_FACTOR
+    assert (tmp_path / "state.pickle").read_bytes() == b"state"
+    assert said and "saved every 12 s" in said[0]
