@@ -26,7 +26,8 @@ PARTS = {
     "cost": ("bench.cost", ["--reps", "2", "--budget", "300"], 600),
     "coldstart": ("bench.coldstart", [], 240),   # 120 s ran out on a machine loaded by 5 engineers
     "queries": ("bench.queries", ["--budget", "150"], 200),
-    "concurrent": ("bench.throughput", [], 360),   # + latency_ms: idle lifecycles first, then the 50
+    # + latency_ms: 5 idle lifecycles first, then the 50 paced ones (arrivals over 150 s, each ~2.5 min)
+    "concurrent": ("bench.throughput", [], 600),
     "throughput": ("bench.dispatch_ratio", ["--lifecycles", "8", "--rounds", "2"], 420),
     "ledger_contention": ("bench.ledger_contention", [], 300),
 }

@@ -58,7 +58,8 @@ def assemble(parts: dict, machine: str, date: str, runtime: float) -> dict:
                   "per_minute": conc.get("per_minute")}
     if conc.get("skipped") or conc.get("error"):
         concurrent["skipped"] = conc.get("skipped") or conc.get("error")
-    for k in ("wall_seconds", "http_requests", "connection_retries", "lifecycle_seconds_median",
+    for k in ("arrival_seconds", "offered_per_hour", "think_seconds", "peak_in_flight",
+              "wall_seconds", "http_requests", "connection_retries", "lifecycle_seconds_median",
               "lifecycle_seconds_max", "errors", "idle_lifecycles", "idle_failures"):
         if k in conc:
             concurrent[k] = conc[k]
@@ -242,7 +243,9 @@ def latency_table(r: dict) -> str:
     return _table(["figure (ms, client-side over HTTP)", "idle p50", "idle p95", "idle p99", "load p50", "load p95",
                    "load p99", "n idle", "n load", "load/idle p50"], rows) + (
         f"\n\nidle: {conc.get('idle_lifecycles', '?')} lifecycles one after another; load: {conc.get('lifecycles')} "
-        "concurrent lifecycles; the local stack from the built artifacts (`python -m infra.local run` on free ports, "
+        f"lifecycles arriving one every {conc.get('arrival_seconds', '?')} s ({conc.get('offered_per_hour', '?')} "
+        f"returns and scans an hour) with their people's think times {conc.get('think_seconds', '?')} s, "
+        f"{conc.get('peak_in_flight', '?')} in flight at the peak; the local stack from the built artifacts (`python -m infra.local run` on free ports, "
         "started and stopped by the bench). This machine is 2 cores shared with other work: read the ratios.")
 
 
@@ -306,7 +309,9 @@ def concurrent_text(r: dict) -> str:
     c = r["concurrent"]
     if c.get("skipped"):
         return f"skipped: {c['skipped']}"
-    text = (f"{c['lifecycles']} lifecycles, {c['failures']} failed, {c['per_minute']} completed lifecycles/min, "
+    text = (f"{c['lifecycles']} lifecycles arriving one every {c.get('arrival_seconds', '?')} s, "
+            f"{c.get('peak_in_flight', '?')} in flight at the peak, {c['failures']} failed, "
+            f"{c['per_minute']} completed lifecycles/min, "
             f"wall {c.get('wall_seconds')} s, {c.get('http_requests')} HTTP requests, "
             f"{c.get('connection_retries', 0)} connection retries, lifecycle median {c.get('lifecycle_seconds_median')} s")
     if c.get("errors"):

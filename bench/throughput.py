@@ -4,18 +4,30 @@ Starts `.venv/bin/python -m infra.local run --api-port P --aws-port Q` on two fr
 `make run` someone keeps on :8000/:5000 is left alone); the stack builds first (or reuses a fresh
 .aws-sam/build) and runs every function from those artifacts in Lambda-shaped workers, the API
 behind the gateway emulation. Gets staff tokens from `python -m infra.local token --aws-port Q`,
-then runs LIFECYCLES clients at once, each:
+then drives each lifecycle as its people do:
 PUT /orders/{id} → POST /returns/lookup → POST /returns → GET /returns/{id} until the label
-→ POST /carrier/events (signed) → POST /warehouse/scans → POST /returns/{id}/inspection →
-GET /returns/{id} until refunded (store credit). Stops the stack at the end. Skips, saying why,
-when the stack cannot start.
+→ (the customer walks to the letterbox) POST /carrier/events (signed) → (the parcel travels)
+POST /warehouse/scans → (it waits its turn at the bench) POST /returns/{id}/inspection →
+GET /returns/{id} now and then until refunded (store credit). Stops the stack at the end. Skips,
+saying why, when the stack cannot start.
+
+The load is 50 lifecycles in flight at once, arriving at a steady pace: a new return every
+ARRIVAL_SECONDS (3 s: 1,200 returns, so 1,200 scans, an hour, the "hundreds of parcels an hour"
+of a busy warehouse), each person's steps separated by the THINK_SECONDS of a compressed day
+(drop-off, transit, the inspection queue; ±20 %, seeded). Lifecycles last about 2.5 minutes, so
+all 50 are in flight together (the peak is measured and reported). This is an open load: the
+arrivals do not wait for the stack, as customers do not. It is not a saturation test (50 clients
+firing requests back to back measure how long the queue is, not what a person waits for);
+throughput at saturation is bench/dispatch_ratio.py's.
 
 Latency (issue 20, `latency_ms`): the same lifecycles time what a person waits for, client-side over
 HTTP: lookup, POST /returns, label ready (POST /returns sent → GET /returns/{id}/label answers the
-PDF; the view polled every 0.5 s as the portal does, so up to 0.5 s coarse), scan, inspection. "idle": IDLE_LIFECYCLES run one after another before the
-load; "load": the LIFECYCLES concurrent ones. p50/p95/p99 per figure (bench/stats.py).
+PDF; the view polled every 0.5 s as the portal does, so up to 0.5 s coarse), scan, inspection.
+"idle": IDLE_LIFECYCLES run one after another, with no think time, before the load; "load": the
+LIFECYCLES paced ones. p50/p95/p99 per figure (bench/stats.py).
 
     python -m bench.throughput OUT.json
+    BENCH_LIFECYCLES=10 BENCH_ARRIVAL_SECONDS=1 BENCH_THINK_SCALE=0.2 python -m bench.throughput OUT.json  # quick
 """
 from __future__ import annotations
 
@@ -23,6 +35,7 @@ import hashlib
 import hmac
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -43,8 +56,14 @@ AWS_PORT = 5000
 LIFECYCLES = int(os.environ.get("BENCH_LIFECYCLES", "50"))
 CARRIER_SECRET = b"local-carrier-secret"
 START_TIMEOUT = 150   # a stale .aws-sam/build is rebuilt first (sam build: about 30 s here)
-LIFECYCLE_TIMEOUT = 120
+LIFECYCLE_TIMEOUT = 360
 IDLE_LIFECYCLES = int(os.environ.get("BENCH_IDLE_LIFECYCLES", "5"))
+ARRIVAL_SECONDS = float(os.environ.get("BENCH_ARRIVAL_SECONDS", "3"))
+# The people's pace, compressed: label ready -> drop-off, drop-off -> scan, scan -> inspection.
+THINK_SECONDS = {"dropoff": 80.0, "transit": 50.0, "inspection_queue": 20.0}
+THINK_SCALE = float(os.environ.get("BENCH_THINK_SCALE", "1"))
+REFUND_POLL_SECONDS = 3.0   # the customer looks again now and then (the refund email tells them anyway)
+LABEL_POLL_SECONDS = 0.5    # the portal's own poll while the customer waits for the label
 # request (method, route) -> the latency figure it is
 TIMED = {("POST", "/returns/lookup"): "lookup", ("POST", "/returns"): "post_returns",
          ("POST", "/warehouse/scans"): "scan", ("POST", "/returns/{id}/inspection"): "inspection"}
@@ -121,8 +140,15 @@ def _token(role: str) -> str:
     return p.stdout.strip().splitlines()[-1]
 
 
-def lifecycle(n: int, store: str, warehouse: str, stamp: str, phase: str = "load") -> dict:
+def lifecycle(n: int, store: str, warehouse: str, stamp: str, phase: str = "load", paced: bool = False) -> dict:
+    """One return from order to refund; `paced`: with its people's think times between the steps."""
     t0 = time.monotonic()
+    jitter = random.Random(f"{stamp}-{n}")
+
+    def think(step: str) -> None:
+        if paced:
+            time.sleep(THINK_SECONDS[step] * THINK_SCALE * jitter.uniform(0.8, 1.2))
+
     deadline = t0 + LIFECYCLE_TIMEOUT
     order_id = f"bench-{stamp}-{n}"
     email = f"bench-{stamp}-{n}@example.com"
@@ -150,7 +176,7 @@ def lifecycle(n: int, store: str, warehouse: str, stamp: str, phase: str = "load
             raise Failure(f"{method} {route}: {type(exc).__name__}: {exc} after {time.monotonic() - t1:.1f} s "
                           f"(lifecycle at {t1 - t0:.1f} s)") from exc
 
-    def poll(return_id: str, token: str, done, what: str) -> dict:
+    def poll(return_id: str, token: str, done, what: str, every: float) -> dict:
         while True:
             body = expect(f"GET /returns/{{id}} ({what})", req("GET", f"/returns/{return_id}", token=token), 200)
             if done(body):
@@ -159,7 +185,7 @@ def lifecycle(n: int, store: str, warehouse: str, stamp: str, phase: str = "load
                 raise Failure(f"{what}: the return became {body.get('status')}")
             if time.monotonic() > deadline:
                 raise Failure(f"timed out waiting for {what} (status {body.get('status')})")
-            time.sleep(0.5)
+            time.sleep(every)
 
     expect("PUT /orders/{id}", req("PUT", f"/orders/{order_id}", order, store), 200, 201)
     customer = expect("POST /returns/lookup", req("POST", "/returns/lookup", {"order_id": order_id, "email": email}),
@@ -172,21 +198,25 @@ def lifecycle(n: int, store: str, warehouse: str, stamp: str, phase: str = "load
     # label ready: what the customer waits for, the PDF itself. The portal's way: the return's view every
     # 0.5 s until it names its label, then the PDF (50 clients polling the PDF itself would be the load).
     ret = poll(rid, customer, lambda b: b.get("status") == "awaiting_dropoff" and (b.get("label") or {}).get("code"),
-               "label")
+               "label", LABEL_POLL_SECONDS)
     status, _ = req("GET", f"/returns/{rid}/label", token=customer)
     if status != 200:
         raise Failure(f"GET /returns/{{id}}/label: HTTP {status} once the return named its label")
     _timed(phase, "label_ready", (time.monotonic() - requested) * 1000)
     label = ret["label"]
+    think("dropoff")
     raw = json.dumps({"tracking_number": label["tracking_number"], "event": "dropped_off",
                       "occurred_at": iso(datetime.now(timezone.utc)), "location": "Paris"}).encode()
     sig = "sha256=" + hmac.new(CARRIER_SECRET, raw, hashlib.sha256).hexdigest()
     expect("POST /carrier/events", req("POST", "/carrier/events", raw=raw, headers={"X-Carrier-Signature": sig}),
            200, 202)
+    think("transit")
     expect("POST /warehouse/scans", req("POST", "/warehouse/scans", {"code": label["code"]}, warehouse), 200)
+    think("inspection_queue")
     expect("POST /returns/{id}/inspection", req("POST", f"/returns/{rid}/inspection", {
         "items": [{"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"}]}, warehouse), 200)
-    poll(rid, customer, lambda b: b.get("status") == "refunded", "refund")
+    poll(rid, customer, lambda b: b.get("status") == "refunded", "refund",
+         REFUND_POLL_SECONDS if paced else LABEL_POLL_SECONDS)
     return {"seconds": time.monotonic() - t0, "requests": requests}
 
 
@@ -251,6 +281,7 @@ def run() -> dict:
         except Failure as exc:
             result["skipped"] = str(exc)
             return result
+        RETRIES["connection"] = 0   # the health probes above were refused while the stack started
         stamp = str(int(time.time()))
         idle_errors: list[str] = []
         for n in range(IDLE_LIFECYCLES):   # one at a time: what a person waits for on a quiet stack
@@ -262,18 +293,25 @@ def run() -> dict:
         durations: list[float] = []
         requests = 0
         lock = threading.Lock()
+        in_flight = {"now": 0, "peak": 0}
 
         def one(n: int) -> None:
             nonlocal requests
-            time.sleep(n * 0.1)   # arrivals over 5 s rather than 50 connects in the same millisecond
+            time.sleep(n * ARRIVAL_SECONDS)   # an open load: arrivals at a steady pace, whatever the stack does
+            with lock:
+                in_flight["now"] += 1
+                in_flight["peak"] = max(in_flight["peak"], in_flight["now"])
             try:
-                r = lifecycle(n, store, warehouse, stamp)
+                r = lifecycle(n, store, warehouse, stamp, paced=True)
                 with lock:
                     durations.append(r["seconds"])
                     requests += r["requests"]
             except Exception as exc:  # a failed lifecycle is a result, not a crash of the bench
                 with lock:
                     errors.append(f"#{n}: {type(exc).__name__}: {exc}"[:300])
+            finally:
+                with lock:
+                    in_flight["now"] -= 1
 
         t0 = time.monotonic()
         with ThreadPoolExecutor(max_workers=LIFECYCLES) as pool:
@@ -281,6 +319,9 @@ def run() -> dict:
         wall = time.monotonic() - t0
         result.update({
             "failures": len(errors), "per_minute": round(len(durations) / wall * 60, 1),
+            "arrival_seconds": ARRIVAL_SECONDS, "offered_per_hour": round(3600 / ARRIVAL_SECONDS),
+            "think_seconds": {k: round(v * THINK_SCALE, 1) for k, v in THINK_SECONDS.items()},
+            "peak_in_flight": in_flight["peak"],
             "wall_seconds": round(wall, 1), "http_requests": requests,
             "connection_retries": RETRIES["connection"],
             "lifecycle_seconds_median": round(sorted(durations)[len(durations) // 2], 1) if durations else None,
