@@ -12,8 +12,10 @@ What is counted, and where:
   from the workers and from this process are counted alike; the bench's own polling is not.
 - Lambda: every invocation that reaches a worker (workers.Worker.invoke, i.e. after INIT), billed
   as its wall time x the function's configured memory.
-- Step Functions: the billed transitions of each execution, from its history.
-Lifecycles run one at a time so that every AWS call lands in its own return's bucket.
+- Step Functions: the billed transitions of each execution, from its history. A path without an
+  execution (a claim: the API, and the Settle function it invokes synchronously) is billed none.
+Lifecycles run one at a time so that every AWS call lands in its own path's bucket (the Settle
+function a claim's resolve invokes included: it runs inside the same request).
 
     python -m bench.cost OUT.json [--reps N] [--budget SECONDS]
 """
