@@ -12,8 +12,10 @@ What is counted, and where:
   from the workers and from this process are counted alike; the bench's own polling is not.
 - Lambda: every invocation that reaches a worker (workers.Worker.invoke, i.e. after INIT), billed
   as its wall time x the function's configured memory.
-- Step Functions: the billed transitions of each execution, from its history.
-Lifecycles run one at a time so that every AWS call lands in its own return's bucket.
+- Step Functions: the billed transitions of each execution, from its history. A path without an
+  execution (a claim: the API, and the Settle function it invokes synchronously) is billed none.
+Lifecycles run one at a time so that every AWS call lands in its own path's bucket (the Settle
+function a claim's resolve invokes included: it runs inside the same request).
 
     python -m bench.cost OUT.json [--reps N] [--budget SECONDS]
 """
@@ -37,20 +39,24 @@ from bench import prices  # noqa: E402
 from bench.probe import Probe, forget_cached_clients  # noqa: E402
 
 # path -> share of returns in the blended mix (stated, so the blend can be argued with). Issue 20's new
-# paths take their share from `refund` (the paths before keep theirs): returnless 5%, a dispute paid an
-# adjustment 2%. Withdrawal and claim are hooks (PENDING_PATHS) until their routes exist on this branch:
-# measured then, with the share named there taken from `refund` too.
-MIX = {"refund": 0.38, "store_credit": 0.20, "approval": 0.05, "cancel": 0.15, "expire": 0.15,
-       "keep_item": 0.05, "dispute_adjustment": 0.02}
-# path -> (the route that must exist for it, its share once measured): driven when the route is on this
-# branch (`_route_exists`), else reported as pending with the reason.
-PENDING_PATHS = {"withdrawal": ("POST /withdrawals", 0.03), "claim": ("POST /claims", 0.02)}
+# paths take their share from `refund` (the paths before keep theirs): returnless 5%, an EU withdrawal 3%,
+# a dispute paid an adjustment 2%, a claim 2%.
+MIX = {"refund": 0.33, "store_credit": 0.20, "approval": 0.05, "cancel": 0.15, "expire": 0.15,
+       "keep_item": 0.05, "withdrawal": 0.03, "dispute_adjustment": 0.02, "claim": 0.02}
+# path -> the routes it is driven through that not every branch of the API had: a path whose route is not
+# on this branch (`_route_exists`) is not driven, it is reported as pending with the reason (`pending_paths`),
+# and the blend weighs the paths measured only.
+REQUIRED_ROUTES = {"withdrawal": ("POST /withdrawals",),
+                   "claim": ("POST /claims", "POST /claims/{claim_id}/resolve")}
 PATH_NOTES = {
     "keep_item": "returnless (policy keep_item): no label, no parcel; refunded to the card, customer confirms",
     "dispute_adjustment": "refund path, then the customer disputes; ops upholds with an adjustment refund; "
                           "dispute follow-up, then auto-close",
-    "withdrawal": "EU withdrawal (POST /withdrawals, confirm), letterbox, refunded to the card, customer confirms",
-    "claim": "claim not_received (POST /claims), ops resolves with a refund",
+    "withdrawal": "EU withdrawal of the whole order (POST /withdrawals: preview, then confirm), letterbox, "
+                  "parcel arrives and is inspected before the deadline, refunded to the card (delivery "
+                  "included), customer confirms",
+    "claim": "claim not_received (POST /claims), ops resolves with a refund to the card (POST "
+             "/claims/{id}/resolve, Settle invoked synchronously); no Step Functions execution",
     "refund": "happy path: refund to the card through Stripe (localstripe), customer confirms",
     "store_credit": "store credit, nobody confirms: follow-up email then auto-close",
     "approval": "refund over the finance threshold: parks in awaiting_approval, finance approves",
@@ -110,7 +116,7 @@ def _emulator() -> dict[str, str]:
 
 def _route_exists(route: str) -> bool:
     """Whether the API on this branch has `route` ("POST /withdrawals"): a chalice route of that path and
-    method in functions/api (the hooks of PENDING_PATHS wait for it)."""
+    method in functions/api (REQUIRED_ROUTES)."""
     import re
     from pathlib import Path
 
@@ -122,6 +128,16 @@ def _route_exists(route: str) -> bool:
             if method in methods:
                 return True
     return False
+
+
+def pending_paths() -> dict[str, str]:
+    """path -> why it cannot be driven on this branch: the routes of REQUIRED_ROUTES it lacks."""
+    pending = {}
+    for path, routes in REQUIRED_ROUTES.items():
+        missing = [r for r in routes if not _route_exists(r)]
+        if missing:
+            pending[path] = f"{', '.join(missing)} not on this branch (Driver.{path} waits for it)"
+    return pending
 
 
 def wait_for(fetch, predicate, timeout: float, what: str):
@@ -227,16 +243,21 @@ class Driver:
         sig = "sha256=" + hmac.new(CARRIER_SECRET, raw, hashlib.sha256).hexdigest()
         self.api("POST /carrier/events", "POST", "/carrier/events", raw=raw, headers={"X-Carrier-Signature": sig})
 
-    def ship_and_inspect(self, ret, sku: str) -> None:
+    def ship_and_inspect(self, ret, sku: str | None = None) -> None:
+        """The parcel goes (carrier events), arrives (the warehouse's scan) and is graded: one unit of `sku`,
+        or, without it, every item of the return."""
         from returns_core.store import returns
+        from returns_core.store.models import plain
 
         for n, event in enumerate(("dropped_off", "in_transit", "delivered")):
             self.carrier_event(ret, event, f"2026-11-2{n}T10:00:00Z")
         wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == "arrival", 30, "arrival")
         self.api("POST /warehouse/scans", "POST", "/warehouse/scans", {"code": ret.code}, token=self.warehouse)
         wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == "inspection", 30, "inspection")
+        graded = ([{"sku": sku, "qty": 1}] if sku else
+                  [{"sku": i["sku"], "qty": int(i["qty"])} for i in (plain(x) for x in ret.items)])
         self.api("POST /returns/{id}/inspection", "POST", f"/returns/{ret.return_id}/inspection",
-                 {"items": [{"sku": sku, "qty": 1, "condition": "resellable"}]}, token=self.warehouse, key=True)
+                 {"items": [{**g, "condition": "resellable"} for g in graded]}, token=self.warehouse, key=True)
 
     def confirm(self, ret) -> None:
         self.api("POST /returns/{id}/confirm", "POST", f"/returns/{ret.return_id}/confirm", {"satisfied": True},
@@ -337,38 +358,71 @@ class Driver:
                   "method": "refund"}, token=ops, key=True)
         return ret
 
-    # --- hooks: paths other branches are building (PENDING_PATHS); driven once their routes exist
     def withdrawal(self):
+        """The EU withdrawal as the portal sends it: the order's preview (the "Withdraw from contract here"
+        function is offered only when it answers), then "Confirm withdrawal" with the stated name and the
+        previewed lines; its return is collected from the letterbox, arrives, is graded, refunded to the card
+        (delivery included: the whole order) and confirmed. The withdrawal's own states (WithdrawalClock and
+        its waits) run with the local deadline (samconfig's WithdrawalRefundSeconds): the parcel is graded
+        long before it."""
         from returns_core.store import returns
 
         order_id, email, payload = self._order("stripe", ORDER_LINES)
         self.api("PUT /orders/{id}", "PUT", f"/orders/{order_id}", payload, token=self.store)
         customer = self.api("POST /returns/lookup", "POST", "/returns/lookup",
                             {"order_id": order_id, "email": email})["token"]
-        made = self.api("POST /withdrawals", "POST", "/withdrawals", {"order_id": order_id, "confirm": True},
-                        token=customer, key=True)
+        preview = self.api("POST /withdrawals", "POST", "/withdrawals", {"order_id": order_id, "confirm": False},
+                           token=customer)["preview"]
+        made = self.api("POST /withdrawals", "POST", "/withdrawals", {
+            "order_id": order_id, "confirm": True, "name": "Ana Lefèvre", "dropoff": {"method": "letterbox"},
+            "lines": [{"sku": x["sku"], "qty": x["qty"]} for x in preview["lines"]]}, token=customer, key=True)
         self.customer[made["return_id"]] = customer
         ret = wait_for(lambda: returns.get(made["return_id"]),
                        lambda r: r.status == "awaiting_dropoff" and r.waiting_for == "dropoff", 30, "label")
+        assert ret.withdrawal, "the return is not the withdrawal's"
+        self._get(ret)
         self.download_label(ret)
-        self.ship_and_inspect(ret, ret.items[0]["sku"])
+        self.ship_and_inspect(ret)
         wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == "confirmation", 30, "refund")
+        self._get(ret)
         self.confirm(ret)
         return ret
 
     def claim(self):
-        raise NotImplementedError("the claim path's driver is written once POST /claims exists on this branch "
-                                  "(api.md: POST /claims, POST /claims/{id}/resolve); its executions differ")
+        """A parcel that never came: the customer claims every line `not_received`; ops refunds it to the
+        card. Both synchronous in the API (its invoke of the Settle function pays it): no execution."""
+        from returns_core.edge import auth
+        from returns_core.store import claims
+
+        order_id, email, payload = self._order("stripe", ORDER_LINES)
+        self.api("PUT /orders/{id}", "PUT", f"/orders/{order_id}", payload, token=self.store)
+        customer = self.api("POST /returns/lookup", "POST", "/returns/lookup",
+                            {"order_id": order_id, "email": email})["token"]
+        opened = self.api("POST /claims", "POST", "/claims", {
+            "order_id": order_id, "kind": "not_received", "message": "The parcel never arrived",
+            "lines": [{"sku": x["sku"], "qty": x["qty"]} for x in ORDER_LINES]}, token=customer, key=True)
+        with probe.paused():
+            ops = auth.mint("ops", "ops:bench")
+        self.api("GET /claims/{id}", "GET", f"/claims/{opened['claim_id']}", token=ops)
+        resolved = self.api("POST /claims/{id}/resolve", "POST", f"/claims/{opened['claim_id']}/resolve",
+                            {"decision": "refund", "note": "Sorry: refunded."}, token=ops, key=True)
+        assert resolved["status"] == "refunded", resolved["status"]
+        self.api("GET /claims/{id}", "GET", f"/claims/{opened['claim_id']}", token=customer)
+        with probe.paused():
+            return claims.get(opened["claim_id"])
 
 
-def _finish(ret, timeout: float = 30) -> dict:
-    """Wait for the execution to end; its billed transitions from the history."""
+def _finish(subject, timeout: float = 30) -> dict:
+    """Wait for the path's execution to end; its billed transitions from the history. A path without an
+    execution (a claim: the API and the Settle function only) is billed no transition."""
     import boto3
     from returns_core.store import returns
 
+    if getattr(subject, "return_id", None) is None:
+        return _run(states=[], execution=None, final_status=subject.status)
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
     with probe.paused():
-        arn = returns.get(ret.return_id).execution_arn
+        arn = returns.get(subject.return_id).execution_arn
         wait_for(lambda: sfn.describe_execution(executionArn=arn), lambda e: e["status"] != "RUNNING", timeout, "end")
         events, token = [], None
         while True:
@@ -378,13 +432,18 @@ def _finish(ret, timeout: float = 30) -> dict:
             if not token:
                 break
         status = sfn.describe_execution(executionArn=arn)["status"]
-        final = returns.get(ret.return_id).status
+        final = returns.get(subject.return_id).status
     entered = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
-    to_refund = len(entered)
-    if "AwaitConfirmation" in entered:
-        to_refund = entered.index("AwaitConfirmation") + 1
-    return {"transitions": len(entered), "transitions_to_refund": to_refund, "states": entered,
-            "execution": status, "final_status": final}
+    return _run(states=entered, execution=status, final_status=final)
+
+
+def _run(states: list[str], execution: str | None, final_status: str) -> dict:
+    """One run's accounting: every state entered is a billed transition (Standard workflows)."""
+    to_refund = len(states)
+    if "AwaitConfirmation" in states:
+        to_refund = states.index("AwaitConfirmation") + 1
+    return {"transitions": len(states), "transitions_to_refund": to_refund, "states": states,
+            "execution": execution, "final_status": final_status}
 
 
 failed: dict[str, list[str]] = {}   # path -> what went wrong, per run (reported, never priced)
@@ -484,6 +543,8 @@ def summarise(results: dict) -> dict:
             "lambda_ms": {k.split(".")[1]: round(v) for k, v in mean.items() if k.endswith(".ms")},
             "api_routes": {k[4:]: round(v, 2) for k, v in mean.items() if k.startswith("api.") and k != "api.requests"},
             "aws_calls": {k[5:]: round(v, 2) for k, v in sorted(mean.items()) if k.startswith("call.")},
+            "emails_by_template": {k[len("ses.template."):]: round(v, 2) for k, v in sorted(mean.items())
+                                   if k.startswith("ses.template.")},
             "usd_per_1000": {k: round(v * 1000, 4) for k, v in usd.items()},
             "usd_per_1000_total": round(sum(usd.values()) * 1000, 4),
             "transitions": runs[0]["transitions"], "transitions_to_refund": runs[0]["transitions_to_refund"],
@@ -526,12 +587,7 @@ def main(argv: list[str]) -> int:
     from infra import artifacts
 
     artifacts.build(quiet=True)   # before the clock matters: a no-op when .aws-sam/build is fresh
-    pending = {p: f"{route} is not on this branch yet (hook: Driver.{p})"
-               for p, (route, _) in PENDING_PATHS.items() if not _route_exists(route)}
-    for p in PENDING_PATHS:
-        if p not in pending:
-            MIX[p] = PENDING_PATHS[p][1]
-            MIX["refund"] = round(MIX["refund"] - PENDING_PATHS[p][1], 4)
+    pending = pending_paths()
     probe.install_emulator()
     _timed_workers()
     access = _emulator()
@@ -540,8 +596,8 @@ def main(argv: list[str]) -> int:
     try:
         with ExitStack() as stack:
             url = stack.enter_context(running_localstripe())
-            first = ["refund", "approval", "cancel", "keep_item"] + [p for p in ("withdrawal", "claim")
-                                                                        if p not in pending]
+            first = [p for p in ("refund", "approval", "cancel", "keep_item", "withdrawal", "claim")
+                     if p not in pending]
             _session({}, url, first, reps, results, True, deadline, access)
             # the dispute's follow-up and auto-close come 1 s after each other; the refund's follow-up keeps
             # its default delay (the customer disputes before it)

@@ -344,8 +344,10 @@ class Probe:
                                           "SendBulkTemplatedEmail"):
             if not failed:
                 d = params.get("Destination", {})
-                self.add("ses.emails", max(1, sum(len(d.get(k, [])) for k in
-                                                  ("ToAddresses", "CcAddresses", "BccAddresses"))))
+                sent = max(1, sum(len(d.get(k, [])) for k in ("ToAddresses", "CcAddresses", "BccAddresses")))
+                self.add("ses.emails", sent)
+                if params.get("Template"):   # which messages a path's email cost is made of
+                    self.add(f"ses.template.{params['Template']}", sent)
         elif service == "s3":
             if op in ("PutObject", "CopyObject", "PostObject", "ListObjects", "ListObjectsV2",
                       "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"):

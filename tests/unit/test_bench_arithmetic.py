@@ -58,8 +58,39 @@ def test_the_cost_model_prices_each_service_from_the_price_list(cost):
 
 def test_every_path_of_the_mix_is_described_and_the_mix_adds_up(cost):
     assert sum(cost.MIX.values()) == pytest.approx(1.0)
-    assert set(cost.MIX) | set(cost.PENDING_PATHS) <= set(cost.PATH_NOTES)
-    assert all(callable(getattr(cost.Driver, p)) for p in [*cost.MIX, *cost.PENDING_PATHS])
+    assert set(cost.MIX) == set(cost.PATH_NOTES) and set(cost.REQUIRED_ROUTES) <= set(cost.MIX)
+    assert all(callable(getattr(cost.Driver, p)) for p in cost.MIX)
+    # Issue 20's shares, taken from `refund`: withdrawal 3%, claim 2%.
+    assert (cost.MIX["withdrawal"], cost.MIX["claim"], cost.MIX["refund"]) == (0.03, 0.02, 0.33)
+
+
+def test_a_path_is_pending_only_while_a_route_it_needs_is_missing(cost, monkeypatch):
+    assert cost.pending_paths() == {}   # POST /withdrawals, POST /claims and its resolve are on this branch
+    assert cost._route_exists("POST /claims/{claim_id}/resolve") and not cost._route_exists("POST /claims/{claim_id}")
+    monkeypatch.setitem(cost.REQUIRED_ROUTES, "claim", ("POST /claims", "POST /claims/{claim_id}/reopen"))
+    assert cost.pending_paths() == {"claim": "POST /claims/{claim_id}/reopen not on this branch (Driver.claim waits "
+                                             "for it)"}
+
+
+def test_a_path_without_an_execution_is_accounted_with_no_transition(cost):
+    """A claim runs in the API and the Settle function only: no execution to wait for nor history to read,
+    and the run is priced from its counts alone."""
+    from returns_core.store.models import ClaimModel
+
+    run = cost._finish(ClaimModel("clm_1", status="refunded"))
+    assert run == {"transitions": 0, "transitions_to_refund": 0, "states": [], "execution": None,
+                   "final_status": "refunded"}
+    counts = {"api.requests": 6, "lambda.requests": 7, "ses.emails": 2, "dynamodb.wru": 46, "dynamodb.rru": 29.5,
+              "ses.template.returns-local-claim_received-fr": 1}
+    summary = cost.summarise({"claim": [{**run, "wall_s": 1.0, "counts": counts}],
+                              "refund": [{**cost._run(["Route", "Settle", "Route", "AwaitConfirmation", "Closed"],
+                                                      "SUCCEEDED", "closed"), "wall_s": 1.0, "counts": {}}]})
+    claim = summary["paths"]["claim"]
+    assert claim["transitions"] == 0 and claim["usd_per_1000"]["stepfunctions"] == 0
+    assert claim["usd_per_1000_total"] == pytest.approx(1000 * sum(cost.price(counts).values()), abs=1e-4)
+    assert claim["emails_by_template"] == {"returns-local-claim_received-fr": 1}
+    assert summary["paths"]["refund"]["transitions_to_refund"] == 4
+    assert summary["mix"] == {"refund": 0.33, "claim": 0.02}   # the blend weighs the paths measured
 
 
 def test_report_keys_for_issue_20():
@@ -69,6 +100,16 @@ def test_report_keys_for_issue_20():
                  "cost_per_1000_returns_usd": 0.9, "pending_paths": {"claim": "POST /claims is not on this branch"}}
     per = report.cost_per_path(cost_part)
     assert per["paths"] == {"refund": 0.9} and per["blended"] == 0.9 and "claim" in per["pending"]
+    # A measured claim (no execution) is a row of the path tables like any other, not a pending one.
+    claim = {"usd_per_1000_total": 0.26, "transitions": 0, "usd_per_1000": {"ses": 0.2, "dynamodb": 0.03},
+             "per_return": {"ses.emails": 2, "dynamodb.wru": 46, "lambda.requests": 7, "dynamodb.rru": 29.5,
+                            "sns.publish": 1, "sns.sms": 0, "api.requests": 6}}
+    measured = {"paths": {"claim": claim}, "mix": {"claim": 0.02}, "blended_usd_per_1000": claim["usd_per_1000"],
+                "cost_per_1000_returns_usd": 0.26, "pending_paths": {}}
+    r = {"details": {"cost": measured}, "cost_per_path_usd": report.cost_per_path(measured)}
+    assert "| claim (2%) |" in report.cost_tables(r)
+    rows = [line for line in report.cost_before_after_table(r).splitlines() if line.startswith("| claim |")]
+    assert len(rows) == 1 and "0.260" in rows[0] and "pending" not in rows[0]
     tp = report.throughput({"by_mode": {"built": {"per_minute": 8.0, "failures": 0},
                                         "in_process": {"per_minute": 10.0, "failures": 0}},
                             "ratio_built_to_in_process": 0.8, "concurrency": 8, "rounds": 2}, {"per_minute": 30})

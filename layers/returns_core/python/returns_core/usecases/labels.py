@@ -13,7 +13,7 @@ from .. import config
 from ..outbound import carriers, label_store
 from ..rules import statuses
 from ..rules.errors import UnprocessableError
-from ..store import returns
+from ..store import returns, writes
 from ..store.models import OrderModel, ReturnModel, plain
 from . import lifecycle, orders
 
@@ -69,9 +69,18 @@ def issue(return_id: str) -> str:
             items_count=sum(int(i["qty"]) for i in plain(ret.items)), locale=ret.locale)
         issued = carriers.get_carrier().issue_label(request)
         key = label_store.put(ret.return_id, issued.pdf)
-        ret.update(actions=[ReturnModel.label.set({"tracking_number": issued.tracking_number, "code": ret.code,
-                                                   "s3_key": key}),
-                            ReturnModel.tracking_number.set(issued.tracking_number)])
+        label = {"tracking_number": issued.tracking_number, "code": ret.code, "s3_key": key}
+
+        def decide(current: ReturnModel) -> writes.Update | None:
+            # While the carrier printed, others may have written the return (the API records the withdrawal's
+            # acknowledgement, a message sent, after the workflow started): read again, the label is still
+            # this step's to store, unless a retried step stored one first or the return moved on.
+            if current.label or current.status != statuses.REQUESTED:
+                return None
+            return writes.Update([ReturnModel.label.set(label),
+                                  ReturnModel.tracking_number.set(issued.tracking_number)])
+
+        writes.update(ret, decide, busy=lambda: RuntimeError("the return kept changing while its label was stored"))
     lifecycle.transition(ret, statuses.AWAITING_DROPOFF, actor="system", event="label.issued",
                          detail={"tracking_number": ret.tracking_number}, allowed_from={statuses.REQUESTED})
     return ret.status
