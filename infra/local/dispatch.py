@@ -12,7 +12,7 @@ import json
 import time
 from typing import Any, Callable
 
-from . import atomic
+from . import atomic, partitions
 from .deploy import Function
 from .workers import FunctionPool, LogSink, lambda_environment
 
@@ -59,11 +59,12 @@ def install(functions: dict[str, Function], aws: dict[str, str]) -> None:
     """Route moto's Lambda invokes to these functions (later calls replace a function's pool).
     `aws`: the endpoint and credentials the functions use to reach the emulator. The workers'
     requests reach moto on its server threads next to the API's, so DynamoDB requests are made
-    atomic as well (see atomic.py)."""
+    atomic as well (see atomic.py), and a Query reads its partition, not the whole table (partitions.py)."""
     global _original
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
     atomic.install()
+    partitions.install()
     for name, fn in functions.items():
         old = _pools.pop(name, None)
         if old:
@@ -87,3 +88,4 @@ def uninstall() -> None:
         pool.close()
     _pools.clear()
     atomic.uninstall()
+    partitions.uninstall()

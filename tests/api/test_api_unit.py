@@ -118,9 +118,10 @@ def aws(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     from moto import mock_aws
 
-    from infra.local import atomic
+    from infra.local import atomic, partitions
 
     atomic.install()   # DynamoDB's per-request atomicity, which racing tests rely on (see atomic.py)
+    partitions.install()   # a Query reads its partition, as on the local stack (partitions.py)
     with mock_aws():
         _tables_as_the_template_declares_them()
         boto("s3").create_bucket(Bucket=ENV["LABELS_BUCKET"])
@@ -137,6 +138,7 @@ def aws(monkeypatch):
         finally:
             stop()
             atomic.uninstall()
+            partitions.uninstall()
 
 
 def settle_answers_the_ledger_check():
