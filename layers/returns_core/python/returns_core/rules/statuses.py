@@ -17,8 +17,9 @@ EXPIRED = "expired"
 LOST = "lost"
 REFUND_FAILED = "refund_failed"
 DISPUTED = "disputed"
-# Ops resolved the dispute (upheld, maybe with an adjustment refund, or rejected); the customer is asked a
-# month later whether everything is all right, and the return closes on their answer or on its own.
+# Ops resolved the dispute (upheld, maybe with an adjustment refund, or rejected); the resolution's email
+# says the return closes on its own after the dispute follow-up delay, and it closes then or on the
+# customer's confirmation, whichever comes first.
 RESOLVED = "resolved"
 # The label could not be issued (no address to collect from, the carrier refused): ops is alerted and
 # the return waits, visibly, for a new drop-off choice or an ops retry (POST /returns/{id}/label/retry).
