@@ -25,7 +25,7 @@ def handler(event: WaitInput, context: LambdaContext) -> dict:
     # in moto's interpreter alike, without a token to resume).
     try:
         outcome = lifecycle.park(event.return_id, event.wait, event.token, entered_with=event.status,
-                                 withdrawal=event.withdrawal, clocked=event.clocked)
+                                 withdrawal=event.withdrawal)
     except lifecycle.ReturnRerouted:
         logger.info("wait rerouted", extra={"entered_with": event.status})
         metrics.add_metric(name="WaitsRerouted", unit=MetricUnit.Count, value=1)

@@ -60,7 +60,7 @@ def test_a_dispute_resolved_with_an_adjustment_is_paid_once_and_closes_on_its_ow
                    if e["type"].endswith("StateEntered")]
         assert entered[entered.index("AwaitDisputeResolution") - 1:] == [
             "Route", "AwaitDisputeResolution", "SettleAdjustment", "AwaitDisputeFollowup", "DisputeAutoClose",
-            "Route", "Closed"]
+            "Closed"]
 
         from returns_core.store import ledger
         from returns_core.store.models import OrderModel

@@ -85,21 +85,21 @@ WAITS = {
 
 
 # A withdrawal's return, once its parcel is sent, waits against its refund deadline (the workflow's
-# WithdrawalClock and its clocked waits), never in the lifecycle's plain arrival and inspection waits.
+# WithdrawalClock and its own waits), never in the lifecycle's plain arrival and inspection waits.
 DEADLINE_CLOCKED = frozenset({"arrival", "inspection"})
 
 
-def waits_in(wait: str, entered_with: str, *, withdrawal: bool = False, clocked: bool = False) -> bool:
+def waits_in(wait: str, entered_with: str, *, withdrawal: bool = False) -> bool:
     """Whether the workflow wait `wait`, entered with the status `entered_with` (what the step before it
     handed on), is the wait for that status. The workflow goes from each step straight to the wait that
     usually follows it; when this is False the step before ended otherwise (cancelled, received without a
     carrier event, waiting for finance, ...) and the workflow's Route choice decides from the status.
 
-    `withdrawal`: the return is a withdrawal's (`$.withdrawal`); `clocked`: the wait is one of the
-    withdrawal deadline's own (it parks the same wait names)."""
+    `withdrawal`: the return is a withdrawal's (`$.withdrawal`). The withdrawal deadline's own waits
+    (entered from the clock's choice, never straight from a step) do not ask."""
     if WAITS[wait] != entered_with:
         return False
-    return clocked or not (withdrawal and wait in DEADLINE_CLOCKED)
+    return not (withdrawal and wait in DEADLINE_CLOCKED)
 
 
 def can_move(current: str, new: str) -> bool:

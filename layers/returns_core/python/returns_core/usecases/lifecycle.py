@@ -84,15 +84,15 @@ class ReturnRerouted(Exception):
         self.wait, self.entered_with = wait, entered_with
 
 
-def park(return_id: str, wait: str, token: str, *, entered_with: str | None = None, withdrawal: bool = False,
-         clocked: bool = False) -> str:
+def park(return_id: str, wait: str, token: str, *, entered_with: str | None = None,
+         withdrawal: bool = False) -> str:
     """Store the token of a workflow wait; resume at once if the return has already moved on.
 
     `entered_with`: the status the workflow entered the wait with; when it is not this wait's, nothing is
-    read or written and ReturnRerouted is raised. None (an execution started before the workflow went
-    from step to step directly) parks as before."""
-    if entered_with is not None and not statuses.waits_in(wait, entered_with, withdrawal=withdrawal,
-                                                          clocked=clocked):
+    read or written and ReturnRerouted is raised. None (the withdrawal deadline's waits, entered from
+    their clock's choice; an execution started before the workflow went from step to step directly)
+    parks as before."""
+    if entered_with is not None and not statuses.waits_in(wait, entered_with, withdrawal=withdrawal):
         raise ReturnRerouted(wait, entered_with)
     pending = statuses.WAITS[wait]
 
