@@ -1,9 +1,10 @@
 """After a restart, every open return gets its workflow back where it was.
 
 Step Functions executions are threads of the process that stopped, so none survives a restart.
-The state machine needs none of their history: every step comes back to its `Route` choice,
-which goes on from the return's status (requested -> issue the label, awaiting_dropoff -> wait
-for the drop-off, inspected -> settle, ...). So the stack starts, for each return that is not
+The state machine needs none of their history: it starts at its `Route` choice, which goes on
+from the return's status (requested -> issue the label, awaiting_dropoff -> wait for the
+drop-off, inspected -> settle, ...); from there each step goes to the one that usually follows,
+and a wait entered with a status it does not wait for comes back to Route. So the stack starts, for each return that is not
 finished, a fresh execution with the status the return has now, exactly as POST /returns starts
 the first one (outbound/workflow.py: same name, same input).
 

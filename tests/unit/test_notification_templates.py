@@ -77,7 +77,8 @@ def data_for(template: str, locale: str, ret: dict | None = None, **overrides) -
     if template == "dispute_opened":
         extras["message"] = "The mug arrived broken & I'm upset"
     if template == "dispute_resolved":
-        extras.update(decision="uphold", note="Sorry about the sleeve & the wait", adjustment_amount=1500)
+        extras.update(decision="uphold", note="Sorry about the sleeve & the wait", adjustment_amount=1500,
+                      closes_after_days=30)
     if template == "claim_resolved":
         extras.update(decision="refund", note="Sorry the mug broke & the wait", amount=1299)
     if template == "exchange_shipping":
@@ -457,7 +458,7 @@ def test_build_ignores_extras_a_builder_does_not_take():
         if template == "exchange_shipping":
             extras["tracking_number"] = "TRK9"
         if template == "dispute_resolved":
-            extras["decision"] = "reject"
+            extras.update(decision="reject", closes_after_days=30)
         if template == "claim_resolved":
             extras["decision"] = "reject"
         if template in ("return_requested", "dropoff_reminder"):
@@ -618,3 +619,20 @@ def test_a_withdrawal_is_acknowledged_with_the_date_and_time_of_the_notice_and_i
     assert "1er décembre 2026 à 16 h 05 UTC" in fr.text and "rétractation" in fr.subject
     assert "1 December 2026 at 16:05 UTC" in en.text and "15 December 2026" in en.text
     assert "2 × " in en.text and "withdrawal" in en.subject
+
+
+@pytest.mark.parametrize("locale,closes", [("en-GB", "closes on its own in 30 days"),
+                                           ("fr-FR", "se clôt de lui-même dans 30\u00a0jours")])
+def test_a_resolved_dispute_is_the_cases_last_email_and_says_when_it_closes(locale, closes):
+    """Issue 20: no second "is everything all right?" email after the resolution; the resolution says how
+    to confirm in one click, where to write if something is still wrong, and when the case closes."""
+    confirm = "https://x.example/confirm?t=1"
+    for decision in ("uphold", "reject"):
+        out = render("dispute_resolved", locale, data_for("dispute_resolved", locale, decision=decision,
+                                                          confirm_url=confirm), strict=True)
+        assert closes in out.text and confirm in out.text and PORTAL in out.text
+        assert closes in out.html.replace("&nbsp;", "\u00a0")
+    one = data_for("dispute_resolved", "en-GB", closes_after_days=1)
+    assert "in 1 day." in render("dispute_resolved", "en-GB", one, strict=True).text
+    with pytest.raises(ValueError):
+        build("dispute_resolved", RETURN, customer("en"), decision="uphold", portal_url=PORTAL)

@@ -40,6 +40,11 @@ def wait_for(fetch, predicate, timeout: float = 30.0, what: str = "condition", i
     return value
 
 
+def states_entered(events: list[dict]) -> list[str]:
+    """The states an execution entered, in order, from its history (each one a billed transition)."""
+    return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+
+
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,8 +1,10 @@
 """Issue 19 on the real ASL: a dispute waits for customer service, its resolution's adjustment is
-paid by the Settle step as an `adjustment` ledger entry, the customer is asked a follow-up question
-after DisputeFollowupDelaySeconds, and the return closes on its own when nobody answers."""
+paid by the Settle step as an `adjustment` ledger entry, and the return closes on its own after
+DisputeFollowupDelaySeconds when nobody answers. Issue 20: the resolution's email is the case's last (it
+says when the case closes on its own and how to answer sooner); no second "is everything all right?"."""
 from __future__ import annotations
 
+import boto3
 import pytest
 
 from .helpers import order_payload
@@ -20,9 +22,8 @@ def _waiting(rid: str) -> str | None:
         return None
 
 
-def test_a_dispute_resolved_with_an_adjustment_is_paid_once_followed_up_and_closed(monkeypatch):
-    with deployed(monkeypatch, {"DisputeFollowupDelaySeconds": "1", "AutocloseDelaySeconds": "1"}) as stack, \
-            client() as http:
+def test_a_dispute_resolved_with_an_adjustment_is_paid_once_and_closes_on_its_own(monkeypatch):
+    with deployed(monkeypatch, {"DisputeFollowupDelaySeconds": "1"}) as stack, client() as http:
         outbox = Outbox(stack)
         journey = Journey(http, "ORD-DSP", order_payload(locale="fr-FR"))
         journey.start({"method": "letterbox"})
@@ -38,19 +39,28 @@ def test_a_dispute_resolved_with_an_adjustment_is_paid_once_followed_up_and_clos
                                      "method": "store_credit"}, token=journey.ops)
         assert status == 200 and body["status"] == "resolved", body
 
-        def closed_after_the_follow_up(r: dict) -> bool:
-            sent = [t["detail"]["template"] for t in r.get("timeline", []) if t["type"] == "message.sent"]
-            return r.get("status") == "closed" and bool(sent) and sent[-1].endswith("dispute_followup-fr")
-
-        ret = wait_for(journey.get, closed_after_the_follow_up, timeout=40, what="closed after the follow-up")
+        ret = wait_for(journey.get, lambda r: r.get("status") == "closed", timeout=40, what="closed on its own")
         assert ret["dispute_resolution"]["status"] == "succeeded"
         types = [t["type"] for t in ret["timeline"]]
         assert types.index("dispute.resolved") < types.index("dispute.adjustment_paid") < \
             types.index("return.auto_closed")
-        # Issue 20: the follow-up asked; the automatic close that follows sends no `return_closed`.
-        assert outbox.templates()[-3:] == ["dispute_opened-fr", "dispute_resolved-fr", "dispute_followup-fr"]
+        # Issue 20: the resolution's email said the case closes on its own; the automatic close sends nothing.
+        assert outbox.templates()[-2:] == ["dispute_opened-fr", "dispute_resolved-fr"]
+        assert "dispute_followup-fr" not in outbox.templates()
         resolved = dict(outbox.emails())["dispute_resolved-fr"]
         assert resolved["has_adjustment"] is True and resolved["note"] == "Désolés pour la manche"
+        assert resolved["closes_after"] == "1\u00a0jour" and resolved["confirm_url"] == resolved["portal_url"]
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + journey.rid
+        done = wait_for(lambda: sfn.describe_execution(executionArn=arn), lambda e: e["status"] != "RUNNING",
+                        what="the execution to end")
+        assert done["status"] == "SUCCEEDED"
+        entered = [e["stateEnteredEventDetails"]["name"] for e in
+                   sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+                   if e["type"].endswith("StateEntered")]
+        assert entered[entered.index("AwaitDisputeResolution") - 1:] == [
+            "Route", "AwaitDisputeResolution", "SettleAdjustment", "AwaitDisputeFollowup", "DisputeAutoClose",
+            "Closed"]
 
         from returns_core.store import ledger
         from returns_core.store.models import OrderModel

@@ -45,7 +45,8 @@ _TIMEOUTS = {
     "refund_retry": ("REFUND_RETRY_TIMEOUT_SECONDS", 14 * 86400),
     "followup": ("FOLLOWUP_DELAY_SECONDS", 30 * 86400),
     "autoclose": ("AUTOCLOSE_DELAY_SECONDS", 14 * 86400),
-    # After a dispute is resolved, the customer is asked whether everything is all right.
+    # After a dispute is resolved, the case closes on its own this long after (the resolution's email says
+    # when, and how to say all is well sooner or write if it is not).
     "dispute_followup": ("DISPUTE_FOLLOWUP_DELAY_SECONDS", 30 * 86400),
 }
 

@@ -15,6 +15,12 @@ class WaitInput(StepInput):
     wait: Literal["review", "label_retry", "dropoff", "arrival", "inspection", "approval", "refund_retry", "confirmation",
                   "manual_refund", "dispute", "dispute_followup"]
     token: str = Field(min_length=1, max_length=2048)
+    # The status the workflow enters the wait with ($.state.status): a wait entered with another status
+    # than its own hands the execution back to Route (usecases.lifecycle.ReturnRerouted). Optional: the
+    # withdrawal deadline's waits (entered from their clock's choice) and executions started by an older
+    # definition do not send it.
+    status: str | None = Field(default=None, max_length=64)
+    withdrawal: bool = False   # the execution's $.withdrawal
 
 
 class TimeoutInput(StepInput):

@@ -57,8 +57,9 @@ MOVES: dict[tuple[str, str], Effects] = {
     (statuses.INSPECTED, statuses.AWAITING_APPROVAL): Effects("refund.approval_required", "inspection_result"),
     (statuses.INSPECTED, statuses.REFUNDING): Effects("refund.started", "inspection_result"),
     # Closed after the refund or after a dispute's resolution: by the customer's own confirmation (they
-    # just did it, and the portal says so) or automatically after the follow-up email asked them
-    # (`followup`, `dispute_followup`); neither needs another email. Other closes send `return_closed`.
+    # just did it, and the portal says so) or automatically after an email told them it would (`followup`
+    # asked; `dispute_resolved` said the case closes on its own after N days); neither needs another
+    # email. Other closes send `return_closed`.
     (statuses.REFUNDED, statuses.CLOSED): Effects("return.closed"),
     (statuses.RESOLVED, statuses.CLOSED): Effects("return.closed"),
 }

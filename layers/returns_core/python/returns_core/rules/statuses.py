@@ -17,8 +17,9 @@ EXPIRED = "expired"
 LOST = "lost"
 REFUND_FAILED = "refund_failed"
 DISPUTED = "disputed"
-# Ops resolved the dispute (upheld, maybe with an adjustment refund, or rejected); the customer is asked a
-# month later whether everything is all right, and the return closes on their answer or on its own.
+# Ops resolved the dispute (upheld, maybe with an adjustment refund, or rejected); the resolution's email
+# says the return closes on its own after the dispute follow-up delay, and it closes then or on the
+# customer's confirmation, whichever comes first.
 RESOLVED = "resolved"
 # The label could not be issued (no address to collect from, the carrier refused): ops is alerted and
 # the return waits, visibly, for a new drop-off choice or an ops retry (POST /returns/{id}/label/retry).
@@ -81,6 +82,24 @@ WAITS = {
     "dispute": DISPUTED,                # ops resolves it (POST /returns/{id}/dispute/resolve)
     "dispute_followup": RESOLVED,       # the customer confirms after the resolution, or it closes
 }
+
+
+# A withdrawal's return, once its parcel is sent, waits against its refund deadline (the workflow's
+# WithdrawalClock and its own waits), never in the lifecycle's plain arrival and inspection waits.
+DEADLINE_CLOCKED = frozenset({"arrival", "inspection"})
+
+
+def waits_in(wait: str, entered_with: str, *, withdrawal: bool = False) -> bool:
+    """Whether the workflow wait `wait`, entered with the status `entered_with` (what the step before it
+    handed on), is the wait for that status. The workflow goes from each step straight to the wait that
+    usually follows it; when this is False the step before ended otherwise (cancelled, received without a
+    carrier event, waiting for finance, ...) and the workflow's Route choice decides from the status.
+
+    `withdrawal`: the return is a withdrawal's (`$.withdrawal`). The withdrawal deadline's own waits
+    (entered from the clock's choice, never straight from a step) do not ask."""
+    if WAITS[wait] != entered_with:
+        return False
+    return not (withdrawal and wait in DEADLINE_CLOCKED)
 
 
 def can_move(current: str, new: str) -> bool:

@@ -73,8 +73,27 @@ def resume(token: str, ret: ReturnModel) -> bool:
     return workflow.resume(token, outcome(ret), ret.return_id)
 
 
-def park(return_id: str, wait: str, token: str) -> str:
-    """Store the token of a workflow wait; resume at once if the return has already moved on."""
+class ReturnRerouted(Exception):
+    """A workflow wait was entered with a status it does not wait for (statuses.waits_in): the step before
+    it ended otherwise than usual. The ASL's Await states catch this error by its name, first in their
+    Catch and never retried, and go to Route, which decides from the status; so the name is a contract
+    with statemachines/return_lifecycle.asl.json."""
+
+    def __init__(self, wait: str, entered_with: str):
+        super().__init__(f"the {wait} wait does not wait in {entered_with}")   # statuses only: no personal data
+        self.wait, self.entered_with = wait, entered_with
+
+
+def park(return_id: str, wait: str, token: str, *, entered_with: str | None = None,
+         withdrawal: bool = False) -> str:
+    """Store the token of a workflow wait; resume at once if the return has already moved on.
+
+    `entered_with`: the status the workflow entered the wait with; when it is not this wait's, nothing is
+    read or written and ReturnRerouted is raised. None (the withdrawal deadline's waits, entered from
+    their clock's choice; an execution started before the workflow went from step to step directly)
+    parks as before."""
+    if entered_with is not None and not statuses.waits_in(wait, entered_with, withdrawal=withdrawal):
+        raise ReturnRerouted(wait, entered_with)
     pending = statuses.WAITS[wait]
 
     def decide(ret: ReturnModel) -> writes.Update | None:

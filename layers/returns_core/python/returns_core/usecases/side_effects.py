@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
+from .. import config
 from ..outbound import events
 from ..rules import effects, exchanges, policy, statuses, timeline
 from ..store import returns, writes
@@ -60,6 +61,11 @@ def _last_detail(ret: ReturnModel, *kinds: str) -> dict:
     return {}
 
 
+def dispute_closes_after_days() -> int:
+    """Whole days from a dispute's resolution to its automatic close, as its email tells the customer."""
+    return max(1, -(-config.workflow_timeouts()["dispute_followup"] // 86400))
+
+
 def _email_extras(ret: ReturnModel, template: str) -> dict:
     """What a message says beyond the return itself: the reviewer's note, the customer's own words."""
     if template == "review_outcome":
@@ -70,8 +76,11 @@ def _email_extras(ret: ReturnModel, template: str) -> dict:
         return {"message": detail.get("message") or detail.get("comment") or ""}
     if template == "dispute_resolved":
         resolution = plain(ret.dispute_resolution) or {}
+        # The resolution's email is the case's last one: it says when the case closes on its own (the
+        # workflow's AwaitDisputeFollowup waits this long, then DisputeAutoClose).
         return {"decision": resolution.get("decision") or "", "note": resolution.get("note") or "",
-                "adjustment_amount": int(resolution.get("refund_amount") or 0)}
+                "adjustment_amount": int(resolution.get("refund_amount") or 0),
+                "closes_after_days": dispute_closes_after_days()}
     return {}
 
 

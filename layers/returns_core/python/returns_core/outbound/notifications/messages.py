@@ -369,11 +369,24 @@ def parcel_lost(ret: Return, customer: Customer, *, portal_url: str = "", store_
     }
 
 
+def _days(count: int, loc: str) -> str:
+    unit = ("jour" if count == 1 else "jours") if loc == "fr" else ("day" if count == 1 else "days")
+    return f"{count}\u00a0{unit}" if loc == "fr" else f"{count} {unit}"
+
+
 def dispute_resolved(ret: Return, customer: Customer, *, decision: str = "", note: str = "",
-                     adjustment_amount: int | None = None, portal_url: str = "",
+                     adjustment_amount: int | None = None, closes_after_days: int | None = None,
+                     confirm_url: str | None = None, portal_url: str = "",
                      store_name: str = "") -> dict[str, Any]:
     """Customer service's answer to a dispute: upheld (maybe with an adjustment refund) or rejected.
-    Without `decision`, the return's own `dispute_resolution` says it."""
+    Without `decision`, the return's own `dispute_resolution` says it.
+
+    Also the last word of the case (issue 20: no second "is everything all right?" email): how to say all
+    is well in one click, where to write if it is not, and that the case closes on its own after
+    `closes_after_days` (the workflow's dispute follow-up delay) otherwise."""
+    confirm_url = confirm_url or portal_url
+    if not (confirm_url and portal_url) or not closes_after_days or closes_after_days < 1:
+        raise ValueError("a dispute's resolution needs confirm_url, portal_url and closes_after_days")
     given = ret.get("dispute_resolution") or {}
     decision = decision or given.get("decision") or ""
     note = note or given.get("note") or ""
@@ -385,7 +398,8 @@ def dispute_resolved(ret: Return, customer: Customer, *, decision: str = "", not
     return {**_base(ret, customer, portal_url, store_name), "upheld": decision == "uphold",
             "rejected": decision == "reject", "note": (note or "").strip(),
             "has_adjustment": bool(adjustment_amount),
-            "adjustment_amount": _money(adjustment_amount, _currency(ret), loc) if adjustment_amount else ""}
+            "adjustment_amount": _money(adjustment_amount, _currency(ret), loc) if adjustment_amount else "",
+            "confirm_url": confirm_url, "closes_after": _days(int(closes_after_days), loc)}
 
 
 def dispute_followup(ret: Return, customer: Customer, *, confirm_url: str | None = None, portal_url: str = "",
