@@ -181,3 +181,19 @@ def test_a_step_ends_the_execution_directly_only_where_the_rules_leave_no_other_
         assert entered_from == waits, f"{step} is entered from elsewhere than the {wait} wait's timeout"
         assert _after(statuses.WAITS[wait]) <= _routed_to(ending[step]), \
             f"a return can leave {statuses.WAITS[wait]} for a status {ending[step]} does not stand for"
+
+
+def test_a_spanning_wait_stays_pending_inside_its_statuses_and_ends_outside_them():
+    """A withdrawal's parcel is waited for once, from its sending to its inspection: the scan keeps the
+    wait's token (no resume, no second pass round Route and the clock); any move out of it ends the wait."""
+    span = statuses.SPANNING_WAITS["withdrawal_parcel"]
+    assert span == {statuses.IN_TRANSIT, statuses.RECEIVED}
+    assert statuses.pending_in("withdrawal_parcel") == span
+    assert statuses.keeps_waiting("withdrawal_parcel", statuses.IN_TRANSIT, statuses.RECEIVED)
+    for current in span:
+        for new in statuses.ALLOWED.get(current, ()):
+            assert statuses.keeps_waiting("withdrawal_parcel", current, new) == (new in span)
+    for wait, status in statuses.WAITS.items():   # every other wait ends with any change of status
+        assert statuses.pending_in(wait) == {status}
+        assert not any(statuses.keeps_waiting(wait, status, new) for new in statuses.ALLOWED.get(status, ()))
+    assert not statuses.keeps_waiting(None, statuses.IN_TRANSIT, statuses.RECEIVED)

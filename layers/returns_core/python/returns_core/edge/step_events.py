@@ -13,7 +13,7 @@ class StepInput(BaseModel):
 
 class WaitInput(StepInput):
     wait: Literal["review", "label_retry", "dropoff", "arrival", "inspection", "approval", "refund_retry", "confirmation",
-                  "manual_refund", "dispute", "dispute_followup"]
+                  "manual_refund", "dispute", "dispute_followup", "withdrawal_parcel"]
     token: str = Field(min_length=1, max_length=2048)
     # The status the workflow enters the wait with ($.state.status): a wait entered with another status
     # than its own hands the execution back to Route (usecases.lifecycle.ReturnRerouted). Optional: the

@@ -88,6 +88,26 @@ WAITS = {
 # WithdrawalClock and its own waits), never in the lifecycle's plain arrival and inspection waits.
 DEADLINE_CLOCKED = frozenset({"arrival", "inspection"})
 
+# Waits that stay pending across more than one status. A withdrawal's parcel is waited for against the
+# refund deadline from the moment it is sent until it is inspected: its arrival at the warehouse changes
+# nothing the deadline cares about, so it does not end the wait (before, the scan resumed the workflow,
+# which went through Route and the clock again only to wait once more for the same deadline: 4 billed
+# transitions per withdrawal).
+SPANNING_WAITS = {
+    "withdrawal_parcel": frozenset({IN_TRANSIT, RECEIVED}),
+}
+
+
+def pending_in(wait: str) -> frozenset[str]:
+    """The statuses in which the workflow wait `wait` is pending (one, except for a spanning wait)."""
+    return SPANNING_WAITS.get(wait) or frozenset({WAITS[wait]})
+
+
+def keeps_waiting(wait: str | None, current: str, new: str) -> bool:
+    """Whether a move from `current` to `new` leaves the pending wait `wait` pending (its token kept)."""
+    span = SPANNING_WAITS.get(wait or "")
+    return span is not None and current in span and new in span
+
 
 def waits_in(wait: str, entered_with: str, *, withdrawal: bool = False) -> bool:
     """Whether the workflow wait `wait`, entered with the status `entered_with` (what the step before it
@@ -97,7 +117,7 @@ def waits_in(wait: str, entered_with: str, *, withdrawal: bool = False) -> bool:
 
     `withdrawal`: the return is a withdrawal's (`$.withdrawal`). The withdrawal deadline's own waits
     (entered from the clock's choice, never straight from a step) do not ask."""
-    if WAITS[wait] != entered_with:
+    if entered_with not in pending_in(wait):
         return False
     return not (withdrawal and wait in DEADLINE_CLOCKED)
 

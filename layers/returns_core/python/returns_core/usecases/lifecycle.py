@@ -1,11 +1,13 @@
 """State changes of a return and the workflow's task tokens.
 
 The protocol between the record and the state machine:
-- a workflow wait is pending exactly while the return is in one status (rules.statuses.WAITS);
+- a workflow wait is pending exactly while the return is in one status (rules.statuses.WAITS), or in
+  one of the few statuses of a spanning wait (statuses.SPANNING_WAITS: a withdrawal's parcel);
 - `park` stores the wait's task token only if the return is still in that status,
   otherwise it resumes the workflow at once (the event came first);
 - `transition` changes the status with a condition on the status it read, takes the
-  stored token away in the same write, and resumes the workflow with it.
+  stored token away in the same write, and resumes the workflow with it; a move inside a
+  spanning wait keeps the token where it is and resumes nothing.
 Whatever order the API and the workflow act in, each wait is resumed exactly once.
 """
 from __future__ import annotations
@@ -44,13 +46,13 @@ def transition(ret: ReturnModel, new: str, *, actor: str, event: str, detail: An
         if not statuses.can_move(current, new) or (sources is not None and current not in sources):
             raise InvalidTransition(current, new)
         now = clock.iso()
+        still_waiting = statuses.keeps_waiting(ret.waiting_for, current, new)
         return writes.Update([
             ReturnModel.status.set(new),
             ReturnModel.status_since.set(now),
-            ReturnModel.task_token.remove(),
-            ReturnModel.waiting_for.remove(),
+            *([] if still_waiting else [ReturnModel.task_token.remove(), ReturnModel.waiting_for.remove()]),
             *(updates or []),
-        ], condition=ReturnModel.status == current, memo=(current, ret.task_token),
+        ], condition=ReturnModel.status == current, memo=(current, None if still_waiting else ret.task_token),
             timeline=[timeline.entry(event, actor, detail, now)])
 
     written = writes.update(ret, decide, busy=lambda: InvalidTransition(
@@ -94,14 +96,14 @@ def park(return_id: str, wait: str, token: str, *, entered_with: str | None = No
     parks as before."""
     if entered_with is not None and not statuses.waits_in(wait, entered_with, withdrawal=withdrawal):
         raise ReturnRerouted(wait, entered_with)
-    pending = statuses.WAITS[wait]
+    pending = statuses.pending_in(wait)
 
     def decide(ret: ReturnModel) -> writes.Update | None:
         # A manual refund's wait ends when finance records the reference, not with a status change.
         recorded = wait == "manual_refund" and bool((plain(ret.refund) or {}).get("manual_reference"))
-        if ret.status != pending or recorded:
+        if ret.status not in pending or recorded:
             return None
-        condition = ReturnModel.status == pending
+        condition = ReturnModel.status.is_in(*sorted(pending))
         if wait == "manual_refund":
             condition &= ReturnModel.refund["manual_reference"].does_not_exist()
         return writes.Update([ReturnModel.task_token.set(token), ReturnModel.waiting_for.set(wait)], condition)

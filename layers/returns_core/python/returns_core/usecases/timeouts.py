@@ -78,5 +78,5 @@ def withdrawal_clock(return_id: str) -> dict:
         _once(ret, "withdrawal.deadline_near", "withdrawal_deadline_near",
               f"return {ret.return_id}: a withdrawal's refund is due by "
               f"{(plain(ret.withdrawal) or {}).get('refund_due_by')} and is not paid yet")
-    wait = "arrival" if ret.status == statuses.IN_TRANSIT else "inspection"
-    return {**left, "status": ret.status, "wait": wait}
+    # One wait from the parcel's sending to its inspection (statuses.SPANNING_WAITS): the scan does not end it.
+    return {**left, "status": ret.status, "wait": "withdrawal_parcel"}
