@@ -8,7 +8,7 @@ workflow step and the functions' warnings (console.py); their full logs go to `.
 
 Every port is checked before anything starts; a busy one is one line and exit code 1. The data
 (tables, labels, outbox, Stripe's objects, the token key) is restored before anything serves and
-saved at most once a second (persistence.py); the open returns get their workflows back
+saved at most once a second, less often when the data is large (persistence.py); the open returns get their workflows back
 (resume.py). Whatever the exit (Ctrl-C, SIGTERM, an error), the run's state file is removed.
 """
 from __future__ import annotations
