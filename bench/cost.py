@@ -243,17 +243,20 @@ class Driver:
         sig = "sha256=" + hmac.new(CARRIER_SECRET, raw, hashlib.sha256).hexdigest()
         self.api("POST /carrier/events", "POST", "/carrier/events", raw=raw, headers={"X-Carrier-Signature": sig})
 
-    def ship_and_inspect(self, ret, sku: str | None = None) -> None:
+    def ship_and_inspect(self, ret, sku: str | None = None, waits: tuple[str, str] = ("arrival", "inspection")) -> None:
         """The parcel goes (carrier events), arrives (the warehouse's scan) and is graded: one unit of `sku`,
-        or, without it, every item of the return."""
+        or, without it, every item of the return. `waits`: the workflow waits the parcel is in, travelling
+        and at the warehouse (a withdrawal's is one wait for both: rules.statuses.SPANNING_WAITS)."""
         from returns_core.store import returns
         from returns_core.store.models import plain
 
         for n, event in enumerate(("dropped_off", "in_transit", "delivered")):
             self.carrier_event(ret, event, f"2026-11-2{n}T10:00:00Z")
-        wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == "arrival", 30, "arrival")
+        travelling, arrived = waits
+        wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == travelling, 30, "arrival")
         self.api("POST /warehouse/scans", "POST", "/warehouse/scans", {"code": ret.code}, token=self.warehouse)
-        wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == "inspection", 30, "inspection")
+        wait_for(lambda: returns.get(ret.return_id), lambda r: r.status == "received" and r.waiting_for == arrived,
+                 30, "inspection")
         graded = ([{"sku": sku, "qty": 1}] if sku else
                   [{"sku": i["sku"], "qty": int(i["qty"])} for i in (plain(x) for x in ret.items)])
         self.api("POST /returns/{id}/inspection", "POST", f"/returns/{ret.return_id}/inspection",
@@ -382,7 +385,7 @@ class Driver:
         assert ret.withdrawal, "the return is not the withdrawal's"
         self._get(ret)
         self.download_label(ret)
-        self.ship_and_inspect(ret)
+        self.ship_and_inspect(ret, waits=("withdrawal_parcel", "withdrawal_parcel"))
         wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == "confirmation", 30, "refund")
         self._get(ret)
         self.confirm(ret)
