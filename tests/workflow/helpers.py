@@ -45,6 +45,27 @@ def states_entered(events: list[dict]) -> list[str]:
     return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
 
 
+def history_of(stack, return_id: str) -> list[dict]:
+    """The history of the return's execution (named after the return)."""
+    import boto3
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + return_id
+    return sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+
+
+def parked_wait(return_id: str) -> tuple[str | None, str | None]:
+    """(the workflow wait the return is parked in, its task token), as stored; (None, None) while moto
+    reads the item another thread writes."""
+    from returns_core.store import returns
+
+    try:
+        ret = returns.get(return_id)
+    except RuntimeError:
+        return None, None
+    return ret.waiting_for, ret.task_token
+
+
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,29 +7,10 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from .helpers import order_payload
+from .helpers import history_of, order_payload, parked_wait, states_entered
 from .test_notifications_sequence import Journey, client, deployed, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
-
-
-def _history(stack, rid: str) -> list[dict]:
-    sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + rid
-    return sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-
-
-def _entered(events: list[dict]) -> list[str]:
-    return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
-
-
-def _waiting(rid: str) -> str | None:
-    from returns_core.store import returns
-
-    try:
-        return returns.get(rid).waiting_for
-    except RuntimeError:   # moto read the item while another thread wrote it
-        return None
 
 
 def test_a_parcel_scanned_without_a_carrier_event_is_rerouted_to_its_inspection(monkeypatch):
@@ -43,10 +24,10 @@ def test_a_parcel_scanned_without_a_carrier_event_is_rerouted_to_its_inspection(
         status, body, _ = http.call("POST", "/warehouse/scans", {"code": ret["label"]["code"]},
                                     token=journey.warehouse)
         assert status == 200 and body["status"] == "received", body
-        wait_for(lambda: _waiting(journey.rid), lambda w: w == "inspection", what="the inspection wait")
+        wait_for(lambda: parked_wait(journey.rid)[0], lambda w: w == "inspection", what="the inspection wait")
 
-        events = _history(stack, journey.rid)
-        assert _entered(events) == ["Route", "IssueLabel", "AwaitDropoff", "AwaitArrival", "Route", "AwaitInspection"]
+        events = history_of(stack, journey.rid)
+        assert states_entered(events) == ["Route", "IssueLabel", "AwaitDropoff", "AwaitArrival", "Route", "AwaitInspection"]
         failed = [e["taskFailedEventDetails"]["error"] for e in events if e["type"] == "TaskFailed"]
         assert failed == ["ReturnRerouted"]
         # The reroute kept the status the drop-off wait handed on: Route read it.
@@ -66,4 +47,4 @@ def test_a_parcel_scanned_without_a_carrier_event_is_rerouted_to_its_inspection(
         done = wait_for(lambda: sfn.describe_execution(executionArn=arn), lambda e: e["status"] != "RUNNING",
                         what="the execution to end")
         assert done["status"] == "SUCCEEDED"
-        assert _entered(_history(stack, journey.rid))[6:] == ["Settle", "AwaitConfirmation", "Route", "Closed"]
+        assert states_entered(history_of(stack, journey.rid))[6:] == ["Settle", "AwaitConfirmation", "Route", "Closed"]

@@ -7,19 +7,10 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from .helpers import order_payload
+from .helpers import history_of, order_payload, parked_wait, states_entered
 from .test_notifications_sequence import Journey, Outbox, client, deployed, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
-
-
-def _waiting(rid: str) -> str | None:
-    from returns_core.store import returns
-
-    try:
-        return returns.get(rid).waiting_for
-    except RuntimeError:   # moto read the item while another thread wrote it
-        return None
 
 
 def test_a_dispute_resolved_with_an_adjustment_is_paid_once_and_closes_on_its_own(monkeypatch):
@@ -32,7 +23,7 @@ def test_a_dispute_resolved_with_an_adjustment_is_paid_once_and_closes_on_its_ow
                                     token=journey.customer)
         assert status == 200 and body["status"] == "disputed", body
         # The workflow no longer ends here: it waits for customer service.
-        wait_for(lambda: _waiting(journey.rid), lambda w: w == "dispute", what="the dispute wait")
+        wait_for(lambda: parked_wait(journey.rid)[0], lambda w: w == "dispute", what="the dispute wait")
 
         status, body, _ = http.call("POST", f"/returns/{journey.rid}/dispute/resolve",
                                     {"decision": "uphold", "note": "Désolés pour la manche", "refund_amount": 500,
@@ -55,9 +46,7 @@ def test_a_dispute_resolved_with_an_adjustment_is_paid_once_and_closes_on_its_ow
         done = wait_for(lambda: sfn.describe_execution(executionArn=arn), lambda e: e["status"] != "RUNNING",
                         what="the execution to end")
         assert done["status"] == "SUCCEEDED"
-        entered = [e["stateEnteredEventDetails"]["name"] for e in
-                   sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-                   if e["type"].endswith("StateEntered")]
+        entered = states_entered(history_of(stack, journey.rid))
         assert entered[entered.index("AwaitDisputeResolution") - 1:] == [
             "Route", "AwaitDisputeResolution", "SettleAdjustment", "AwaitDisputeFollowup", "DisputeAutoClose",
             "Closed"]

@@ -11,7 +11,7 @@ from returns_core.store.models import LedgerEntryModel
 
 from tests.conftest import GatewayClient
 
-from .helpers import order_payload, states_entered, wait_for
+from .helpers import history_of, order_payload, parked_wait, states_entered, wait_for
 from .test_concurrent_scans import subscribe
 from .test_lifecycle_api import Http, carrier_event
 
@@ -51,10 +51,10 @@ def test_inspected_before_the_deadline_is_refunded_by_the_inspection_delivery_in
     wait_for(get, lambda r: r["status"] == "in_transit", what="in transit")
     # One wait against the deadline from sending to inspection: the scan keeps its token (issue 20: the
     # workflow no longer goes round Route and the clock again only to wait for the same deadline).
-    parked = wait_for(lambda: _parked(rid), lambda p: p[0] == "withdrawal_parcel", what="the withdrawal wait")
+    parked = wait_for(lambda: parked_wait(rid), lambda p: p[0] == "withdrawal_parcel", what="the withdrawal wait")
     warehouse = auth.mint("warehouse", "wh:bob")
     assert http.call("POST", "/warehouse/scans", {"code": ret["label"]["code"]}, token=warehouse)[0] == 200
-    assert _parked(rid) == parked
+    assert parked_wait(rid) == parked
     graded = [{"sku": i["sku"], "qty": i["qty"], "condition": "resellable"} for i in ret["items"]]
     status, inspected, _ = http.call("POST", f"/returns/{rid}/inspection", {"items": graded}, token=warehouse)
     assert status == 200, inspected
@@ -65,25 +65,10 @@ def test_inspected_before_the_deadline_is_refunded_by_the_inspection_delivery_in
     kinds = [t["type"] for t in ret["timeline"]]
     assert "withdrawal.refund_due" not in kinds and "withdrawal.deadline_near" not in kinds
     assert ret["refund"]["amount"] == payload["payment"]["captured_amount"]
-    entered = states_entered(history(stack, rid))
+    entered = states_entered(history_of(stack, rid))
     assert entered.count("WithdrawalClock") == 1, entered
     assert entered[entered.index("WithdrawalClock"):entered.index("Settle") + 1] == [
         "WithdrawalClock", "WithdrawalDeadlineChoice", "WithdrawalAwaitBeforeAlert", "Route", "Settle"]
-
-
-def _parked(rid: str) -> tuple[str | None, str | None]:
-    from returns_core.store import returns
-
-    ret = returns.get(rid)
-    return ret.waiting_for, ret.task_token
-
-
-def history(stack, rid: str) -> list[dict]:
-    import boto3
-
-    sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + rid
-    return sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
 
 
 def test_dropped_off_never_inspected_is_refunded_by_the_deadline_after_an_ops_alert(short_deadline_stack):
