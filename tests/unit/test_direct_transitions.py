@@ -25,6 +25,8 @@ SWALLOWS = {"States.ALL", "States.TaskFailed", REROUTED}
 # settles what is settleable, SettleAdjustment pays a recorded adjustment once) and hand the status on,
 # unchanged or moved, to a guarded wait.
 RECORD_DRIVEN = {"Settle", "SettleAdjustment"}
+# Steps that are not waits yet check the status they are entered with (the execution's first state).
+GUARDED_STEPS = {"IssueLabel"}
 
 
 def _is_await(state: dict) -> bool:
@@ -47,7 +49,9 @@ DIRECT_EDGES = sorted((name, state["Next"]) for name, state in STATES.items()
 def test_the_usual_path_goes_step_to_step():
     usual = ["IssueLabel", "AwaitDropoff", "AwaitArrival", "AwaitInspection", "Settle", "AwaitConfirmation"]
     assert [STATES[a]["Next"] for a in usual[:-1]] == usual[1:]
-    assert ASL["StartAt"] == "Route"   # resume.py restarts open returns at Route
+    # The first state is the usual first step; a return with no label to issue (under review, kept by the
+    # customer, restarted by resume.py in a later status) reroutes from it to Route.
+    assert ASL["StartAt"] == "IssueLabel"
     # After the confirmation wait there is a real branch (closed, disputed): Route decides.
     assert STATES["AwaitConfirmation"]["Next"] == "Route"
     # A resolved dispute's adjustment goes straight to its follow-up wait (the delay is always in the input).
@@ -58,7 +62,7 @@ def test_the_usual_path_goes_step_to_step():
 @pytest.mark.parametrize("edge", DIRECT_EDGES, ids=lambda e: f"{e[0]}->{e[1]}")
 def test_every_step_entered_directly_guards_its_entry(edge):
     _, entered = edge
-    assert entered in GUARDED or entered in RECORD_DRIVEN, \
+    assert entered in GUARDED or entered in RECORD_DRIVEN or entered in GUARDED_STEPS, \
         f"{entered} is entered straight from another step but cannot hand an unexpected status back to Route"
 
 
@@ -169,8 +173,11 @@ def _routed_to(target: str) -> set[str]:
 
 
 def test_a_step_ends_the_execution_directly_only_where_the_rules_leave_no_other_status():
-    ending = {name: state["Next"] for name, state in STATES.items()
-              if state["Type"] == "Task" and STATES.get(state.get("Next"), {}).get("Type") == "Succeed"}
+    # A task ends the execution with `End` (one transition less than a Succeed state after it) or goes to a
+    # Succeed state; either stands for the statuses Route sends to a Succeed state (closed).
+    succeeds = [name for name, state in STATES.items() if state["Type"] == "Succeed"]
+    ending = {name: [state["Next"]] if state.get("Next") in succeeds else succeeds for name, state in STATES.items()
+              if state["Type"] == "Task" and (state.get("End") or state.get("Next") in succeeds)}
     assert set(ending) == set(ENDS_DIRECTLY)
     for step, wait in ENDS_DIRECTLY.items():
         waits = [n for n in AWAITS if STATES[n]["Parameters"]["Payload"].get("wait") == wait]
@@ -179,7 +186,8 @@ def test_a_step_ends_the_execution_directly_only_where_the_rules_leave_no_other_
         entered_from = [n for n, s in STATES.items() if s.get("Next") == step or
                         any(c["Next"] == step for c in s.get("Catch", []))]
         assert entered_from == waits, f"{step} is entered from elsewhere than the {wait} wait's timeout"
-        assert _after(statuses.WAITS[wait]) <= _routed_to(ending[step]), \
+        ended_in = set().union(*(_routed_to(s) for s in ending[step]))
+        assert ended_in and _after(statuses.WAITS[wait]) <= ended_in, \
             f"a return can leave {statuses.WAITS[wait]} for a status {ending[step]} does not stand for"
 
 
@@ -197,3 +205,46 @@ def test_a_spanning_wait_stays_pending_inside_its_statuses_and_ends_outside_them
         assert statuses.pending_in(wait) == {status}
         assert not any(statuses.keeps_waiting(wait, status, new) for new in statuses.ALLOWED.get(status, ()))
     assert not statuses.keeps_waiting(None, statuses.IN_TRANSIT, statuses.RECEIVED)
+
+
+def test_the_first_state_reroutes_first_and_never_retries_nor_fails_the_label_for_it():
+    """IssueLabel is where every execution starts: entered with a status that has no label to issue, it
+    hands the execution to Route (its first catcher), not to LabelFailed, and no retrier repeats it."""
+    state = STATES[ASL["StartAt"]]
+    assert state["Catch"][0] == {"ErrorEquals": [REROUTED], "ResultPath": "$.rerouted", "Next": "Route"}
+    assert state["Catch"][-1]["Next"] == "LabelFailed"
+    for retrier in state["Retry"]:
+        assert not SWALLOWS & set(retrier["ErrorEquals"]), retrier
+    assert state["Parameters"]["Payload"] == {"return_id.$": "$.return_id", "status.$": "$.state.status",
+                                              "keep_item.$": "$.keep_item"}
+
+
+def test_route_sends_to_the_label_step_only_what_it_issues():
+    """Route's first match wins: the returnless choice (requested + keep_item) comes before the label's, so
+    the label step never gets a status or a return it would reroute straight back (a loop)."""
+    seen_keep_item = False
+    for choice in STATES["Route"]["Choices"]:
+        operands = choice.get("And", [choice])
+        keep_item = any(o["Variable"] == "$.keep_item" and o.get("BooleanEquals") is True for o in operands)
+        status = next(o["StringEquals"] for o in operands if o["Variable"] == "$.state.status")
+        if keep_item and status == statuses.REQUESTED:
+            seen_keep_item = True
+        if choice["Next"] == "IssueLabel":
+            assert seen_keep_item and statuses.issues_label_in(status, keep_item=False), choice
+            assert not statuses.issues_label_in(status, keep_item=True)
+
+
+@pytest.mark.parametrize("status", sorted(statuses.ALLOWED))
+def test_only_a_requested_return_that_is_sent_back_gets_a_label(status):
+    assert statuses.issues_label_in(status) is (status == statuses.REQUESTED)
+    assert statuses.issues_label_in(status, keep_item=True) is False
+
+
+@pytest.mark.parametrize("entered_with,keep_item", [("in_review", False), ("requested", True), ("in_transit", False)])
+def test_the_label_step_reroutes_before_reading_the_return(entered_with, keep_item):
+    """No return by this id exists anywhere: reaching the store would fail otherwise than ReturnRerouted."""
+    from returns_core.usecases import labels
+
+    with pytest.raises(lifecycle.ReturnRerouted) as rerouted:
+        labels.issue("ret_never_stored", entered_with=entered_with, keep_item=keep_item)
+    assert rerouted.value.entered_with == entered_with

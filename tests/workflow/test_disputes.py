@@ -48,8 +48,7 @@ def test_a_dispute_resolved_with_an_adjustment_is_paid_once_and_closes_on_its_ow
         assert done["status"] == "SUCCEEDED"
         entered = states_entered(history_of(stack, journey.rid))
         assert entered[entered.index("AwaitDisputeResolution") - 1:] == [
-            "Route", "AwaitDisputeResolution", "SettleAdjustment", "AwaitDisputeFollowup", "DisputeAutoClose",
-            "Closed"]
+            "Route", "AwaitDisputeResolution", "SettleAdjustment", "AwaitDisputeFollowup", "DisputeAutoClose"]
 
         from returns_core.store import ledger
         from returns_core.store.models import OrderModel

@@ -126,9 +126,10 @@ def test_one_return_end_to_end_through_the_api(stack, api):
                     lambda e: e["status"] != "RUNNING", what="the execution to end")
     assert done["status"] == "SUCCEEDED"
     events = sfn.get_execution_history(executionArn=execution[0]["executionArn"], maxResults=1000)["events"]
-    # Issue 20: step to step; Route only at the start and for the confirmation's branch (closed, disputed).
+    # Issue 20: step to step, from IssueLabel (the first state); Route only for the confirmation's branch
+    # (closed, disputed).
     assert states_entered(events) == [
-        "Route", "IssueLabel", "AwaitDropoff", "AwaitArrival", "AwaitInspection", "Settle", "AwaitConfirmation",
+        "IssueLabel", "AwaitDropoff", "AwaitArrival", "AwaitInspection", "Settle", "AwaitConfirmation",
         "Route", "Closed"]
     timeline = [t["type"] for t in get()["timeline"]]
     for kind in ("return.requested", "label.issued", "carrier.dropped_off", "parcel.received",

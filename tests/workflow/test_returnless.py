@@ -59,7 +59,11 @@ def _assert_refunded_without_a_parcel(http: Http, stack, rid: str, customer: str
     events = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
     entered = [json.loads(json.dumps(e["stateEnteredEventDetails"]))["name"] for e in events
                if e["type"].endswith("StateEntered")]
-    assert not {"IssueLabel", "AwaitDropoff", "AwaitArrival", "AwaitInspection"} & set(entered), entered
+    assert not {"AwaitDropoff", "AwaitArrival", "AwaitInspection"} & set(entered), entered
+    # IssueLabel is every execution's first state: for a returnless return it reroutes to Route before
+    # reading anything (rules.statuses.issues_label_in), and is never entered again.
+    assert entered[:2] == ["IssueLabel", "Route"] and entered.count("IssueLabel") == 1, entered
+    assert [e["taskFailedEventDetails"]["error"] for e in events if e["type"] == "TaskFailed"][:1] == ["ReturnRerouted"]
     assert "Settle" in entered
     return timeline
 

@@ -11,6 +11,21 @@ class StepInput(BaseModel):
     return_id: str = Field(min_length=1, max_length=64)
 
 
+class LabelInput(StepInput):
+    """The label step's input: the status it is entered with ($.state.status) and the execution's
+    $.keep_item. Optional, for executions started by an older definition (their Route sent only
+    `requested` returns here)."""
+    status: str | None = Field(default=None, max_length=64)
+    keep_item: bool = False
+
+
+class StatusEffectsInput(StepInput):
+    """A written move handed to the StatusEffects function (outbound/deferred_effects.py)."""
+    previous: str = Field(min_length=1, max_length=64)
+    status: str = Field(min_length=1, max_length=64)
+    token: str | None = Field(default=None, max_length=2048)
+
+
 class WaitInput(StepInput):
     wait: Literal["review", "label_retry", "dropoff", "arrival", "inspection", "approval", "refund_retry", "confirmation",
                   "manual_refund", "dispute", "dispute_followup", "withdrawal_parcel"]

@@ -122,5 +122,12 @@ def waits_in(wait: str, entered_with: str, *, withdrawal: bool = False) -> bool:
     return not (withdrawal and wait in DEADLINE_CLOCKED)
 
 
+def issues_label_in(entered_with: str, *, keep_item: bool = False) -> bool:
+    """Whether the workflow's label step, entered with `entered_with`, has a label to issue. It is the
+    execution's first state (a new return is `requested`); a return under review, a returnless one
+    (`keep_item`: nothing is sent back) or an execution resumed in a later status goes to Route instead."""
+    return entered_with == REQUESTED and not keep_item
+
+
 def can_move(current: str, new: str) -> bool:
     return new in ALLOWED.get(current, frozenset())

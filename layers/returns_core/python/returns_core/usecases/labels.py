@@ -51,9 +51,15 @@ def sender(customer: dict, dropoff: dict, shipping_address: dict | None) -> carr
                             country=where.get("country") or "", line2=where.get("line2") or "")
 
 
-def issue(return_id: str) -> str:
+def issue(return_id: str, *, entered_with: str | None = None, keep_item: bool = False) -> str:
     """Idempotent: a retried step reuses the label already stored. A request the carrier cannot act on
-    raises CarrierError: the workflow's Catch moves the return to `label_failed` (`mark_failed`)."""
+    raises CarrierError: the workflow's Catch moves the return to `label_failed` (`mark_failed`).
+
+    `entered_with`: the status the workflow entered the label step with (it is the execution's first
+    state); with no label to issue in it (rules.statuses.issues_label_in), nothing is read or written and
+    lifecycle.ReturnRerouted hands the execution to Route."""
+    if entered_with is not None and not statuses.issues_label_in(entered_with, keep_item=keep_item):
+        raise lifecycle.ReturnRerouted("label", entered_with)
     ret = returns.get(return_id)
     if ret.status != statuses.REQUESTED:
         return ret.status
