@@ -219,7 +219,7 @@ def run(api_port: int = 8000, aws_port: int = 5000, base_path: str = "", stripe_
 def _run(data: persistence.DataDir, port_list: list[ports.Port], base_path: str, verbose: bool) -> int:
     from infra import artifacts
 
-    from .emulator import Emulator
+    from .emulator import Emulator, Interpreter
     from .stripe_server import StripeServer
 
     api_port, aws_port, stripe_port = (p.number for p in port_list)
@@ -267,6 +267,9 @@ def _run(data: persistence.DataDir, port_list: list[ports.Port], base_path: str,
         dispatch.on_step = console.step
         dispatch.install(stack.functions, emulator_access(aws_port))
         cleanup.append(dispatch.uninstall)
+        interpreter = Interpreter()
+        interpreter.start()
+        cleanup.append(interpreter.stop)
         resumed = []
         if kept:
             from .resume import resume
