@@ -32,6 +32,10 @@ class Function:
     environment: dict[str, str]
     memory_mb: int
     timeout: int
+    # EventInvokeConfig: how often Lambda retries a failed asynchronous invocation, and the on-failure
+    # destination (an SQS queue's ARN) that gets it after the last try.
+    async_retries: int = 2
+    on_failure_queue_arn: str | None = None
 
 
 @dataclass
@@ -66,7 +70,7 @@ def _clients():
     core.register_component("data_loader", _service_models())
     session = boto3.session.Session(botocore_session=core)
     return {s: session.client(s, region_name=REGION) for s in
-            ("dynamodb", "s3", "sns", "ses", "secretsmanager", "lambda", "iam", "stepfunctions")}
+            ("dynamodb", "s3", "sns", "ses", "secretsmanager", "lambda", "iam", "stepfunctions", "sqs")}
 
 
 def _table(c, name: str, props: dict) -> None:
@@ -165,6 +169,12 @@ def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_na
             arn = c["sns"].create_topic(Name=name)["TopicArn"]
             r.refs[lid] = arn
             r.atts[lid] = {"TopicName": name, "TopicArn": arn}
+        elif kind == "AWS::SQS::Queue":
+            name = props.get("QueueName") or f"{stack}-{lid}"
+            attributes = {k: str(props[k]) for k in ("MessageRetentionPeriod", "VisibilityTimeout") if k in props}
+            url = c["sqs"].create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+            r.refs[lid] = url
+            r.atts[lid] = {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}", "QueueName": name, "QueueUrl": url}
         elif kind == "AWS::SecretsManager::Secret":
             value = props.get("SecretString") or _generated_secret(props.get("GenerateSecretString") or {})
             arn = c["secretsmanager"].create_secret(Name=f"{stack}-{lid}", SecretString=value)["ARN"]
@@ -206,7 +216,10 @@ def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_na
             FunctionName=name, Runtime=globals_fn.get("Runtime", "python3.11"), Role=role,
             Handler=props["Handler"], Code={"ZipFile": _stub_zip()}, MemorySize=memory, Timeout=timeout,
             Environment={"Variables": environment})
-        out.functions[name] = Function(lid, name, r.atts[lid]["Arn"], built[lid], environment, memory, timeout)
+        invoke_config = r.resolve(props.get("EventInvokeConfig") or {})
+        on_failure = ((invoke_config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        out.functions[name] = Function(lid, name, r.atts[lid]["Arn"], built[lid], environment, memory, timeout,
+                                       int(invoke_config.get("MaximumRetryAttempts", 2)), on_failure)
 
     for lid, res in resources.items():
         if res["Type"] != "AWS::Serverless::StateMachine":

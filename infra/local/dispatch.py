@@ -9,15 +9,27 @@ if it changes.
 from __future__ import annotations
 
 import json
+import threading
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from . import atomic, partitions
-from .deploy import Function
+from .deploy import ACCOUNT, REGION, Function
 from .workers import FunctionPool, LogSink, lambda_environment
 
 _pools: dict[str, FunctionPool] = {}
+_functions: dict[str, Function] = {}
 _original: Callable | None = None
+# Lambda's asynchronous invoke (InvocationType=Event): accepted at once (202), run by Lambda's own queue.
+# Lambda retries a failed run after about one minute, then two; locally after these many seconds, so a
+# developer sees the whole story. Then the event goes to the function's on-failure destination.
+ASYNC_RETRY_DELAYS_SECONDS = (1.0, 2.0)
+ASYNC_RUNNERS = 4
+_async: ThreadPoolExecutor | None = None
+_async_lock = threading.Lock()
 sink = LogSink()
 # Told of every workflow step (an invoke that comes through moto): (function, event, result, error, seconds).
 on_step: Callable[[str, Any, Any, str | None, float], None] | None = None
@@ -46,13 +58,71 @@ def _invoke(self, function_name: str, qualifier: str | None, body: Any, headers:
     if pool is None:
         raise RuntimeError(f"no function {name} was deployed from template.yaml")
     event = json.loads(body) if body else {}
+    if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
+        _queue(pool, _functions.get(name), event)
+        return b""     # moto answers 202 with an empty body, as Lambda does
+    result, error = _run(pool, event)
+    if error:
+        response_headers["x-amz-function-error"] = error
+    return json.dumps(result).encode()
+
+
+def _run(pool: FunctionPool, event: Any) -> tuple[Any, str | None]:
     started = time.monotonic()
     result, error = pool.invoke(event)
     if on_step is not None:
         on_step(pool.logical_id, event, result, error, time.monotonic() - started)
-    if error:
-        response_headers["x-amz-function-error"] = error
-    return json.dumps(result).encode()
+    return result, error
+
+
+def _queue(pool: FunctionPool, fn: Function | None, event: Any) -> None:
+    global _async
+    with _async_lock:
+        if _async is None:
+            _async = ThreadPoolExecutor(max_workers=ASYNC_RUNNERS, thread_name_prefix="lambda-async")
+        _async.submit(_run_async, pool, fn, event)
+
+
+def _run_async(pool: FunctionPool, fn: Function | None, event: Any) -> None:
+    """One asynchronous invocation, with Lambda's retries; what still fails goes to the on-failure queue,
+    in the record Lambda sends there."""
+    retries = fn.async_retries if fn is not None else 2
+    for attempt in range(retries + 1):
+        if _pools.get(pool.name) is not pool:
+            return     # the stack stopped (or redeployed the function): Lambda's queue went with it
+        result, error = _run(pool, event)
+        if not error:
+            return
+        if attempt < retries:
+            time.sleep(ASYNC_RETRY_DELAYS_SECONDS[min(attempt, len(ASYNC_RETRY_DELAYS_SECONDS) - 1)])
+    if _pools.get(pool.name) is not pool:
+        return
+    sink.write(pool.logical_id, f"asynchronous invocation failed {retries + 1} times: "
+                                f"{(result or {}).get('errorType') if isinstance(result, dict) else error}")
+    if fn is not None and fn.on_failure_queue_arn:
+        import boto3
+
+        record = {"version": "1.0", "timestamp": datetime.now(timezone.utc).isoformat(),
+                  "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": f"{fn.arn}:$LATEST",
+                                     "condition": "RetriesExhausted", "approximateInvokeCount": retries + 1},
+                  "requestPayload": event,
+                  "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": error},
+                  "responsePayload": result}
+        sqs = boto3.client("sqs", region_name=REGION)
+        queue = sqs.get_queue_url(QueueName=fn.on_failure_queue_arn.split(":")[-1],
+                                  QueueOwnerAWSAccountId=ACCOUNT)["QueueUrl"]
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(record))
+
+
+def drain(timeout: float = 30.0) -> None:
+    """Wait until every asynchronous invocation accepted so far has run (its retries included)."""
+    global _async
+    with _async_lock:
+        runner, _async = _async, None
+    if runner is not None:
+        done = threading.Thread(target=runner.shutdown, kwargs={"wait": True}, daemon=True)
+        done.start()
+        done.join(timeout)
 
 
 def install(functions: dict[str, Function], aws: dict[str, str]) -> None:
@@ -72,6 +142,7 @@ def install(functions: dict[str, Function], aws: dict[str, str]) -> None:
         env = lambda_environment(fn.logical_id, fn.name, fn.artifact, fn.memory_mb, fn.environment, aws)
         _pools[name] = FunctionPool(fn.logical_id, fn.name, fn.arn, fn.artifact, env, fn.memory_mb, fn.timeout,
                                     sink)
+        _functions[name] = fn
     if _original is None:
         _original = LambdaSimpleBackend.invoke
         LambdaSimpleBackend.invoke = _invoke
@@ -84,6 +155,12 @@ def uninstall() -> None:
     if _original is not None:
         LambdaSimpleBackend.invoke = _original
         _original = None
+    global _async
+    with _async_lock:
+        runner, _async = _async, None
+    if runner is not None:
+        runner.shutdown(wait=False, cancel_futures=True)   # the stack stops: queued invocations are lost
+    _functions.clear()
     for pool in _pools.values():
         pool.close()
     _pools.clear()

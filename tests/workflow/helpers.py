@@ -40,6 +40,14 @@ def wait_for(fetch, predicate, timeout: float = 30.0, what: str = "condition", i
     return value
 
 
+def effects_settled() -> None:
+    """Wait until what follows the API's moves has run: the StatusEffects function's asynchronous
+    invocations (outbound/deferred_effects.py) that Lambda's emulated queue accepted so far."""
+    from infra.local import dispatch
+
+    dispatch.drain()
+
+
 def states_entered(events: list[dict]) -> list[str]:
     """The states an execution entered, in order, from its history (each one a billed transition)."""
     return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]

@@ -48,3 +48,29 @@ def test_a_parcel_scanned_without_a_carrier_event_is_rerouted_to_its_inspection(
                         what="the execution to end")
         assert done["status"] == "SUCCEEDED"
         assert states_entered(history_of(stack, journey.rid))[5:] == ["Settle", "AwaitConfirmation", "Route", "Closed"]
+
+
+def test_a_scan_is_answered_before_its_follow_up_which_the_status_effects_function_carries_out(monkeypatch):
+    """Issue 20, scan latency: the scan writes the move and answers; the parcel_received email and the
+    workflow's resume are StatusEffects' (outbound/deferred_effects.py), invoked asynchronously."""
+    from infra.local import dispatch
+
+    from .helpers import effects_settled
+    from .test_notifications_sequence import Outbox
+
+    with deployed(monkeypatch) as stack, client() as http:
+        outbox = Outbox(stack)
+        journey = Journey(http, "ORD-FAST-SCAN", order_payload(locale="en-GB"))
+        journey.start({"method": "letterbox"})
+        ret = journey.until("awaiting_dropoff")
+        before = len(dispatch.sink.of("StatusEffectsFunction"))
+        status, body, _ = http.call("POST", "/warehouse/scans", {"code": ret["label"]["code"]},
+                                    token=journey.warehouse)
+        assert status == 200 and body["status"] == "received", body
+        effects_settled()
+        carried_out = [line for line in dispatch.sink.of("StatusEffectsFunction")[before:]
+                       if "status effects carried out" in line]
+        assert len(carried_out) == 1 and journey.rid in carried_out[0] and '"previous":"awaiting_dropoff"' in \
+            carried_out[0].replace(" ", "")
+        assert "parcel_received-en" in outbox.templates()
+        wait_for(lambda: parked_wait(journey.rid)[0], lambda w: w == "inspection", what="the inspection wait")

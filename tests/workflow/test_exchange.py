@@ -11,7 +11,7 @@ import pytest
 from returns_core.edge import auth
 from returns_core.store.models import LedgerEntryModel
 
-from .helpers import order_payload, wait_for
+from .helpers import effects_settled, order_payload, wait_for
 from .test_lifecycle_api import Http, api, carrier_event  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.xdist_group("workflow")
@@ -21,6 +21,7 @@ def _events(stack, kind: str, return_id: str) -> list[dict]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.sns.models import sns_backends
 
+    effects_settled()
     topic = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].topics[os.environ["EVENTS_TOPIC_ARN"]]
     out = [json.loads(m) for _, m, *_ in topic.sent_notifications]
     return [m for m in out if m["type"] == kind and m["return_id"] == return_id]
@@ -149,6 +150,7 @@ def _replacement_emails(stack, return_id: str) -> list[dict]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
+    effects_settled()
     name = f"{stack.environment['SES_TEMPLATE_PREFIX']}-exchange_shipping-"   # + the order's language
     return [json.loads(m.template_data) for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
             if (getattr(m, "template", None) or "").startswith(name) and return_id in m.template_data]

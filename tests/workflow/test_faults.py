@@ -16,7 +16,7 @@ from returns_core.rules.errors import InvalidTransition
 from returns_core.store import returns
 from returns_core.usecases import lifecycle
 
-from .helpers import order_payload, wait_for
+from .helpers import effects_settled, order_payload, wait_for
 from .refund_fixtures import make_order, make_return
 from .test_lifecycle_api import Http, api, carrier_event  # noqa: F401 - fixture
 
@@ -152,6 +152,7 @@ def test_sns_failure_on_domain_events_keeps_the_status(stack, api):
         assert carrier_event(http, ret["label"]["tracking_number"], "dropped_off")[0] == 202
         got = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
                        lambda r: r["status"] == "in_transit", what="in transit")
+        effects_settled()   # the move's event is published after the answer, by StatusEffects
     assert sns_down.hits
     assert got["status"] == "in_transit"
 

@@ -16,7 +16,7 @@ from returns_core.edge import auth
 
 from tests.conftest import GatewayClient
 
-from .helpers import ROOT, order_payload
+from .helpers import ROOT, effects_settled, order_payload
 from .helpers import wait_for as _wait_for
 from .test_lifecycle_api import Http, carrier_event
 
@@ -60,6 +60,7 @@ class Outbox:
     def emails(self) -> list[tuple[str, dict]]:
         from moto.ses.models import ses_backends
 
+        effects_settled()
         sent = ses_backends[ACCOUNT][REGION].sent_messages
         return [(m.template.removeprefix(self.prefix + "-"), json.loads(m.template_data))
                 for m in sent if hasattr(m, "template_data")]
@@ -70,9 +71,11 @@ class Outbox:
     def sms(self) -> list[tuple[str, str]]:
         from moto.sns.models import sns_backends
 
+        effects_settled()
         return list(sns_backends[ACCOUNT][REGION].sms_messages.values())
 
     def drain(self) -> list[dict]:
+        effects_settled()
         while True:
             got = self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages", [])
             if not got:

@@ -26,7 +26,12 @@ MOVES_INTO: dict[str, frozenset[str]] = {
     "handle_timeout": frozenset({statuses.REQUESTED, statuses.EXPIRED, statuses.LOST, statuses.CLOSED,
                                  statuses.REFUND_FAILED, statuses.LABEL_FAILED}),
     "settle": frozenset({statuses.AWAITING_APPROVAL, statuses.REFUNDING, statuses.REFUNDED}),
+    "status_effects": frozenset(),   # moves nothing: it carries out what follows the API's moves (below)
 }
+
+# Functions that send what follows another function's moves: the API hands its moves' effects to
+# StatusEffects (outbound/deferred_effects.py), and sends them itself when Lambda does not take them.
+CARRIES_OUT_FOR: dict[str, str] = {"status_effects": "api"}
 
 # Sent outside a status move: a new return's event, the shipped exchange's event and email, the
 # timeouts' reminders and alerts; the API's claims (usecases/claims.py): an ops alert and claim_received
@@ -38,6 +43,7 @@ DIRECT: dict[str, frozenset[str]] = {
     "await_callback": frozenset(),
     "handle_timeout": frozenset({EMAIL, ALERT}),
     "settle": frozenset(),
+    "status_effects": frozenset(),
 }
 
 # The follow-ups of effects.py that send something themselves.
@@ -53,7 +59,7 @@ def _sent(todo: effects.Effects) -> set[str]:
 def channels(function: str) -> frozenset[str]:
     """Everything `function` may send. A failed side effect is alerted, so anything that sends alerts."""
     sent: set[str] = set(DIRECT[function])
-    for status in MOVES_INTO[function]:
+    for status in MOVES_INTO[function] | MOVES_INTO.get(CARRIES_OUT_FOR.get(function, ""), frozenset()):
         for (_, new), todo in effects.MOVES.items():
             if new == status:
                 sent |= _sent(todo)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from ..outbound import workflow
+from ..outbound import deferred_effects, workflow
 from ..rules import clock, statuses, timeline
 from ..rules.errors import InvalidTransition
 from ..store import returns, writes
@@ -60,10 +60,30 @@ def transition(ret: ReturnModel, new: str, *, actor: str, event: str, detail: An
     if written is None:
         return Moved(ret, ret.status, False)
     previous, token = written.memo
+    # The move is written; what follows it (event, message, alert, the workflow's resume) is the
+    # StatusEffects function's when the caller is the API (outbound/deferred_effects.py): the person who
+    # scanned or confirmed is answered now. If Lambda does not take it, it is carried out here.
+    if not (deferred_effects.enabled() and deferred_effects.hand_over(ret.return_id, previous, new, token)):
+        after_move(ret, previous, token)
+    return Moved(ret, previous, True)
+
+
+def after_move(ret: ReturnModel, previous: str, token: str | None) -> None:
+    """A written move's follow-up: its effects (rules/effects.py), then the workflow's resume, in this
+    order, so the workflow's next step never comes before the message of the move that started it."""
     side_effects.status_changed(ret, previous)
     if token:
         resume(token, ret)
-    return Moved(ret, previous, True)
+
+
+def carry_out_handed_over(return_id: str, previous: str, status: str, token: str | None) -> None:
+    """The StatusEffects function's work: `after_move` for the move from `previous` to `status`, on the
+    return as it is now. Lambda may run one invocation twice: a token already used resumes nothing, and the
+    messages are those of rules/effects.py, as sent inline."""
+    ret = returns.get(return_id)
+    side_effects.status_changed(ret, previous, moved_to=status)
+    if token:
+        resume(token, ret)
 
 
 def outcome(ret: ReturnModel) -> dict:

@@ -124,12 +124,14 @@ def _alert_text(ret: ReturnModel) -> tuple[str, dict | None]:
     return f"return {ret.return_id} is {ret.status}", None
 
 
-def _carry_out(ret: ReturnModel, previous: str, todo: effects.Effects) -> None:
+def _carry_out(ret: ReturnModel, previous: str, todo: effects.Effects, *, current: bool = True) -> None:
     news = effects.inspection_is_news(plain(ret.items), (plain(ret.inspection) or {}).get("items"))
     todo = effects.announce(todo, (plain(ret.refund) or {}).get("amount"), inspection_news=news)
     _safely(f"event:{todo.event}", ret, lambda: events.publish(todo.event, ret, {"previous": previous}))
     if todo.action:
         _safely(f"action:{ret.status}", ret, lambda: ACTIONS[todo.action](ret))
+    if not current:
+        return   # the return moved on before this ran: the later move's message and alert tell what is true now
     if todo.alert:
         _safely(f"alert:{todo.alert}", ret, lambda: events.alert_ops(todo.alert, ret, *_alert_text(ret)))
     if todo.email:
@@ -138,11 +140,15 @@ def _carry_out(ret: ReturnModel, previous: str, todo: effects.Effects) -> None:
         _safely(f"sms:{todo.sms}", ret, lambda: notify.sms(ret, todo.sms))
 
 
-def status_changed(ret: ReturnModel, previous: str) -> None:
+def status_changed(ret: ReturnModel, previous: str, *, moved_to: str | None = None) -> None:
+    """The effects of the move from `previous` to `moved_to` (default: the return's status). Carried out
+    later than the move (the StatusEffects function), the return may have moved on since: the move's
+    event and follow-up still happen, its message and alert do not."""
+    moved_to = moved_to or ret.status
     # A move of its own replaces the status's rule: one event per change, the message the move calls for.
-    todo = effects.MOVES.get((previous, ret.status)) or effects.RULES.get(ret.status)
+    todo = effects.MOVES.get((previous, moved_to)) or effects.RULES.get(moved_to)
     if todo:
-        _carry_out(ret, previous, todo)
+        _carry_out(ret, previous, todo, current=ret.status == moved_to)
 
 
 def requested(ret: ReturnModel) -> None:
