@@ -27,9 +27,13 @@ _original: Callable | None = None
 # Lambda retries a failed run after about one minute, then two; locally after these many seconds, so a
 # developer sees the whole story. Then the event goes to the function's on-failure destination.
 ASYNC_RETRY_DELAYS_SECONDS = (1.0, 2.0)
-ASYNC_RUNNERS = 4
+# One runner: the queue is run in the order it was accepted, by one warm worker. A second runner started a
+# second worker (a cold start, ~0.8 s of CPU) whenever two moves came close together, for no gain here.
+ASYNC_RUNNERS = 1
 _async: ThreadPoolExecutor | None = None
 _async_lock = threading.Lock()
+_settled = threading.Condition(_async_lock)
+_pending = 0      # accepted and not yet finished (retries waiting included)
 sink = LogSink()
 # Told of every workflow step (an invoke that comes through moto): (function, event, result, error, seconds).
 on_step: Callable[[str, Any, Any, str | None, float], None] | None = None
@@ -76,53 +80,75 @@ def _run(pool: FunctionPool, event: Any) -> tuple[Any, str | None]:
 
 
 def _queue(pool: FunctionPool, fn: Function | None, event: Any) -> None:
+    global _pending
+    with _async_lock:
+        _pending += 1
+    _submit(pool, fn, event, 0)
+
+
+def _submit(pool: FunctionPool, fn: Function | None, event: Any, attempt: int) -> None:
     global _async
+    if _pools.get(pool.name) is not pool:
+        return _finished()     # a retry's timer after the stack stopped
     with _async_lock:
         if _async is None:
             _async = ThreadPoolExecutor(max_workers=ASYNC_RUNNERS, thread_name_prefix="lambda-async")
-        _async.submit(_run_async, pool, fn, event)
+        _async.submit(_run_async, pool, fn, event, attempt)
 
 
-def _run_async(pool: FunctionPool, fn: Function | None, event: Any) -> None:
-    """One asynchronous invocation, with Lambda's retries; what still fails goes to the on-failure queue,
-    in the record Lambda sends there."""
+def _finished() -> None:
+    global _pending
+    with _async_lock:
+        _pending -= 1
+        _settled.notify_all()
+
+
+def _run_async(pool: FunctionPool, fn: Function | None, event: Any, attempt: int) -> None:
+    """One try of an asynchronous invocation. A failed try is tried again after its delay (a timer, so the
+    queue goes on meanwhile), Lambda's retries; one that still fails goes to the on-failure queue, in the
+    record Lambda sends there."""
     retries = fn.async_retries if fn is not None else 2
-    for attempt in range(retries + 1):
-        if _pools.get(pool.name) is not pool:
-            return     # the stack stopped (or redeployed the function): Lambda's queue went with it
-        result, error = _run(pool, event)
-        if not error:
-            return
-        if attempt < retries:
-            time.sleep(ASYNC_RETRY_DELAYS_SECONDS[min(attempt, len(ASYNC_RETRY_DELAYS_SECONDS) - 1)])
     if _pools.get(pool.name) is not pool:
-        return
+        return _finished()     # the stack stopped (or redeployed the function): Lambda's queue went with it
+    try:
+        result, error = _run(pool, event)
+        if error and attempt < retries:
+            delay = ASYNC_RETRY_DELAYS_SECONDS[min(attempt, len(ASYNC_RETRY_DELAYS_SECONDS) - 1)]
+            timer = threading.Timer(delay, _submit, (pool, fn, event, attempt + 1))
+            timer.daemon = True
+            timer.start()
+            return None
+        if error and _pools.get(pool.name) is pool:
+            _keep_failed(pool, fn, event, result, error, retries)
+    except Exception as exc:  # noqa: BLE001 - a runner thread must not die silently
+        sink.write(pool.logical_id, f"asynchronous invocation could not be run: {type(exc).__name__}")
+    _finished()
+    return None
+
+
+def _keep_failed(pool: FunctionPool, fn: Function | None, event: Any, result: Any, error: str, retries: int) -> None:
     sink.write(pool.logical_id, f"asynchronous invocation failed {retries + 1} times: "
                                 f"{(result or {}).get('errorType') if isinstance(result, dict) else error}")
-    if fn is not None and fn.on_failure_queue_arn:
-        import boto3
+    if fn is None or not fn.on_failure_queue_arn:
+        return
+    import boto3
 
-        record = {"version": "1.0", "timestamp": datetime.now(timezone.utc).isoformat(),
-                  "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": f"{fn.arn}:$LATEST",
-                                     "condition": "RetriesExhausted", "approximateInvokeCount": retries + 1},
-                  "requestPayload": event,
-                  "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": error},
-                  "responsePayload": result}
-        sqs = boto3.client("sqs", region_name=REGION)
-        queue = sqs.get_queue_url(QueueName=fn.on_failure_queue_arn.split(":")[-1],
-                                  QueueOwnerAWSAccountId=ACCOUNT)["QueueUrl"]
-        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(record))
+    record = {"version": "1.0", "timestamp": datetime.now(timezone.utc).isoformat(),
+              "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": f"{fn.arn}:$LATEST",
+                                 "condition": "RetriesExhausted", "approximateInvokeCount": retries + 1},
+              "requestPayload": event,
+              "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": error},
+              "responsePayload": result}
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue = sqs.get_queue_url(QueueName=fn.on_failure_queue_arn.split(":")[-1],
+                              QueueOwnerAWSAccountId=ACCOUNT)["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(record))
 
 
 def drain(timeout: float = 30.0) -> None:
-    """Wait until every asynchronous invocation accepted so far has run (its retries included)."""
-    global _async
+    """Wait until every asynchronous invocation accepted so far has finished (its retries included)."""
     with _async_lock:
-        runner, _async = _async, None
-    if runner is not None:
-        done = threading.Thread(target=runner.shutdown, kwargs={"wait": True}, daemon=True)
-        done.start()
-        done.join(timeout)
+        _settled.wait_for(lambda: _pending <= 0, timeout=timeout)
 
 
 def install(functions: dict[str, Function], aws: dict[str, str]) -> None:
@@ -155,9 +181,10 @@ def uninstall() -> None:
     if _original is not None:
         LambdaSimpleBackend.invoke = _original
         _original = None
-    global _async
+    global _async, _pending
     with _async_lock:
-        runner, _async = _async, None
+        runner, _async, _pending = _async, None, 0
+        _settled.notify_all()
     if runner is not None:
         runner.shutdown(wait=False, cancel_futures=True)   # the stack stops: queued invocations are lost
     _functions.clear()
