@@ -37,10 +37,12 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -55,6 +57,7 @@ API = "http://127.0.0.1:8000"   # set by run() to the stack's own port
 AWS_PORT = 5000
 LIFECYCLES = int(os.environ.get("BENCH_LIFECYCLES", "50"))
 CARRIER_SECRET = b"local-carrier-secret"
+DATA_DIR = ""   # the stack's data folder, this run's own (run())
 START_TIMEOUT = 150   # a stale .aws-sam/build is rebuilt first (sam build: about 30 s here)
 LIFECYCLE_TIMEOUT = 360
 IDLE_LIFECYCLES = int(os.environ.get("BENCH_IDLE_LIFECYCLES", "5"))
@@ -133,7 +136,7 @@ def expect(what: str, got: tuple[int, dict | None], *ok: int) -> dict:
 
 def _token(role: str) -> str:
     p = subprocess.run([PY, "-m", "infra.local", "token", "--role", role, "--sub", "bench",
-                        "--aws-port", str(AWS_PORT)],
+                        "--aws-port", str(AWS_PORT), "--data-dir", DATA_DIR],
                        capture_output=True, text=True, cwd=ROOT, timeout=60)
     if p.returncode != 0:
         raise Failure(f"token --role {role}: {p.stderr.strip()[-200:]}")
@@ -252,7 +255,12 @@ def run() -> dict:
     result["stack"] = {"api": API, "aws_port": AWS_PORT, "artifacts": ".aws-sam/build",
                        "command": f"python -m infra.local run --api-port {api_port} --aws-port {AWS_PORT}"}
     log = open("/tmp/bench-local-stack.log", "w")
-    proc = subprocess.Popen([PY, "-m", "infra.local", "run", "--api-port", str(api_port), "--aws-port", str(AWS_PORT)],
+    # A data folder of its own, new each run: the developer's `.local/` keeps what earlier runs left (hundreds
+    # of open returns, each resumed before the stack serves), and the figures would depend on it.
+    global DATA_DIR
+    DATA_DIR = data_dir = tempfile.mkdtemp(prefix="bench-local-")
+    proc = subprocess.Popen([PY, "-m", "infra.local", "run", "--api-port", str(api_port), "--aws-port", str(AWS_PORT),
+                             "--data-dir", data_dir],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONUNBUFFERED": "1", "POWERTOOLS_LOG_LEVEL": "WARNING"})
     try:
@@ -334,6 +342,7 @@ def run() -> dict:
     finally:
         _stop(proc)
         log.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main(argv: list[str]) -> int:
