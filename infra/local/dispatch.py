@@ -8,6 +8,7 @@ if it changes.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -33,7 +34,10 @@ ASYNC_RUNNERS = 1
 _async: ThreadPoolExecutor | None = None
 _async_lock = threading.Lock()
 _settled = threading.Condition(_async_lock)
-_pending = 0      # accepted and not yet finished (retries waiting included)
+# Accepted and not yet finished (retries waiting included), by invocation: a run of a stack already stopped
+# that finishes late removes only its own, never one of the next stack's.
+_pending: set[int] = set()
+_ids = itertools.count()
 sink = LogSink()
 # Told of every workflow step (an invoke that comes through moto): (function, event, result, error, seconds).
 on_step: Callable[[str, Any, Any, str | None, float], None] | None = None
@@ -80,41 +84,40 @@ def _run(pool: FunctionPool, event: Any) -> tuple[Any, str | None]:
 
 
 def _queue(pool: FunctionPool, fn: Function | None, event: Any) -> None:
-    global _pending
     with _async_lock:
-        _pending += 1
-    _submit(pool, fn, event, 0)
+        invocation = next(_ids)
+        _pending.add(invocation)
+    _submit(invocation, pool, fn, event, 0)
 
 
-def _submit(pool: FunctionPool, fn: Function | None, event: Any, attempt: int) -> None:
+def _submit(invocation: int, pool: FunctionPool, fn: Function | None, event: Any, attempt: int) -> None:
     global _async
     if _pools.get(pool.name) is not pool:
-        return _finished()     # a retry's timer after the stack stopped
+        return _finished(invocation)     # a retry's timer after the stack stopped
     with _async_lock:
         if _async is None:
             _async = ThreadPoolExecutor(max_workers=ASYNC_RUNNERS, thread_name_prefix="lambda-async")
-        _async.submit(_run_async, pool, fn, event, attempt)
+        _async.submit(_run_async, invocation, pool, fn, event, attempt)
 
 
-def _finished() -> None:
-    global _pending
+def _finished(invocation: int) -> None:
     with _async_lock:
-        _pending -= 1
+        _pending.discard(invocation)
         _settled.notify_all()
 
 
-def _run_async(pool: FunctionPool, fn: Function | None, event: Any, attempt: int) -> None:
+def _run_async(invocation: int, pool: FunctionPool, fn: Function | None, event: Any, attempt: int) -> None:
     """One try of an asynchronous invocation. A failed try is tried again after its delay (a timer, so the
     queue goes on meanwhile), Lambda's retries; one that still fails goes to the on-failure queue, in the
     record Lambda sends there."""
     retries = fn.async_retries if fn is not None else 2
     if _pools.get(pool.name) is not pool:
-        return _finished()     # the stack stopped (or redeployed the function): Lambda's queue went with it
+        return _finished(invocation)   # the stack stopped (or redeployed the function): its queue went with it
     try:
         result, error = _run(pool, event)
         if error and attempt < retries:
             delay = ASYNC_RETRY_DELAYS_SECONDS[min(attempt, len(ASYNC_RETRY_DELAYS_SECONDS) - 1)]
-            timer = threading.Timer(delay, _submit, (pool, fn, event, attempt + 1))
+            timer = threading.Timer(delay, _submit, (invocation, pool, fn, event, attempt + 1))
             timer.daemon = True
             timer.start()
             return None
@@ -122,7 +125,7 @@ def _run_async(pool: FunctionPool, fn: Function | None, event: Any, attempt: int
             _keep_failed(pool, fn, event, result, error, retries)
     except Exception as exc:  # noqa: BLE001 - a runner thread must not die silently
         sink.write(pool.logical_id, f"asynchronous invocation could not be run: {type(exc).__name__}")
-    _finished()
+    _finished(invocation)
     return None
 
 
@@ -148,7 +151,7 @@ def _keep_failed(pool: FunctionPool, fn: Function | None, event: Any, result: An
 def drain(timeout: float = 30.0) -> None:
     """Wait until every asynchronous invocation accepted so far has finished (its retries included)."""
     with _async_lock:
-        _settled.wait_for(lambda: _pending <= 0, timeout=timeout)
+        _settled.wait_for(lambda: not _pending, timeout=timeout)
 
 
 def install(functions: dict[str, Function], aws: dict[str, str]) -> None:
@@ -181,9 +184,10 @@ def uninstall() -> None:
     if _original is not None:
         LambdaSimpleBackend.invoke = _original
         _original = None
-    global _async, _pending
+    global _async
     with _async_lock:
-        runner, _async, _pending = _async, None, 0
+        runner, _async = _async, None
+        _pending.clear()
         _settled.notify_all()
     if runner is not None:
         runner.shutdown(wait=False, cancel_futures=True)   # the stack stops: queued invocations are lost
