@@ -110,7 +110,7 @@ def _run_async(invocation: int, pool: FunctionPool, fn: Function | None, event: 
     """One try of an asynchronous invocation. A failed try is tried again after its delay (a timer, so the
     queue goes on meanwhile), Lambda's retries; one that still fails goes to the on-failure queue, in the
     record Lambda sends there."""
-    retries = fn.async_retries if fn is not None else 2
+    retries = fn.async_retries if fn is not None else 2   # fn: None only for a pool installed without one
     if _pools.get(pool.name) is not pool:
         return _finished(invocation)   # the stack stopped (or redeployed the function): its queue went with it
     try:

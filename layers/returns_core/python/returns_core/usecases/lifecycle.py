@@ -68,10 +68,11 @@ def transition(ret: ReturnModel, new: str, *, actor: str, event: str, detail: An
     return Moved(ret, previous, True)
 
 
-def after_move(ret: ReturnModel, previous: str, token: str | None) -> None:
+def after_move(ret: ReturnModel, previous: str, token: str | None, moved_to: str | None = None) -> None:
     """A written move's follow-up: its effects (rules/effects.py), then the workflow's resume, in this
-    order, so the workflow's next step never comes before the message of the move that started it."""
-    side_effects.status_changed(ret, previous)
+    order, so the workflow's next step never comes before the message of the move that started it.
+    `moved_to`: the move's status, when the return may have moved on since (side_effects.status_changed)."""
+    side_effects.status_changed(ret, previous, moved_to=moved_to)
     if token:
         resume(token, ret)
 
@@ -80,10 +81,7 @@ def carry_out_handed_over(return_id: str, previous: str, status: str, token: str
     """The StatusEffects function's work: `after_move` for the move from `previous` to `status`, on the
     return as it is now. Lambda may run one invocation twice: a token already used resumes nothing, and the
     messages are those of rules/effects.py, as sent inline."""
-    ret = returns.get(return_id)
-    side_effects.status_changed(ret, previous, moved_to=status)
-    if token:
-        resume(token, ret)
+    after_move(returns.get(return_id), previous, token, moved_to=status)
 
 
 def outcome(ret: ReturnModel) -> dict:
