@@ -149,9 +149,11 @@ def _keep_failed(pool: FunctionPool, fn: Function | None, event: Any, result: An
 
 
 def drain(timeout: float = 30.0) -> None:
-    """Wait until every asynchronous invocation accepted so far has finished (its retries included)."""
+    """Wait until every asynchronous invocation accepted so far has finished (its retries included);
+    TimeoutError if they have not within `timeout` seconds (a caller must not read on as if they had)."""
     with _async_lock:
-        _settled.wait_for(lambda: not _pending, timeout=timeout)
+        if not _settled.wait_for(lambda: not _pending, timeout=timeout):
+            raise TimeoutError(f"{len(_pending)} asynchronous invocation(s) still running after {timeout:.0f} s")
 
 
 def install(functions: dict[str, Function], aws: dict[str, str]) -> None:

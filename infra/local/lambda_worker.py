@@ -10,7 +10,8 @@ Protocol, one JSON document per line: the first line on stdin is the init
 `{"task_root", "layer_root", "handler"}`; each next line is an invocation `{"event", "context"}`,
 answered on the original stdout with `{"result"}` or `{"error": {errorType, errorMessage,
 stackTrace}}`. The handler's own stdout and stderr (its log lines) go to stderr, which the parent
-reads as the function's log stream. INIT (the handler module's import) happens before the first
+reads as the function's log stream; each invocation's lines end with Lambda's `END RequestId: <id>`,
+written before the answer. INIT (the handler module's import) happens before the first
 answer, `{"ready": true}` or `{"init_error": ...}`, as in Lambda.
 """
 import importlib
@@ -75,6 +76,9 @@ def main() -> None:
             answer = {"result": result}
         except Exception as exc:  # noqa: BLE001 - a handler's error is the invocation's result
             answer = {"error": _error(exc)}
+        # Lambda's END line closes the invocation's log stream; the parent reads the answer only once
+        # it has read this far, so an invocation's log lines are all in before its caller goes on.
+        sys.stderr.write(f"END RequestId: {request['context']['aws_request_id']}\n")
         sys.stderr.flush()
         try:
             answers.write(json.dumps(answer) + "\n")

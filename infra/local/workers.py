@@ -40,6 +40,13 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+# Lambda's last log line of each invocation; the worker writes it before its answer.
+END_OF_INVOCATION = "END RequestId: "
+# How long an answer waits for its END line: it is written before the answer, so only a stalled
+# reader thread could make this wait at all.
+LOG_FLUSH_TIMEOUT_SECONDS = 5.0
+
+
 class LogSink:
     """Every log line the workers write, by function; echoed to the console when asked."""
 
@@ -74,6 +81,9 @@ class Worker:
                                      start_new_session=True,
                                      cwd=str(artifact.task_root), text=True, encoding="utf-8", bufsize=1)
         self._answers: queue.Queue[str | None] = queue.Queue()
+        # The request ids whose END line the log reader has read (see invoke).
+        self._ended: set[str] = set()
+        self._log_read = threading.Condition()
         threading.Thread(target=self._read_answers, daemon=True).start()
         threading.Thread(target=self._read_logs, args=(sink,), daemon=True).start()
         self._send({"task_root": str(artifact.task_root), "layer_root": str(artifact.layer_root),
@@ -93,7 +103,15 @@ class Worker:
 
     def _read_logs(self, sink: LogSink) -> None:
         for line in self.proc.stderr:
-            sink.write(self.logical_id, line.rstrip("\n"))
+            line = line.rstrip("\n")
+            sink.write(self.logical_id, line)
+            if line.startswith(END_OF_INVOCATION):
+                with self._log_read:
+                    self._ended.add(line[len(END_OF_INVOCATION):].strip())
+                    self._log_read.notify_all()
+        with self._log_read:
+            self._ended.add(None)   # the stream closed: nothing more will come
+            self._log_read.notify_all()
 
     def _send(self, message: dict) -> None:
         self.proc.stdin.write(json.dumps(message) + "\n")
@@ -115,8 +133,16 @@ class Worker:
         return self.proc.poll() is None
 
     def invoke(self, event: Any, context: dict, timeout: float) -> dict:
+        """The invocation's answer, once its log lines are all in the sink: the answer and the logs travel on
+        two pipes read by two threads, and a caller that reads the logs after the answer must find them."""
         self._send({"event": event, "context": context})
-        return self._answer(timeout, "the invocation")
+        answer = self._answer(timeout, "the invocation")
+        request_id = context["aws_request_id"]
+        with self._log_read:
+            self._log_read.wait_for(lambda: request_id in self._ended or None in self._ended,
+                                    timeout=LOG_FLUSH_TIMEOUT_SECONDS)
+            self._ended.discard(request_id)
+        return answer
 
     def stop(self) -> None:
         if self.proc.poll() is None:

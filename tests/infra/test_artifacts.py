@@ -96,6 +96,34 @@ def test_a_missing_dependency_fails_the_init_loudly(tmp_path, build_dir):
         workers.Worker("Broken", artifact, {"PATH": "/usr/bin:/bin"}, workers.LogSink())
 
 
+def test_every_line_an_invocation_logs_is_in_the_sink_when_its_invoke_returns(tmp_path, build_dir):
+    """The answer and the log lines travel on two pipes, read by two threads: a caller that reads the logs
+    once the answer is back (a test, the console) must find all of them, each time, however busy the machine."""
+    fn = tmp_path / "fn"
+    fn.mkdir()
+    (fn / "app.py").write_text(
+        "import logging, sys\n\n"
+        "def handler(event, context):\n"
+        "    for n in range(event['lines']):\n"
+        "        print(f\"line {event['round']} {n}\", file=sys.stderr if n % 2 else sys.stdout)\n"
+        "    logging.getLogger().warning('last of round %s', event['round'])\n"
+        "    return event['round']\n")
+    artifact = workers.Artifact(fn, build_dir / "ReturnsCoreLayer" / "python", "app.handler")
+    sink = workers.LogSink()
+    worker = workers.Worker("Chatty", artifact, {"PATH": "/usr/bin:/bin"}, sink)
+    try:
+        for round_ in range(20):
+            context = {"function_name": "Chatty", "invoked_function_arn": "arn:aws:lambda:us-east-1:1:function:Chatty",
+                       "memory_limit_in_mb": 128, "aws_request_id": f"req-{round_}", "timeout_seconds": 10}
+            assert worker.invoke({"lines": 500, "round": round_}, context, 10) == {"result": round_}
+            logged = sink.of("Chatty")
+            assert sum(line.startswith(f"line {round_} ") for line in logged) == 500
+            assert any(line.endswith(f"last of round {round_}") for line in logged)
+            assert logged[-1] == f"END RequestId: req-{round_}"     # Lambda's closing line, last
+    finally:
+        worker.stop()
+
+
 def test_the_runtime_holds_boto3_and_nothing_of_ours():
     out = subprocess.run([str(workers.RUNTIME_PYTHON), "-I", "-c",
                           "import importlib.util as u, sys; print(json.dumps([bool(u.find_spec(m)) for m in "
