@@ -81,9 +81,8 @@ class Worker:
                                      start_new_session=True,
                                      cwd=str(artifact.task_root), text=True, encoding="utf-8", bufsize=1)
         self._answers: queue.Queue[str | None] = queue.Queue()
-        # The request ids whose END line the log reader has read, and whether the stream closed (see invoke).
+        # The request ids whose END line the log reader has read (see invoke).
         self._ended: set[str] = set()
-        self._log_closed = False
         self._log_read = threading.Condition()
         threading.Thread(target=self._read_answers, daemon=True).start()
         threading.Thread(target=self._read_logs, args=(sink,), daemon=True).start()
@@ -111,7 +110,7 @@ class Worker:
                     self._ended.add(line[len(END_OF_INVOCATION):].strip())
                     self._log_read.notify_all()
         with self._log_read:
-            self._log_closed = True   # nothing more will come
+            self._ended.add(None)   # the stream closed: nothing more will come
             self._log_read.notify_all()
 
     def _send(self, message: dict) -> None:
@@ -140,7 +139,7 @@ class Worker:
         answer = self._answer(timeout, "the invocation")
         request_id = context["aws_request_id"]
         with self._log_read:
-            self._log_read.wait_for(lambda: request_id in self._ended or self._log_closed,
+            self._log_read.wait_for(lambda: request_id in self._ended or None in self._ended,
                                     timeout=LOG_FLUSH_TIMEOUT_SECONDS)
             self._ended.discard(request_id)
         return answer
