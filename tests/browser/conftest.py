@@ -31,6 +31,18 @@ def _free_port() -> int:
 
 STAGE_PATH = "/Prod"
 
+# What a round trip to the local stack may take on a busy 2-core machine (a cold Lambda worker behind the
+# API, or one the API calls synchronously, takes seconds): a bound on waiting for a page's answer, not a
+# timing assertion. Every `expect` waits this long, Playwright's 5 s default being shorter than a cold
+# start under load (the finance page's ledger badge waited on a cold Settle function and timed out).
+ANSWER = 30_000
+
+
+def _wait_for_answers() -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=ANSWER)
+
 
 class LocalStack:
     def __init__(self, api_port: int, aws_port: int, proc: subprocess.Popen, data_dir: Path):
@@ -105,6 +117,7 @@ def local_stack(tmp_path_factory):
 def browser():
     from playwright.sync_api import sync_playwright
 
+    _wait_for_answers()
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is not installed: `make test` installs it with apt-get")
     with sync_playwright() as p:
