@@ -74,10 +74,12 @@ def test_an_untouched_chain_verifies():
 
 
 def _edited_value(attr_type: str, current: dict | None, draw) -> dict:
+    """A different value, as DynamoDB would store it: a number in its canonical form (DynamoDB keeps
+    no "00"; a tamperer's edit through its API reads back as a number like any other)."""
     value = draw(st.integers(0, 10**9).map(str) if attr_type == "N" else st.text(min_size=0, max_size=8))
     new = {attr_type: value}
     if current == new:
-        new = {attr_type: value + "0" if attr_type == "N" else value + "x"}
+        new = {attr_type: str(int(value) + 1) if attr_type == "N" else value + "x"}
     return new
 
 
