@@ -104,4 +104,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    from bench import cold_starts_as_on_lambda
+
+    cold_starts_as_on_lambda()
     sys.exit(main())

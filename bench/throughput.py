@@ -353,4 +353,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    from bench import cold_starts_as_on_lambda
+
+    cold_starts_as_on_lambda()
     sys.exit(main(sys.argv[1:]))

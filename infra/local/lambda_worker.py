@@ -52,6 +52,8 @@ def main() -> None:
     answers = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    # What a pre-loaded runtime (see zygote below) brought must not stand in for this function's INIT:
+    # the handler module and the artifact's own code are imported here, in this environment.
     # As the python3.11 runtime does: a handler on the root logger, its level AWS_LAMBDA_LOG_LEVEL
     # when the function sets one (Lambda's log-level control), else Python's WARNING.
     root_handler = logging.StreamHandler(sys.stderr)
@@ -60,7 +62,8 @@ def main() -> None:
     if os.environ.get("AWS_LAMBDA_LOG_LEVEL"):
         logging.getLogger().setLevel(os.environ["AWS_LAMBDA_LOG_LEVEL"].upper())
     init = json.loads(sys.stdin.readline())
-    sys.path[:0] = [init["task_root"], init["layer_root"]]
+    if sys.path[:2] != [init["task_root"], init["layer_root"]]:   # (a forked environment has them already)
+        sys.path[:0] = [init["task_root"], init["layer_root"]]
     os.chdir(init["task_root"])
     module_name, _, attr = init["handler"].rpartition(".")
     try:
@@ -86,5 +89,111 @@ def main() -> None:
             answers.write(json.dumps({"error": _error(exc)}) + "\n")
 
 
-if __name__ == "__main__":
+# --- A pre-loaded runtime (the local stack's fork server) --------------------------------------------
+#
+# Importing boto3, botocore, PynamoDB and Powertools is most of a cold start (~0.4 s of CPU) and the
+# same in every environment of an artifact. The local stack starts many environments (every deploy, every
+# concurrent invocation), so it keeps one process per artifact that has imported those libraries from
+# the artifact's own folders, and forks each new environment from it. The child then does what a worker
+# started afresh does: takes the function's environment, imports the handler module (INIT), serves.
+# Only libraries are pre-loaded, never the handler module or the function's folder: a module the
+# artifact lacks is not pre-loaded either, so its import still fails in the child's INIT, loudly.
+#
+# Protocol on the control socket (SOCK_SEQPACKET, one JSON message each): first
+# `{"task_root", "layer_root", "preload": [module, ...], "clients": [service, ...]}`, answered
+# `{"ready": true}`; then `{"env": {...}}` carrying the child's stdin, stdout and stderr as file
+# descriptors, answered `{"pid": n}`; and, unasked, `{"exited": pid, "code": n}` when a child ends.
+
+def _preload(init: dict) -> None:
+    import importlib.util
+
+    for name in init.get("preload", ()):
+        try:
+            spec = importlib.util.find_spec(name.partition(".")[0])
+            origin = (spec.origin or "") if spec else ""
+            if spec and not origin.startswith(init["task_root"]):   # the function's own folder: its INIT's
+                importlib.import_module(name)
+        except BaseException:  # noqa: BLE001 - what fails here fails again, loudly, in the child's INIT
+            pass
+    # The clients' service models: botocore parses each JSON model once per loader, and the layer's
+    # shared loader (returns_core.aws) is what every session of the child reads through.
+    try:
+        from returns_core import aws as shared
+
+        for service in init.get("clients", ()):
+            shared.botocore_session().create_client(service, region_name="us-east-1",
+                                                    aws_access_key_id="preload", aws_secret_access_key="preload")
+    except BaseException:  # noqa: BLE001 - a layer without it simply starts colder
+        pass
+
+
+def _child(fds: list, env: dict, control) -> None:
+    import signal
+
+    control.close()
+    os.setsid()                          # like a worker started afresh: not in the stack's process group
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    os.environ.clear()
+    os.environ.update(env)
+    sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
+    sys.stderr = open(2, "w", buffering=1, encoding="utf-8", closefd=False)
     main()
+
+
+def zygote(control_fd: int) -> None:
+    import signal
+    import socket
+
+    control = socket.socket(fileno=control_fd)
+    init = json.loads(control.recv(1 << 20))
+    sys.path[:0] = [init["task_root"], init["layer_root"]]
+    os.chdir(init["task_root"])
+    _preload(init)
+
+    def reap(_signum, _frame):
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            control.send(json.dumps({"exited": pid, "code": os.waitstatus_to_exitcode(status)}).encode())
+
+    signal.signal(signal.SIGCHLD, reap)
+    control.send(b'{"ready": true}')
+    while True:
+        message, fds, _flags, _addr = socket.recv_fds(control, 1 << 20, 3)
+        if not message:
+            return                       # the stack is gone
+        request = json.loads(message)
+        # A child's exit is reported after its pid, never before (a pid can be a reused one's).
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                _child(fds, request["env"], control)
+            except SystemExit as exc:    # as a runtime process exits: with the handler's code
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            except BaseException:  # noqa: BLE001
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.stderr.flush()
+                os._exit(code)           # never back into the fork server's loop
+        for fd in fds:
+            os.close(fd)
+        control.send(json.dumps({"pid": pid}).encode())
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--zygote":
+        zygote(int(sys.argv[2]))
+    else:
+        main()

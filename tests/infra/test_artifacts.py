@@ -13,6 +13,7 @@ import hmac
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,81 @@ def test_every_line_an_invocation_logs_is_in_the_sink_when_its_invoke_returns(tm
             assert logged[-1] == f"END RequestId: req-{round_}"     # Lambda's closing line, last
     finally:
         worker.stop()
+
+
+def _context(name: str, request_id: str, timeout: int = 10) -> dict:
+    return {"function_name": name, "invoked_function_arn": f"arn:aws:lambda:us-east-1:1:function:{name}",
+            "memory_limit_in_mb": 128, "aws_request_id": request_id, "timeout_seconds": timeout}
+
+
+def _forked_worker(name: str, artifact: workers.Artifact, env: dict, sink: workers.LogSink) -> workers.Worker:
+    """An environment forked from the artifact's pre-loaded runtime, once that is ready (an artifact's
+    first environments start afresh; the second one asked for starts the fork server)."""
+    deadline = time.monotonic() + 60
+    while workers.preloaded_runtime(artifact, env) is None:
+        assert time.monotonic() < deadline, "the pre-loaded runtime did not start in 60 s"
+        time.sleep(0.1)
+    worker = workers.Worker(name, artifact, env, sink)
+    assert worker.forked, worker.fork_error
+    return worker
+
+
+PROBE = (
+    "import os, sys, time\n"
+    "AT_INIT = os.environ.get('GREETING')\n\n"
+    "def handler(event, context):\n"
+    "    if event.get('exit') is not None:\n"
+    "        sys.exit(event['exit'])\n"
+    "    time.sleep(event.get('sleep', 0))\n"
+    "    return {'at_init': AT_INIT, 'now': os.environ.get('GREETING'), 'pid': os.getpid(),\n"
+    "            'preloaded': 'pynamodb.models' in sys.modules, 'cwd': os.getcwd(), 'path': sys.path[:2]}\n")
+
+
+def test_a_forked_environment_is_its_function_own_init_environment_and_exit(tmp_path, build_dir):
+    """Forked from the pre-loaded runtime, an environment still imports its handler module in its own
+    INIT, with its own environment variables (not the fork server's), on Lambda's import path; and it
+    ends as a process ends: an exit code, a timeout's kill."""
+    fn = tmp_path / "fn"
+    fn.mkdir()
+    (fn / "app.py").write_text(PROBE)
+    artifact = workers.Artifact(fn, build_dir / "ReturnsCoreLayer" / "python", "app.handler")
+    sink = workers.LogSink()
+    first = workers.Worker("Probe", artifact, {"PATH": "/usr/bin:/bin", "GREETING": "first"}, sink)
+    assert not first.forked        # (the fork server starts at the next one asked for)
+    forked = [_forked_worker("Probe", artifact, {"PATH": "/usr/bin:/bin", "GREETING": f"env {n}"}, sink)
+              for n in range(2)]
+    try:
+        answers = [w.invoke({}, _context("Probe", f"req-{n}"), 10)["result"] for n, w in enumerate([first, *forked])]
+        assert [a["at_init"] for a in answers] == ["first", "env 0", "env 1"]
+        assert [a["now"] for a in answers] == ["first", "env 0", "env 1"]
+        assert len({a["pid"] for a in answers}) == 3
+        assert [a["preloaded"] for a in answers] == [False, True, True]
+        assert all(a["cwd"] == str(fn) and a["path"] == [str(fn), str(artifact.layer_root)] for a in answers)
+        assert sum("forked from its pre-loaded runtime" in line for line in sink.of("Probe")) == 2
+
+        with pytest.raises(workers.FunctionError, match=r"exited during the invocation \(exit 3\)"):
+            forked[0].invoke({"exit": 3}, _context("Probe", "req-exit"), 10)
+        assert not forked[0].alive
+        with pytest.raises(TimeoutError):
+            forked[1].invoke({"sleep": 30}, _context("Probe", "req-slow", 1), 1)
+        assert not forked[1].alive and forked[1].proc.wait() == -9
+    finally:
+        for w in (first, *forked):
+            w.stop()
+
+
+def test_a_missing_dependency_fails_a_forked_init_loudly_too(tmp_path, build_dir):
+    fn = tmp_path / "fn"
+    fn.mkdir()
+    (fn / "app.py").write_text("import not_in_the_layer\n\ndef handler(event, context):\n    return 1\n")
+    artifact = workers.Artifact(fn, build_dir / "ReturnsCoreLayer" / "python", "app.handler")
+    deadline = time.monotonic() + 60
+    while (runtime := workers.preloaded_runtime(artifact, {"PATH": "/usr/bin:/bin"})) is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    with pytest.raises(workers.FunctionError, match="No module named 'not_in_the_layer'"):
+        workers.Worker("Broken", artifact, {"PATH": "/usr/bin:/bin"}, workers.LogSink())
+    assert runtime.environments == 1     # the failed INIT was a forked one
 
 
 def test_the_runtime_holds_boto3_and_nothing_of_ours():
