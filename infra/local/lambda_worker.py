@@ -96,8 +96,9 @@ def main() -> None:
 # concurrent invocation), so it keeps one process per artifact that has imported those libraries from
 # the artifact's own folders, and forks each new environment from it. The child then does what a worker
 # started afresh does: takes the function's environment, imports the handler module (INIT), serves.
-# Only libraries are pre-loaded, never the handler module or the function's folder: a module the
-# artifact lacks is not pre-loaded either, so its import still fails in the child's INIT, loudly.
+# Only libraries are pre-loaded (and the layer's shared botocore loader, returns_core.aws, which reads
+# nothing at import), never the handler module or the function's folder: a module the artifact lacks
+# is not pre-loaded either, so its import still fails in the child's INIT, loudly.
 #
 # Protocol on the control socket (SOCK_SEQPACKET, one JSON message each): first
 # `{"task_root", "layer_root", "preload": [module, ...], "clients": [service, ...]}`, answered
