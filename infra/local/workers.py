@@ -152,6 +152,7 @@ class PreloadedRuntime:
         threading.Thread(target=self._read_stderr, daemon=True).start()
         self._replies: queue.Queue[dict | None] = queue.Queue()
         self._exits: dict[int, int] = {}
+        self._closed = False          # its control socket ended: it is gone, and so are its reports
         self._exited = threading.Condition()
         self._spawning = threading.Lock()
         self.environments = 0        # how many it has forked
@@ -191,8 +192,6 @@ class PreloadedRuntime:
         with self._exited:
             self._closed = True
             self._exited.notify_all()
-
-    _closed = False
 
     def _reply(self, timeout: float) -> dict | None:
         try:

@@ -88,11 +88,11 @@ def test_every_function_initialises_with_only_its_artifact_and_boto3(build_dir, 
         worker.stop()
 
 
+MISSING_DEPENDENCY = "import not_in_the_layer\n\ndef handler(event, context):\n    return 1\n"
+
+
 def test_a_missing_dependency_fails_the_init_loudly(tmp_path, build_dir):
-    fn = tmp_path / "fn"
-    fn.mkdir()
-    (fn / "app.py").write_text("import not_in_the_layer\n\ndef handler(event, context):\n    return 1\n")
-    artifact = workers.Artifact(fn, build_dir / "ReturnsCoreLayer" / "python", "app.handler")
+    artifact = _one_file_artifact(tmp_path, build_dir, MISSING_DEPENDENCY)
     with pytest.raises(workers.FunctionError, match="No module named 'not_in_the_layer'"):
         workers.Worker("Broken", artifact, {"PATH": "/usr/bin:/bin"}, workers.LogSink())
 
@@ -100,23 +100,19 @@ def test_a_missing_dependency_fails_the_init_loudly(tmp_path, build_dir):
 def test_every_line_an_invocation_logs_is_in_the_sink_when_its_invoke_returns(tmp_path, build_dir):
     """The answer and the log lines travel on two pipes, read by two threads: a caller that reads the logs
     once the answer is back (a test, the console) must find all of them, each time, however busy the machine."""
-    fn = tmp_path / "fn"
-    fn.mkdir()
-    (fn / "app.py").write_text(
+    artifact = _one_file_artifact(tmp_path, build_dir, (
         "import logging, sys\n\n"
         "def handler(event, context):\n"
         "    for n in range(event['lines']):\n"
         "        print(f\"line {event['round']} {n}\", file=sys.stderr if n % 2 else sys.stdout)\n"
         "    logging.getLogger().warning('last of round %s', event['round'])\n"
-        "    return event['round']\n")
-    artifact = workers.Artifact(fn, build_dir / "ReturnsCoreLayer" / "python", "app.handler")
+        "    return event['round']\n"))
     sink = workers.LogSink()
     worker = workers.Worker("Chatty", artifact, {"PATH": "/usr/bin:/bin"}, sink)
     try:
         for round_ in range(20):
-            context = {"function_name": "Chatty", "invoked_function_arn": "arn:aws:lambda:us-east-1:1:function:Chatty",
-                       "memory_limit_in_mb": 128, "aws_request_id": f"req-{round_}", "timeout_seconds": 10}
-            assert worker.invoke({"lines": 500, "round": round_}, context, 10) == {"result": round_}
+            assert worker.invoke({"lines": 500, "round": round_}, _context("Chatty", f"req-{round_}"), 10) == {
+                "result": round_}
             logged = sink.of("Chatty")
             assert sum(line.startswith(f"line {round_} ") for line in logged) == 500
             assert any(line.endswith(f"last of round {round_}") for line in logged)
@@ -130,13 +126,27 @@ def _context(name: str, request_id: str, timeout: int = 10) -> dict:
             "memory_limit_in_mb": 128, "aws_request_id": request_id, "timeout_seconds": timeout}
 
 
-def _forked_worker(name: str, artifact: workers.Artifact, env: dict, sink: workers.LogSink) -> workers.Worker:
-    """An environment forked from the artifact's pre-loaded runtime, once that is ready (an artifact's
-    first environments start afresh; the second one asked for starts the fork server)."""
+def _one_file_artifact(tmp_path: Path, build_dir: Path, source: str) -> workers.Artifact:
+    """A function whose folder holds only app.py (`source`), on the built layer."""
+    fn = tmp_path / "fn"
+    fn.mkdir()
+    (fn / "app.py").write_text(source)
+    return workers.Artifact(fn, build_dir / "ReturnsCoreLayer" / "python", "app.handler")
+
+
+def _ready_runtime(artifact: workers.Artifact, env: dict) -> workers.PreloadedRuntime:
+    """The artifact's pre-loaded runtime, once it is ready (an artifact's first environments start
+    afresh; the second one asked for starts the fork server)."""
     deadline = time.monotonic() + 60
-    while workers.preloaded_runtime(artifact, env) is None:
+    while (runtime := workers.preloaded_runtime(artifact, env)) is None:
         assert time.monotonic() < deadline, "the pre-loaded runtime did not start in 60 s"
         time.sleep(0.1)
+    return runtime
+
+
+def _forked_worker(name: str, artifact: workers.Artifact, env: dict, sink: workers.LogSink) -> workers.Worker:
+    """An environment forked from the artifact's pre-loaded runtime."""
+    _ready_runtime(artifact, env)
     worker = workers.Worker(name, artifact, env, sink)
     assert worker.forked, worker.fork_error
     return worker
@@ -157,10 +167,8 @@ def test_a_forked_environment_is_its_function_own_init_environment_and_exit(tmp_
     """Forked from the pre-loaded runtime, an environment still imports its handler module in its own
     INIT, with its own environment variables (not the fork server's), on Lambda's import path; and it
     ends as a process ends: an exit code, a timeout's kill."""
-    fn = tmp_path / "fn"
-    fn.mkdir()
-    (fn / "app.py").write_text(PROBE)
-    artifact = workers.Artifact(fn, build_dir / "ReturnsCoreLayer" / "python", "app.handler")
+    artifact = _one_file_artifact(tmp_path, build_dir, PROBE)
+    fn = artifact.task_root
     sink = workers.LogSink()
     first = workers.Worker("Probe", artifact, {"PATH": "/usr/bin:/bin", "GREETING": "first"}, sink)
     assert not first.forked        # (the fork server starts at the next one asked for)
@@ -187,14 +195,8 @@ def test_a_forked_environment_is_its_function_own_init_environment_and_exit(tmp_
 
 
 def test_a_missing_dependency_fails_a_forked_init_loudly_too(tmp_path, build_dir):
-    fn = tmp_path / "fn"
-    fn.mkdir()
-    (fn / "app.py").write_text("import not_in_the_layer\n\ndef handler(event, context):\n    return 1\n")
-    artifact = workers.Artifact(fn, build_dir / "ReturnsCoreLayer" / "python", "app.handler")
-    deadline = time.monotonic() + 60
-    while (runtime := workers.preloaded_runtime(artifact, {"PATH": "/usr/bin:/bin"})) is None:
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    artifact = _one_file_artifact(tmp_path, build_dir, MISSING_DEPENDENCY)
+    runtime = _ready_runtime(artifact, {"PATH": "/usr/bin:/bin"})
     with pytest.raises(workers.FunctionError, match="No module named 'not_in_the_layer'"):
         workers.Worker("Broken", artifact, {"PATH": "/usr/bin:/bin"}, workers.LogSink())
     assert runtime.environments == 1     # the failed INIT was a forked one
