@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,16 +26,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.ports import free_port
+
 API_KEY = "sk_test_local"
 START_TIMEOUT_SECONDS = 15.0
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 now. localstripe binds it on '::' (dual
-    stack); if someone takes it first the server exits and we try another."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _answers(url: str) -> bool:

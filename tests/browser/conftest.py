@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port as _free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "browser" / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 STAGE_PATH = "/Prod"
@@ -92,14 +87,17 @@ def local_stack(tmp_path_factory):
     try:
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"the local stack exited with {proc.returncode}")
+                log.flush()
+                printed = (ARTIFACTS / f"stack-{api_port}.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"the local stack exited with {proc.returncode}; it printed:\n{printed}")
             try:
                 if stack.request("GET", "/health")[0] == 200:
                     break
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("the local stack did not come up in 90 s")
+                printed = (ARTIFACTS / f"stack-{api_port}.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"the local stack did not come up in 90 s; it printed:\n{printed}")
             time.sleep(0.3)
         yield stack
     finally:

@@ -24,18 +24,13 @@ from pathlib import Path
 import pytest
 
 from tests.payments_support import create_captured_payment_intent, list_refunds
+from tests.ports import free_port as _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 120    # a sam build check, the deploy and the restore on a loaded 2-core box
 WAIT_SECONDS = 60
 
 pytestmark = pytest.mark.xdist_group("localstack")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _environment() -> dict[str, str]:
