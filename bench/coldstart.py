@@ -94,7 +94,7 @@ def _seed(stack, count: int) -> dict[str, list[dict]]:
 
     events: dict[str, list[dict]] = {k: [] for k in
                                      ("IssueLabelFunction", "AwaitCallbackFunction", "HandleTimeoutFunction",
-                                      "SettleFunction")}
+                                      "SettleFunction", "StatusEffectsFunction")}
     for n in range(count):
         events["IssueLabelFunction"].append({"return_id": new_return(n, "label").return_id})
         r = new_return(n, "park")
@@ -110,6 +110,15 @@ def _seed(stack, count: int) -> dict[str, list[dict]]:
         warehouse.scan(r.code, "warehouse:bench")
         warehouse.inspect(r.return_id, [{"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"}], "warehouse:bench")
         events["SettleFunction"].append({"return_id": r.return_id})
+        # A scan's follow-up, as the API hands it over (outbound/deferred_effects.py): the received message.
+        r = new_return(n, "moved")
+        labels.issue(r.return_id)
+        r = returns.get(r.return_id)
+        carrier_events.apply(r.tracking_number, "dropped_off", "2026-11-20T10:00:00Z", "Paris")
+        previous = returns.get(r.return_id).status
+        warehouse.scan(r.code, "warehouse:bench")
+        events["StatusEffectsFunction"].append({"return_id": r.return_id, "previous": previous,
+                                                "status": returns.get(r.return_id).status, "token": None})
     health = {"resource": "/health", "path": "/health", "httpMethod": "GET", "headers": {"Host": "bench"},
               "multiValueHeaders": {"Host": ["bench"]}, "queryStringParameters": None,
               "multiValueQueryStringParameters": None, "pathParameters": None, "stageVariables": None,
