@@ -92,6 +92,14 @@ def _seed(stack, count: int) -> dict[str, list[dict]]:
         return return_requests.create(orders.get(oid), [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
                                       "store_credit", {"method": "letterbox"}, f"customer:{oid}")
 
+    def dropped_off(n: int, tag: str):
+        """A return with its label, dropped off: the parcel on its way to the warehouse."""
+        r = new_return(n, tag)
+        labels.issue(r.return_id)
+        carrier_events.apply(returns.get(r.return_id).tracking_number, "dropped_off", "2026-11-20T10:00:00Z",
+                             "Paris")
+        return returns.get(r.return_id)
+
     events: dict[str, list[dict]] = {k: [] for k in
                                      ("IssueLabelFunction", "AwaitCallbackFunction", "HandleTimeoutFunction",
                                       "SettleFunction", "StatusEffectsFunction")}
@@ -103,22 +111,15 @@ def _seed(stack, count: int) -> dict[str, list[dict]]:
         r = new_return(n, "remind")
         labels.issue(r.return_id)
         events["HandleTimeoutFunction"].append({"return_id": r.return_id, "kind": "dropoff_reminder"})
-        r = new_return(n, "settle")
-        labels.issue(r.return_id)
-        r = returns.get(r.return_id)
-        carrier_events.apply(r.tracking_number, "dropped_off", "2026-11-20T10:00:00Z", "Paris")
+        r = dropped_off(n, "settle")
         warehouse.scan(r.code, "warehouse:bench")
         warehouse.inspect(r.return_id, [{"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"}], "warehouse:bench")
         events["SettleFunction"].append({"return_id": r.return_id})
         # A scan's follow-up, as the API hands it over (outbound/deferred_effects.py): the received message.
-        r = new_return(n, "moved")
-        labels.issue(r.return_id)
-        r = returns.get(r.return_id)
-        carrier_events.apply(r.tracking_number, "dropped_off", "2026-11-20T10:00:00Z", "Paris")
-        previous = returns.get(r.return_id).status
-        warehouse.scan(r.code, "warehouse:bench")
-        events["StatusEffectsFunction"].append({"return_id": r.return_id, "previous": previous,
-                                                "status": returns.get(r.return_id).status, "token": None})
+        r = dropped_off(n, "moved")
+        moved, _ = warehouse.scan(r.code, "warehouse:bench")
+        events["StatusEffectsFunction"].append({"return_id": r.return_id, "previous": r.status,
+                                                "status": moved.status, "token": None})
     health = {"resource": "/health", "path": "/health", "httpMethod": "GET", "headers": {"Host": "bench"},
               "multiValueHeaders": {"Host": ["bench"]}, "queryStringParameters": None,
               "multiValueQueryStringParameters": None, "pathParameters": None, "stageVariables": None,

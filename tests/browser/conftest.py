@@ -77,7 +77,9 @@ def local_stack(tmp_path_factory):
     for key in ("AWS_ENDPOINT_URL", "MOTO_PORT"):
         env.pop(key, None)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / f"stack-{api_port}.log", "w")   # beside the screenshots (ignored by git)
+    log_path = ARTIFACTS / f"stack-{api_port}.log"   # beside the screenshots (ignored by git)
+    log = open(log_path, "w")
+    printed = lambda: log_path.read_text(errors="replace")[-3000:]  # noqa: E731 - the stack's last words
     proc = subprocess.Popen([sys.executable, "-m", "infra.local", "run", "--api-port", str(api_port),
                              "--aws-port", str(aws_port), "--stripe-port", str(stripe_port),
                              "--data-dir", str(data_dir), "--base-path", STAGE_PATH], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -87,17 +89,14 @@ def local_stack(tmp_path_factory):
     try:
         while True:
             if proc.poll() is not None:
-                log.flush()
-                printed = (ARTIFACTS / f"stack-{api_port}.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"the local stack exited with {proc.returncode}; it printed:\n{printed}")
+                raise RuntimeError(f"the local stack exited with {proc.returncode}; it printed:\n{printed()}")
             try:
                 if stack.request("GET", "/health")[0] == 200:
                     break
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                printed = (ARTIFACTS / f"stack-{api_port}.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"the local stack did not come up in 90 s; it printed:\n{printed}")
+                raise RuntimeError(f"the local stack did not come up in 90 s; it printed:\n{printed()}")
             time.sleep(0.3)
         yield stack
     finally:
