@@ -53,8 +53,10 @@ def _resolve(api, cid: str, headers: dict | None = None, **body):
 def _order(order_id: str = "o-1"):
     from returns_core.store.models import OrderModel, plain
 
+    from tests.money import by_movement
+
     order = OrderModel.get(order_id, consistent_read=True)
-    return int(order.refunded_total or 0), plain(order.refund_holds) or {}
+    return int(order.refunded_total or 0), by_movement(plain(order.refund_holds) or {})
 
 
 def _claim_entries(cid: str):
@@ -341,7 +343,7 @@ def test_reship_tells_the_store_and_reject_tells_the_customer_why(api, order, ma
 
 
 def test_ops_lists_claims_by_status_a_page_at_a_time(api, order):
-    ids = [_claim(api) for _ in range(3)]
+    ids = [_claim(api), _claim(api), _claim(api, lines=[{"sku": "JEANS-32", "qty": 1}])]
     first = send(api, "GET", "/ops/claims?status=open&limit=2", None, auth("ops")).json_body
     assert len(first["items"]) == 2 and first["next_cursor"]
     rest = send(api, "GET", f"/ops/claims?status=open&limit=2&cursor={first['next_cursor']}", None,
@@ -363,7 +365,7 @@ def test_racing_claims_adjustments_and_refunds_of_one_order_never_pass_the_captu
     from returns_core.usecases import disputes, settlement
 
     left = 1500
-    claims_ = [_claim(api), _claim(api, kind="missing_item")]
+    claims_ = [_claim(api), _claim(api, kind="missing_item", lines=[{"sku": "JEANS-32", "qty": 1}])]
     disputed = start_return(api)["return_id"]
     ship(disputed, status="disputed")
     OrderModel.get("o-1").update(actions=[OrderModel.refunded_total.set(CAPTURED - left)])

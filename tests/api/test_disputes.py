@@ -30,8 +30,10 @@ def _resolve(api, rid: str, **body):
 def _order():
     from returns_core.store.models import OrderModel, plain
 
+    from tests.money import by_movement
+
     order = OrderModel.get("o-1", consistent_read=True)
-    return int(order.refunded_total or 0), plain(order.refund_holds) or {}
+    return int(order.refunded_total or 0), by_movement(plain(order.refund_holds) or {})
 
 
 def test_rejected_dispute_is_resolved_without_money(api, order):

@@ -1,8 +1,10 @@
 """Orders and returns written straight through the models, for refund tests at the domain level."""
 from __future__ import annotations
 
-from returns_core.rules import clock
-from returns_core.store.models import OrderModel, ReturnModel
+from returns_core.rules import clock, policy
+from returns_core.rules.errors import UnprocessableError
+from returns_core.store import writes
+from returns_core.store.models import OrderModel, ReturnModel, plain
 
 
 def make_order(order_id: str, captured: int, provider: str = "manual", reference: str = "offline",
@@ -31,3 +33,19 @@ def make_return(return_id: str, order_id: str, amount: int, resolution: str = "s
                       timeline=[{"at": now, "type": "carrier.dropped_off", "actor": "carrier", "detail": None}])
     ret.save()
     return ret
+
+
+def reserve_units(order_id: str, return_id: str, qty: int) -> None:
+    """What POST /returns does to the order (usecases/request_return.py): the return's units are held on the
+    order under its id, on the order's version, only while no return or claim holds them already
+    (policy.held_quantities, the rule the portal's `returnable_qty` is read from). 422 when they are taken."""
+    order = OrderModel.get(order_id, consistent_read=True)
+
+    def decide(order: OrderModel) -> writes.Update:
+        held = policy.held_quantities(plain(order.reserved or {})).get("A", 0)
+        if held + qty > int(order.lines[0]["qty"]):
+            raise UnprocessableError(f"only {int(order.lines[0]['qty']) - held} of A can be returned",
+                                     field="items[0].qty", code="over_quantity")
+        return writes.Update([OrderModel.reserved[return_id].set(policy.holding([{"sku": "A", "qty": qty}]))])
+
+    writes.update(order, decide, busy=lambda: RuntimeError("the order kept changing"))

@@ -50,9 +50,13 @@ def hold_key(claim_id: str) -> str:
     return f"{claim_id}:claim"
 
 
-def line_problems(order_lines: list[dict], lines: list[dict]) -> list[tuple[str, str]]:
-    """(field, message) for each claimed line the order does not have as claimed; empty when all hold."""
+def line_problems(order_lines: list[dict], lines: list[dict],
+                  held: dict[str, int] | None = None) -> list[tuple[str, str]]:
+    """(field, message) for each claimed line the order does not have as claimed; empty when all hold.
+    `held`: sku -> units already held by returns and other claims (policy.held_quantities): those
+    units are refunded (or being refunded) another way, so a claim cannot take them again."""
     ordered = {line["sku"]: int(line["qty"]) for line in order_lines}
+    held = held or {}
     problems: list[tuple[str, str]] = []
     seen: set[str] = set()
     for n, line in enumerate(lines):
@@ -63,16 +67,23 @@ def line_problems(order_lines: list[dict], lines: list[dict]) -> list[tuple[str,
             problems.append((f"lines[{n}].sku", f"{sku} is claimed twice; give it once with its quantity"))
         elif qty > ordered[sku]:
             problems.append((f"lines[{n}].qty", f"the order has {ordered[sku]} of {sku}"))
+        elif qty > ordered[sku] - int(held.get(sku, 0)):
+            left = max(0, ordered[sku] - int(held.get(sku, 0)))
+            problems.append((f"lines[{n}].qty", f"{int(held.get(sku, 0))} of {sku} are already returned or claimed; "
+                                                f"{left} can be claimed"))
         seen.add(sku)
     return problems
 
 
-def lines_value(order_lines: list[dict], captured: int, shipping_paid: int | None, lines: list[dict]) -> int:
+def lines_value(order_lines: list[dict], captured: int, shipping_paid: int | None, lines: list[dict],
+                held: dict[str, int] | None = None) -> int:
     """What the customer paid for the claimed units (rules/paid.py): the default refund of a claim.
-    Valued as the line's first units, the largest shares: a claim pays at most what the line cost."""
+    Valued as the units that come after those `held` by returns and other claims, as a return's
+    are: units valued one by one never add up to more than the line cost."""
     per_line = line_paid(order_lines, captured, shipping_paid)
     qty = {line["sku"]: int(line["qty"]) for line in order_lines}
-    return sum(units_paid(per_line[line["sku"]], qty[line["sku"]], 0, int(line["qty"])) for line in lines)
+    return sum(units_paid(per_line[line["sku"]], qty[line["sku"]], int((held or {}).get(line["sku"], 0)),
+                          int(line["qty"])) for line in lines)
 
 
 # The first bytes of each accepted image type: a photo is what its bytes say, not what its upload claimed.

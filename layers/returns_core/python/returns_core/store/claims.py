@@ -27,13 +27,18 @@ def get(claim_id: str) -> ClaimModel:
         raise ClaimNotFound(claim_id) from exc
 
 
-def create(claim: ClaimModel, actor: str, detail: dict) -> ClaimModel:
-    """Put the new claim and its first entry in one transaction (never a claim without its story)."""
+def create(claim: ClaimModel, actor: str, detail: dict, reserve: tuple[Any, list] | None = None) -> ClaimModel:
+    """Put the new claim and its first entry in one transaction (never a claim without its story).
+    `reserve`: (the order as read, the actions reserving the claimed units on it), written in the same
+    transaction on the order's version: a racing return or claim makes it lose (TransactWriteError)."""
     first = [timeline.entry("claim.opened", actor, detail, claim.created_at)]
     claim.timeline_count = len(first)
     with TransactWrite(connection=aws.dynamodb_connection()) as tx:
         tx.save(claim, condition=ClaimModel.claim_id.does_not_exist())
         timeline_items.save_with(tx, claim, first)
+        if reserve is not None:
+            order, actions = reserve
+            tx.update(order, actions=actions)
     claim.refresh(consistent_read=True)
     return claim
 

@@ -3,9 +3,11 @@
 Opening one writes the claim and its first timeline entry together, then alerts ops (the OPS topic)
 and tells the customer (`claim_received`). Ops resolves it once:
 
-- `refund`: the API reserves the amount on the order (`settlement.hold`, checked against what is
-  left of the capture with every other refund, adjustment, claim and hold, in one versioned write)
-  and moves the claim `open` -> `refund_pending` with the decision. It then asks the Settle function
+- `refund`: through the one pay path (usecases/movements.py), the API reserves the amount on the
+  order under a hold key of its own request (checked against what is left of the capture with every
+  other refund, adjustment, claim and hold, in one versioned write) and moves the claim `open` ->
+  `refund_pending` with the decision; a racing resolve that lost gives its hold back and is answered
+  409 (or, for the same refund, with the winner's). It then asks the Settle function
   (the only writer of the ledger) to pay it, synchronously (outbound/claim_payer.py): Settle pays
   under the claim's movement key (the provider's idempotency key too), appends the `claim` entry
   and the claim's payment record in the ledger's one transaction, and moves the claim to
@@ -13,6 +15,10 @@ and tells the customer (`claim_received`). Ops resolves it once:
   with its hold: the same resolve call pays it later, once (`pay_refund` is safe to run again).
 - `reship`: `open` -> `reship_requested`, and `claim.reship_requested` on the events topic.
 - `reject`: `open` -> `rejected`; the customer is told why (the note).
+
+The claimed units are reserved on the order when the claim opens (beside the returns' reservations):
+no return and no other claim can take them while the claim stands, and a refunded claim keeps them
+for good. A rejected or reshipped claim gives them back.
 
 A manual-provider order (paid offline) has no provider to refund through and a claim has no
 finance wait: its refund is store credit only (as a dispute's adjustment), a `refund` method is 422.
@@ -22,37 +28,64 @@ from __future__ import annotations
 import logging
 
 from ..rules import claims as rules
-from ..rules import clock, ids
-from ..rules.errors import InvalidTransition, ServiceUnavailableError, UnprocessableError
+from ..rules import clock, ids, policy
+from ..rules.errors import ConflictError, InvalidTransition, ServiceUnavailableError, UnprocessableError
 from ..rules.settlement import movement_key
 from ..store import claims as store
 from ..store import ledger, writes
-from ..store.models import ClaimModel, CreditModel, OrderModel, plain
-from . import orders, settlement
-from .ledger_audit import ledger_key
+from ..store.models import ClaimModel, OrderModel, plain
+from . import movements, orders
 
 log = logging.getLogger(__name__)
 PENDING, SUCCEEDED = "pending", "succeeded"
 
 
 def open_claim(order: OrderModel, kind: str, lines: list[dict], message: str, actor: str) -> ClaimModel:
-    order_lines = [plain(x) for x in order.lines]
-    for field, problem in rules.line_problems(order_lines, lines):
-        raise UnprocessableError(problem, field=field, code="invalid_value")
-    captured = int(order.payment["captured_amount"])
-    shipping = int(order.shipping_paid) if order.shipping_paid is not None else None
-    names = {line["sku"]: line.get("name") for line in order_lines}
-    stored = [{"sku": line["sku"], "name": names[line["sku"]], "qty": int(line["qty"]),
-               "paid": rules.lines_value(order_lines, captured, shipping, [line])} for line in lines]
-    now = clock.iso()
-    claim = ClaimModel(ids.new_claim_id(), order_id=order.order_id, customer_key=order.customer_key, kind=kind,
-                       lines=stored, message=message, currency=order.currency,
-                       locale=plain(order.customer).get("locale") or "en", status=rules.OPEN, status_since=now,
-                       created_at=now, created_by=actor, photos=[])
-    store.create(claim, actor, {"kind": kind, "lines": [{"sku": x["sku"], "qty": x["qty"]} for x in stored]})
+    """Open a claim on units of the order that no return and no other claim holds: the claim reserves
+    them on the order in its own transaction (as a return does), so a claim and a return, or two
+    claims, can never refund the same unit. A rejected or reshipped claim gives them back."""
+    claim_id = ids.new_claim_id()
+    if ids.is_seeded():
+        try:   # this very request ran before and died before answering: the same claim
+            return store.get(claim_id)
+        except store.ClaimNotFound:
+            pass
+
+    def attempt() -> ClaimModel:
+        order.refresh(consistent_read=True)
+        order_lines = [plain(x) for x in order.lines]
+        held = policy.held_quantities(plain(order.reserved or {}))
+        for field, problem in rules.line_problems(order_lines, lines, held):
+            raise UnprocessableError(problem, field=field, code="over_quantity" if field.endswith(".qty")
+                                     else "invalid_value")
+        captured = int(order.payment["captured_amount"])
+        shipping = int(order.shipping_paid) if order.shipping_paid is not None else None
+        names = {line["sku"]: line.get("name") for line in order_lines}
+        stored = [{"sku": line["sku"], "name": names[line["sku"]], "qty": int(line["qty"]),
+                   "paid": rules.lines_value(order_lines, captured, shipping, [line], held)} for line in lines]
+        now = clock.iso()
+        claim = ClaimModel(claim_id, order_id=order.order_id, customer_key=order.customer_key,
+                           kind=kind, lines=stored, message=message, currency=order.currency,
+                           locale=plain(order.customer).get("locale") or "en", status=rules.OPEN,
+                           status_since=now, created_at=now, created_by=actor, photos=[])
+        store.create(claim, actor, {"kind": kind, "lines": [{"sku": x["sku"], "qty": x["qty"]} for x in stored]},
+                     reserve=(order, [OrderModel.reserved[claim.claim_id].set(policy.holding(stored)),
+                                      OrderModel.updated_at.set(now)]))
+        return claim
+
+    claim = writes.transact(attempt, busy=lambda: ConflictError(
+        "the order changed while the claim was being opened; please try again", code="order_changed"))
     _after(claim, lambda: _alert_opened(claim))
     _after(claim, lambda: _email(claim, "claim_received"))
     return claim
+
+
+def _give_back_units(claim: ClaimModel) -> None:
+    """A claim that refunds nothing (rejected, or reshipped: the customer gets the units again) gives its
+    units back to the order: they may be returned or claimed later. Idempotent."""
+    OrderModel(claim.order_id).update(
+        actions=[OrderModel.reserved[claim.claim_id].remove(), OrderModel.updated_at.set(clock.iso())],
+        condition=OrderModel.order_id.exists(), add_version_condition=False)
 
 
 def _alert_opened(claim: ClaimModel) -> None:
@@ -145,8 +178,10 @@ def resolve(claim_id: str, decision: str, amount: int | None, note: str, method:
     resolution = {"decision": decision, "note": note, "by": actor, "at": now}
     if decision == "refund":
         return _decide_refund(claim, resolution, amount, method)
-    store.move(claim, rules.DECIDED[decision], actor=actor, event="claim.resolved",
-               detail={"decision": decision, "note": note}, updates=[ClaimModel.resolution.set(resolution)])
+    if not store.move(claim, rules.DECIDED[decision], actor=actor, event="claim.resolved",
+                      detail={"decision": decision, "note": note}, updates=[ClaimModel.resolution.set(resolution)]):
+        return claim   # the same decision, made by someone else first
+    _give_back_units(claim)
     if decision == "reship":
         _reship(claim)
     _after(claim, lambda: _email(claim, "claim_resolved"))
@@ -172,36 +207,26 @@ def _decide_refund(claim: ClaimModel, resolution: dict, amount: int | None, meth
     if method == "refund" and order.payment["provider"] == "manual":
         raise UnprocessableError("this order was paid offline: refund the claim as store_credit",
                                  field="method", code="invalid_value")
+    held = movements.request_hold_key(rules.hold_key(claim.claim_id))
+    resolution = {**resolution, "amount": amount, "method": method, "status": PENDING, "hold": held}
+
+    def write_decision() -> bool:
+        return store.move(claim, rules.REFUND_PENDING, actor=resolution["by"], event="claim.resolved",
+                          detail={"decision": "refund", "note": resolution["note"], "amount": amount,
+                                  "method": method},
+                          updates=[ClaimModel.resolution.set(resolution)])
+
+    def lost() -> ClaimModel:
+        # A racing resolve decided it first: the same refund is paid once (here too, safely), another is a 409.
+        claim.refresh(consistent_read=True)
+        _same_refund(claim, amount, method)
+        return _pay(claim)
+
     try:
-        settlement.hold(order, rules.hold_key(claim.claim_id), amount)
+        answer = movements.decide(order, held, amount, write_decision, lost)
     except ledger.OverRefund as exc:
         raise UnprocessableError(str(exc), field="amount", code="over_refund") from None
-    resolution = {**resolution, "amount": amount, "method": method, "status": PENDING}
-    try:
-        moved = store.move(claim, rules.REFUND_PENDING, actor=resolution["by"], event="claim.resolved",
-                           detail={"decision": "refund", "note": resolution["note"], "amount": amount,
-                                   "method": method},
-                           updates=[ClaimModel.resolution.set(resolution)])
-        if not moved:   # a racing resolve decided it first: the same refund is paid once, another is a 409
-            _same_refund(claim, amount, method)
-    except BaseException:
-        _release(order, claim.claim_id)   # another resolution won: nobody pays this hold
-        raise
-    return _pay(claim)
-
-
-def _release(order: OrderModel, claim_id: str) -> None:
-    key = rules.hold_key(claim_id)
-
-    def decide(order: OrderModel) -> writes.Update | None:
-        if store.get(claim_id).status == rules.REFUND_PENDING:
-            return None   # the claim's refund was decided (by the winner): the hold is its
-        if key not in (plain(order.refund_holds) or {}):
-            return None
-        return writes.Update([OrderModel.refund_holds[key].remove()])
-
-    order.refresh(consistent_read=True)
-    writes.update(order, decide, busy=lambda: RuntimeError("could not release the claim's hold"))
+    return answer if answer is not None else _pay(claim)
 
 
 def _pay(claim: ClaimModel) -> ClaimModel:
@@ -251,34 +276,24 @@ def pay_refund(claim_id: str) -> dict:
     return {"claim_id": claim.claim_id, "status": claim.status, "refund": SUCCEEDED}
 
 
-def _pay_once(claim: ClaimModel, resolution: dict) -> None:
-    order = orders.get(claim.order_id)
-    amount = int(resolution["amount"])
-    key = movement_key(claim.claim_id, "claim")
-    credit = None
-    if resolution.get("method") == "store_credit":
-        try:
-            credit = CreditModel.get(claim.customer_key, claim.currency, consistent_read=True)
-        except CreditModel.DoesNotExist:
-            credit = CreditModel(claim.customer_key, claim.currency, balance=0, updated_at=clock.iso())
-        reference, provider = f"credit:{key}", "store_credit"
-    else:
-        from ..outbound.payments import RefundRequest, get_provider  # deferred: providers load at first use
+def _still_pending(claim: ClaimModel) -> None:
+    if claim.status != rules.REFUND_PENDING:
+        raise InvalidTransition(claim.status, rules.REFUNDED, "this claim has no refund to pay")
 
-        chosen = get_provider(order.payment["provider"])
-        result = chosen.refund(RefundRequest(
-            idempotency_key=key, payment_reference=order.payment["reference"], amount=amount,
-            currency=claim.currency, metadata={"claim_id": claim.claim_id, "order_id": claim.order_id,
-                                               "kind": "claim"}))
-        reference, provider = result.reference, chosen.name
-    movement = ledger.Movement(entry_id=key, kind="claim", return_id=claim.claim_id, order_id=claim.order_id,
-                               amount=amount, currency=claim.currency, method=provider, reference=reference,
-                               inspected_by=None, approved_by=resolution.get("by"))
-    try:
-        ledger.append(movement, claim, order, {"amount": amount, "status": SUCCEEDED, "provider": provider},
-                      ledger_key(), credit=credit, recorded_in="resolution", hold=rules.hold_key(claim.claim_id))
-    except ledger.AlreadyRecorded:
-        pass
+
+def refund_payment(claim: ClaimModel, order: OrderModel, resolution: dict) -> movements.Payment:
+    amount = int(resolution["amount"])
+    return movements.Payment(
+        key=movement_key(claim.claim_id, "claim"), kind="claim", owner=claim, owner_id=claim.claim_id,
+        recorded_in="resolution", hold=resolution.get("hold") or rules.hold_key(claim.claim_id), order=order,
+        amount=amount, currency=claim.currency, customer_key=claim.customer_key,
+        store_credit=resolution.get("method") == "store_credit", record={"amount": amount},
+        metadata={"claim_id": claim.claim_id, "order_id": claim.order_id, "kind": "claim"},
+        approved_by=resolution.get("by"), still_payable=_still_pending)
+
+
+def _pay_once(claim: ClaimModel, resolution: dict) -> None:
+    movements.pay(refund_payment(claim, orders.get(claim.order_id), resolution))
 
 
 def listing(status: str | None, cursor: dict | None, limit: int) -> tuple[list[ClaimModel], dict | None]:
