@@ -6,6 +6,9 @@ dispute's adjustment refund), since only this function may write the ledger.
 Also a claim's refund (`{"claim_refund": {"claim_id"}}`, asked by the API synchronously: a claim has no
 workflow): paid once under the claim's movement key, as a `claim` ledger entry.
 
+Also the refund sweeper (`{"refund_sweep": {}}`, on the template's schedule): refunds a transient fault
+left unpaid are retried, claims' refunds left pending are paid (usecases/refund_recovery.py).
+
 Also the ledger's check: this function alone holds the ledger key, so the API's
 `/finance/ledger/verify` asks it (an event `{"ledger_verify": {"days": [...] | null}}`)."""
 from __future__ import annotations
@@ -14,19 +17,22 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from returns_core.edge.steps import Step, TransientError
-from returns_core.usecases import ledger_audit, settlement
+from returns_core.edge.steps import PaymentInProgress, Step, TransientError
+from returns_core.usecases import ledger_audit, movements, settlement
 
 if TYPE_CHECKING:
-    from returns_core.edge.step_events import ClaimRefundInput, LedgerVerifyInput, MovementInput, StepInput
+    from returns_core.edge.step_events import (ClaimRefundInput, LedgerVerifyInput, MovementInput, StepInput,
+                                               SweepInput)
 
 VERIFY_REQUEST = "ledger_verify"   # returns_core.outbound.ledger_verifier.REQUEST
 CLAIM_REQUEST = "claim_refund"     # returns_core.outbound.claim_payer.REQUEST
+SWEEP_REQUEST = "refund_sweep"     # template.yaml, SettleFunction's RefundSweep schedule
 
 step = Step("StepInput")   # Logger, Metrics; Tracer and the parser join at the first event
 verify_step = Step("LedgerVerifyInput", like=step)
 movement_step = Step("MovementInput", like=step)
 claim_step = Step("ClaimRefundInput", like=step)
+sweep_step = Step("SweepInput", like=step)
 logger, metrics = step.logger, step.metrics
 
 
@@ -37,6 +43,8 @@ def settle_return(event: StepInput, context: LambdaContext) -> dict:
     logger.append_keys(return_id=event.return_id)
     try:
         outcome = settlement.settle_outcome(event.return_id)
+    except movements.PaymentInProgress as exc:
+        raise PaymentInProgress(str(exc)) from exc   # retried past the lease: a crashed holder's is finished
     except settlement.RETRYABLE as exc:
         # Another invocation holds the provider lease, or other refunds kept winning the order or the
         # ledger's head: run again by the ASL's Retry, never refund_failed for a lost race.
@@ -54,11 +62,16 @@ def settle_return(event: StepInput, context: LambdaContext) -> dict:
 @movement_step
 def pay_movement(event: MovementInput, context: LambdaContext) -> dict:
     from returns_core.outbound.payments import PaymentError
+    from returns_core.store import ledger
     from returns_core.usecases import disputes
 
     logger.append_keys(return_id=event.return_id, movement=event.movement)
     try:
         outcome = disputes.pay_adjustment(event.return_id)
+    except movements.PaymentInProgress as exc:
+        raise PaymentInProgress(str(exc)) from exc
+    except (movements.OrderBusy, ledger.LedgerBusy) as exc:
+        raise TransientError(str(exc)) from exc
     except PaymentError as exc:
         if exc.transient:
             raise TransientError(str(exc)) from exc   # Retry in the ASL, same idempotency key
@@ -78,6 +91,17 @@ def pay_claim(event: ClaimRefundInput, context: LambdaContext) -> dict:
     return outcome   # {"claim_id", "status", "refund": "succeeded"}
 
 
+@sweep_step
+def sweep_refunds(event: SweepInput, context: LambdaContext) -> dict:
+    from returns_core.usecases import refund_recovery
+
+    done = refund_recovery.sweep()
+    metrics.add_metric(name="RefundsRetriedAutomatically", unit=MetricUnit.Count, value=done["refunds_retried"])
+    metrics.add_metric(name="ClaimRefundsSwept", unit=MetricUnit.Count, value=done["claims_paid"])
+    logger.info("refund sweep", extra=done)
+    return done
+
+
 @verify_step
 def verify_ledger(event: LedgerVerifyInput, context: LambdaContext) -> dict:
     verdict = ledger_audit.verify(event.day_strings())
@@ -92,6 +116,8 @@ def verify_ledger(event: LedgerVerifyInput, context: LambdaContext) -> dict:
 def handler(event: Any, context: LambdaContext) -> dict:
     if isinstance(event, dict) and VERIFY_REQUEST in event:
         return verify_ledger(event[VERIFY_REQUEST], context)
+    if isinstance(event, dict) and SWEEP_REQUEST in event:
+        return sweep_refunds(event[SWEEP_REQUEST], context)
     if isinstance(event, dict) and CLAIM_REQUEST in event:
         return pay_claim(event[CLAIM_REQUEST], context)
     if isinstance(event, dict) and "movement" in event:

@@ -267,6 +267,12 @@ def _run(data: persistence.DataDir, port_list: list[ports.Port], base_path: str,
         dispatch.on_step = console.step
         dispatch.install(stack.functions, emulator_access(aws_port))
         cleanup.append(dispatch.uninstall)
+        from . import schedules   # the template's scheduled events (the refund sweeper), at their rates
+
+        scheduled = schedules.Runner(schedules.of_template(load()),
+                                     lambda logical_id, event: dispatch.invoker(logical_id)(event),
+                                     on_error=console.say).start()
+        cleanup.append(scheduled.stop)
         interpreter = Interpreter()
         interpreter.start()
         cleanup.append(interpreter.stop)

@@ -62,3 +62,9 @@ class LedgerVerifyInput(BaseModel):
 
     def day_strings(self) -> list[str] | None:
         return None if self.days is None else [d.isoformat() for d in self.days]
+
+
+class SweepInput(BaseModel):
+    """The Settle function's scheduled pass over refunds a transient fault left unpaid
+    (usecases/refund_recovery.py): `{"refund_sweep": {}}` from the template's schedule."""
+    model_config = {"extra": "forbid"}

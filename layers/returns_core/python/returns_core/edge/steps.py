@@ -16,11 +16,16 @@ from aws_lambda_powertools import Logger, Metrics
 
 from .. import logsafe
 
-__all__ = ["Step", "TransientError"]
+__all__ = ["PaymentInProgress", "Step", "TransientError"]
 
 
 class TransientError(Exception):
     """Raised by a step for a failure worth retrying; the ASL's Retry names this class."""
+
+
+class PaymentInProgress(TransientError):
+    """Another invocation holds a money movement's lease (usecases/movements.py). The ASL retries this
+    name on its own, for longer than the lease, so a crashed holder's payment is finished by the step."""
 
 
 class Step:

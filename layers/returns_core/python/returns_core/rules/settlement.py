@@ -4,6 +4,7 @@ from __future__ import annotations
 METHODS = {"refund": "original_payment", "store_credit": "store_credit", "exchange": "original_payment"}
 PENDING_MANUAL = "pending_manual"
 PAYING = "paying"
+FAILED = "failed"   # the last attempt failed (refund.failure says why); a retry pays under the same key
 
 
 def idempotency_key(return_id: str, n: int = 1) -> str:

@@ -14,17 +14,13 @@ is still written here, by the Settle step, which alone may write the ledger.
 """
 from __future__ import annotations
 
-import uuid
-from datetime import timedelta
-
 from ..rules import clock, policy, statuses, timeline
 from ..rules import withdrawal as statutory
 from ..rules.errors import ConflictError, ForbiddenError, InvalidTransition, UnprocessableError
-from ..rules.settlement import METHODS, PAYING, PENDING_MANUAL, awaiting_manual, capture_part, idempotency_key
+from ..rules.settlement import FAILED, METHODS, PENDING_MANUAL, awaiting_manual, capture_part, idempotency_key
 from ..store import ledger, returns, writes
-from ..store.models import CreditModel, OrderModel, ReturnModel, plain
-from . import lifecycle, orders
-from .ledger_audit import ledger_key
+from ..store.models import OrderModel, ReturnModel, plain
+from . import lifecycle, movements, orders
 
 
 def settle_outcome(return_id: str) -> dict:
@@ -34,27 +30,12 @@ def settle_outcome(return_id: str) -> dict:
             "manual": status == statuses.REFUNDING and awaiting_manual(plain(returns.get(return_id).refund))}
 
 
-# Longer than the Settle function's timeout: a lease outlives only an invocation that is dead.
-LEASE_SECONDS = 90
-
-
-class SettleInProgress(ConflictError):
-    """Another Settle invocation is paying this refund right now; retry later with the same key."""
-
-    def __init__(self, return_id: str):
-        super().__init__(f"the refund of {return_id} is being paid by another invocation", code="settle_in_progress")
-
-
-class OrderBusy(ConflictError):
-    """Other refunds of the order kept changing it while this one tried to hold its amount."""
-
-    def __init__(self, order_id: str):
-        super().__init__(f"order {order_id} is busy with other refunds; retry the refund", code="order_busy")
-
-
-# Lost races, not refusals: the Settle step raises them as transient so the workflow runs it again
-# (the provider is asked first what it already paid, so a retry never pays twice), never refund_failed.
-RETRYABLE = (SettleInProgress, OrderBusy, ledger.LedgerBusy)
+# A lost race for the provider or the order is not a refusal: the Settle step raises them as transient
+# (PaymentInProgress by its own name, retried past the lease) so the workflow runs it again, never
+# refund_failed for a lost race (the provider is asked first what it already paid: a retry never pays twice).
+SettleInProgress = movements.PaymentInProgress
+OrderBusy = movements.OrderBusy
+RETRYABLE = (movements.PaymentInProgress, movements.OrderBusy, ledger.LedgerBusy)
 
 
 def settle(return_id: str) -> str:
@@ -92,23 +73,25 @@ def _graded_as_lost(ret: ReturnModel) -> tuple[dict, list]:
     return quote, [ReturnModel.inspection.set(inspection), ReturnModel.quote.set(quote)]
 
 
-def _hold(order: OrderModel, return_id: str, amount: int) -> None:
-    """Reserve the amount before paying, so concurrent refunds of one order cannot exceed the capture."""
-    def decide(order: OrderModel) -> writes.Update | None:
-        holds = plain(order.refund_holds or {})
-        if return_id in holds:
-            return None
-        others = sum(int(v) for v in holds.values())
-        if int(order.refunded_total or 0) + others + amount > int(order.payment["captured_amount"]):
-            raise ledger.OverRefund(f"refund of {amount} would exceed what order {order.order_id} captured")
-        return writes.Update([OrderModel.refund_holds[return_id].set(amount)])
-
-    writes.update(order, decide, busy=lambda: OrderBusy(order.order_id))
+# A return's own refund holds its amount on the order under the return's id (one refund per return,
+# decided by the workflow, never raced by people); other movements hold under a key per request.
+hold = movements.hold
 
 
-# Other movements (a dispute's adjustment, a claim's refund) reserve their amount the same way, under
-# their own hold key, before anything is paid.
-hold = _hold
+def _still_refunding(ret: ReturnModel) -> None:
+    if ret.status != statuses.REFUNDING:   # pay() read it refunding: only a racer can have moved it
+        raise InvalidTransition(ret.status, statuses.REFUNDED)
+
+
+def _refund_payment(ret: ReturnModel, order: OrderModel, amount: int, method: str, from_capture: int) -> movements.Payment:
+    return movements.Payment(
+        key=idempotency_key(ret.return_id), kind="store_credit" if method == "store_credit" else "refund",
+        owner=ret, owner_id=ret.return_id, recorded_in="refund", hold=ret.return_id, order=order, amount=amount,
+        currency=ret.currency, customer_key=ret.customer_key, store_credit=method == "store_credit",
+        record={"amount": amount, "method": method, "bonus": amount - from_capture},
+        metadata={"return_id": ret.return_id, "order_id": ret.order_id},
+        inspected_by=(plain(ret.inspection) or {}).get("by"), approved_by=(plain(ret.approval) or {}).get("by"),
+        bonus=amount - from_capture, still_payable=_still_refunding)
 
 
 def pay(ret: ReturnModel) -> None:
@@ -119,33 +102,18 @@ def pay(ret: ReturnModel) -> None:
         amount = int(quote["refund_amount"])
         method = METHODS[ret.resolution]
         from_capture = capture_part(quote, method)   # the store credit bonus is not held against the capture
-        inspected_by = (plain(ret.inspection) or {}).get("by")
-        approved_by = (plain(ret.approval) or {}).get("by")
         if amount > 0:
-            _hold(order, ret.return_id, from_capture)
-            extra: dict = {}
+            hold(order, ret.return_id, from_capture)
+            payment = _refund_payment(ret, order, amount, method, from_capture)
             if method != "store_credit" and order.payment["provider"] == "manual":
                 manual_reference = recorded.get("manual_reference")
                 if not manual_reference:
                     _await_manual(ret, amount, method)
                     return
-                extra = {k: recorded.get(k) for k in ("recorded_by", "recorded_at", "manual_reference")}
-                _record(ret, order, amount, method, manual_reference, "manual", None, extra, inspected_by, approved_by)
-            elif method == "store_credit":
-                reference, provider, credit = _move_money(ret, order, amount, method)
-                _record(ret, order, amount, method, reference, provider, credit, extra, inspected_by, approved_by,
-                        bonus=amount - from_capture)
+                payment.record.update({k: recorded.get(k) for k in ("recorded_by", "recorded_at", "manual_reference")})
+                movements.record_paid(payment, manual_reference, "manual")
             else:
-                owner = _take_lease(ret, amount, method)
-                if owner is None:
-                    ret.refresh(consistent_read=True)
-                    return pay(ret)   # another invocation finished it meanwhile
-                try:
-                    reference, provider, credit = _move_money(ret, order, amount, method)
-                    _record(ret, order, amount, method, reference, provider, credit, extra, inspected_by, approved_by)
-                except BaseException:
-                    _release_lease(ret, owner)   # the next attempt asks the provider what it already did
-                    raise
+                movements.pay(payment)
         else:
             # Nothing to pay: no ledger entry; a racing Settle may have written the same thing.
             writes.update_once(ret, [ReturnModel.refund.set({"amount": 0, "method": method, "status": "none",
@@ -155,53 +123,6 @@ def pay(ret: ReturnModel) -> None:
         ret.refresh(consistent_read=True)
     lifecycle.transition(ret, statuses.REFUNDED, actor="system", event="refund.issued",
                          detail={"amount": int(plain(ret.refund)["amount"])}, allowed_from={statuses.REFUNDING})
-
-
-def _record(ret: ReturnModel, order: OrderModel, amount: int, method: str, reference: str, provider: str,
-            credit: CreditModel | None, extra: dict, inspected_by: str | None, approved_by: str | None,
-            bonus: int = 0) -> None:
-    movement = ledger.Movement(
-        entry_id=idempotency_key(ret.return_id), kind="store_credit" if method == "store_credit" else "refund",
-        return_id=ret.return_id, order_id=ret.order_id, amount=amount, currency=ret.currency,
-        method=provider, reference=reference, inspected_by=inspected_by, approved_by=approved_by, bonus=bonus)
-    try:
-        ledger.append(movement, ret, order, {"amount": amount, "method": method, "status": "succeeded",
-                                             "provider": provider, "bonus": bonus, **extra}, ledger_key(),
-                      credit=credit)
-    except ledger.AlreadyRecorded:
-        pass
-
-
-def _take_lease(ret: ReturnModel, amount: int, method: str) -> str | None:
-    """Only one invocation talks to the provider for a refund at a time (two racing Settle calls
-    would both find nothing at the provider and both pay). None: the ledger already has it."""
-    def decide(ret: ReturnModel) -> writes.Update | None:
-        if ret.status != statuses.REFUNDING:   # pay() read it refunding: only a racer can have moved it
-            raise InvalidTransition(ret.status, statuses.REFUNDED)
-        refund = plain(ret.refund) or {}
-        if refund.get("ledger_seq") is not None:
-            return None
-        now = clock.now()
-        if refund.get("status") == PAYING and refund.get("lease_until", "") > clock.iso(now):
-            raise SettleInProgress(ret.return_id)
-        owner = uuid.uuid4().hex
-        lease = {"amount": amount, "method": method, "status": PAYING, "reference": None, "issued_at": None,
-                 "lease_owner": owner, "lease_until": clock.iso(now + timedelta(seconds=LEASE_SECONDS))}
-        # The version condition (VersionAttribute) makes this a compare-and-set on what was read.
-        return writes.Update([ReturnModel.refund.set(lease)], condition=ReturnModel.status == statuses.REFUNDING,
-                             memo=owner)
-
-    written = writes.update(ret, decide, busy=lambda: SettleInProgress(ret.return_id))
-    return written.memo if written else None
-
-
-def _release_lease(ret: ReturnModel, owner: str) -> None:
-    """The provider call failed here: let the next attempt in at once (best effort; the lease expires anyway)."""
-    try:
-        ret.update(actions=[ReturnModel.refund["lease_until"].set("")],
-                   condition=ReturnModel.refund["lease_owner"] == owner)
-    except Exception:  # noqa: BLE001 - the original error matters more; the lease expires
-        pass
 
 
 def _await_manual(ret: ReturnModel, amount: int, method: str) -> None:
@@ -265,28 +186,27 @@ def record_manual_reference(return_id: str, reference: str, actor: str) -> Retur
     return ret
 
 
-def _move_money(ret: ReturnModel, order: OrderModel, amount: int, method: str) -> tuple[str, str, CreditModel | None]:
-    """(reference, provider name, credit balance to raise in the ledger transaction)."""
-    if method == "store_credit":
-        try:
-            credit = CreditModel.get(ret.customer_key, ret.currency, consistent_read=True)
-        except CreditModel.DoesNotExist:
-            credit = CreditModel(ret.customer_key, ret.currency, balance=0, updated_at=clock.iso())
-        return f"credit:{idempotency_key(ret.return_id)}", "store_credit", credit
-    from ..outbound.payments import RefundRequest, get_provider  # deferred: the providers' modules load at the first refund
-
-    provider = get_provider(order.payment["provider"])
-    result = provider.refund(RefundRequest(
-        idempotency_key=idempotency_key(ret.return_id), payment_reference=order.payment["reference"],
-        amount=amount, currency=ret.currency, metadata={"return_id": ret.return_id, "order_id": ret.order_id}))
-    return result.reference, provider.name, None
+# The errors (their names, as the workflow's Catch hands them over) that say nothing about the refund
+# itself: the provider or Lambda did not answer in time, another invocation held the lease. A refund
+# that failed so is retried by the sweeper (usecases/refund_recovery.py); any other waits for ops.
+TRANSIENT_ERRORS = frozenset({"TransientError", "PaymentInProgress", "States.Timeout", "States.TaskFailed",
+                              "Lambda.Unknown", "Lambda.ServiceException", "Lambda.AWSLambdaException",
+                              "Lambda.SdkClientException", "Lambda.TooManyRequestsException"})
 
 
 def mark_failed(return_id: str, error: str) -> str:
+    """The workflow's Catch after Settle: the return is `refund_failed` and its refund says `failed`, with
+    the error's name and whether it was transient (never the lease of an invocation that is gone)."""
     ret = returns.get(return_id)
     if ret.status == statuses.REFUNDING:
+        name = error.split(":", 1)[0].strip() or "unknown"
+        refund = {k: v for k, v in (plain(ret.refund) or {}).items() if k not in ("lease_owner", "lease_until")}
+        if refund.get("ledger_seq") is None:
+            refund.update(status=FAILED, failure={"error": name[:100], "transient": name in TRANSIENT_ERRORS,
+                                                  "at": clock.iso()})
         lifecycle.transition(ret, statuses.REFUND_FAILED, actor="system", event="refund.failed",
-                             detail={"error": error[:300]}, allowed_from={statuses.REFUNDING})
+                             detail={"error": error[:300]}, allowed_from={statuses.REFUNDING},
+                             updates=[ReturnModel.refund.set(refund)] if refund else None)
     return ret.status
 
 
