@@ -5,6 +5,12 @@ effect runs, so two racing requests cannot both run it: the loser gets 409
 `request_in_progress`. The finished response is stored for 24 h (TTL `expiration`).
 Responses meaning "try again" (409, 429, 5xx) are not kept: the claim is released so
 the client can retry with the same key.
+
+A claim still "in progress" lasts IN_PROGRESS_SECONDS only (longer than the API function may run): a
+request whose function died mid-way (a crash, a timeout) leaves a claim nobody will finish, and the
+same request sent again after that runs again. It then finds what the first run made: the ids the
+effect makes are derived from the record (rules/ids.py `seeded`), and the use cases answer with the
+return or claim that already has that id.
 """
 from __future__ import annotations
 
@@ -20,6 +26,8 @@ from .errors import ApiError, to_response
 
 HEADER = "Idempotency-Key"
 TTL_SECONDS = 24 * 3600
+# The API function's timeout is 30 s (template.yaml Globals): a claim older than this has no live runner.
+IN_PROGRESS_SECONDS = 60
 KEY_MAX_LENGTH = 255
 # Printable ASCII without space; /openapi.json states the same pattern (a JSON Schema / ECMA 262 regex too).
 KEY_PATTERN = r"^[\x21-\x7e]{1,%d}$" % KEY_MAX_LENGTH
@@ -64,7 +72,7 @@ def run(request: Any, who: str, body: bytes, effect: Callable[[], Any]) -> Respo
     from returns_core.store.models import RequestRecordModel
 
     record_id, fingerprint, now = _record_id(request, who, key), _fingerprint(body), int(time.time())
-    claim = RequestRecordModel(record_id, expiration=now + TTL_SECONDS, request_hash=fingerprint)
+    claim = RequestRecordModel(record_id, expiration=now + IN_PROGRESS_SECONDS, request_hash=fingerprint)
     try:
         # An expired record may linger until DynamoDB's TTL sweep removes it: it does not count.
         claim.save(condition=RequestRecordModel.id.does_not_exist() | (RequestRecordModel.expiration < now))
@@ -85,8 +93,11 @@ def run(request: Any, who: str, body: bytes, effect: Callable[[], Any]) -> Respo
                            headers={"Retry-After": "1"}) from None
         return _replay(existing)
 
+    from returns_core.rules import ids
+
     try:
-        response = _as_response(effect())
+        with ids.seeded(record_id):
+            response = _as_response(effect())
     except Exception as exc:  # noqa: BLE001 - mapped here so the outcome can be kept or released
         response = to_response(exc)
     status = int(response.status_code)
@@ -94,5 +105,6 @@ def run(request: Any, who: str, body: bytes, effect: Callable[[], Any]) -> Respo
         claim.delete()
     else:
         claim.update(actions=[RequestRecordModel.status_code.set(status),
+                              RequestRecordModel.expiration.set(int(time.time()) + TTL_SECONDS),
                               RequestRecordModel.body.set(json.dumps(response.body, separators=(",", ":")))])
     return response

@@ -1,8 +1,11 @@
 """Identifiers: opaque, unguessable return ids and short scannable label codes."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import secrets
+from typing import Iterator
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -16,8 +19,35 @@ def _b32(data: bytes, length: int) -> str:
     return "".join(out)
 
 
+# The request being served under an Idempotency-Key (functions/api/chalicelib/idempotency.py): the ids it
+# makes are derived from its key instead of drawn at random, so the same request run again after a crash
+# (its first run made the return, then died before answering) finds what the first run made instead of
+# making a second one. Still unguessable: the seed is a hash of the caller, the route and their key.
+_seed: contextvars.ContextVar[str | None] = contextvars.ContextVar("id_seed", default=None)
+
+
+@contextlib.contextmanager
+def seeded(seed: str) -> Iterator[None]:
+    token = _seed.set(seed)
+    try:
+        yield
+    finally:
+        _seed.reset(token)
+
+
+def is_seeded() -> bool:
+    return _seed.get() is not None
+
+
+def _random_or_seeded(kind: bytes, size: int) -> bytes:
+    seed = _seed.get()
+    if seed is None:
+        return secrets.token_bytes(size)
+    return hashlib.sha256(kind + b"\n" + seed.encode()).digest()[:size]
+
+
 def new_return_id() -> str:
-    return "ret_" + _b32(secrets.token_bytes(16), 20).lower()
+    return "ret_" + _b32(_random_or_seeded(b"return", 16), 20).lower()
 
 
 def return_code(return_id: str) -> str:
@@ -32,7 +62,7 @@ def customer_key(email: str) -> str:
 
 def new_claim_id() -> str:
     """A claim's id: as unguessable as a return's, and never equal to one (its timeline shares the table)."""
-    return "clm_" + _b32(secrets.token_bytes(16), 20).lower()
+    return "clm_" + _b32(_random_or_seeded(b"claim", 16), 20).lower()
 
 
 def new_photo_id() -> str:

@@ -108,6 +108,11 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
     `withdrawal`: the return a withdrawal notice opens (usecases/withdrawals.py): {withdrawal_id,
     received_at, refund_due_by, delivery_refund}; its id is added to the order under the condition that
     it is not there yet, so a second confirm of the same notice cannot open a second return."""
+    return_id = ids.new_return_id()
+    if ids.is_seeded():
+        made = _made_before(return_id, order)
+        if made is not None:
+            return made   # this very request ran before and died before answering: the same return
     recent = _returns_in_window(order.customer_key)
     in_force, decided = _decided(order, items, resolution, recent, withdrawal=withdrawal is not None)
     lines = _check_items(order, items, resolution, decided, waive=exception is not None,
@@ -125,7 +130,6 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
     risky = withdrawal is None and policies.is_risky(order_total, recent, list(terms.values()))
     # A withdrawal's return is created at the notice's own instant (its timeline and index agree).
     now = clock.parse(withdrawal["received_at"]) if withdrawal is not None else clock.now()
-    return_id = ids.new_return_id()
     status = statuses.IN_REVIEW if risky else statuses.REQUESTED
     stored_items = [{
         "sku": i["sku"], "name": lines[i["sku"]]["name"], "qty": i["qty"], "reason": i["reason"],
@@ -184,6 +188,27 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
         raise ServiceUnavailableError("returns cannot be started right now; send the same request again shortly",
                                       retry_after=WORKFLOW_RETRY_AFTER_SECONDS, code="workflow_unavailable") from None
     ret.update(actions=[ReturnModel.execution_arn.set(arn)])
+    return ret
+
+
+def _made_before(return_id: str, order: OrderModel) -> ReturnModel | None:
+    """The return an earlier run of the same request made (rules/ids.py `seeded`), with its workflow
+    started if that run died before starting it; None when there is none."""
+    try:
+        ret = ReturnModel.get(return_id, consistent_read=True)
+    except ReturnModel.DoesNotExist:
+        return None
+    if ret.order_id != order.order_id:
+        return None   # cannot happen with a seeded id of this request; never answer with another order's
+    if not ret.execution_arn and ret.status in (statuses.REQUESTED, statuses.IN_REVIEW):
+        try:
+            arn = workflow.start(ret.return_id, ret.status, keep_item=policy.keeps_items(plain(ret.items)),
+                                 withdrawal=bool(plain(ret.withdrawal)))
+        except workflow.WorkflowUnavailable:
+            raise ServiceUnavailableError("returns cannot be started right now; send the same request again "
+                                          "shortly", retry_after=WORKFLOW_RETRY_AFTER_SECONDS,
+                                          code="workflow_unavailable") from None
+        ret.update(actions=[ReturnModel.execution_arn.set(arn)])
     return ret
 
 
