@@ -55,10 +55,16 @@ def emulator_credentials() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def deployed_stack(monkeypatch, overrides: dict | None = None, environment_overrides: dict | None = None):
+def deployed_stack(monkeypatch, overrides: dict | None = None, environment_overrides: dict | None = None,
+                   demo_waits: bool = True):
     """template.yaml deployed into in-process moto (samconfig `local` values, plus `overrides` of template
     parameters and `environment_overrides` of the functions' variables); Lambda tasks run the built
-    artifacts in worker processes (infra/local/workers.py) that reach this moto over HTTP."""
+    artifacts in worker processes (infra/local/workers.py) that reach this moto over HTTP.
+
+    `demo_waits`: the workflow waits as `make demo`'s does (deploy.DEMO_PARAMETERS: minutes, not weeks),
+    while customers are told the real periods; False deploys exactly what `make run` deploys. A test that
+    needs one wait to run out overrides its period (a period under rules.waits.MIN_SCALED_WAIT_SECONDS is
+    waited as given)."""
     from moto import mock_aws
 
     from infra.local import deploy, dispatch
@@ -68,7 +74,8 @@ def deployed_stack(monkeypatch, overrides: dict | None = None, environment_overr
     with mock_aws(config=MOTO_CONFIG):
         aws.reset()
         secrets.reset()
-        deployed = deploy.deploy("local", overrides=overrides, environment_overrides=environment_overrides)
+        parameters = {**(deploy.DEMO_PARAMETERS if demo_waits else {}), **(overrides or {})}
+        deployed = deploy.deploy("local", overrides=parameters, environment_overrides=environment_overrides)
         dispatch.install(deployed.functions, emulator_credentials())
         for key, value in (environment_overrides or {}).items():
             if value is None:
