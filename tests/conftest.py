@@ -67,7 +67,7 @@ def deployed_stack(monkeypatch, overrides: dict | None = None, environment_overr
     waited as given)."""
     from moto import mock_aws
 
-    from infra.local import deploy, dispatch
+    from infra.local import deploy, dispatch, post_policy
     from returns_core import aws
     from returns_core.outbound import secret_store as secrets
 
@@ -76,7 +76,10 @@ def deployed_stack(monkeypatch, overrides: dict | None = None, environment_overr
         secrets.reset()
         parameters = {**(deploy.DEMO_PARAMETERS if demo_waits else {}), **(overrides or {})}
         deployed = deploy.deploy("local", overrides=parameters, environment_overrides=environment_overrides)
-        dispatch.install(deployed.functions, emulator_credentials())
+        credentials = emulator_credentials()
+        dispatch.install(deployed.functions, credentials)
+        # The workers sign S3 forms with these; the emulator checks a form's signature (post_policy.py).
+        post_policy.know(credentials["AWS_ACCESS_KEY_ID"], credentials["AWS_SECRET_ACCESS_KEY"])
         for key, value in (environment_overrides or {}).items():
             if value is None:
                 monkeypatch.delenv(key, raising=False)

@@ -105,9 +105,20 @@ def check(form: Mapping[str, str], size: int, bucket: str, now: datetime,
         raise Refused(403, "AccessDenied", f"Invalid according to Policy: Extra input fields: {', '.join(extra)}")
 
 
+_known: dict[str, str] = {}
+
+
+def know(access_key: str, secret: str) -> None:
+    """Credentials the functions are given besides this process's own (the tests' workers: under
+    `mock_aws` this process's environment holds moto's own placeholder keys instead)."""
+    _known[access_key] = secret
+
+
 def _the_emulators_secret(access_key: str) -> str | None:
-    """The local stack and the tests sign with one set of dummy credentials, this process's own (the
-    functions' workers get the same: infra/local/server.py emulator_access, tests/conftest.py)."""
+    """The local stack signs with one set of dummy credentials, this process's own, which its functions'
+    workers get too (infra/local/server.py emulator_access); the tests add theirs with know()."""
+    if access_key in _known:
+        return _known[access_key]
     if access_key and access_key == os.environ.get("AWS_ACCESS_KEY_ID"):
         return os.environ.get("AWS_SECRET_ACCESS_KEY")
     return None
