@@ -9,11 +9,12 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from returns_core.outbound import claim_photos, exports, label_store
 
 from infra.local import post_policy
 from infra.local.template import load
-from returns_core.outbound import claim_photos, exports, label_store
 
 BUCKET = "returns-local-labelsbucket"
 PREFIXES = {"photos": claim_photos.PREFIX, "labels": label_store.PREFIX, "exports": exports.PREFIX}
@@ -58,7 +59,8 @@ def test_the_upload_form_pins_its_exact_key_and_refuses_any_other(s3_env):
     conditions = _policy(form)["conditions"]
     assert {"key": key} in conditions and form["fields"]["key"] == key
     assert not [c for c in conditions if isinstance(c, list) and c[0] == "starts-with"], conditions
-    for not_a_photo in (label_store.key_of("R-1"), "exports/x/refunds.csv", f"{claim_photos.PREFIX}clm_1/${{filename}}"):
+    for not_a_photo in (label_store.key_of("R-1"), "exports/x/refunds.csv",
+                        f"{claim_photos.PREFIX}clm_1/${{filename}}"):
         with pytest.raises(ValueError):
             claim_photos.upload_form(not_a_photo, "image/jpeg")
 
@@ -150,8 +152,8 @@ def test_the_local_stack_refuses_a_photo_form_re_aimed_at_a_label(monkeypatch):
     the photo where the form says and refuses the same form pointed at a return's label."""
     import boto3
     import requests
-
     from returns_core.edge import auth
+
     from tests.conftest import deployed_stack
     from tests.workflow.helpers import order_payload
 

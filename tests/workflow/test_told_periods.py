@@ -11,11 +11,10 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+from returns_core.edge import auth
 
 from infra.local import deploy
 from infra.local.template import load, samconfig_parameters
-from returns_core.edge import auth
-
 from tests.conftest import GatewayClient, deployed_stack
 
 from .helpers import history_of, order_payload, parked_wait, wait_for
@@ -47,7 +46,8 @@ def _carrier_event(api: GatewayClient, tracking: str, event: str) -> int:
     raw = json.dumps({"tracking_number": tracking, "event": event, "occurred_at": "2026-11-22T10:00:00Z",
                       "location": "Paris 11"}).encode()
     sig = hmac.new(b"local-carrier-secret", raw, hashlib.sha256).hexdigest()
-    return api.request("POST", "/carrier/events", headers={"X-Carrier-Signature": f"sha256={sig}"}, body=raw).status_code
+    headers = {"X-Carrier-Signature": f"sha256={sig}"}
+    return api.request("POST", "/carrier/events", headers=headers, body=raw).status_code
 
 
 def test_make_run_sets_no_period_and_no_wait_scale():
@@ -64,7 +64,8 @@ def test_the_customer_is_told_the_template_periods_and_only_the_demo_waits_less(
         payload = {**order_payload(provider="manual"), "shipping_paid": 590}
         payload["payment"]["captured_amount"] += 590
         assert _call(api, "PUT", "/orders/ORD-TOLD", payload, token=auth.mint("store", "shop"))[0] == 201
-        customer = _call(api, "POST", "/returns/lookup", {"order_id": "ORD-TOLD", "email": "ana@example.com"})[1]["token"]
+        customer = _call(api, "POST", "/returns/lookup",
+                         {"order_id": "ORD-TOLD", "email": "ana@example.com"})[1]["token"]
         status, notice = _call(api, "POST", "/withdrawals", {"order_id": "ORD-TOLD", "confirm": True}, token=customer)
         assert status == 201, notice
         rid = notice["return_id"]
