@@ -55,21 +55,33 @@ def emulator_credentials() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def deployed_stack(monkeypatch, overrides: dict | None = None, environment_overrides: dict | None = None):
+def deployed_stack(monkeypatch, overrides: dict | None = None, environment_overrides: dict | None = None,
+                   demo_waits: bool = True):
     """template.yaml deployed into in-process moto (samconfig `local` values, plus `overrides` of template
     parameters and `environment_overrides` of the functions' variables); Lambda tasks run the built
-    artifacts in worker processes (infra/local/workers.py) that reach this moto over HTTP."""
+    artifacts in worker processes (infra/local/workers.py) that reach this moto over HTTP.
+
+    `demo_waits`: the workflow waits as `make demo`'s does (deploy.DEMO_PARAMETERS: minutes, not weeks),
+    while customers are told the real periods; False deploys exactly what `make run` deploys. A test that
+    needs one wait to run out overrides its period (a period under rules.waits.MIN_SCALED_WAIT_SECONDS is
+    waited as given)."""
     from moto import mock_aws
 
-    from infra.local import deploy, dispatch
+    from infra.local import deploy, dispatch, post_policy
     from returns_core import aws
     from returns_core.outbound import secret_store as secrets
 
     with mock_aws(config=MOTO_CONFIG):
         aws.reset()
         secrets.reset()
-        deployed = deploy.deploy("local", overrides=overrides, environment_overrides=environment_overrides)
-        dispatch.install(deployed.functions, emulator_credentials())
+        # A stack deployed as staging or prod waits the real periods: the template's rule refuses WaitScale there.
+        demo = demo_waits and (overrides or {}).get("Stage", "local") == "local"
+        parameters = {**(deploy.DEMO_PARAMETERS if demo else {}), **(overrides or {})}
+        deployed = deploy.deploy("local", overrides=parameters, environment_overrides=environment_overrides)
+        credentials = emulator_credentials()
+        dispatch.install(deployed.functions, credentials)
+        # The workers sign S3 forms with these; the emulator checks a form's signature (post_policy.py).
+        post_policy.know(credentials["AWS_ACCESS_KEY_ID"], credentials["AWS_SECRET_ACCESS_KEY"])
         for key, value in (environment_overrides or {}).items():
             if value is None:
                 monkeypatch.delenv(key, raising=False)

@@ -1,4 +1,4 @@
-"""python -m infra.local run [--api-port N] [--aws-port N] [--stripe-port N] [--base-path /Prod] [--verbose]
+"""python -m infra.local run [--api-port N] [--aws-port N] [--stripe-port N] [--base-path /Prod] [--demo] [--verbose]
                              | token --role ROLE [--sub NAME] [--order ORDER_ID] | reset"""
 from __future__ import annotations
 
@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--stripe-port", type=_port, default=8420, help="the Stripe-compatible server (default 8420)")
     run.add_argument("--base-path", default="", help="serve under a stage path, as an execute-api URL does (e.g. /Prod)")
     run.add_argument("--data-dir", help=data_help)
+    run.add_argument("--demo", action="store_true",
+                     help="shorten the workflow's waits (a day of a period in a minute) so a whole lifecycle plays "
+                          "out in minutes; customers are still told the real periods (make demo)")
     run.add_argument("--verbose", action="store_true",
                      help="also print every function log line, the metrics and the emulators' access logs")
     tok = sub.add_parser("token", help="print a bearer token for the local stack")
@@ -83,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "run":
         from .server import run as run_stack
+        if args.demo:
+            from . import deploy
+
+            deploy.use_demo_waits()
+            print(f"demo: the workflow's waits are {deploy.DEMO_PARAMETERS['WaitScale']} times shorter (a day in a "
+                  "minute); customers are told the real periods", flush=True)
         base = "/" + args.base_path.strip("/") if args.base_path.strip("/") else ""
         return run_stack(args.api_port, args.aws_port, base, stripe_port=args.stripe_port,
                          data_dir=_data_dir(args), verbose=args.verbose)

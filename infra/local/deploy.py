@@ -22,6 +22,18 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 SKIPPED = {"AWS::Logs::LogGroup", "AWS::S3::BucketPolicy", "AWS::Serverless::LayerVersion"}
 
+# `make demo` (`python -m infra.local run --demo`), and the tests: the local stack with every workflow
+# wait shortened, a day of a period passing in a minute (template.yaml's WaitScale, rules/waits.py). What
+# customers are told (deadlines, refund_due_by, numbers of days) keeps the template's real periods.
+DEMO_PARAMETERS = {"WaitScale": "1440"}
+_local_defaults: dict[str, str] = {}
+
+
+def use_demo_waits() -> None:
+    """Every later deploy of the `local` environment in this process waits as the demo does (run --demo:
+    the server deploys the stack itself, after the command line is read)."""
+    _local_defaults.update(DEMO_PARAMETERS)
+
 
 @dataclass
 class Function:
@@ -128,12 +140,15 @@ def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_na
     environment after the template's (a value of None removes the variable), e.g. a local Stripe.
     `build_dir`: what `sam build` made (infra.artifacts.build() by default)."""
     from infra import artifacts
-    from infra.local import asl_parse
+    from infra.local import asl_parse, post_policy
 
     asl_parse.install()
+    post_policy.install()
     built = _artifacts(build_dir or artifacts.build(quiet=True))
     template = load()
     stack, params = samconfig_parameters(env)
+    if env == "local":
+        params.update(_local_defaults)
     params.update(overrides or {})
     stack = stack_name or stack
     check_parameters(template, params)

@@ -25,7 +25,7 @@ TRANSIT_SECONDS = 2
 
 @pytest.fixture
 def short_transit_stack(monkeypatch, request):
-    """conftest's `stack`, with a transit limit of a few seconds instead of the `local` 900
+    """conftest's `stack`, with a transit limit of a few seconds instead of the demo's 21 minutes
     (and other parameters from `@pytest.mark.parametrize("short_transit_stack", [...], indirect=True)`)."""
     from tests.conftest import deployed_stack
 

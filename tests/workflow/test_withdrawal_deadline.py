@@ -38,7 +38,8 @@ def _withdrawn(http: Http, order_id: str, lines: list | None = None) -> tuple[st
 
 
 def test_inspected_before_the_deadline_is_refunded_by_the_inspection_delivery_included(stack):
-    """The local durations (900 s, alert 300 s before): the parcel arrives and is graded long before."""
+    """The demo's waits (the deadline 14 minutes after the notice, the alert 5 minutes before): the parcel
+    arrives and is graded long before."""
     http = Http(GatewayClient())
     customer, notice, payload = _withdrawn(http, "ORD-WD-IN")
     rid = notice["return_id"]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+from .rules import waits
+
 
 class ConfigError(RuntimeError):
     """A required setting is missing from the function's environment."""
@@ -33,8 +35,9 @@ def region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
-# Durations of the workflow's waits, in seconds. Template parameters set them
-# (short ones in samconfig's `local` environment); these are the production defaults.
+# The lifecycle's periods, in seconds: what a customer is told and what a record says is due (the
+# drop-off deadline, "this case closes in 30 days"). Template parameters set them; these are the
+# template's defaults, which a deployed store and the local stack (`make run`) both use.
 _TIMEOUTS = {
     "review": ("REVIEW_TIMEOUT_SECONDS", 7 * 86400),
     "dropoff": ("DROPOFF_TIMEOUT_SECONDS", 14 * 86400),
@@ -51,7 +54,7 @@ _TIMEOUTS = {
 }
 
 # The right of withdrawal's refund deadline after the notice (14 days, Art. 13) and how long before it
-# ops is alerted (3 days); template parameters too, so tests and the local stack use short ones.
+# ops is alerted (3 days); template parameters too (tests may shorten them).
 _WITHDRAWAL = {
     "refund": ("WITHDRAWAL_REFUND_SECONDS", 14 * 86400),
     "alert_lead": ("WITHDRAWAL_ALERT_LEAD_SECONDS", 3 * 86400),
@@ -59,12 +62,28 @@ _WITHDRAWAL = {
 
 
 def withdrawal_durations() -> dict[str, int]:
+    """The withdrawal's periods as the law and the record say them (refund_due_by is the notice + `refund`);
+    the workflow's own waits for them are withdrawals.clock_of's, which applies wait_scale()."""
     return {key: int_setting(env, default) for key, (env, default) in _WITHDRAWAL.items()}
 
 
+def periods() -> dict[str, int]:
+    """The lifecycle's periods as a customer is told them: never shortened by wait_scale()."""
+    return {key: int_setting(env, default) for key, (env, default) in _TIMEOUTS.items()}
+
+
+def wait_scale() -> int:
+    """The template's WaitScale: how many times shorter the workflow's waits are than the periods
+    (1 in a deployed store; `make demo` and the tests shorten waits, never what a customer is told)."""
+    return max(1, int_setting("WAIT_SCALE", 1))
+
+
 def workflow_timeouts() -> dict[str, int]:
-    """Every wait of the lifecycle; the execution input carries them to the ASL."""
-    values = {key: int_setting(env, default) for key, (env, default) in _TIMEOUTS.items()}
+    """Every wait of the lifecycle; the execution input carries them to the ASL. Each is its period
+    scaled by wait_scale() (rules.waits): read these for what the workflow does (and for staff's
+    "overdue", which follows the workflow's alerts), periods() for what a customer is told."""
+    scale = wait_scale()
+    values = {key: waits.scaled(seconds, scale) for key, seconds in periods().items()}
     lead = min(values.pop("dropoff_reminder_lead"), values["dropoff"] - 1)
     # The drop-off wait is split in two around the reminder: both parts must be >= 1 s.
     values["dropoff_before_reminder"] = max(1, values["dropoff"] - lead)

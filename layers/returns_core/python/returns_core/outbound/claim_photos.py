@@ -1,6 +1,11 @@
 """Claim photos in the labels bucket, under `claims/`: uploaded by the customer's browser straight to S3
 with a presigned POST, checked again once stored, shown to staff by presigned GET.
 
+`claims/` is the photos' own top-level prefix, disjoint from the labels' (`labels/`, label_store) and
+the exports' (`exports/`): the API's IAM policy may write here and there only, and the form's policy
+pins its one key exactly (S3 refuses a form whose `key` field was changed; the local stack does too,
+infra/local/post_policy.py), so an upload can never land on a label.
+
 The POST's policy asks S3 to refuse a body over 10 MB or of another type than JPEG/PNG/WebP
 (`content-length-range`, `Content-Type` conditions). What S3 stored is still checked before staff
 see it (size, type, and the first bytes: a photo is what its bytes are), and a bad object is
@@ -27,6 +32,10 @@ def upload_form(key: str, content_type: str, seconds: int = PHOTO_SECONDS) -> di
     PHOTO_TYPES, checked by the caller), as an exact `Content-Type` condition, with the size range."""
     if content_type not in PHOTO_TYPES:
         raise ValueError(f"not a photo type: {content_type!r}")
+    # boto3 pins the key with an exact `{"key": key}` condition, unless the key ends in `${filename}`,
+    # which makes it a `starts-with` the uploader completes: never for a photo, and only under its prefix.
+    if not key.startswith(PREFIX) or "${filename}" in key:
+        raise ValueError(f"not a claim photo's key: {key!r}")
     conditions = [["content-length-range", 1, MAX_PHOTO_BYTES], {"Content-Type": content_type}]
     form = aws.client("s3").generate_presigned_post(
         Bucket=config.setting("LABELS_BUCKET"), Key=key, Fields={"Content-Type": content_type},

@@ -158,7 +158,7 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
         status=status, status_since=clock.iso(now), created_at=clock.iso(now), resolution=resolution,
         currency=currency, locale=(plain(order.customer).get("locale") or "en"), items=stored_items,
         quote=quoted, dropoff=where, policy_version=in_force.version,
-        deadline=clock.iso(now + timedelta(seconds=config.workflow_timeouts()["dropoff"])),
+        deadline=clock.iso(now + timedelta(seconds=config.periods()["dropoff"])),   # told: never the scaled wait
         timeline_count=len(history), exception=granted,
     )
     if withdrawal is not None:

@@ -63,7 +63,7 @@ def _last_detail(ret: ReturnModel, *kinds: str) -> dict:
 
 def dispute_closes_after_days() -> int:
     """Whole days from a dispute's resolution to its automatic close, as its email tells the customer."""
-    return max(1, -(-config.workflow_timeouts()["dispute_followup"] // 86400))
+    return max(1, -(-config.periods()["dispute_followup"] // 86400))
 
 
 def _email_extras(ret: ReturnModel, template: str) -> dict:

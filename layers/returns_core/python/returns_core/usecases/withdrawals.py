@@ -157,7 +157,9 @@ def received_on(day: str, last_key: dict | None = None, limit: int = 100) -> tup
 
 
 def clock_of(ret: ReturnModel, now: datetime | None = None) -> dict[str, int]:
-    """The workflow's clock for this return's refund deadline (seconds to the alert and to the deadline)."""
+    """The workflow's clock for this return's refund deadline (seconds to the alert and to the deadline),
+    on the scale of the workflow's waits (config.wait_scale); the record's refund_due_by is not changed."""
     w = plain(ret.withdrawal) or {}
-    return statutory.seconds_left(clock.parse(w["refund_due_by"]), now or clock.now(),
-                                  config.withdrawal_durations()["alert_lead"])
+    return statutory.seconds_left(clock.parse(w["received_at"]), clock.parse(w["refund_due_by"]),
+                                  now or clock.now(), config.withdrawal_durations()["alert_lead"],
+                                  wait_scale=config.wait_scale())
