@@ -215,15 +215,23 @@ def approve(return_id: str, note: str | None, actor: str) -> ReturnModel:
     ret = returns.get(return_id)
     if not policy.may_approve(actor, (plain(ret.inspection) or {}).get("by")):
         raise ForbiddenError("the inspector of a return cannot approve its refund", code="four_eyes")
-    lifecycle.transition(ret, statuses.REFUNDING, actor=actor, event="refund.approved",
-                         detail={"note": note} if note else None, allowed_from={statuses.AWAITING_APPROVAL},
-                         updates=[ReturnModel.approval.set({"by": actor, "at": clock.iso(), "note": note})])
+    moved = lifecycle.transition(ret, statuses.REFUNDING, actor=actor, event="refund.approved",
+                                 detail={"note": note} if note else None, allowed_from={statuses.AWAITING_APPROVAL},
+                                 updates=[ReturnModel.approval.set({"by": actor, "at": clock.iso(), "note": note})])
+    if not moved.changed and (plain(ret.approval) or {}).get("by") != actor:
+        # Two approvers at once: one approval is written, the other is told so (never a 200 for nothing).
+        raise ConflictError("this refund was approved by someone else just now", code="already_approved",
+                            details={"status": ret.status})
     return ret
 
 
 def retry(return_id: str, note: str | None, actor: str) -> ReturnModel:
     """Ops asks for a failed refund to be paid again (the same idempotency key)."""
     ret = returns.get(return_id)
-    lifecycle.transition(ret, statuses.REFUNDING, actor=actor, event="refund.retry_requested",
-                         detail={"note": note} if note else None, allowed_from={statuses.REFUND_FAILED})
+    moved = lifecycle.transition(ret, statuses.REFUNDING, actor=actor, event="refund.retry_requested",
+                                 detail={"note": note} if note else None, allowed_from={statuses.REFUND_FAILED})
+    if not moved.changed:
+        # Already being paid again (a colleague's retry, or the sweeper's): this request changed nothing.
+        raise ConflictError("this refund is already being paid again", code="already_retried",
+                            details={"status": ret.status})
     return ret
