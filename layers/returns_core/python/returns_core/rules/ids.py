@@ -39,15 +39,17 @@ def is_seeded() -> bool:
     return _seed.get() is not None
 
 
-def _random_or_seeded(kind: bytes, size: int) -> bytes:
+def _random_or_seeded(kind: bytes, size: int, attempt: int = 0) -> bytes:
     seed = _seed.get()
     if seed is None:
         return secrets.token_bytes(size)
-    return hashlib.sha256(kind + b"\n" + seed.encode()).digest()[:size]
+    return hashlib.sha256(kind + b"\n" + seed.encode() + b"\n" + str(attempt).encode()).digest()[:size]
 
 
-def new_return_id() -> str:
-    return "ret_" + _b32(_random_or_seeded(b"return", 16), 20).lower()
+def new_return_id(attempt: int = 0) -> str:
+    """`attempt`: under a seed, the n-th id of the same request (its earlier attempt's return was
+    withdrawn, e.g. the workflow could not start, and the client was told to send it again)."""
+    return "ret_" + _b32(_random_or_seeded(b"return", 16, attempt), 20).lower()
 
 
 def return_code(return_id: str) -> str:

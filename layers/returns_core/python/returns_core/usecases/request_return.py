@@ -109,10 +109,13 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
     received_at, refund_due_by, delivery_refund}; its id is added to the order under the condition that
     it is not there yet, so a second confirm of the same notice cannot open a second return."""
     return_id = ids.new_return_id()
-    if ids.is_seeded():
+    for attempt in range(1, 10 if ids.is_seeded() else 1):
         made = _made_before(return_id, order)
-        if made is not None:
+        if made is None:
+            break
+        if made.status != statuses.CANCELLED:
             return made   # this very request ran before and died before answering: the same return
+        return_id = ids.new_return_id(attempt)   # that run was withdrawn and told to send it again
     recent = _returns_in_window(order.customer_key)
     in_force, decided = _decided(order, items, resolution, recent, withdrawal=withdrawal is not None)
     lines = _check_items(order, items, resolution, decided, waive=exception is not None,
