@@ -459,7 +459,7 @@ def _whole(value: Any, what: str) -> int:
     """A stored number as an int, or _Malformed naming where it was found."""
     try:
         number = Decimal(value["N"]) if isinstance(value, dict) else None
-    except (InvalidOperation, TypeError, ValueError):
+    except (InvalidOperation, KeyError, TypeError, ValueError):
         number = None
     if number is None or number != number.to_integral_value():
         raise _Malformed(what)
