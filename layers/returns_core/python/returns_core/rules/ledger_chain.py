@@ -36,7 +36,6 @@ import hmac
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Iterable, Mapping, Union
 
 GENESIS = "0" * 64
