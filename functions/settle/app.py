@@ -107,8 +107,10 @@ def verify_ledger(event: LedgerVerifyInput, context: LambdaContext) -> dict:
     verdict = ledger_audit.verify(event.day_strings())
     if not verdict["ok"]:
         # An alarm on this metric pages ops: the ledger was edited outside the Settle step.
+        # Ids and the reason only (an order's id is no personal data; the verdict never carries any).
         logger.error("ledger check failed", extra={"first_bad_seq": verdict["first_bad_seq"],
-                                                   "reason": verdict["reason"]})
+                                                   "reason": verdict["reason"], "order_id": verdict.get("order_id"),
+                                                   "record": verdict.get("record")})
         metrics.add_metric(name="LedgerTampered", unit=MetricUnit.Count, value=1)
     return verdict
 

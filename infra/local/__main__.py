@@ -45,7 +45,7 @@ def _reset(args: argparse.Namespace) -> int:
         print(f"a local stack is running on {data.root}: stop it (Ctrl-C) before `make reset`", file=sys.stderr)
         return 1
     data.wipe()
-    print(f"wiped {data.root}: the next `make run` starts with no data and a new token key")
+    print(f"wiped {data.root}: the next `make run` starts with no data and new token and ledger keys")
     return 0
 
 
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     tok.add_argument("--ttl", type=int, default=12 * 3600)
     tok.add_argument("--aws-port", type=int, default=5000, help=argparse.SUPPRESS)   # before v2; not needed now
     tok.add_argument("--data-dir", help=data_help)
-    reset = sub.add_parser("reset", help="wipe the local stack's data (orders, returns, labels, outbox, token key)")
+    reset = sub.add_parser("reset", help="wipe the local stack's data (orders, returns, labels, outbox, token and ledger keys)")
     reset.add_argument("--data-dir", help=data_help)
     args = parser.parse_args(argv)
     if args.command == "run":

@@ -28,7 +28,8 @@ console says the interval when it passes 5 s).
 Not kept: Step Functions executions (they are threads of this process). On start the stack
 starts a fresh execution for every open return, which the state machine routes by the return's
 status (resume.py); the token key is kept in its own file (`token-key`) so tokens issued before a
-restart still verify.
+restart still verify, and the ledger key in `ledger-key`, so the entries sealed before a restart
+still verify (a new key would make every one of them a `hash_mismatch`).
 """
 from __future__ import annotations
 
@@ -69,6 +70,10 @@ class DataDir:
     @property
     def token_key(self) -> Path:
         return self.root / "token-key"
+
+    @property
+    def ledger_key(self) -> Path:
+        return self.root / "ledger-key"
 
     @property
     def lock(self) -> Path:
@@ -112,15 +117,25 @@ def write_atomically(path: Path, data: bytes, mode: int = 0o600) -> None:
         os.close(dir_fd)
 
 
-def token_key(data: DataDir, generate: Callable[[], str]) -> str:
-    """The key that signs tokens: the one kept from before, or a new one kept from now on."""
-    if data.token_key.exists():
-        key = data.token_key.read_text().strip()
+def kept_key(path: Path, generate: Callable[[], str]) -> str:
+    """The key kept in `path` from before, or a new one (`generate`) kept from now on."""
+    if path.exists():
+        key = path.read_text().strip()
         if key:
             return key
     key = generate()
-    write_atomically(data.token_key, key.encode())
+    write_atomically(path, key.encode())
     return key
+
+
+def token_key(data: DataDir, generate: Callable[[], str]) -> str:
+    """The key that signs tokens: the one kept from before, or a new one kept from now on."""
+    return kept_key(data.token_key, generate)
+
+
+def ledger_key(data: DataDir, generate: Callable[[], str]) -> str:
+    """The key that seals the refund ledger's entries: kept like the token key."""
+    return kept_key(data.ledger_key, generate)
 
 
 # -- capturing and restoring moto's backends ------------------------------------------------------

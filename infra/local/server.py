@@ -174,14 +174,16 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _keep_token_key(data: persistence.DataDir, stack: deploy.Stack) -> None:
-    """Tokens issued before a restart still verify: the token secret is the key kept in `.local/`."""
+def _keep_keys(data: persistence.DataDir, stack: deploy.Stack) -> None:
+    """Tokens issued and ledger entries sealed before a restart still verify: the deploy made new
+    secrets, and each is set back to the key kept in `.local/` (the first start keeps the new one)."""
     import boto3
 
     sm = boto3.client("secretsmanager", region_name=deploy.REGION)
-    arn = stack.environment["TOKEN_SECRET_ARN"]
-    key = persistence.token_key(data, generate=lambda: sm.get_secret_value(SecretId=arn)["SecretString"])
-    sm.put_secret_value(SecretId=arn, SecretString=key)
+    for arn, keep in ((stack.environment["TOKEN_SECRET_ARN"], persistence.token_key),
+                      (stack.function("SettleFunction").environment["LEDGER_KEY_SECRET_ARN"], persistence.ledger_key)):
+        key = keep(data, generate=lambda arn=arn: sm.get_secret_value(SecretId=arn)["SecretString"])
+        sm.put_secret_value(SecretId=arn, SecretString=key)
 
 
 def _port_list(api_port: int, aws_port: int, stripe_port: int) -> list[ports.Port]:
@@ -256,7 +258,7 @@ def _run(data: persistence.DataDir, port_list: list[ports.Port], base_path: str,
         # card refunds go to the local Stripe, through the same parameter and secret as deployed.
         stack = deploy.deploy("local", overrides={"PublicBaseUrl": f"http://{HOST}:{api_port}{base_path}",
                                                   "StripeApiBase": stripe.url}, build_dir=build_dir)
-        _keep_token_key(data, stack)
+        _keep_keys(data, stack)
         restored = persistence.restore(kept, deploy.ACCOUNT, deploy.REGION) if kept else None
         stripe_objects = stripe.load(kept.get("stripe") if kept else None)
         snapshots = persistence.Snapshotter(

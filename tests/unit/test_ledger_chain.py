@@ -124,3 +124,109 @@ def test_a_deleted_tail_is_named_by_the_head_check():
     verdict = check_head(links[-1], head)            # ...that stops short of the anchored head
     assert (verdict.first_bad_seq, verdict.reason) == (3, ledger_chain.MISSING_ENTRY)
     assert check_head(None, head).first_bad_seq == 1
+
+
+# -- stored items, the keyed checkpoint and the money (issue 28 item 5) ------------------------------
+
+SHAPE = ledger.SHAPE
+
+
+def _parsed(entries: list[LedgerEntryModel]) -> list:
+    return [ledger_chain.parse(item, SHAPE) for item in _stored(entries)]
+
+
+def test_a_stored_entry_parses_to_its_link_and_one_of_the_wrong_shape_is_named():
+    [entry] = _chain(1)
+    item = ledger.stored(entry)
+    assert ledger_chain.parse(item, SHAPE) == ledger.link(entry)
+    for name, (attr_type, optional) in SHAPE.items():
+        other = "S" if attr_type == "N" else "N"
+        bad = ledger_chain.parse({**item, name: {other: "1"}}, SHAPE)
+        assert bad == ledger_chain.BadItem(None if name == "seq" else 1, name), name
+        if not optional:
+            assert ledger_chain.parse({k: v for k, v in item.items() if k != name}, SHAPE).attribute == name
+    assert ledger_chain.parse({**item, "amount": {"N": "10.5"}}, SHAPE).attribute == "amount"
+    assert ledger_chain.parse({**item, "seq": {"N": "1.5"}}, SHAPE) == ledger_chain.BadItem(None, "seq")
+    verdict = verify([ledger_chain.parse({**item, "amount": {"S": "1001"}}, SHAPE)], KEY, prev_hash=None, first_seq=1)
+    assert (verdict.ok, verdict.first_bad_seq, verdict.reason) == (False, 1, ledger_chain.MALFORMED_ENTRY)
+
+
+def test_an_added_attribute_is_named_and_a_binary_one_is_sealed_too():
+    [entry] = _chain(1)
+    anchors = _anchors([entry])
+    for value in ({"S": "x"}, {"B": b"\x00"}, {"NULL": True}, {"M": {"a": {"N": "1"}}}):
+        link = ledger_chain.parse({**ledger.stored(entry), "note": value}, SHAPE)
+        assert ledger_chain.check_entry(link, KEY, 1, anchors, SHAPE) == ledger_chain.UNKNOWN_ATTRIBUTE
+        assert ledger_chain.check_entry(link, KEY, 1, anchors) == ledger_chain.BAD_SEAL
+    # Scheme 1 does not hash it: named all the same.
+    legacy = dict(ledger.stored(entry))
+    del legacy["hash_scheme"]
+    legacy["hash"] = {"S": ledger_chain.legacy_hash(ledger_chain.legacy_fields(legacy), legacy["prev_hash"]["S"])}
+    link = ledger_chain.parse({**legacy, "note": {"S": "x"}}, SHAPE)
+    assert ledger_chain.check_entry(link, KEY, None, None, SHAPE) == ledger_chain.UNKNOWN_ATTRIBUTE
+
+
+def _head(entries: list[LedgerEntryModel]) -> Anchor | None:
+    return Anchor(int(entries[-1].seq), entries[-1].hash) if entries else None
+
+
+def test_the_checkpoint_names_a_tail_removed_with_its_anchors_and_cannot_be_shortened_without_the_key():
+    entries = _chain(3)
+    mark = ledger_chain.checkpoint(3, entries[2].hash, KEY)
+    links = _parsed(entries)
+    assert ledger_chain.check_checkpoint(mark, _head(entries), links[-1], KEY) is None
+    for kept in (2, 1, 0):   # the tail and its anchors removed, down to both tables wiped
+        verdict = ledger_chain.check_checkpoint(mark, _head(entries[:kept]), links[kept - 1] if kept else None, KEY)
+        assert (verdict.first_bad_seq, verdict.reason) == (kept + 1, ledger_chain.MISSING_TAIL)
+    shorter = ledger_chain.checkpoint(2, entries[1].hash, b"a guessed key")
+    assert ledger_chain.check_checkpoint(shorter, _head(entries[:2]), links[1], KEY).reason == ledger_chain.BAD_CHECKPOINT
+    older = ledger_chain.checkpoint(2, entries[1].hash, KEY)   # one kept from before and put back
+    verdict = ledger_chain.check_checkpoint(older, _head(entries), links[-1], KEY)
+    assert (verdict.first_bad_seq, verdict.reason) == (3, ledger_chain.STALE_CHECKPOINT)
+    assert ledger_chain.check_checkpoint(None, _head(entries), links[-1], KEY).reason == ledger_chain.MISSING_CHECKPOINT
+    assert ledger_chain.check_checkpoint(None, None, None, KEY) is None   # nothing appended yet
+
+
+def _book(entries: list, total: int | None, records: list | None = None) -> dict:
+    if records is None:
+        records = [ledger_chain.Record("return", _text(e, "return_id"), "refund", _text(e, "order_id"), e.seq,
+                                       int(e.stored["amount"]["N"])) for e in entries]
+    return {"O": ledger_chain.OrderBook("O", total, records)}
+
+
+def _text(link, name):
+    return link.stored[name]["S"]
+
+
+def _one_order(n: int) -> list:
+    """n entries of order O, as parsed links."""
+    entries = _chain(n)
+    items = []
+    for entry in entries:
+        entry.order_id = "O"
+        entry.kind = "refund"
+        items.append(ledger.seal(entry, KEY))
+    return [ledger_chain.parse(ledger.stored(e), SHAPE) for e in items]
+
+
+def test_an_order_total_and_its_records_are_checked_against_its_entries():
+    links = _one_order(3)
+    total = sum(ledger_chain.from_capture_of(link) for link in links)
+    everything = {link.seq: link for link in links}
+    assert ledger_chain.check_orders(links, _book(links, total), everything) is None
+    assert ledger_chain.check_orders(links[1:], _book(links, total), everything) is None   # a range: the rest by record
+    for wrong in (total - 1, total + 1, None):
+        verdict = ledger_chain.check_orders(links, _book(links, wrong), everything)
+        assert (verdict.reason, verdict.order_id) == (ledger_chain.ORDER_TOTAL_MISMATCH, "O"), wrong
+    # The tail entry gone (its anchor and checkpoint too): its record still names it.
+    verdict = ledger_chain.check_orders(links[:2], _book(links, total), {1: links[0], 2: links[1]})
+    assert (verdict.first_bad_seq, verdict.reason) == (3, ledger_chain.RECORD_MISMATCH)
+    # A record naming another's entry, or saying another amount; an entry no record names.
+    moved = _book(links, total)["O"].records
+    swapped = [moved[0], moved[1].__class__(**{**moved[1].__dict__, "ledger_seq": 3}), moved[2]]
+    assert ledger_chain.check_orders(links, {"O": ledger_chain.OrderBook("O", total, swapped)}, everything).reason \
+        == ledger_chain.RECORD_MISMATCH
+    assert ledger_chain.check_orders(links, _book(links, total, moved[:2]), everything).reason \
+        == ledger_chain.UNRECORDED_ENTRY
+    # Scheme 1 entries (at or below the boundary) count in the sum but need no record.
+    assert ledger_chain.check_orders(links, _book(links, total, moved[1:]), everything, legacy_last_seq=1) is None

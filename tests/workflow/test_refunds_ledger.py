@@ -196,7 +196,9 @@ def test_an_entry_slipped_between_two_is_found(stack):
     assert result["ok"] is False and result["first_bad_seq"] == 3
 
 
-def test_entries_of_the_unkeyed_scheme_still_verify_and_the_keyed_chain_continues_them(stack):
+def test_entries_of_the_unkeyed_scheme_still_verify_and_the_keyed_chain_continues_them(stack, monkeypatch):
+    # Scheme 1 is accepted only up to the deployment's configured last legacy seq (template parameter).
+    monkeypatch.setenv("LEDGER_LEGACY_LAST_SEQ", "2")
     prev_hash = ledger_chain.GENESIS
     for seq in (1, 2):   # as written before the keyed scheme: no hash_scheme, no anchor
         entry = LedgerEntryModel("refunds", seq, entry_id=f"old-{seq}:refund:1", kind="refund", return_id=f"old-{seq}",

@@ -58,7 +58,10 @@ LEDGER_VERDICT = {"type": "object", "required": ["ok", "checked", "first_bad_seq
     "checked": {"type": "integer", "description": "Entries of the range whose seal and link were checked"},
     "first_bad_seq": {**_SEQ, "description": "The first entry edited, inserted or missing; null when ok"},
     "reason": {"type": "string", "nullable": True, "enum": [*ledger_chain.REASONS, None]},
-    "anchored_seq": {**_SEQ, "description": "The last sequence number the anchor table recorded"}}}
+    "anchored_seq": {**_SEQ, "description": "The last sequence number the anchor table recorded"},
+    "order_id": {"type": "string", "description": "Only when an order's total or records disagree with the ledger"},
+    "record": {"type": "string", "description": "Only when a record disagrees: \"return <id> refund\", "
+               "\"return <id> dispute_resolution\" or \"claim <id> resolution\""}}}
 
 LOOKUP_RESULT = {"type": "object", "required": ["token", "order", "policy", "dropoff_countries"], "properties": {
     "token": {"type": "string"}, "expires_in": {"type": "integer"},

@@ -8,26 +8,42 @@ the input is the item as stored, not a list of names. Without the key nobody can
 and recompute the chain.
 
 Scheme 1 (entries written before, no `hash_scheme`): SHA-256 over a fixed list of fields and the
-previous hash. It still verifies those entries, and only those: an entry at or after the first
-anchored sequence number must be keyed, so a keyed entry cannot be rewritten as a scheme 1 one.
+previous hash. It still verifies those entries, and only those: only up to a configured sequence
+number (`LEDGER_LEGACY_LAST_SEQ`, 0 on a deployment that never had them), never inferred from the
+table, since a tamperer who drops every anchor and re-chains the entries unkeyed controls the table.
 
 The head: every keyed append also records (seq, hash) in an anchor table that nobody may update
 or delete (template.yaml), in the same transaction. The ledger's last entry must be the last
-anchor, so dropping the tail, or adding past it, is seen.
+anchor, so dropping the tail, or adding past it, is seen. Anyone with write access to both tables
+can still drop the tail with its anchors (or wipe both): so the same transaction also overwrites
+one keyed checkpoint of the head (HMAC of seq and hash, kept beside the orders, not in either
+ledger table). Without the key nobody can write a checkpoint for a shorter head, so a ledger that
+ends before its checkpoint is missing its tail.
+
+Entries are checked as stored items, typed as DynamoDB holds them (`parse`), so an attribute of a
+wrong type is named (`malformed_entry`) instead of failing the check, and one nobody declared is
+covered by the seal.
+
+Beside the chain, the money: an order's `refunded_total` must be the sum of what its entries took
+from the capture, and every return's and claim's record of a movement must name its own entry
+(`check_orders`), so an entry deleted with everything that pointed at it still shows in the order.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Union
 
 GENESIS = "0" * 64
 SCHEME_LEGACY = 1
 SCHEME_KEYED = 2
 SEAL = "hash"            # the one stored attribute the seal does not cover: it is the seal
 _KEYED_DOMAIN = b"returns/refund-ledger/entry/v2\n"   # an entry's MAC is never valid as another message's
+_CHECKPOINT_DOMAIN = b"returns/refund-ledger/head/v1\n"  # nor an entry's as a checkpoint's, and back
 
 # Scheme 1's fields (frozen: they are what the entries of that scheme were hashed over).
 LEGACY_FIELDS = ("seq", "entry_id", "kind", "return_id", "order_id", "amount", "currency", "method",
@@ -43,7 +59,20 @@ UNKEYED_ENTRY = "unkeyed_entry"          # a scheme 1 entry where only keyed one
 UNKNOWN_SCHEME = "unknown_scheme"
 ANCHOR_MISMATCH = "anchor_mismatch"      # the entry is not the one the anchor recorded
 UNANCHORED_ENTRY = "unanchored_entry"    # an entry past the anchored head: not written by an append
-REASONS = (MISSING_ENTRY, BROKEN_LINK, BAD_SEAL, UNKEYED_ENTRY, UNKNOWN_SCHEME, ANCHOR_MISMATCH, UNANCHORED_ENTRY)
+MALFORMED_ENTRY = "malformed_entry"      # an attribute missing or of the wrong type (an amount stored as text)
+UNKNOWN_ATTRIBUTE = "unknown_attribute"  # the seal fails and the entry holds an attribute no append writes
+MISSING_TAIL = "missing_tail"            # the keyed checkpoint names a later head: the tail and its anchors
+                                         # were removed, or both tables wiped
+MISSING_CHECKPOINT = "missing_checkpoint"  # keyed entries or anchors, and no checkpoint of their head
+BAD_CHECKPOINT = "bad_checkpoint"        # the checkpoint's MAC fails: written without the key
+STALE_CHECKPOINT = "stale_checkpoint"    # the checkpoint is behind the anchored head: an old one put back
+ORDER_TOTAL_MISMATCH = "order_total_mismatch"  # an order's refunded_total is not the sum of its entries
+RECORD_MISMATCH = "record_mismatch"      # a return's or claim's record names an entry that is missing or not its own
+UNRECORDED_ENTRY = "unrecorded_entry"    # an entry its return's or claim's record does not name
+MALFORMED_RECORD = "malformed_record"    # an order's total or a record's ledger_seq/amount is not a number
+REASONS = (MISSING_ENTRY, BROKEN_LINK, BAD_SEAL, UNKEYED_ENTRY, UNKNOWN_SCHEME, ANCHOR_MISMATCH, UNANCHORED_ENTRY,
+           MALFORMED_ENTRY, UNKNOWN_ATTRIBUTE, MISSING_TAIL, MISSING_CHECKPOINT, BAD_CHECKPOINT, STALE_CHECKPOINT,
+           ORDER_TOTAL_MISMATCH, RECORD_MISMATCH, UNRECORDED_ENTRY, MALFORMED_RECORD)
 
 
 @dataclass(frozen=True)
@@ -58,9 +87,28 @@ class Link:
 
 
 @dataclass(frozen=True)
+class BadItem:
+    """A stored entry that is not an entry's shape (`parse`): named, never a failed check.
+    `seq`: its sequence number when that is a whole number, else None (placed by its neighbours)."""
+    seq: int | None
+    attribute: str
+
+
+Item = Union[Link, BadItem]
+
+
+@dataclass(frozen=True)
 class Anchor:
     seq: int
     hash: str
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The head as the last append left it, with its MAC under the ledger key."""
+    seq: int
+    hash: str
+    mac: str
 
 
 @dataclass(frozen=True)
@@ -69,12 +117,21 @@ class Verdict:
     checked: int
     first_bad_seq: int | None = None
     reason: str | None = None
+    order_id: str | None = None     # the order whose total or records disagree with the ledger
+    record: str | None = None       # "return <id> refund", "claim <id> resolution": the record that disagrees
+
+
+def _binary(value: Any) -> str:
+    # A binary attribute (no append writes one) read back as bytes: encoded, so it is sealed like the rest.
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode()
+    raise TypeError(f"{type(value).__name__} is not a stored attribute value")
 
 
 def canonical(stored: Mapping[str, Mapping[str, Any]]) -> bytes:
     """Every stored attribute but the seal, typed as stored, in one byte string."""
     body = {name: value for name, value in stored.items() if name != SEAL}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_binary).encode()
 
 
 def keyed_hash(stored: Mapping[str, Mapping[str, Any]], key: bytes) -> str:
@@ -105,6 +162,54 @@ def legacy_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(prev_hash.encode() + body).hexdigest()
 
 
+_WHOLE = re.compile(r"-?[0-9]+")
+
+
+def parse(item: Mapping[str, Any], shape: Mapping[str, tuple[str, bool]]) -> Item:
+    """A stored item as the chain's Link, or a BadItem naming the first attribute that is not of its
+    declared type. `shape`: name -> (DynamoDB type, may be absent), from the model. Every number an
+    entry holds is a whole number (minor units, sequence numbers, the scheme). Attributes the shape does
+    not name are left to the seal, which covers them."""
+    raw_seq = item.get("seq")
+    seq_text = raw_seq.get("N") if isinstance(raw_seq, Mapping) else None
+    seq = int(seq_text) if isinstance(seq_text, str) and _WHOLE.fullmatch(seq_text) else None
+    for name in sorted(shape):
+        attr_type, optional = shape[name]
+        value = item.get(name)
+        if value is None:
+            if optional:
+                continue
+            return BadItem(seq, name)
+        if not isinstance(value, Mapping) or list(value) != [attr_type] or not isinstance(value[attr_type], str):
+            return BadItem(seq, name)
+        if attr_type == "N" and not _WHOLE.fullmatch(value["N"]):
+            return BadItem(seq, name)
+    scheme = item.get("hash_scheme")
+    return Link(seq, item["prev_hash"]["S"], item[SEAL]["S"],
+                int(scheme["N"]) if scheme is not None else SCHEME_LEGACY, item)
+
+
+def _number(link: Link, name: str) -> int:
+    value = link.stored.get(name)
+    return int(value["N"]) if value else 0
+
+
+def _text(link: Link, name: str) -> str | None:
+    value = link.stored.get(name)
+    return value["S"] if value else None
+
+
+def checkpoint_mac(seq: int, head_hash: str, key: bytes) -> str:
+    """The checkpoint's MAC: only the key's holder can say where the ledger ends."""
+    if not key:
+        raise ValueError("the ledger key is empty")
+    return hmac.new(key, _CHECKPOINT_DOMAIN + f"{int(seq)}:{head_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def checkpoint(seq: int, head_hash: str, key: bytes) -> Checkpoint:
+    return Checkpoint(int(seq), head_hash, checkpoint_mac(seq, head_hash, key))
+
+
 def expected_seal(link: Link, key: bytes) -> str | None:
     if link.scheme == SCHEME_KEYED:
         return keyed_hash(link.stored, key)
@@ -113,17 +218,23 @@ def expected_seal(link: Link, key: bytes) -> str | None:
     return None
 
 
-def check_entry(link: Link, key: bytes, keyed_from: int | None, anchors: Mapping[int, str] | None) -> str | None:
+def check_entry(link: Link, key: bytes, keyed_from: int | None, anchors: Mapping[int, str] | None,
+                known: Iterable[str] | None = None) -> str | None:
     """What is wrong with this entry on its own (None: nothing): its scheme, its seal, its anchor.
+    `keyed_from`: the first sequence number where only keyed entries may be (None: anywhere).
     `anchors`: the anchors recorded over the entries' span (None: not compared); every keyed
-    entry has one, written in its own transaction."""
+    entry has one, written in its own transaction. `known`: the attributes an append writes, to
+    name an added one (None: not named)."""
     if link.scheme not in (SCHEME_LEGACY, SCHEME_KEYED):
         return UNKNOWN_SCHEME
     if link.scheme != SCHEME_KEYED and keyed_from is not None and link.seq >= keyed_from:
         return UNKEYED_ENTRY
+    added = known is not None and bool(set(link.stored) - set(known))
     # As bytes: a stored hash edited to non-ASCII text is a mismatch, not a TypeError.
     if not hmac.compare_digest((expected_seal(link, key) or "").encode(), (link.hash or "").encode()):
-        return BAD_SEAL
+        return UNKNOWN_ATTRIBUTE if added else BAD_SEAL
+    if added and link.scheme == SCHEME_LEGACY:
+        return UNKNOWN_ATTRIBUTE    # scheme 1's fixed fields do not cover it
     if anchors is not None:
         anchored = anchors.get(link.seq)
         if anchored is None and link.scheme == SCHEME_KEYED:
@@ -133,18 +244,24 @@ def check_entry(link: Link, key: bytes, keyed_from: int | None, anchors: Mapping
     return None
 
 
-def verify(links: Iterable[Link], key: bytes, *, prev_hash: str | None, first_seq: int | None = None,
-           keyed_from: int | None = None, anchors: Mapping[int, str] | None = None) -> Verdict:
-    """Check consecutive entries: each present (no gap from `first_seq`), linked to the one before
-    (`prev_hash`: the hash the first must link to; None when unknown), sealed, and matching its anchor.
-    `keyed_from`: the first anchored sequence number (None: nothing anchored yet)."""
+def verify(links: Iterable[Item], key: bytes, *, prev_hash: str | None, first_seq: int | None = None,
+           keyed_from: int | None = None, anchors: Mapping[int, str] | None = None,
+           known: Iterable[str] | None = None) -> Verdict:
+    """Check consecutive entries: each of an entry's shape, present (no gap from `first_seq`), linked
+    to the one before (`prev_hash`: the hash the first must link to; None when unknown), sealed, and
+    matching its anchor. `keyed_from`: where scheme 1 entries stop being accepted (None: anywhere)."""
     checked, expected = 0, first_seq
+    known = frozenset(known) if known is not None else None
     for link in links:
+        if isinstance(link, BadItem):
+            # Its own sequence number when it has a whole one, else the place it holds in the chain.
+            at = link.seq if link.seq is not None and (expected is None or link.seq <= expected) else expected
+            return Verdict(False, checked, at, MALFORMED_ENTRY)
         if expected is not None and link.seq != expected:
             return Verdict(False, checked, expected, MISSING_ENTRY)
         if prev_hash is not None and link.prev_hash != prev_hash:
             return Verdict(False, checked, link.seq, BROKEN_LINK)
-        wrong = check_entry(link, key, keyed_from, anchors)
+        wrong = check_entry(link, key, keyed_from, anchors, known)
         if wrong:
             return Verdict(False, checked, link.seq, wrong)
         checked += 1
@@ -169,6 +286,103 @@ def check_head(last: Link | None, head: Anchor | None) -> Verdict | None:
     if last is not None and last.hash != head.hash:
         return Verdict(False, 0, last.seq, ANCHOR_MISMATCH)
     return None
+
+
+def check_checkpoint(mark: Checkpoint | BadItem | None, head: Anchor | None, last: Link | None,
+                     key: bytes) -> Verdict | None:
+    """The keyed checkpoint against the anchored head (None: they agree). Run after check_head, so
+    the head and the ledger's last entry already agree.
+
+    The anchors and the entries can both be removed by anyone with access to their tables; the
+    checkpoint can be removed too, but not rewritten to a shorter head without the key."""
+    if mark is None:
+        if head is not None or (last is not None and last.scheme == SCHEME_KEYED):
+            return Verdict(False, 0, None, MISSING_CHECKPOINT)
+        return None   # nothing appended under the key yet (a new ledger, or scheme 1 entries only)
+    if isinstance(mark, BadItem):
+        return Verdict(False, 0, None, BAD_CHECKPOINT)
+    if not hmac.compare_digest(checkpoint_mac(mark.seq, mark.hash, key).encode(), mark.mac.encode()):
+        return Verdict(False, 0, None, BAD_CHECKPOINT)
+    head_seq = head.seq if head is not None else 0
+    if mark.seq > head_seq:
+        return Verdict(False, 0, head_seq + 1, MISSING_TAIL)
+    if mark.seq < head_seq:
+        return Verdict(False, 0, mark.seq + 1, STALE_CHECKPOINT)
+    if head is not None and head.hash != mark.hash:
+        return Verdict(False, 0, head.seq, ANCHOR_MISMATCH)
+    return None
+
+
+# -- the money: orders and records against the entries -------------------------------------------
+
+@dataclass(frozen=True)
+class Record:
+    """A return's or claim's record of one movement (`refund`, `dispute_resolution`, `resolution`):
+    the entry it names and the amount it says was paid."""
+    owner: str           # "return" | "claim"
+    owner_id: str
+    name: str            # the record's attribute
+    order_id: str
+    ledger_seq: int
+    amount: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.owner} {self.owner_id} {self.name}"
+
+
+# Which record names an entry of each kind.
+RECORD_OF_KIND = {"refund": ("return", "refund"), "store_credit": ("return", "refund"),
+                  "adjustment": ("return", "dispute_resolution"), "claim": ("claim", "resolution")}
+
+
+@dataclass
+class OrderBook:
+    """What the store read for one order: its refunded_total (None: no such order), the records of its
+    returns and claims, and every entry those records or the checked range name."""
+    order_id: str
+    refunded_total: int | None
+    records: list[Record] = field(default_factory=list)
+
+
+def check_orders(checked: Iterable[Link], books: Mapping[str, OrderBook], entries: Mapping[int, Item],
+                 legacy_last_seq: int = 0) -> Verdict | None:
+    """The money around the checked entries (None: it agrees). For each order a checked entry
+    touches: every record of its returns and claims names an entry of its own with the amount it
+    says, every checked entry is named by its record, and the order's refunded_total is the sum of
+    what its entries took from the capture. Entries of scheme 1 (at or below `legacy_last_seq`) were
+    written before the records named them: they count in the sums and need no record."""
+    checked = list(checked)
+    named: dict[int, Record] = {}
+    for order_id in dict.fromkeys(_text(link, "order_id") for link in checked
+                                  if link.seq > legacy_last_seq):
+        book = books[order_id]
+        for record in book.records:
+            entry = entries.get(record.ledger_seq)
+            if isinstance(entry, BadItem):
+                return Verdict(False, 0, record.ledger_seq, MALFORMED_ENTRY)
+            kind = _text(entry, "kind") if entry is not None else None
+            if (entry is None or _text(entry, "return_id") != record.owner_id
+                    or _text(entry, "order_id") != record.order_id or _number(entry, "amount") != record.amount
+                    or RECORD_OF_KIND.get(kind or "") != (record.owner, record.name)):
+                return Verdict(False, 0, record.ledger_seq, RECORD_MISMATCH, order_id=order_id, record=record.label)
+            named[record.ledger_seq] = record
+    for link in checked:
+        if link.seq > legacy_last_seq and link.seq not in named:
+            return Verdict(False, 0, link.seq, UNRECORDED_ENTRY, order_id=_text(link, "order_id"))
+    for order_id in dict.fromkeys(_text(link, "order_id") for link in checked if link.seq > legacy_last_seq):
+        book = books[order_id]
+        ours = {link.seq: link for link in checked if _text(link, "order_id") == order_id}
+        ours.update({r.ledger_seq: entries[r.ledger_seq] for r in book.records})
+        total = sum(from_capture_of(link) for link in ours.values() if isinstance(link, Link))
+        if book.refunded_total != total:
+            return Verdict(False, 0, None, ORDER_TOTAL_MISMATCH, order_id=order_id)
+    return None
+
+
+def from_capture_of(link: Link) -> int:
+    """What a stored entry took from the order's capture: its amount less the store's own bonus."""
+    return _number(link, "amount") - _number(link, "bonus")
 
 
 def from_capture(entry: Any) -> int:

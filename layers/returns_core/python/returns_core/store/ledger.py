@@ -8,26 +8,57 @@ captured amount, and (d) the return's refund record, conditioned on not being
 recorded yet. So a movement lands once, in order, and never beyond what was
 captured, even when writers race; and the next sequence number and previous hash
 come from the anchors, which nobody can delete, so an entry dropped from the
-ledger's tail is never silently replaced.
+ledger's tail is never silently replaced. The same transaction overwrites the keyed
+checkpoint of the head (rules/ledger_chain.py), an item of the orders table: a tamperer
+who removes the tail with its anchors, or empties both ledger tables, leaves it behind.
+
+Verification reads the stored items as DynamoDB holds them (the low-level client, not
+the models): the seal covers every stored attribute, an attribute of the wrong type is
+named instead of failing the read, and an attribute the model does not declare is still
+in what is checked.
 """
 from __future__ import annotations
 
+import math
 import threading
+import time
 from dataclasses import dataclass
-from typing import Iterator
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable, Iterator
 
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from .. import aws
-from ..rules import clock
+from .. import aws, config
+from ..rules import clock, ledger_chain
 from ..rules.errors import UnprocessableError
-from ..rules.ledger_chain import (GENESIS, MISSING_ENTRY, SCHEME_KEYED, SCHEME_LEGACY, Anchor, Link, Verdict,
-                                  check_entry, check_head, keyed_hash, verify)
+from ..rules.ledger_chain import (GENESIS, MALFORMED_ENTRY, MALFORMED_RECORD, MISSING_ENTRY, SCHEME_KEYED,
+                                  SCHEME_LEGACY, Anchor, BadItem, Checkpoint, Item, Link, OrderBook, Record,
+                                  Verdict, check_checkpoint, check_entry, check_head, check_orders, keyed_hash,
+                                  verify)
 from . import writes
-from .models import CreditModel, LedgerAnchorModel, LedgerEntryModel, OrderModel, ReturnModel, plain
+from .models import (ClaimModel, CreditModel, LedgerAnchorModel, LedgerEntryModel, OrderModel, ReturnModel, _meta,
+                     plain)
 
 LEDGER = "refunds"
+# The checkpoint's key in the orders table: longer than the 64 characters an order id may have
+# (PUT /orders/{order_id}), so no order can land on it, and beside the orders rather than in the
+# ledger's own tables, so emptying those two leaves it behind.
+CHECKPOINT_ID = "#refund-ledger-checkpoint/refunds/kept-by-the-settle-function/not-an-order"
+assert len(CHECKPOINT_ID) > 64
+
+
+class LedgerCheckpointModel(Model):
+    """The ledger's head as the last append left it (seq, hash) with its MAC under the ledger key:
+    one item, overwritten in every append's transaction, in the orders table (see CHECKPOINT_ID)."""
+    Meta = _meta("ORDERS_TABLE")
+    order_id = UnicodeAttribute(hash_key=True)
+    ledger = UnicodeAttribute()
+    head_seq = NumberAttribute()
+    head_hash = UnicodeAttribute()
+    mac = UnicodeAttribute()
 
 
 class OverRefund(UnprocessableError):
@@ -197,6 +228,11 @@ def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_recor
                 tx.save(entry, condition=LedgerEntryModel.seq.does_not_exist())
                 tx.save(LedgerAnchorModel(LEDGER, seq, hash=entry.hash),
                         condition=LedgerAnchorModel.seq.does_not_exist())
+                # No condition: the anchor's already orders the appends, and an edited checkpoint
+                # must not stop them (it is simply overwritten with the true head).
+                mark = ledger_chain.checkpoint(seq, entry.hash, key)
+                tx.save(LedgerCheckpointModel(CHECKPOINT_ID, ledger=LEDGER, head_seq=mark.seq,
+                                              head_hash=mark.hash, mac=mark.mac))
                 tx.update(order, actions=[OrderModel.refunded_total.set(new_total),
                                           OrderModel.refund_holds.set(holds),
                                           OrderModel.updated_at.set(issued_at)])
@@ -224,15 +260,6 @@ def entries(ledger: str = LEDGER, since_seq: int = 0, limit: int | None = None) 
     yield from LedgerEntryModel.query(ledger, cond, consistent_read=True, limit=limit)
 
 
-def _between(lo: int, hi: int, ledger: str = LEDGER) -> list[LedgerEntryModel]:
-    return list(LedgerEntryModel.query(ledger, LedgerEntryModel.seq.between(lo, hi), consistent_read=True))
-
-
-def _anchors(lo: int, hi: int | None = None, ledger: str = LEDGER) -> dict[int, str]:
-    cond = LedgerAnchorModel.seq >= lo if hi is None else LedgerAnchorModel.seq.between(lo, hi)
-    return {int(a.seq): a.hash for a in LedgerAnchorModel.query(ledger, cond, consistent_read=True)}
-
-
 def get(seq: int, ledger: str = LEDGER) -> LedgerEntryModel | None:
     try:
         return LedgerEntryModel.get(ledger, seq, consistent_read=True)
@@ -248,61 +275,328 @@ def entries_on_days(days: list[str]) -> list[LedgerEntryModel]:
     return sorted(out, key=lambda e: int(e.seq))
 
 
-def _verify_span(lo: int, hi: int, key: bytes, keyed_from: int | None) -> Verdict:
+# -- verification: stored items, read with the low-level client --------------------------------------
+
+# What an append writes, by attribute: (DynamoDB type, may be absent), from the model.
+SHAPE = {name: (attribute.attr_type, bool(attribute.null))
+         for name, attribute in LedgerEntryModel.get_attributes().items()}
+_NAMES = {"#p": "ledger", "#s": "seq"}
+
+
+def _names(condition: str) -> dict:
+    return {k: v for k, v in _NAMES.items() if k in condition}
+
+
+def legacy_last_seq() -> int:
+    """The last sequence number written before the keyed scheme (a setting, 0 on a new deployment):
+    scheme 1 entries are accepted up to it and nowhere else, whatever the tables say."""
+    return max(0, config.int_setting("LEDGER_LEGACY_LAST_SEQ", 0))
+
+
+def _query(table: str, condition: str, values: dict, *, names: dict | None = None, index: str | None = None,
+           newest_first: bool = False, limit: int | None = None) -> Iterator[dict]:
+    request: dict[str, Any] = {"TableName": table, "KeyConditionExpression": condition,
+                               "ExpressionAttributeValues": values, "ScanIndexForward": not newest_first}
+    if names:
+        request["ExpressionAttributeNames"] = names
+    if index:
+        request["IndexName"] = index
+    else:
+        request["ConsistentRead"] = True
+    if limit:
+        request["Limit"] = limit
+    client = aws.client("dynamodb")
+    while True:
+        page = client.query(**request)
+        yield from page.get("Items", [])
+        if limit or "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _seq_of(item: dict) -> Decimal:
+    """An item's sort key as stored (the table's key schema makes it a number)."""
+    return Decimal(item["seq"]["N"])
+
+
+def _raw_entries(lo: Decimal | int | None = None, hi: Decimal | int | None = None,
+                 newest_first: bool = False, limit: int | None = None) -> list[dict]:
+    values: dict[str, Any] = {":p": {"S": LEDGER}}
+    condition = "#p = :p"
+    if lo is not None and hi is not None:
+        condition += " AND #s BETWEEN :lo AND :hi"
+        values.update({":lo": {"N": str(lo)}, ":hi": {"N": str(hi)}})
+    return list(_query(LedgerEntryModel.Meta.table_name, condition, values, names=_names(condition),
+                       newest_first=newest_first, limit=limit))
+
+
+def _parse(item: dict) -> Item:
+    return ledger_chain.parse(item, SHAPE)
+
+
+def _anchor_of(item: dict) -> Anchor:
+    # An anchor no append wrote (a fraction for a seq, a hash of another type) still names a place:
+    # rounded up, it stands past what it follows, and a hash that is not text matches no entry.
+    value = item.get("hash")
+    text = value.get("S") if isinstance(value, dict) else None
+    return Anchor(math.ceil(_seq_of(item)), text if isinstance(text, str) else "")
+
+
+def _anchors(lo: int, hi: int | None = None) -> dict[int, str]:
+    values: dict[str, Any] = {":p": {"S": LEDGER}, ":lo": {"N": str(lo)}}
+    condition = "#p = :p AND #s >= :lo"
+    if hi is not None:
+        condition = "#p = :p AND #s BETWEEN :lo AND :hi"
+        values[":hi"] = {"N": str(hi)}
+    return {a.seq: a.hash for a in map(_anchor_of, _query(LedgerAnchorModel.Meta.table_name, condition, values,
+                                                           names=_names(condition)))}
+
+
+def _anchored_head() -> Anchor | None:
+    for item in _query(LedgerAnchorModel.Meta.table_name, "#p = :p", {":p": {"S": LEDGER}}, names=_names("#p"),
+                       newest_first=True, limit=1):
+        return _anchor_of(item)
+    return None
+
+
+def _anchor_at(seq: int) -> Anchor | None:
+    item = aws.client("dynamodb").get_item(TableName=LedgerAnchorModel.Meta.table_name, ConsistentRead=True,
+                                           Key={"ledger": {"S": LEDGER}, "seq": {"N": str(seq)}}).get("Item")
+    return _anchor_of(item) if item else None
+
+
+def _entry_at(seq: int) -> Item | None:
+    item = aws.client("dynamodb").get_item(TableName=LedgerEntryModel.Meta.table_name, ConsistentRead=True,
+                                           Key={"ledger": {"S": LEDGER}, "seq": {"N": str(seq)}}).get("Item")
+    return _parse(item) if item else None
+
+
+def _checkpoint() -> Checkpoint | BadItem | None:
+    item = aws.client("dynamodb").get_item(TableName=OrderModel.Meta.table_name, ConsistentRead=True,
+                                           Key={"order_id": {"S": CHECKPOINT_ID}}).get("Item")
+    if item is None:
+        return None
+    try:
+        return Checkpoint(int(item["head_seq"]["N"]), item["head_hash"]["S"], item["mac"]["S"])
+    except (KeyError, TypeError, ValueError):
+        return BadItem(None, "checkpoint")
+
+
+def _in_order(items: list[dict]) -> list[tuple[Decimal, Item]]:
+    return [(_seq_of(item), _parse(item)) for item in items]
+
+
+def _verify_span(lo: int, hi: int, key: bytes, keyed_from: int) -> tuple[Verdict, list[Link]]:
     """The entries lo..hi read by key (not from the index: an entry whose day was edited is still
     read), with the entry before (its hash starts the chain) and the one after (it must link to hi)."""
-    read = {int(e.seq): link(e) for e in _between(max(lo - 1, 1), hi + 1)}
+    read = _in_order(_raw_entries(max(lo - 1, 1), hi + 1))
     anchors = _anchors(max(lo - 1, 1), hi + 1)
+    known = frozenset(SHAPE)
     prev_hash = GENESIS
     if lo > 1:
-        before = read.get(lo - 1)
+        before = next((item for at, item in read if at == lo - 1), None)
         if before is None:
-            return Verdict(False, 0, lo - 1, MISSING_ENTRY)
-        wrong = check_entry(before, key, keyed_from, anchors)
+            return Verdict(False, 0, lo - 1, MISSING_ENTRY), []
+        if isinstance(before, BadItem):
+            return Verdict(False, 0, lo - 1, MALFORMED_ENTRY), []
+        wrong = check_entry(before, key, keyed_from, anchors, known)
         if wrong:
-            return Verdict(False, 0, lo - 1, wrong)
+            return Verdict(False, 0, lo - 1, wrong), []
         prev_hash = before.hash
-    span = [read[s] for s in sorted(read) if lo <= s <= hi]
-    verdict = verify(span, key, prev_hash=prev_hash, first_seq=lo, keyed_from=keyed_from, anchors=anchors)
+    span = [item for at, item in read if lo <= at <= hi]
+    verdict = verify(span, key, prev_hash=prev_hash, first_seq=lo, keyed_from=keyed_from, anchors=anchors,
+                     known=known)
     if not verdict.ok:
-        return verdict
+        return verdict, []
     if verdict.checked < hi - lo + 1:
-        return Verdict(False, verdict.checked, hi, MISSING_ENTRY)
-    after = read.get(hi + 1)
-    if after is not None:
-        following = verify([after], key, prev_hash=read[hi].hash, keyed_from=keyed_from, anchors=anchors)
+        return Verdict(False, verdict.checked, hi, MISSING_ENTRY), []
+    links = [item for item in span if isinstance(item, Link)]
+    after = [item for at, item in read if hi < at <= hi + 1]
+    if after:
+        following = verify(after[:1], key, prev_hash=links[-1].hash, first_seq=hi + 1, keyed_from=keyed_from,
+                           anchors=anchors, known=known)
         if not following.ok:
-            return Verdict(False, verdict.checked, following.first_bad_seq, following.reason)
-    return verdict
+            return Verdict(False, verdict.checked, following.first_bad_seq, following.reason), []
+    return verdict, links
 
 
-def _head_and_last() -> tuple[Anchor | None, Link | None]:
-    """The anchored head and the ledger's last entry, read in that order; an append that lands
-    between the two reads is anchored by then, so its anchor is read instead."""
-    anchored = head()
-    last = last_entry()
-    if anchored is not None and last is not None and int(last.seq) > anchored.seq:
-        anchored = _anchor(int(last.seq)) or anchored
-    return anchored, (link(last) if last is not None else None)
+def _check_tail(key: bytes) -> tuple[Verdict | None, Anchor | None]:
+    """The ledger's last entry, the anchored head and the keyed checkpoint, read in that order.
+
+    An append landing between two reads is anchored and checkpointed in the same transaction, so
+    a later read that runs ahead of an earlier one is read again at its own sequence number."""
+    anchored = _anchored_head()
+    newest = _raw_entries(newest_first=True, limit=1)
+    last = _parse(newest[0]) if newest else None
+    if isinstance(last, BadItem):
+        return Verdict(False, 0, last.seq, MALFORMED_ENTRY), anchored
+    if anchored is not None and last is not None and last.seq > anchored.seq:
+        anchored = _anchor_at(last.seq) or anchored
+    tail = check_head(last, anchored)
+    if tail is not None:
+        return tail, anchored
+    mark = _checkpoint()
+    if isinstance(mark, Checkpoint) and mark.seq > (anchored.seq if anchored else 0):
+        later, entry = _anchor_at(mark.seq), _entry_at(mark.seq)
+        if later is not None and isinstance(entry, Link) and later.hash == entry.hash:
+            anchored, last = later, entry   # appended while this check ran
+    return check_checkpoint(mark, anchored, last, key), anchored
+
+
+# -- the money around the entries -----------------------------------------------------------------
+
+_RECORDS = {"return": (ReturnModel, "return_id", ("refund", "dispute_resolution")),
+            "claim": (ClaimModel, "claim_id", ("resolution",))}
+
+
+class _Malformed(Exception):
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
+
+
+def _whole(value: Any, what: str) -> int:
+    """A stored number as an int, or _Malformed naming where it was found."""
+    try:
+        number = Decimal(value["N"]) if isinstance(value, dict) else None
+    except (InvalidOperation, KeyError, TypeError, ValueError):
+        number = None
+    if number is None or number != number.to_integral_value():
+        raise _Malformed(what)
+    return int(number)
+
+
+def _records_of(owner: str, item: dict) -> list[Record]:
+    model, key_name, names = _RECORDS[owner]
+    owner_id = (item.get(key_name) or {}).get("S", "")
+    order_id = (item.get("order_id") or {}).get("S", "")
+    out = []
+    for name in names:
+        value = item.get(name)
+        fields = value.get("M") if isinstance(value, dict) else None
+        if not isinstance(fields, dict) or "ledger_seq" not in fields:
+            continue   # nothing recorded, or a record still waiting for its payment
+        label = f"{owner} {owner_id} {name}"
+        seq = _whole(fields["ledger_seq"], label)
+        if seq > 0:    # 0: nothing was paid, no entry
+            out.append(Record(owner, owner_id, name, order_id, seq, _whole(fields.get("amount"), label)))
+    return out
+
+
+def _get_all(keys: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """Items by key, read together: in one TransactGetItems per hundred, so an order and its returns'
+    records are read at one instant (an append changes them in one transaction). None when absent."""
+    from botocore.exceptions import ClientError
+
+    client = aws.client("dynamodb")
+    out: list[tuple[str, dict]] = []
+    for start in range(0, len(keys), 100):
+        chunk = keys[start:start + 100]
+        for attempt in range(_READ_ATTEMPTS):
+            try:
+                answer = client.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": key}}
+                                                                  for table, key in chunk])
+                break
+            except ClientError as exc:
+                # Cancelled while an append was writing one of these items: read again after it.
+                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException" \
+                        or attempt == _READ_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2 ** attempt)
+        out.extend((table, response.get("Item")) for (table, _), response in zip(chunk, answer["Responses"]))
+    return out
+
+
+_READ_ATTEMPTS = 5
+
+
+def _owners(order_id: str) -> list[tuple[str, dict]]:
+    """The keys of the order's returns and claims (their by_order indexes: a Query each)."""
+    keys: list[tuple[str, dict]] = []
+    for owner, (model, key_name, _) in _RECORDS.items():
+        for item in _query(model.Meta.table_name, "#o = :o", {":o": {"S": order_id}}, names={"#o": "order_id"},
+                           index="by_order"):
+            if key_name in item:
+                keys.append((owner, {key_name: item[key_name]}))
+    return keys
+
+
+def _book(order_id: str) -> OrderBook:
+    owners = _owners(order_id)
+    tables = {owner: _RECORDS[owner][0].Meta.table_name for owner in _RECORDS}
+    read = _get_all([(OrderModel.Meta.table_name, {"order_id": {"S": order_id}})]
+                    + [(tables[owner], key) for owner, key in owners])
+    order = read[0][1]
+    total = None if order is None else (_whole(order["refunded_total"], f"order {order_id}")
+                                        if "refunded_total" in order else 0)
+    records: list[Record] = []
+    for (owner, _), (_, item) in zip(owners, read[1:]):
+        if item is not None:
+            records.extend(_records_of(owner, item))
+    return OrderBook(order_id, total, records)
+
+
+def _entries_by_seq(seqs: Iterable[int]) -> dict[int, Item]:
+    """Entries by sequence number, parsed; absent ones left out. A GetItem each (the Settle role may
+    only put, get and query the ledger): records name few entries outside the checked range."""
+    out: dict[int, Item] = {}
+    for seq in sorted(set(seqs)):
+        entry = _entry_at(seq)
+        if entry is not None:
+            out[seq] = entry
+    return out
+
+
+def _check_money(checked: list[Link], legacy_last: int) -> Verdict | None:
+    """The orders the checked entries touch, their returns' and claims' records, and the entries
+    those name: bounded by the range (a Query per index, one transaction read per order)."""
+    books: dict[str, OrderBook] = {}
+    for link in checked:
+        order_id = link.stored["order_id"]["S"]
+        if link.seq > legacy_last and order_id not in books:
+            try:
+                books[order_id] = _book(order_id)
+            except _Malformed as bad:
+                return Verdict(False, 0, None, MALFORMED_RECORD, order_id=order_id, record=bad.what)
+    entries: dict[int, Item] = {link.seq: link for link in checked}
+    named = {r.ledger_seq for book in books.values() for r in book.records}
+    entries.update(_entries_by_seq(named - set(entries)))
+    return check_orders(checked, books, entries, legacy_last)
+
+
+def _answer(verdict: Verdict, anchored: Anchor | None) -> dict:
+    answer = {"ok": verdict.ok, "checked": verdict.checked, "first_bad_seq": verdict.first_bad_seq,
+              "reason": verdict.reason, "anchored_seq": anchored.seq if anchored else None}
+    # Named only when they say something: ids of orders, returns and claims, never a customer's data.
+    answer.update({k: v for k, v in (("order_id", verdict.order_id), ("record", verdict.record)) if v is not None})
+    return answer
 
 
 def verify_range(key: bytes, days: list[str] | None = None) -> dict:
-    """Check the entries of these days (all entries when None) and the ledger's tail against the
-    anchored head: an edit, an insertion or a deletion, the last entry's included, is named by
-    its sequence number, with the reason (rules/ledger_chain.py)."""
-    first = _anchor_at_end(newest=False)
-    keyed_from = first.seq if first else None
+    """Check the entries of these days (all entries when None), the ledger's tail against the
+    anchored head and the keyed checkpoint, and the orders and records of the checked entries: an
+    edit, an insertion or a deletion, the last entry's included, is named by its sequence number
+    (or its order), with the reason (rules/ledger_chain.py). Bad data is a verdict, never an error."""
+    legacy_last = legacy_last_seq()
+    keyed_from = legacy_last + 1
     if days is None:
-        links = [link(e) for e in entries()]
-        verdict = verify(links, key, prev_hash=GENESIS, first_seq=1, keyed_from=keyed_from,
-                         anchors=_anchors(1))
+        items = [item for _, item in _in_order(_raw_entries())]
+        verdict = verify(items, key, prev_hash=GENESIS, first_seq=1, keyed_from=keyed_from, anchors=_anchors(1),
+                         known=frozenset(SHAPE))
+        checked = [item for item in items if isinstance(item, Link)] if verdict.ok else []
     else:
-        seqs = [int(e.seq) for e in entries_on_days(days)]
-        verdict = _verify_span(seqs[0], seqs[-1], key, keyed_from) if seqs else Verdict(True, 0)
-    anchored, last = _head_and_last()
+        seqs = [_seq_of(item) for day in days for item in _query(
+            LedgerEntryModel.Meta.table_name, "#d = :d", {":d": {"S": day}}, names={"#d": "issued_day"},
+            index="by_day")]
+        if seqs:
+            verdict, checked = _verify_span(max(1, math.floor(min(seqs))), math.ceil(max(seqs)), key, keyed_from)
+        else:
+            verdict, checked = Verdict(True, 0), []
+    tail, anchored = _check_tail(key)
+    if verdict.ok and tail is not None:
+        verdict = Verdict(False, verdict.checked, tail.first_bad_seq, tail.reason)
     if verdict.ok:
-        tail = check_head(last, anchored)
-        if tail is not None:
-            verdict = Verdict(False, verdict.checked, tail.first_bad_seq, tail.reason)
-    return {"ok": verdict.ok, "checked": verdict.checked, "first_bad_seq": verdict.first_bad_seq,
-            "reason": verdict.reason, "anchored_seq": anchored.seq if anchored else None}
+        money = _check_money(checked, legacy_last)
+        if money is not None:
+            verdict = Verdict(False, verdict.checked, money.first_bad_seq, money.reason, money.order_id, money.record)
+    return _answer(verdict, anchored)
