@@ -147,6 +147,11 @@ class Journal:
         """The number of the last record appended."""
         return self._appended
 
+    @property
+    def behind(self) -> bool:
+        """Whether some record appended is not on disk yet (a read that may have seen it waits)."""
+        return self._durable < self._appended
+
     def append(self, kind: str, data: Callable[[], Any]) -> int:
         """Write one record; its number. `data` is called under the journal's lock, so the state it
         reads and the record's place in the journal are one step: of two records about one thing, the

@@ -77,6 +77,7 @@ class StripeServer:
                         # On the event loop: no other request changes the objects while they are read.
                         journal.append("stripe", lambda: pickle.dumps(dict(resources.store),
                                                                       protocol=pickle.HIGHEST_PROTOCOL))
+                    if journal.behind:   # a read too: what it saw is on disk before it is answered
                         await asyncio.get_running_loop().run_in_executor(None, journal.wait_durable)
 
             server.app.middlewares.append(journaled)   # innermost: before localstripe's error answer

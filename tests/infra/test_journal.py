@@ -246,3 +246,46 @@ def test_replaying_records_the_snapshot_already_holds_changes_nothing(tmp_path, 
         persistence.replay(data, 0)
         persistence.replay(data, 0)
         assert _state() == seen
+
+
+STRIPE_RUN = """
+import sys
+from pathlib import Path
+from infra.local.journal import Journal
+from infra.local.stripe_server import StripeServer
+from tests.payments_support import create_captured_payment_intent
+
+journal = Journal(Path(sys.argv[1]), after=0)
+stripe = StripeServer(int(sys.argv[2]))
+stripe.start(changed=lambda: None, journal=journal)
+print(create_captured_payment_intent(stripe.url, 4200, "EUR"))
+stripe.stop()
+"""
+
+
+def test_a_stripe_write_is_journaled_before_it_is_answered_with_the_objects_it_refers_to(tmp_path):
+    """localstripe's objects refer to one another (a payment intent to its charge): a record holds
+    them all, so they come back as one graph, as the snapshot brings them back. Its own process:
+    localstripe's app can be set up once per interpreter."""
+    import pickle
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.ports import free_port
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", STRIPE_RUN, str(tmp_path / "journal"), str(free_port())],
+                          cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    payment_intent = done.stdout.strip().splitlines()[-1]
+    records = [r for r in journal.read(tmp_path / "journal") if r.kind == "stripe"]
+    assert records, "the payment was answered without a record"
+    loaded: list[dict] = []
+    replayed = persistence.replay(persistence.DataDir(tmp_path),
+                                  0, stripe_load=lambda blob: loaded.append(pickle.loads(blob)) or 1)
+    assert replayed["stripe"] == 1 and len(loaded) == 1    # the last record is Stripe's state
+    store = loaded[0]
+    intent = store[f"payment_intent:{payment_intent}"]
+    assert intent.amount == 4200
+    assert store[f"charge:{intent.latest_charge.id}"] is intent.latest_charge
