@@ -50,6 +50,10 @@ SUFFIX = ".journal"
 _write, _sync = os.write, getattr(os, "fdatasync", os.fsync)
 
 
+class Unreadable(Exception):
+    pass
+
+
 @dataclass(frozen=True)
 class Record:
     number: int
@@ -82,7 +86,8 @@ def encode(number: int, kind: str, data: Any) -> bytes:
 
 
 def read_segment(path: Path) -> Iterator[Record]:
-    """The whole records of one segment, in order; a torn or damaged tail ends it."""
+    """The whole records of one segment, in order; a torn or damaged tail ends it. Unreadable: a
+    whole record that does not load."""
     blob = path.read_bytes()
     at = 0
     while at + _HEADER.size <= len(blob):
@@ -92,8 +97,10 @@ def read_segment(path: Path) -> Iterator[Record]:
             return
         try:
             number, kind, data = pickle.loads(body)
-        except Exception:  # noqa: BLE001 - a body that checks out but does not load is damage too
-            return
+        except Exception as exc:  # noqa: BLE001 - whatever the unpickling raised
+            # Whole (its checksum holds) yet unreadable: written by another moto or localstripe than
+            # this one, not torn. Skipping it would lose an acknowledged write without a word.
+            raise Unreadable(f"{path}: record at byte {at} cannot be read ({type(exc).__name__}: {exc})") from None
         yield Record(number, kind, data)
         at += _HEADER.size + length
 

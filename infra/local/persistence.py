@@ -433,7 +433,11 @@ def replay(data: DataDir, after: int, stripe_load: Callable[[bytes], int] | None
 
     counts = {"records": 0, "last": after, "stripe": 0}
     stripe_blob = None
-    for record in journal_log.read(data.journal, after):
+    try:
+        records = list(journal_log.read(data.journal, after))
+    except journal_log.Unreadable as exc:
+        raise StateUnreadable(f"the journal cannot be read: {exc}") from None
+    for record in records:
         counts["records"] += 1
         counts["last"] = record.number
         if record.kind == "dynamodb":
