@@ -31,7 +31,9 @@ none either, before the journal is flushed to disk. So a write the API answered 
 On start the snapshot is restored, then the journal's records after the snapshot's (it holds the
 number of the last one it includes) are replayed in order; a record sets the state it names, so
 replaying one the snapshot already holds is harmless. Each snapshot starts a new journal segment
-and, once on disk, deletes the older ones.
+and, once on disk, deletes the older ones. The journal keeps the order the paragraph above cares
+about: a Stripe refund's record is on disk before Stripe answers, so before the ledger write that
+names it is even made.
 
 Why at the emulator and not at the API: the API's writes, the state machine's steps and the
 functions' sends all reach state through the emulator (or Stripe), on many threads and processes;
