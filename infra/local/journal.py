@@ -131,7 +131,9 @@ class Journal:
     def __init__(self, folder: Path, after: int) -> None:
         """Records are numbered from `after` + 1: above everything the folder or the snapshot holds."""
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.exists():
+            folder.mkdir(parents=True)
+            _fsync_folder(folder.parent)   # the folder's name, as each segment's (_open)
         self._lock = threading.Lock()
         self._flushed = threading.Condition(self._lock)
         self._appended = self._durable = after
