@@ -26,9 +26,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from . import deploy, dispatch, outbox, persistence, ports, sign_in
-from .journal import Journal
 from .console import Console
 from .gateway import RestApi, Response
+from .journal import Journal
 from .template import load
 
 ROOT = Path(__file__).resolve().parents[2]

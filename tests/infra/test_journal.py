@@ -85,7 +85,7 @@ def test_concurrent_appends_share_fsyncs_and_keep_their_order(tmp_path):
 
     def writer(who: int) -> None:
         for i in range(50):
-            number = log.append("n", lambda: (who, i))
+            number = log.append("n", lambda i=i: (who, i))
             log.wait_durable()
             assert log._durable >= number
         done.append(who)
@@ -237,7 +237,7 @@ def test_replaying_records_the_snapshot_already_holds_changes_nothing(tmp_path, 
         persistence.request_done()
         seen = _state()
         persistence.stop_recording()
-    assert [r.number for r in journal.read(data.journal)][0] == 1    # nothing dropped: all replayed again
+    assert next(journal.read(data.journal)).number == 1    # nothing dropped: all replayed again
     once, _ = _start_again(data, after=0)
     assert once == seen
     with mock_aws():
@@ -276,7 +276,7 @@ def test_a_stripe_write_is_journaled_before_it_is_answered_with_the_objects_it_r
 
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", STRIPE_RUN, str(tmp_path / "journal"), str(free_port())],
-                          cwd=root, capture_output=True, text=True, timeout=120)
+                          cwd=root, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     payment_intent = done.stdout.strip().splitlines()[-1]
     records = [r for r in journal.read(tmp_path / "journal") if r.kind == "stripe"]
