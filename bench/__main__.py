@@ -30,6 +30,7 @@ PARTS = {
     "concurrent": ("bench.throughput", [], 600),
     "throughput": ("bench.dispatch_ratio", ["--lifecycles", "8", "--rounds", "2"], 420),
     "ledger_contention": ("bench.ledger_contention", [], 300),
+    "journal": ("bench.journal_cost", [], 180),   # the local stack's write-ahead journal, off vs on
 }
 
 
@@ -58,7 +59,7 @@ def _run(name: str, module: str, args: list[str], limit: int, log) -> dict:
                            text=True, timeout=limit)
         for line in p.stderr.splitlines():
             if line.startswith(f"{name}:") or line.startswith("cost:") or line.startswith("queries:") \
-                    or line.startswith("coldstart:"):
+                    or line.startswith("coldstart:") or line.startswith("journal:"):
                 print("   " + line, flush=True)
         if p.returncode != 0:
             log.write(p.stderr)

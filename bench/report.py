@@ -90,8 +90,10 @@ def assemble(parts: dict, machine: str, date: str, runtime: float) -> dict:
             "ledger_contention_failures": 0, "cost_per_path_usd": COST_TARGET, "cost_blended_usd": BLENDED_TARGET,
             "scan_p95_under_load_ms": SCAN_P95_LOAD_MS, "label_ready_p95_ms": LABEL_P95_MS,
             "throughput_ratio": THROUGHPUT_RATIO_TARGET},
+        "journal": ({"error": parts["journal"]["error"]} if (parts.get("journal") or {}).get("error") else
+                    (parts.get("journal") or {}).get("rounds", {})),
         "details": {"cost": cost, "coldstart": cold, "queries": q, "concurrent": conc, "package": pkg,
-                    "ledger_contention": contention, "throughput": ratio_part},
+                    "ledger_contention": contention, "throughput": ratio_part, "journal": parts.get("journal", {})},
     }
 
 
@@ -319,6 +321,18 @@ def concurrent_text(r: dict) -> str:
     return text
 
 
+def journal_table(r: dict) -> str:
+    j = r["details"].get("journal") or {}
+    if not j.get("rounds"):
+        return f"journal: {j.get('error', 'no result')}"
+    rows = []
+    for key, v in j["rounds"].items():
+        setting, threads = key.split("@")
+        rows.append([threads, setting, v["writes_per_second"], v["p50_ms"], v["p95_ms"],
+                     v.get("fsyncs_per_write", ""), v.get("throughput_vs_off", "")])
+    return _table(["concurrent writers", "journal", "writes/s", "p50 ms", "p95 ms", "fsyncs/write", "vs off"], rows)
+
+
 def tables(r: dict) -> str:
     parts = [
         f"\n== Benchmarks {r['date']} on {r['machine']} ({r['runtime_seconds']} s)",
@@ -332,6 +346,8 @@ def tables(r: dict) -> str:
         "\n== 50 concurrent lifecycles over HTTP (local stack)", concurrent_text(r),
         "\n== Package size (sam build artifacts)", package_table(r),
         "\n== Concurrent settles on one ledger chain (in-process moto)", ledger_contention_table(r),
+        "\n== Write-ahead journal of the local stack: conditional writes through the emulator, off vs on",
+        journal_table(r),
     ]
     return "\n".join(parts)
 
@@ -357,6 +373,9 @@ def readme_block(r: dict) -> str:
         "", package_table(r),
         "", "Concurrent settles on one ledger chain (in-process moto, store credit; `bench/ledger_contention.py`):",
         "", ledger_contention_table(r),
+        "", "What the local stack's write-ahead journal costs a conditional write through the emulator "
+            "(medians of alternating off/on rounds; `bench/journal_cost.py`):",
+        "", journal_table(r),
     ])
 
 

@@ -3,7 +3,10 @@
 moto's ThreadedMotoServer binds inside its thread: a busy port leaves `start()` waiting forever.
 Here the socket is bound first (a busy port raises OSError at once) and then served on a thread.
 Every request that reaches it is reported to `on_request` (the snapshots' change signal);
-werkzeug's access lines are shown only when asked for.
+werkzeug's access lines are shown only when asked for. `before_answer` runs once a request was
+applied and before its answer is sent (werkzeug sends the status line with the first chunk of the
+body, after the application returns): the journal flushes there, so no write is answered before it
+is on disk (persistence.request_done).
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from werkzeug.serving import make_server
 
 class Emulator:
     def __init__(self, host: str, port: int, on_request: Callable[[], None] | None = None,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, before_answer: Callable[[], None] | None = None) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
         logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
@@ -28,8 +31,12 @@ class Emulator:
             try:
                 return app(environ, start_response)
             finally:
-                if on_request is not None and environ.get("REQUEST_METHOD") not in ("GET", "HEAD", "OPTIONS"):
-                    on_request()
+                try:
+                    if before_answer is not None:   # also when moto raised: what it applied is kept
+                        before_answer()
+                finally:
+                    if on_request is not None and environ.get("REQUEST_METHOD") not in ("GET", "HEAD", "OPTIONS"):
+                        on_request()
 
         self._server = make_server(host, port, served, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)

@@ -21,19 +21,36 @@ torn file. It is taken at most once a second, and never more often than keeps it
 twentieth of one core: taking it pickles every table under the DynamoDB lock, which grows with the
 data (~40 ms of CPU for 54 returns with their orders, timelines and credits), and once a second on
 a bench's data that was 14 % of the stack's CPU under load, each time a pause of every DynamoDB
-request. A kill -9 loses at most the requests since the last
-snapshot: one second on a small data set, 20 x the capture's CPU time on a large one (the
-console says the interval when it passes 5 s).
+request.
 
-Not kept: Step Functions executions (they are threads of this process). On start the stack
-starts a fresh execution for every open return, which the state machine routes by the return's
-status (resume.py); the token key is kept in its own file (`token-key`) so tokens issued before a
-restart still verify, and the ledger key in `ledger-key`, so the entries sealed before a restart
-still verify (a new key would make every one of them a `hash_mismatch`).
+Between two snapshots, the write-ahead journal (journal.py) keeps every write: each request the
+emulator applies that changes kept state appends what it left behind (the items a DynamoDB write or
+transaction touched as they are after it, the S3 objects a request put or deleted, the emails and
+SMS sent, Stripe's objects after a Stripe write), and the emulator answers no request, Stripe
+none either, before the journal is flushed to disk. So a write the API answered survives kill -9.
+On start the snapshot is restored, then the journal's records after the snapshot's (it holds the
+number of the last one it includes) are replayed in order; a record sets the state it names, so
+replaying one the snapshot already holds is harmless. Each snapshot starts a new journal segment
+and, once on disk, deletes the older ones. The journal keeps the order the paragraph above cares
+about: a Stripe refund's record is on disk before Stripe answers, so before the ledger write that
+names it is even made.
+
+Why at the emulator and not at the API: the API's writes, the state machine's steps and the
+functions' sends all reach state through the emulator (or Stripe), on many threads and processes;
+moto is where a write becomes one, under the same DynamoDB lock (atomic.py) that orders them, so
+the journal's order is the order the writes were applied in. Not journaled, because nothing kept
+depends on them: Step Functions (executions and task-token answers are threads of this process;
+what a workflow did is in DynamoDB, and on start the stack starts a fresh execution for every open
+return, which the state machine routes by the return's status: resume.py) and Secrets Manager (the
+template makes the secrets at every start; the token key is kept in its own file, `token-key`, so
+tokens issued before a restart still verify). SNS messages to topics are not kept (the snapshot
+never kept them); SMS are.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import os
 import pickle
 import shutil
@@ -42,7 +59,9 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
+
+from . import journal as journal_log
 
 FORMAT = 1
 SNAPSHOT_INTERVAL_SECONDS = 1.0
@@ -66,6 +85,11 @@ class DataDir:
     @property
     def snapshot(self) -> Path:
         return self.root / "state.pickle"
+
+    @property
+    def journal(self) -> Path:
+        """The write-ahead journal's segments (journal.py)."""
+        return self.root / "journal"
 
     @property
     def token_key(self) -> Path:
@@ -140,16 +164,20 @@ def ledger_key(data: DataDir, generate: Callable[[], str]) -> str:
 
 # -- capturing and restoring moto's backends ------------------------------------------------------
 
-def _dynamodb_items(account: str, region: str) -> dict:
-    """{table name: its items}, pickled under the DynamoDB lock: one consistent instant."""
+def _dynamodb_items(account: str, region: str, journal: journal_log.Journal | None) -> tuple[bytes, int]:
+    """{table name: its items}, pickled under the DynamoDB lock: one consistent instant; and the
+    number of the journal's last record, which that instant includes (every DynamoDB write appends
+    its record under the same lock)."""
     from moto.dynamodb.models import dynamodb_backends
 
     from . import atomic
 
     backend = dynamodb_backends[account][region]
     with atomic.lock():
+        # A new segment from here: once this snapshot is on disk, the ones before it can go.
+        included = journal.rotate() if journal is not None else 0
         return pickle.dumps({name: table.items for name, table in backend.tables.items()},
-                            protocol=pickle.HIGHEST_PROTOCOL)
+                            protocol=pickle.HIGHEST_PROTOCOL), included
 
 
 def _s3_objects(account: str) -> dict:
@@ -170,10 +198,15 @@ def _messages(account: str, region: str) -> dict:
             "sms": dict(sns_backends[account][region].sms_messages)}
 
 
-def capture(account: str, region: str, stripe_state: Callable[[], bytes] | None) -> bytes:
-    """The whole snapshot as bytes, DynamoDB first (see the module's docstring)."""
-    tables = _dynamodb_items(account, region)
-    state = {"format": FORMAT, "dynamodb": tables, "s3": _s3_objects(account),
+def capture(account: str, region: str, stripe_state: Callable[[], bytes] | None,
+            journal: journal_log.Journal | None = None) -> bytes:
+    """The whole snapshot as bytes, DynamoDB first (see the module's docstring).
+
+    The S3 objects, messages and Stripe objects are read after the DynamoDB instant, so they hold
+    at least every record up to `journal` (applied before it) and perhaps some after: replaying
+    those again sets what they already hold."""
+    tables, included = _dynamodb_items(account, region, journal)
+    state = {"format": FORMAT, "journal": included, "dynamodb": tables, "s3": _s3_objects(account),
              "messages": _messages(account, region),
              "stripe": stripe_state() if stripe_state else None}
     return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
@@ -188,6 +221,7 @@ def load(data: DataDir) -> dict | None:
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             raise ValueError(f"format {state.get('format') if isinstance(state, dict) else '?'}, expected {FORMAT}")
         state["dynamodb"] = pickle.loads(state["dynamodb"])
+        state.setdefault("journal", 0)   # a snapshot from before the journal
     except Exception as exc:  # noqa: BLE001 - any unreadable snapshot is reported the same way
         raise StateUnreadable(f"{data.snapshot} cannot be read ({type(exc).__name__}: {exc})") from None
     return state
@@ -227,12 +261,255 @@ def restore(state: dict, account: str, region: str) -> dict[str, int]:
     return counts
 
 
+# -- the journal: what each request left behind (see the module's docstring) -------------------------
+
+_journal: journal_log.Journal | None = None       # set while the stack records
+_hooked: dict[tuple[type, str], Callable] = {}
+_dynamodb_write = threading.local()   # .keys: the items the outermost DynamoDB write on this thread touches
+_request = threading.local()          # .objects: the S3 objects the request on this thread put or deleted
+_messages_lock = threading.Lock()     # a send and its record are one step: the record holds exactly its messages
+
+
+def _argument(args: tuple, kwargs: dict, index: int, name: str) -> Any:
+    return kwargs[name] if name in kwargs else args[index]
+
+
+def _item_key(backend: Any, args: tuple, kwargs: dict, attrs_name: str) -> tuple | None:
+    """(table, hash key, range key) a put/update/delete names; None when it names none (the request
+    fails its validation then, and writes nothing)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    try:
+        table = backend.tables.get(_argument(args, kwargs, 0, "table_name"))
+        attrs = _argument(args, kwargs, 1, attrs_name)
+        if table is None:
+            return None
+        return (table.name, DynamoType(attrs[table.hash_key_attr]),
+                DynamoType(attrs[table.range_key_attr]) if table.has_range_key else None)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+
+
+def _item_now(backend: Any, name: str, hash_key: Any, range_key: Any) -> Any:
+    table = backend.tables.get(name)
+    if table is None:
+        return None
+    if range_key is None:
+        return table.items.get(hash_key)
+    by_range = table.items.get(hash_key)
+    return by_range.get(range_key) if by_range else None
+
+
+def _journaled_dynamodb(fn: Callable, attrs_name: str | None) -> Callable:
+    """A DynamoDB write that appends the items it touched, as they are after it, under the DynamoDB
+    lock. A transaction's own puts, updates and deletes go through the same methods: only the
+    outermost call appends, once it is over (after a cancelled transaction's rollback, so the
+    record holds the items as they were: harmless)."""
+    from . import atomic
+
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        journal = _journal
+        if journal is None:
+            return fn(self, *args, **kwargs)
+        with atomic.lock():
+            outermost = getattr(_dynamodb_write, "keys", None) is None
+            if outermost:
+                _dynamodb_write.keys = {}
+            try:
+                key = _item_key(self, args, kwargs, attrs_name) if attrs_name else None
+                if key is not None:
+                    _dynamodb_write.keys[key] = None
+                return fn(self, *args, **kwargs)
+            finally:
+                if outermost:
+                    touched, _dynamodb_write.keys = list(_dynamodb_write.keys), None
+                    if touched:
+                        journal.append("dynamodb", lambda: (self.account_id, self.region_name, [
+                            (name, h, r, _item_now(self, name, h, r)) for name, h, r in touched]))
+    return wrapper
+
+
+def _journaled_s3(fn: Callable) -> Callable:
+    """An S3 put or delete notes the object; the request appends it once it is over (request_done):
+    moto's handler sets the object's metadata after the backend's put."""
+    @functools.wraps(fn)
+    def wrapper(self, bucket_name, key_name, *args, **kwargs):
+        if _journal is not None:
+            if getattr(_request, "objects", None) is None:
+                _request.objects = {}
+            _request.objects[(self.account_id, bucket_name, key_name)] = None
+        return fn(self, bucket_name, key_name, *args, **kwargs)
+    return wrapper
+
+
+def _objects_now(touched: list[tuple[str, str, str]]) -> list[tuple]:
+    from moto.s3.models import s3_backends
+
+    out = []
+    for account, bucket_name, key_name in touched:
+        bucket = s3_backends[account]["global"].buckets.get(bucket_name)
+        key = bucket.keys.get(key_name) if bucket is not None else None
+        out.append((account, bucket_name, key_name, None if key is None else (key.value, dict(key.metadata))))
+    return out
+
+
+def _journaled_email(fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        journal = _journal
+        if journal is None:
+            return fn(self, *args, **kwargs)
+        with _messages_lock:
+            before, count = len(self.sent_messages), self.sent_message_count
+            try:
+                return fn(self, *args, **kwargs)
+            finally:
+                sent, recipients = self.sent_messages[before:], self.sent_message_count - count
+                if sent or recipients:
+                    journal.append("ses", lambda: (self.account_id, self.region_name, sent, recipients))
+    return wrapper
+
+
+def _journaled_sms(fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        journal = _journal
+        if journal is None:
+            return fn(self, *args, **kwargs)
+        with _messages_lock:
+            before = len(self.sms_messages)
+            try:
+                return fn(self, *args, **kwargs)
+            finally:
+                new = len(self.sms_messages) - before
+                if new > 0:   # the newest, in the order they were sent
+                    sent = list(itertools.islice(reversed(self.sms_messages.items()), new))[::-1]
+                    journal.append("sms", lambda: (self.account_id, self.region_name, sent))
+    return wrapper
+
+
+def _journal_targets() -> list[tuple[type, str, Callable]]:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.s3.models import S3Backend
+    from moto.ses.models import SESBackend
+    from moto.sns.models import SNSBackend
+
+    return [(DynamoDBBackend, "put_item", lambda fn: _journaled_dynamodb(fn, "item_attrs")),
+            (DynamoDBBackend, "update_item", lambda fn: _journaled_dynamodb(fn, "key")),
+            (DynamoDBBackend, "delete_item", lambda fn: _journaled_dynamodb(fn, "key")),
+            (DynamoDBBackend, "transact_write_items", lambda fn: _journaled_dynamodb(fn, None)),
+            # PartiQL writes (execute_statement) are not journaled: nothing of ours uses them.
+            (S3Backend, "put_object", _journaled_s3),
+            (S3Backend, "delete_object", _journaled_s3),   # delete_objects and copy_object come through these
+            *((SESBackend, name, _journaled_email) for name in
+              ("send_email", "send_templated_email", "send_bulk_templated_email", "send_raw_email")),
+            (SNSBackend, "publish", _journaled_sms)]
+
+
+def record_into(journal: journal_log.Journal) -> None:
+    """From now on every write the emulator applies appends to `journal` (idempotent)."""
+    global _journal
+    if not _hooked:
+        for owner, name, wrap in _journal_targets():
+            _hooked[(owner, name)] = vars(owner)[name]
+            setattr(owner, name, wrap(vars(owner)[name]))
+    _journal = journal
+
+
+def stop_recording() -> None:
+    global _journal
+    _journal = None
+    for (owner, name), value in _hooked.items():
+        setattr(owner, name, value)
+    _hooked.clear()
+
+
+def request_done() -> None:
+    """Called by the emulator once a request was applied, before it answers: the request's S3
+    objects are appended, then the journal is flushed up to its last record. Every request waits,
+    reads too: a read that saw a write not yet flushed must not be answered before that write is."""
+    journal = _journal
+    touched = getattr(_request, "objects", None)
+    _request.objects = None
+    if journal is None:
+        return
+    if touched:
+        journal.append("s3", lambda: _objects_now(list(touched)))
+    journal.wait_durable()
+
+
+def replay(data: DataDir, after: int, stripe_load: Callable[[bytes], int] | None = None) -> dict[str, int]:
+    """Apply the journal's records numbered above `after` (the snapshot's), in order; before
+    anything serves and before record_into(). What was replayed, by kind, and the last number."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.s3.models import s3_backends
+    from moto.ses.models import ses_backends
+    from moto.sns.models import sns_backends
+
+    counts = {"records": 0, "last": after, "stripe": 0}
+    stripe_blob = None
+    try:
+        records = list(journal_log.read(data.journal, after))
+    except journal_log.Unreadable as exc:
+        raise StateUnreadable(f"the journal cannot be read: {exc}") from None
+    for record in records:
+        counts["records"] += 1
+        counts["last"] = record.number
+        if record.kind == "dynamodb":
+            account, region, images = record.data
+            tables = dynamodb_backends[account][region].tables
+            for name, hash_key, range_key, item in images:
+                table = tables.get(name)
+                if table is None:          # a table the template no longer has, as in restore()
+                    continue
+                if range_key is None:
+                    if item is None:
+                        table.items.pop(hash_key, None)
+                    else:
+                        table.items[hash_key] = item
+                elif item is None:
+                    table.items.get(hash_key, {}).pop(range_key, None)
+                else:
+                    table.items[hash_key][range_key] = item
+        elif record.kind == "s3":
+            for account, bucket_name, key_name, image in record.data:
+                s3 = s3_backends[account]["global"]
+                if bucket_name not in s3.buckets:
+                    continue
+                if image is None:
+                    s3.delete_object(bucket_name, key_name)
+                else:
+                    key = s3.put_object(bucket_name, key_name, image[0], disable_notification=True)
+                    key.set_metadata(dict(image[1]))
+        elif record.kind == "ses":
+            account, region, sent, recipients = record.data
+            ses = ses_backends[account][region]
+            kept = {getattr(m, "id", None) for m in ses.sent_messages}
+            new = [m for m in sent if getattr(m, "id", None) not in kept]
+            if new or not sent:
+                ses.sent_messages.extend(new)
+                ses.sent_message_count += recipients
+        elif record.kind == "sms":
+            account, region, sent = record.data
+            sns_backends[account][region].sms_messages.update(sent)
+        elif record.kind == "stripe":
+            stripe_blob = record.data   # each record holds all of Stripe's objects: the last one is the state
+    if stripe_blob is not None and stripe_load is not None:
+        counts["stripe"] = stripe_load(stripe_blob)
+    return counts
+
+
 class Snapshotter:
     """Writes the snapshot at most once per interval, when the emulator has served something."""
 
     def __init__(self, data: DataDir, take: Callable[[], bytes], interval: float = SNAPSHOT_INTERVAL_SECONDS,
-                 on_error: Callable[[str], None] = print, cpu_clock: Callable[[], float] = time.thread_time) -> None:
+                 on_error: Callable[[str], None] = print, cpu_clock: Callable[[], float] = time.thread_time,
+                 saved: Callable[[], None] | None = None) -> None:
+        """`saved`: called once the snapshot on disk holds what `take` returned (the journal drops
+        the segments it covers)."""
         self.data, self.take, self.interval, self.on_error = data, take, interval, on_error
+        self.saved = saved
         self.cpu_clock = cpu_clock   # this thread's CPU time: the capture's cost, not its wait for the GIL
         self.last_wait = interval
         self._noticed_slow = False
@@ -253,11 +530,13 @@ class Snapshotter:
         with self._write_lock:
             blob = self.take()
             digest = hashlib.sha256(blob).digest()
-            if digest == self._digest:
-                return False
-            write_atomically(self.data.snapshot, blob)
-            self._digest = digest
-            return True
+            written = digest != self._digest
+            if written:
+                write_atomically(self.data.snapshot, blob)
+                self._digest = digest
+            if self.saved is not None:
+                self.saved()
+            return written
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -274,7 +553,7 @@ class Snapshotter:
             if self.last_wait > SLOW_SNAPSHOT_NOTICE_SECONDS and not self._noticed_slow:
                 self._noticed_slow = True
                 self.on_error(f"the local data has grown: it is saved every {self.last_wait:.0f} s "
-                              f"(a kill -9 loses up to that much; Ctrl-C loses nothing; `make reset` wipes it)")
+                              f"(the journal keeps every write between; `make reset` wipes it)")
             self._stopping.wait(self.last_wait)
 
     def stop(self) -> None:

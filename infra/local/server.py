@@ -8,7 +8,8 @@ workflow step and the functions' warnings (console.py); their full logs go to `.
 
 Every port is checked before anything starts; a busy one is one line and exit code 1. The data
 (tables, labels, outbox, Stripe's objects, the token key) is restored before anything serves and
-saved at most once a second, less often when the data is large (persistence.py); the open returns get their workflows back
+saved at most once a second, less often when the data is large, with every write between journaled
+before it is answered (persistence.py, journal.py); the open returns get their workflows back
 (resume.py). Whatever the exit (Ctrl-C, SIGTERM, an error), the run's state file is removed.
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from . import deploy, dispatch, outbox, persistence, ports, sign_in
 from .console import Console
 from .gateway import RestApi, Response
+from .journal import Journal
 from .template import load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -238,6 +240,7 @@ def _run(data: persistence.DataDir, port_list: list[ports.Port], base_path: str,
     cleanup: list = [console.close]
     state = data.run_state(aws_port)
     snapshots: persistence.Snapshotter | None = None
+    journal: Journal | None = None
     try:
         def bound(port: ports.Port, make):
             try:
@@ -250,7 +253,8 @@ def _run(data: persistence.DataDir, port_list: list[ports.Port], base_path: str,
         stripe = bound(port_list[2], lambda: StripeServer(stripe_port, verbose))
         cleanup.append(stripe.stop)
         changed = lambda: snapshots.changed() if snapshots is not None else None  # noqa: E731
-        emulator = bound(port_list[1], lambda: Emulator(HOST, aws_port, on_request=changed, verbose=verbose))
+        emulator = bound(port_list[1], lambda: Emulator(HOST, aws_port, on_request=changed, verbose=verbose,
+                                                        before_answer=persistence.request_done))
         emulator.start()
         cleanup.append(emulator.stop)
         _configure_moto(aws_port)
@@ -261,10 +265,15 @@ def _run(data: persistence.DataDir, port_list: list[ports.Port], base_path: str,
         _keep_keys(data, stack)
         restored = persistence.restore(kept, deploy.ACCOUNT, deploy.REGION) if kept else None
         stripe_objects = stripe.load(kept.get("stripe") if kept else None)
+        # Then the writes journaled after that snapshot; from here on, every write is journaled.
+        replayed = persistence.replay(data, kept["journal"] if kept else 0, stripe_load=stripe.load)
+        stripe_objects = replayed["stripe"] or stripe_objects
+        journal = Journal(data.journal, after=replayed["last"])
+        persistence.record_into(journal)
         snapshots = persistence.Snapshotter(
-            data, lambda: persistence.capture(deploy.ACCOUNT, deploy.REGION, stripe.state),
-            on_error=lambda text: console.say(text))
-        stripe.start(changed=snapshots.changed)
+            data, lambda: persistence.capture(deploy.ACCOUNT, deploy.REGION, stripe.state, journal),
+            on_error=lambda text: console.say(text), saved=journal.drop_before_current)
+        stripe.start(changed=snapshots.changed, journal=journal)
         dispatch.sink.echo = console.function_line
         dispatch.on_step = console.step
         dispatch.install(stack.functions, emulator_access(aws_port))
@@ -279,7 +288,7 @@ def _run(data: persistence.DataDir, port_list: list[ports.Port], base_path: str,
         interpreter.start()
         cleanup.append(interpreter.stop)
         resumed = []
-        if kept:
+        if kept or replayed["records"]:
             from .resume import resume
 
             resumed = resume(stack.environment, deploy.ACCOUNT, deploy.REGION)
@@ -304,10 +313,11 @@ def _run(data: persistence.DataDir, port_list: list[ports.Port], base_path: str,
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         where = _shown(data.root)
-        if restored:
+        if restored or replayed["records"]:
+            restored = restored or {"items": 0, "objects": 0, "messages": 0}
             print(f"restored from {where}: {restored['items']} records, {restored['objects']} labels and files, "
-                  f"{restored['messages']} messages, {stripe_objects} Stripe objects; "
-                  f"{len(resumed)} open returns resumed", flush=True)
+                  f"{restored['messages']} messages, {stripe_objects} Stripe objects, then "
+                  f"{replayed['records']} journaled writes; {len(resumed)} open returns resumed", flush=True)
         else:
             print(f"new local data in {where} (kept across restarts; `make reset` wipes it)", flush=True)
         print(f"functions run from {build_dir.relative_to(ROOT)} (the sam build artifacts), each in its own worker; "
@@ -325,14 +335,19 @@ def _run(data: persistence.DataDir, port_list: list[ports.Port], base_path: str,
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
             if snapshots is not None:
-                # Before the functions are stopped: what their interrupted steps would write next is
-                # not kept; the resumed workflows redo those steps.
+                # Before the functions are stopped, so the next start reads one snapshot and a short
+                # journal. What their interrupted steps write until they stop is journaled, as any
+                # write; an interrupted step itself is redone by the resumed workflow.
                 snapshots.stop()
         finally:
             state.unlink(missing_ok=True)
             for step in reversed(cleanup):
                 with contextlib.suppress(Exception):
                     step()
+            if journal is not None:     # the emulator and Stripe have stopped: nothing appends any more
+                persistence.stop_recording()
+                with contextlib.suppress(Exception):
+                    journal.close()
             dispatch.on_step = None
             dispatch.sink.echo = None
             print("stopped.", flush=True)

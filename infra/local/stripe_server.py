@@ -8,6 +8,11 @@ a fixed /tmp/localstripe.pickle (shared by every localstripe on the machine, wri
 Here that is replaced: its writes only signal a change, and the local stack's snapshot
 (persistence.py) reads the dict on localstripe's own event loop, between two requests, so the
 payment intents and refunds are kept in `.local/` with everything else, atomically.
+
+Between snapshots, `journal` (given to start) keeps each write: after a PUT/POST/DELETE, and before
+it is answered, all the objects are recorded (they refer to one another, a payment intent to its
+charge: one object alone would come back as a copy) and the record is flushed. localstripe holds a
+few objects per payment, and the functions write to it once per refund.
 """
 from __future__ import annotations
 
@@ -57,9 +62,25 @@ class StripeServer:
             dict.update(resources.store, pickle.loads(blob))
         return len(resources.store)
 
-    def start(self, changed: Callable[[], None]) -> None:
+    def start(self, changed: Callable[[], None], journal=None) -> None:
+        """`journal` (journal.Journal): records every write before it is answered."""
         from aiohttp import web
         from localstripe import resources, server  # noqa: F401 - importing the server registers its routes
+
+        if journal is not None:
+            @web.middleware
+            async def journaled(request, handler):
+                try:
+                    return await handler(request)
+                finally:
+                    if request.method in ("PUT", "POST", "DELETE"):
+                        # On the event loop: no other request changes the objects while they are read.
+                        journal.append("stripe", lambda: pickle.dumps(dict(resources.store),
+                                                                      protocol=pickle.HIGHEST_PROTOCOL))
+                    if journal.behind:   # a read too: what it saw is on disk before it is answered
+                        await asyncio.get_running_loop().run_in_executor(None, journal.wait_durable)
+
+            server.app.middlewares.append(journaled)   # innermost: before localstripe's error answer
 
         # Its own saving to /tmp becomes "something changed": the snapshot saves it.
         resources.Store.dump_to_disk = lambda store: changed()
