@@ -8,7 +8,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from . import idempotency, schemas, throttle
-from .authn import STAFF, check_order, owned_return, principal
+from .authn import STAFF, check_order, owned_return, principal, proves_order
 from .bodies import parse, query, raw
 from .errors import ApiError, route
 
@@ -19,6 +19,10 @@ READERS = frozenset({"customer", "store"} | STAFF)
 # which alone may make an exception to the eligibility rules (ReturnCreate.exception).
 RETURN_STARTERS = frozenset({"customer", "store", "ops"})
 EXCEPTION_MAKERS = frozenset({"ops"})
+# The link tokens (edge/auth.py) each route takes: the label link downloads the label; the portal
+# link is only exchanged for a session. A link sent before scopes existed does either.
+LABEL_LINK_SCOPES = frozenset({"label", "message"})
+PORTAL_LINK_SCOPES = frozenset({"portal", "message"})
 
 
 def _policy(p=None, version: int | None = None) -> dict:
@@ -44,7 +48,7 @@ def lookup() -> dict:
 
     body = parse(bp.current_request, schemas.Lookup)
     client = throttle.client_of(bp.current_request)
-    throttle.check(client, body.order_id, body.email)
+    throttle.check(client, body.order_id, body.email, proven=proves_order(bp.current_request, body.order_id))
     try:
         order = orders.find_for_customer(body.order_id, body.email)
     except NotFoundError:
@@ -132,7 +136,8 @@ def get_label(return_id: str) -> Response:
     from returns_core.outbound import label_store
     from returns_core.store.models import plain
 
-    who = principal(bp.current_request, READERS, link_in_query=True)   # the label link in a message
+    # The label link in a message (its token downloads this and nothing else), or any reader's token.
+    who = principal(bp.current_request, READERS, link_in_query=True, scopes=LABEL_LINK_SCOPES)
     ret = owned_return(who, return_id)
     label = plain(ret.label) or {}
     pdf = label_store.read(label["s3_key"]) if label.get("s3_key") else None
@@ -141,6 +146,19 @@ def get_label(return_id: str) -> Response:
     return Response(body=pdf, status_code=200, headers={
         "Content-Type": "application/pdf", "Cache-Control": "private, no-store",
         "Content-Disposition": f'inline; filename="return-{ret.code}.pdf"'})
+
+
+@route(bp, "/returns/{return_id}/session", methods=["POST"])
+def open_session(return_id: str) -> dict:
+    """The portal link's token (or the order's customer token) for a short session on this one return:
+    what the portal then reads and acts with. No Idempotency-Key record: nothing changes, and the
+    answer is a credential."""
+    from returns_core.edge import auth
+
+    who = principal(bp.current_request, {"customer"}, scopes=PORTAL_LINK_SCOPES)
+    ret = owned_return(who, return_id)
+    return {"token": auth.mint_session(ret.order_id, ret.return_id), "expires_in": auth.SESSION_TTL_SECONDS,
+            "return_id": ret.return_id}
 
 
 @route(bp, "/returns/{return_id}/label/retry", methods=["POST"])

@@ -68,6 +68,9 @@ LOOKUP_RESULT = {"type": "object", "required": ["token", "order", "policy", "dro
     "dropoff_countries": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z]{2}$"},
                           "description": "The countries the carrier collects from (relay points and letterboxes)"}}}
 
+SESSION_RESULT = {"type": "object", "required": ["token", "expires_in", "return_id"], "properties": {
+    "token": {"type": "string"}, "expires_in": {"type": "integer"}, "return_id": {"type": "string"}}}
+
 _ENTRY = {"type": "object", "required": ["at", "type", "detail"], "properties": {
     "at": {"type": "string"}, "type": {"type": "string"}, "actor": {"type": "string", "nullable": True},
     "return_id": {"type": "string"}, "claim_id": {"type": "string"}, "order_id": {"type": "string"},
@@ -100,6 +103,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/returns/{return_id}", "A return", READERS, None, (200, 404), params=(schemas.ReturnRead,)),
     Route("GET", "/returns/{return_id}/label", "The return label", READERS, None, (200, 404),
           produces="application/pdf", link_in_query=True),
+    Route("POST", "/returns/{return_id}/session",
+          "Exchange a message's portal link token (or the order's customer token) for a short session on "
+          "this one return: `{token, expires_in, return_id}`. A label link's token is a 403 here, as a "
+          "portal link's is on every other route", ("customer",), None, (200, 404), result=SESSION_RESULT),
     Route("GET", "/orders/{order_id}/returns", "The returns of an order", READERS, None, (200, 404),
           params=(schemas.ReturnRead,)),
     Route("POST", "/returns/{return_id}/label/retry",

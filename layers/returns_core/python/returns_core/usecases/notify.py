@@ -11,7 +11,8 @@ from . import orders
 
 
 def _links(ret: ReturnModel) -> dict:
-    return messaging.public_links(ret.return_id, auth.mint_link(ret.order_id, ret.return_id))
+    return messaging.public_links(ret.return_id, auth.mint_label_link(ret.order_id, ret.return_id),
+                                  auth.mint_portal_link(ret.order_id, ret.return_id))
 
 
 def email(ret: ReturnModel, template: str, **extras) -> None:
