@@ -188,6 +188,7 @@ def order_returns(order_id: str) -> dict:
 
     who = principal(bp.current_request, READERS)
     lang = query(bp.current_request, schemas.ReturnRead).lang or "en"
+    schemas.OrderPath.checked(order_id)
     check_order(who, order_id)
     if who.role != "customer":
         orders.get(order_id)  # 404 for an unknown order rather than an empty list
