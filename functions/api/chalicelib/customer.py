@@ -92,7 +92,7 @@ def create_return() -> Response:
             order, [i.model_dump() for i in req.items], req.resolution,
             req.dropoff.model_dump(exclude_none=True), actor=who.sub,
             exception=req.exception.model_dump() if req.exception else None)
-        return Response(body=views.return_view(ret), status_code=201)
+        return Response(body=views.return_view_for(who.role, ret), status_code=201)
 
     return idempotency.run(request, who.sub, body, effect)
 
@@ -121,7 +121,7 @@ def get_return(return_id: str) -> dict:
     who = principal(bp.current_request, READERS)
     lang = query(bp.current_request, schemas.ReturnRead).lang or "en"
     ret = owned_return(who, return_id)
-    view = views.return_view(ret, lang)
+    view = views.return_view_for(who.role, ret, lang)
     if view["label"]:
         # Fresh on every read (it expires): never part of a stored idempotent response.
         view["label"]["download_url"] = labels.presigned_url(ret, seconds=15 * 60)
@@ -176,7 +176,7 @@ def retry_label(return_id: str) -> Response:
     dropoff = req.dropoff.model_dump(exclude_none=True) if req.dropoff else None
 
     def effect() -> dict:
-        return views.return_view(labels.retry(ret.return_id, dropoff, req.note, who.sub))
+        return views.return_view_for(who.role, labels.retry(ret.return_id, dropoff, req.note, who.sub))
 
     return idempotency.run(request, who.sub, body, effect)
 
@@ -192,7 +192,7 @@ def order_returns(order_id: str) -> dict:
     check_order(who, order_id)
     if who.role != "customer":
         orders.get(order_id)  # 404 for an unknown order rather than an empty list
-    return {"items": [views.return_view(r, lang) for r in orders.returns_of(order_id)]}
+    return {"items": [views.return_view_for(who.role, r, lang) for r in orders.returns_of(order_id)]}
 
 
 def _customer_move(return_id: str, model: type, move) -> Response:
@@ -206,7 +206,7 @@ def _customer_move(return_id: str, model: type, move) -> Response:
 
     def effect() -> dict:
         move(ret, data, who)
-        return views.return_view(ret)
+        return views.customer_return_view(ret)
 
     return idempotency.run(request, who.sub, body, effect)
 
