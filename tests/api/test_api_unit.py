@@ -807,18 +807,3 @@ def test_exchange_shipped_is_for_exchanges_the_store_was_asked_for(api, order):
     res = send(api, "POST", "/returns/ret_doesnotexist/exchange/shipped", {"tracking_number": "1Z9999"},
                auth("store"))
     assert res.status_code == 404
-
-
-def test_lookup_limits_hold_across_a_windows_edge(api, order, monkeypatch):
-    """Failures just before a window's edge still count just after it: no fresh allowance at :00, :15..."""
-    import time as time_module
-
-    from returns_core.rules.lookup_limits import CLIENT_FAILURES, WINDOW_SECONDS
-
-    edge = (int(time_module.time()) // WINDOW_SECONDS + 1) * WINDOW_SECONDS
-    from_address(monkeypatch, "198.51.100.77")
-    monkeypatch.setattr(time_module, "time", lambda: edge - 1)
-    for n in range(CLIENT_FAILURES):
-        assert lookup_status(api, f"o-edge-{n}", f"edge{n}@example.com") == 404
-    monkeypatch.setattr(time_module, "time", lambda: edge + 1)
-    assert lookup_status(api, "o-1", "ana@example.com") == 429

@@ -132,3 +132,18 @@ def test_lookup_counters_store_no_order_id_email_or_address(api, order, monkeypa
     stored = " ".join(f"{r.id} {r.attribute_values}" for r in RequestRecordModel.scan())
     assert "lookup:" in stored
     assert not any(value in stored for value in ("o-1", "eve@example.com", "198.51.100.9"))
+
+
+def test_lookup_limits_hold_across_a_windows_edge(api, order, monkeypatch):
+    """Failures just before a window's edge still count just after it: no fresh allowance at :00, :15..."""
+    import time as time_module
+
+    from returns_core.rules.lookup_limits import ADDRESS_FAILURES, WINDOW_SECONDS
+
+    edge = (int(time_module.time()) // WINDOW_SECONDS + 1) * WINDOW_SECONDS
+    from_address(monkeypatch, "198.51.100.77")
+    monkeypatch.setattr(time_module, "time", lambda: edge - 1)
+    for n in range(ADDRESS_FAILURES):
+        assert lookup_status(api, f"o-edge-{n}", f"edge{n}@example.com") == 404
+    monkeypatch.setattr(time_module, "time", lambda: edge + 1)
+    assert lookup_status(api, "o-1", "ana@example.com") == 429

@@ -87,17 +87,21 @@ CUSTOMER_NESTED = {
     # That an exception was made and what it waived; why and by whom are customer service's notes.
     "exception": ("at", "waived"),
 }
+_CARRIER = ("event", "occurred_at", "location")   # what the carrier's tracking says, as the carrier's page would
 # What of a timeline entry's `detail` the customer sees, by entry type; any other type shows no detail
 # (its `text` says what happened). A failed refund's error, a label failure's carrier answer, an
 # inspector's note: none is named here.
 CUSTOMER_DETAIL = {
+    # The customer's own words and choices, shown back to them.
+    "return.requested": ("items", "resolution"), "return.cancelled": ("reason",),
+    "return.confirmed": ("satisfied", "comment", "score"), "return.disputed": ("message",),
     "refund.issued": ("amount",), "dispute.adjustment_paid": ("amount",), "claim.refunded": ("amount",),
     "exchange.shipped": ("tracking_number", "carrier", "tracking_url"),
     "message.sent": ("channel",),
     "withdrawal.received": ("withdrawal_id", "received_at", "refund_due_by", "lines"),
     "withdrawal.refund_due": ("refund_due_by",),
-    "carrier.dropped_off": ("location", "occurred_at"), "carrier.in_transit": ("location", "occurred_at"),
-    "carrier.delivered": ("location", "occurred_at"), "carrier.lost": ("occurred_at",),
+    "carrier.dropped_off": _CARRIER, "carrier.in_transit": _CARRIER, "carrier.delivered": _CARRIER,
+    "carrier.lost": _CARRIER,
 }
 # Who did it, as the customer is told: themselves, the carrier, our systems, or our team (never a name).
 _PUBLIC_ACTORS = ("system", "carrier")
