@@ -74,6 +74,9 @@ def test_a_proof_is_for_its_own_order_only_and_never_finds_it_without_the_email(
     other_orders = _portal_session("o-2")
     assert lookup_status(api, "o-1", "ana@example.com", other_orders) == 429    # a proof of another order
     assert lookup_status(api, "o-1", "ana@example.com", "not.a.token") == 429   # nor a bad one
+    from returns_core.edge import auth as tokens
+    label_link = tokens.mint_label_link("o-1", "ret_anyreturnofthisorder")
+    assert lookup_status(api, "o-1", "ana@example.com", label_link) == 429   # nor a link's: a label URL travels
     proof = _portal_session("o-1")
     # The proof lifts the address's limit, not the need for the right email, nor the pair's own limit.
     tries = [lookup_status(api, "o-1", "eve@example.com", proof) for _ in range(PAIR_FAILURES + 1)]

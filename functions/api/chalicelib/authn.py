@@ -56,10 +56,11 @@ def _link_principal(token: str, roles: set[str] | frozenset[str], scopes: frozen
 
 
 def proves_order(request: Any, order_id: str) -> bool:
-    """Whether the request carries a token we gave this order's customer (a message link's, a portal
-    session's, an earlier lookup's): the real customer's proof on a public route (the lookup), which
-    lifts the limits guessers share with them (rules/lookup_limits.py). A missing, bad or expired
-    token, or one of another order, proves nothing and is not an error there."""
+    """Whether the request carries a token this order's customer signed in with (a portal session, an
+    earlier lookup): the real customer's proof on a public route (the lookup), which lifts the limits
+    guessers share with them (rules/lookup_limits.py). A link's own token proves nothing: a label URL
+    reaches print shops and proxies, which must not guess the email free of limits. A missing, bad or
+    expired token, or one of another order, proves nothing either, and is not an error there."""
     scheme, _, token = (request.headers.get("authorization") or "").strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return False
@@ -67,7 +68,7 @@ def proves_order(request: Any, order_id: str) -> bool:
         who = auth.verify(token.strip())
     except auth.InvalidToken:
         return False
-    return who.role == "customer" and who.order_id == order_id
+    return who.role == "customer" and who.order_id == order_id and who.scope is None
 
 
 def check_order(who: auth.Principal, order_id: str, message: str = "order not found",

@@ -6,6 +6,7 @@ only ever reaches the returns of its own order.
 from __future__ import annotations
 
 from chalice import Blueprint, Response
+from returns_core.edge import auth
 
 from . import idempotency, schemas, throttle
 from .authn import STAFF, check_order, owned_return, principal, proves_order
@@ -21,8 +22,8 @@ RETURN_STARTERS = frozenset({"customer", "store", "ops"})
 EXCEPTION_MAKERS = frozenset({"ops"})
 # The link tokens (edge/auth.py) each route takes: the label link downloads the label; the portal
 # link is only exchanged for a session. A link sent before scopes existed does either.
-LABEL_LINK_SCOPES = frozenset({"label", "message"})
-PORTAL_LINK_SCOPES = frozenset({"portal", "message"})
+LABEL_LINK_SCOPES = frozenset({auth.LABEL_SCOPE, auth.MESSAGE_SCOPE})
+PORTAL_LINK_SCOPES = frozenset({auth.PORTAL_SCOPE, auth.MESSAGE_SCOPE})
 
 
 def _policy(p=None, version: int | None = None) -> dict:
@@ -41,7 +42,6 @@ def _policy(p=None, version: int | None = None) -> dict:
 def lookup() -> dict:
     # No Idempotency-Key record here: the lookup changes nothing, and its answer holds a credential.
     from returns_core import views
-    from returns_core.edge import auth
     from returns_core.outbound import carriers
     from returns_core.rules.errors import NotFoundError
     from returns_core.usecases import orders, policies
@@ -153,8 +153,6 @@ def open_session(return_id: str) -> dict:
     """The portal link's token (or the order's customer token) for a short session on this one return:
     what the portal then reads and acts with. No Idempotency-Key record: nothing changes, and the
     answer is a credential."""
-    from returns_core.edge import auth
-
     who = principal(bp.current_request, {"customer"}, scopes=PORTAL_LINK_SCOPES)
     ret = owned_return(who, return_id)
     return {"token": auth.mint_session(ret.order_id, ret.return_id), "expires_in": auth.SESSION_TTL_SECONDS,

@@ -90,7 +90,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/openapi.json", "This document", PUBLIC),
     Route("PUT", "/orders/{order_id}", "Create or update an order (409 changing the lines of an order with open "
           "returns)", ("store",), schemas.OrderUpsert, (200, 201, 409, 422)),
-    Route("POST", "/returns/lookup", "Find an order by number and email; returns a customer token", PUBLIC,
+    Route("POST", "/returns/lookup", "Find an order by number and email; returns a customer token. Failed "
+          "lookups are limited per order id and email, and per address (429 with Retry-After); an optional "
+          "`Authorization: Bearer` customer token of that order (a portal session, an earlier lookup) proves "
+          "the caller is its customer and lifts the per-address limits", PUBLIC,
           schemas.Lookup, (200, 404, 429), result=LOOKUP_RESULT),
     Route("GET", "/relay-points", "Relay points near a postcode", PUBLIC, params=(schemas.RelayPointQuery,)),
     Route("POST", "/returns", "Start a return (503 workflow_unavailable, with Retry-After: the return's workflow "

@@ -13,8 +13,8 @@ the previous window's, so the limits hold across a window's edge), in these ways
   guesser spreading guesses over many addresses gets a few per address; a guesser walking other
   order numbers beside the real customer does not touch the customer's order or email at all.
 
-A lookup that carries a proof that the caller is the order's customer (a token we gave the
-customer for that order: a message link's, a portal session's, an earlier lookup's) is not held
+A lookup that carries a proof that the caller is the order's customer (a token the customer signed
+in to that order with: a portal session, opened from our email, or an earlier lookup) is not held
 by the address or the under-attack limits: what those limits guard against, guessing, is what
 the proof rules out. The pair limit still holds (it never stops the right pair: that one succeeds).
 """
