@@ -97,7 +97,7 @@ CUSTOMER_DETAIL = {
     "return.confirmed": ("satisfied", "comment", "score"), "return.disputed": ("message",),
     "refund.issued": ("amount",), "dispute.adjustment_paid": ("amount",), "claim.refunded": ("amount",),
     "exchange.shipped": ("tracking_number", "carrier", "tracking_url"),
-    "message.sent": ("channel",),
+    "message.sent": ("channel", "template"),   # which message: the one in the customer's mailbox
     "withdrawal.received": ("withdrawal_id", "received_at", "refund_due_by", "lines"),
     "withdrawal.refund_due": ("refund_due_by",),
     "carrier.dropped_off": _CARRIER, "carrier.in_transit": _CARRIER, "carrier.delivered": _CARRIER,
