@@ -405,77 +405,7 @@ def test_lookup_is_the_same_404_for_unknown_order_and_wrong_email(api, order):
     assert wrong_email.json_body == unknown.json_body
 
 
-def from_address(monkeypatch, ip: str) -> None:
-    """Requests that follow come from this client address (API Gateway's requestContext.identity.sourceIp)."""
-    from chalice.local import LambdaEventConverter
-
-    monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", ip)
-
-
-def lookup_status(api, order_id: str, email: str) -> int:
-    return send(api, "POST", "/returns/lookup", {"order_id": order_id, "email": email}).status_code
-
-
-def test_a_client_that_keeps_guessing_wrong_is_stopped(api, order, monkeypatch):
-    from returns_core.rules.lookup_limits import CLIENT_FAILURES
-
-    from_address(monkeypatch, "198.51.100.7")
-    for n in range(CLIENT_FAILURES):    # a different order and email each time: only the client's count trips
-        assert lookup_status(api, f"o-guess-{n}", f"guess{n}@example.com") == 404
-    res = send(api, "POST", "/returns/lookup", {"order_id": "o-1", "email": "ana@example.com"})
-    assert res.status_code == 429 and int(res.headers["Retry-After"]) > 0
-    assert error_of(res)["code"] == "too_many_requests"
-
-
-def test_many_order_ids_against_one_email_are_stopped(api, order, monkeypatch):
-    """The attack on one customer: a thousand order ids tried against their email, from one client.
-    Each id fails once, so a per-order-id count never trips; the email's does, and this client has
-    guessed wrong, so it is stopped there (a clean client still gets in: the test below)."""
-    from returns_core.rules.lookup_limits import TARGET_FAILURES
-
-    from_address(monkeypatch, "198.51.100.8")
-    statuses = [lookup_status(api, f"o-guess-{n}", "ana@example.com") for n in range(TARGET_FAILURES + 5)]
-    assert statuses[:TARGET_FAILURES] == [404] * TARGET_FAILURES
-    assert set(statuses[TARGET_FAILURES:]) == {429}
-    assert lookup_status(api, "o-1", "ana@example.com") == 429      # the right guess is refused too
-    from_address(monkeypatch, "192.0.2.12")
-    assert lookup_status(api, "o-1", "ana@example.com") == 200      # the customer, elsewhere, is not
-
-
-def test_a_stranger_guessing_cannot_lock_the_real_customer_out(api, order, monkeypatch):
-    from returns_core.rules.lookup_limits import CLIENT_FAILURES
-
-    from_address(monkeypatch, "203.0.113.66")
-    for _ in range(CLIENT_FAILURES):
-        lookup_status(api, "o-1", "eve@example.com")
-    assert lookup_status(api, "o-1", "ana@example.com") == 429      # the stranger is stopped...
-    from_address(monkeypatch, "192.0.2.10")
-    assert lookup_status(api, "o-1", "Ana@Example.com ") == 200     # ...the customer is not
-
-
-def test_an_order_under_attack_stops_clients_that_already_guessed_wrong(api, order, monkeypatch):
-    """Guesses spread over many addresses: once the order id has drawn many failures, each address
-    gets only a few tries there, and the customer on a clean address still gets in."""
-    from returns_core.rules.lookup_limits import CLEAN_CLIENT_FAILURES, TARGET_FAILURES
-
-    for n in range(TARGET_FAILURES):
-        from_address(monkeypatch, f"203.0.113.{n}")
-        assert lookup_status(api, "o-1", f"guess{n}@example.com") == 404
-    from_address(monkeypatch, "203.0.113.200")
-    tries = [lookup_status(api, "o-1", f"more{n}@example.com") for n in range(CLEAN_CLIENT_FAILURES + 2)]
-    assert tries[:CLEAN_CLIENT_FAILURES] == [404] * CLEAN_CLIENT_FAILURES and set(tries[CLEAN_CLIENT_FAILURES:]) == {429}
-    from_address(monkeypatch, "192.0.2.11")
-    assert lookup_status(api, "o-1", "ana@example.com") == 200
-
-
-def test_lookup_counters_store_no_order_id_email_or_address(api, order, monkeypatch):
-    from returns_core.store.models import RequestRecordModel
-
-    from_address(monkeypatch, "198.51.100.9")
-    lookup_status(api, "o-1", "eve@example.com")
-    stored = " ".join(f"{r.id} {r.attribute_values}" for r in RequestRecordModel.scan())
-    assert "lookup:" in stored
-    assert not any(value in stored for value in ("o-1", "eve@example.com", "198.51.100.9"))
+# The lookup's limits on guessing: tests/api/test_lookup_limits.py.
 
 
 # --- returns ---------------------------------------------------------------------------------
@@ -877,18 +807,3 @@ def test_exchange_shipped_is_for_exchanges_the_store_was_asked_for(api, order):
     res = send(api, "POST", "/returns/ret_doesnotexist/exchange/shipped", {"tracking_number": "1Z9999"},
                auth("store"))
     assert res.status_code == 404
-
-
-def test_lookup_limits_hold_across_a_windows_edge(api, order, monkeypatch):
-    """Failures just before a window's edge still count just after it: no fresh allowance at :00, :15..."""
-    import time as time_module
-
-    from returns_core.rules.lookup_limits import CLIENT_FAILURES, WINDOW_SECONDS
-
-    edge = (int(time_module.time()) // WINDOW_SECONDS + 1) * WINDOW_SECONDS
-    from_address(monkeypatch, "198.51.100.77")
-    monkeypatch.setattr(time_module, "time", lambda: edge - 1)
-    for n in range(CLIENT_FAILURES):
-        assert lookup_status(api, f"o-edge-{n}", f"edge{n}@example.com") == 404
-    monkeypatch.setattr(time_module, "time", lambda: edge + 1)
-    assert lookup_status(api, "o-1", "ana@example.com") == 429

@@ -32,6 +32,9 @@ def test_throttled_email_is_recorded_and_alerted_and_the_return_moves_on(monkeyp
 
         assert len(throttled.hits) >= 3   # standard retry mode: 3 attempts
         failed = [t["detail"] for t in ret["timeline"] if t["type"] == "effect.failed"]
+        assert failed == [None]   # the customer reads the sentence; what failed is for staff
+        staff = http.call("GET", f"/returns/{journey.rid}", token=journey.ops)[1]
+        failed = [t["detail"] for t in staff["timeline"] if t["type"] == "effect.failed"]
         assert failed == [{"effect": "email:return_requested", "error": "ClientError"}]
         assert outbox.templates() == []
         assert [t["detail"]["channel"] for t in ret["timeline"] if t["type"] == "message.sent"] == ["sms"]

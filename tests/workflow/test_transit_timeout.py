@@ -62,6 +62,9 @@ def test_a_parcel_not_received_in_time_is_lost_then_refunded_and_ops_alerted(sho
     kinds = [t["type"] for t in ret["timeline"]]
     assert kinds.index("carrier.dropped_off") < kinds.index("parcel.lost") < kinds.index("refund.issued")
     lost = next(t for t in ret["timeline"] if t["type"] == "parcel.lost")
+    assert lost["actor"] == "system" and lost["detail"] is None   # the customer reads the sentence, not ops' note
+    staff = http.call("GET", f"/returns/{rid}", token=auth.mint("ops", "ops:eve"))[1]
+    lost = next(t for t in staff["timeline"] if t["type"] == "parcel.lost")
     assert lost["actor"] == "system" and "claim with the carrier" in lost["detail"]
     assert "parcel.received" not in kinds
     # The customer is not held hostage: the quoted amount, as store credit, ledgered once.

@@ -21,13 +21,16 @@ STAFF = frozenset({"warehouse", "finance", "ops"})
 SIGNATURE_HEADER = "X-Carrier-Signature"
 
 
-def principal(request: Any, roles: set[str] | frozenset[str], link_in_query: bool = False) -> auth.Principal:
+def principal(request: Any, roles: set[str] | frozenset[str], link_in_query: bool = False,
+              scopes: frozenset[str] = frozenset()) -> auth.Principal:
     """`link_in_query`: the route may also be opened from a message's link, whose token rides in
-    `?t=` (a browser following a link sends no header); only link tokens are taken from there."""
+    `?t=` (a browser following a link sends no header); only link tokens are taken from there.
+    `scopes`: the link scopes (auth.LINK_SCOPES) this route accepts. A link's token is good for one
+    thing: anywhere else it is a 403, whatever its role could otherwise do."""
     header = (request.headers.get("authorization") or "").strip()
     scheme, _, token = header.partition(" ")
     if not header and link_in_query and (request.query_params or {}).get("t"):
-        return _link_principal(request.query_params["t"], roles)
+        return _link_principal(request.query_params["t"], roles, scopes)
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized", "a bearer token is required",
                        headers={"WWW-Authenticate": 'Bearer realm="returns"'})
@@ -35,19 +38,37 @@ def principal(request: Any, roles: set[str] | frozenset[str], link_in_query: boo
         who = auth.verify(token.strip())
     except auth.InvalidToken:
         raise ApiError(401, "unauthorized", "the token is invalid or has expired") from None
+    if who.scope is not None and who.scope_kind not in scopes:
+        raise ApiError(403, "link_scope", "this link's token may not do this; open the link itself")
     if who.role not in roles:
         raise ApiError(403, "forbidden", "this token's role may not do this")
     return who
 
 
-def _link_principal(token: str, roles: set[str] | frozenset[str]) -> auth.Principal:
+def _link_principal(token: str, roles: set[str] | frozenset[str], scopes: frozenset[str]) -> auth.Principal:
     try:
         who = auth.verify(token.strip())
     except auth.InvalidToken:
         raise ApiError(401, "unauthorized", "this link is invalid or has expired") from None
-    if who.return_id is None or who.role not in roles:
+    if who.scope_kind not in scopes or who.role not in roles:
         raise ApiError(401, "unauthorized", "this link is invalid or has expired")
     return who
+
+
+def proves_order(request: Any, order_id: str) -> bool:
+    """Whether the request carries a token this order's customer signed in with (a portal session, an
+    earlier lookup): the real customer's proof on a public route (the lookup), which lifts the limits
+    guessers share with them (rules/lookup_limits.py). A link's own token proves nothing: a label URL
+    reaches print shops and proxies, which must not guess the email free of limits. A missing, bad or
+    expired token, or one of another order, proves nothing either, and is not an error there."""
+    scheme, _, token = (request.headers.get("authorization") or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return False
+    try:
+        who = auth.verify(token.strip())
+    except auth.InvalidToken:
+        return False
+    return who.role == "customer" and who.order_id == order_id and who.scope is None
 
 
 def check_order(who: auth.Principal, order_id: str, message: str = "order not found",

@@ -6,9 +6,10 @@ only ever reaches the returns of its own order.
 from __future__ import annotations
 
 from chalice import Blueprint, Response
+from returns_core.edge import auth
 
 from . import idempotency, schemas, throttle
-from .authn import STAFF, check_order, owned_return, principal
+from .authn import STAFF, check_order, owned_return, principal, proves_order
 from .bodies import parse, query, raw
 from .errors import ApiError, route
 
@@ -19,6 +20,10 @@ READERS = frozenset({"customer", "store"} | STAFF)
 # which alone may make an exception to the eligibility rules (ReturnCreate.exception).
 RETURN_STARTERS = frozenset({"customer", "store", "ops"})
 EXCEPTION_MAKERS = frozenset({"ops"})
+# The link tokens (edge/auth.py) each route takes: the label link downloads the label; the portal
+# link is only exchanged for a session. A link sent before scopes existed does either.
+LABEL_LINK_SCOPES = frozenset({auth.LABEL_SCOPE, auth.MESSAGE_SCOPE})
+PORTAL_LINK_SCOPES = frozenset({auth.PORTAL_SCOPE, auth.MESSAGE_SCOPE})
 
 
 def _policy(p=None, version: int | None = None) -> dict:
@@ -37,14 +42,13 @@ def _policy(p=None, version: int | None = None) -> dict:
 def lookup() -> dict:
     # No Idempotency-Key record here: the lookup changes nothing, and its answer holds a credential.
     from returns_core import views
-    from returns_core.edge import auth
     from returns_core.outbound import carriers
     from returns_core.rules.errors import NotFoundError
     from returns_core.usecases import orders, policies
 
     body = parse(bp.current_request, schemas.Lookup)
     client = throttle.client_of(bp.current_request)
-    throttle.check(client, body.order_id, body.email)
+    throttle.check(client, body.order_id, body.email, proven=proves_order(bp.current_request, body.order_id))
     try:
         order = orders.find_for_customer(body.order_id, body.email)
     except NotFoundError:
@@ -88,7 +92,7 @@ def create_return() -> Response:
             order, [i.model_dump() for i in req.items], req.resolution,
             req.dropoff.model_dump(exclude_none=True), actor=who.sub,
             exception=req.exception.model_dump() if req.exception else None)
-        return Response(body=views.return_view(ret), status_code=201)
+        return Response(body=views.return_view_for(who.role, ret), status_code=201)
 
     return idempotency.run(request, who.sub, body, effect)
 
@@ -117,7 +121,7 @@ def get_return(return_id: str) -> dict:
     who = principal(bp.current_request, READERS)
     lang = query(bp.current_request, schemas.ReturnRead).lang or "en"
     ret = owned_return(who, return_id)
-    view = views.return_view(ret, lang)
+    view = views.return_view_for(who.role, ret, lang)
     if view["label"]:
         # Fresh on every read (it expires): never part of a stored idempotent response.
         view["label"]["download_url"] = labels.presigned_url(ret, seconds=15 * 60)
@@ -132,7 +136,8 @@ def get_label(return_id: str) -> Response:
     from returns_core.outbound import label_store
     from returns_core.store.models import plain
 
-    who = principal(bp.current_request, READERS, link_in_query=True)   # the label link in a message
+    # The label link in a message (its token downloads this and nothing else), or any reader's token.
+    who = principal(bp.current_request, READERS, link_in_query=True, scopes=LABEL_LINK_SCOPES)
     ret = owned_return(who, return_id)
     label = plain(ret.label) or {}
     pdf = label_store.read(label["s3_key"]) if label.get("s3_key") else None
@@ -141,6 +146,17 @@ def get_label(return_id: str) -> Response:
     return Response(body=pdf, status_code=200, headers={
         "Content-Type": "application/pdf", "Cache-Control": "private, no-store",
         "Content-Disposition": f'inline; filename="return-{ret.code}.pdf"'})
+
+
+@route(bp, "/returns/{return_id}/session", methods=["POST"])
+def open_session(return_id: str) -> dict:
+    """The portal link's token (or the order's customer token) for a short session on this one return:
+    what the portal then reads and acts with. No Idempotency-Key record: nothing changes, and the
+    answer is a credential."""
+    who = principal(bp.current_request, {"customer"}, scopes=PORTAL_LINK_SCOPES)
+    ret = owned_return(who, return_id)
+    return {"token": auth.mint_session(ret.order_id, ret.return_id), "expires_in": auth.SESSION_TTL_SECONDS,
+            "return_id": ret.return_id}
 
 
 @route(bp, "/returns/{return_id}/label/retry", methods=["POST"])
@@ -158,7 +174,7 @@ def retry_label(return_id: str) -> Response:
     dropoff = req.dropoff.model_dump(exclude_none=True) if req.dropoff else None
 
     def effect() -> dict:
-        return views.return_view(labels.retry(ret.return_id, dropoff, req.note, who.sub))
+        return views.return_view_for(who.role, labels.retry(ret.return_id, dropoff, req.note, who.sub))
 
     return idempotency.run(request, who.sub, body, effect)
 
@@ -170,10 +186,11 @@ def order_returns(order_id: str) -> dict:
 
     who = principal(bp.current_request, READERS)
     lang = query(bp.current_request, schemas.ReturnRead).lang or "en"
+    schemas.OrderPath.checked(order_id)
     check_order(who, order_id)
     if who.role != "customer":
         orders.get(order_id)  # 404 for an unknown order rather than an empty list
-    return {"items": [views.return_view(r, lang) for r in orders.returns_of(order_id)]}
+    return {"items": [views.return_view_for(who.role, r, lang) for r in orders.returns_of(order_id)]}
 
 
 def _customer_move(return_id: str, model: type, move) -> Response:
@@ -187,7 +204,7 @@ def _customer_move(return_id: str, model: type, move) -> Response:
 
     def effect() -> dict:
         move(ret, data, who)
-        return views.return_view(ret)
+        return views.customer_return_view(ret)
 
     return idempotency.run(request, who.sub, body, effect)
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
 import json
 import statistics
 from datetime import date, datetime, timedelta
-from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from chalice import Blueprint, Response
@@ -151,64 +149,18 @@ CSV_LINK_SECONDS = 15 * 60
 _CSV_PAGE = 500
 
 
-class _CsvText:
-    """csv.writer's file: the text written since the last `take()`."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> None:
-        self.parts.append(text)
-
-    def take(self) -> str:
-        text, self.parts = "".join(self.parts), []
-        return text
-
-
 def _wants_json(request) -> bool:
     return "application/json" in (request.headers.get("accept") or "").lower()
 
 
-@dataclass
-class CsvExport:
-    """A CSV written: `text` when it stayed under the inline limit, else the S3 `key` holding it."""
-    rows: int
-    text: str | None = None
-    key: str | None = None
-
-
 def write_csv(rows: Iterable[dict], fields: tuple[str, ...], name: str,
-              inline_max_bytes: int | None = None) -> CsvExport:
-    """Write `rows` as CSV, held in memory while under `inline_max_bytes` (CSV_INLINE_MAX_BYTES by
-    default); past it, everything so far and the rest is streamed to S3 in parts (outbound.exports),
-    so memory stays at one part whatever the number of rows."""
+              inline_max_bytes: int | None = None):
+    """Every CSV export goes through outbound.exports.write_csv (spreadsheet-safe cells, S3 past the
+    inline limit); this one held in memory up to CSV_INLINE_MAX_BYTES by default."""
     from returns_core.outbound import exports
 
-    limit = CSV_INLINE_MAX_BYTES if inline_max_bytes is None else inline_max_bytes
-    out = _CsvText()
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\r\n")
-    writer.writeheader()
-    held, count, upload = out.take(), 0, None
-    try:
-        for row in rows:
-            writer.writerow(row)
-            count += 1
-            if upload is None:
-                held += out.take()
-                if len(held) > limit:   # characters, at most the bytes: ids, amounts and hashes are ASCII
-                    upload = exports.Upload(name, "text/csv; charset=utf-8", f'attachment; filename="{name}"')
-                    upload.write(held)
-                    held = ""
-            elif len(out.parts) >= _CSV_PAGE:
-                upload.write(out.take())
-        if upload is None:
-            return CsvExport(count, text=held)
-        upload.write(out.take())
-        return CsvExport(count, key=upload.finish())
-    except BaseException:
-        if upload is not None:
-            upload.abort()
-        raise
+    return exports.write_csv(rows, fields, name,
+                             CSV_INLINE_MAX_BYTES if inline_max_bytes is None else inline_max_bytes)
 
 
 def _ledger_rows(days: list[str]) -> Iterator[dict]:

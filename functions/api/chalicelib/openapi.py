@@ -71,6 +71,9 @@ LOOKUP_RESULT = {"type": "object", "required": ["token", "order", "policy", "dro
     "dropoff_countries": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z]{2}$"},
                           "description": "The countries the carrier collects from (relay points and letterboxes)"}}}
 
+SESSION_RESULT = {"type": "object", "required": ["token", "expires_in", "return_id"], "properties": {
+    "token": {"type": "string"}, "expires_in": {"type": "integer"}, "return_id": {"type": "string"}}}
+
 _ENTRY = {"type": "object", "required": ["at", "type", "detail"], "properties": {
     "at": {"type": "string"}, "type": {"type": "string"}, "actor": {"type": "string", "nullable": True},
     "return_id": {"type": "string"}, "claim_id": {"type": "string"}, "order_id": {"type": "string"},
@@ -90,7 +93,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/openapi.json", "This document", PUBLIC),
     Route("PUT", "/orders/{order_id}", "Create or update an order (409 changing the lines of an order with open "
           "returns)", ("store",), schemas.OrderUpsert, (200, 201, 409, 422)),
-    Route("POST", "/returns/lookup", "Find an order by number and email; returns a customer token", PUBLIC,
+    Route("POST", "/returns/lookup", "Find an order by number and email; returns a customer token. Failed "
+          "lookups are limited per order id and email, and per address (429 with Retry-After); an optional "
+          "`Authorization: Bearer` customer token of that order (a portal session, an earlier lookup) proves "
+          "the caller is its customer and lifts the per-address limits", PUBLIC,
           schemas.Lookup, (200, 404, 429), result=LOOKUP_RESULT),
     Route("GET", "/relay-points", "Relay points near a postcode", PUBLIC, params=(schemas.RelayPointQuery,)),
     Route("POST", "/returns", "Start a return (503 workflow_unavailable, with Retry-After: the return's workflow "
@@ -103,6 +109,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/returns/{return_id}", "A return", READERS, None, (200, 404), params=(schemas.ReturnRead,)),
     Route("GET", "/returns/{return_id}/label", "The return label", READERS, None, (200, 404),
           produces="application/pdf", link_in_query=True),
+    Route("POST", "/returns/{return_id}/session",
+          "Exchange a message's portal link token (or the order's customer token) for a short session on "
+          "this one return: `{token, expires_in, return_id}`. A label link's token is a 403 here, as a "
+          "portal link's is on every other route", ("customer",), None, (200, 404), result=SESSION_RESULT),
     Route("GET", "/orders/{order_id}/returns", "The returns of an order", READERS, None, (200, 404),
           params=(schemas.ReturnRead,)),
     Route("POST", "/returns/{return_id}/label/retry",

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, ValidationInfo,
                       field_validator)
 from returns_core.outbound.carriers.base import DROPOFF_METHODS
-from returns_core.rules import carrier_moves, claims, clock, policy, statuses, timeline
+from returns_core.rules import carrier_moves, claims, clock, ids, policy, statuses, timeline
 
 # The enums live once, in the domain (pure modules, cheap to import).
 Reason = Literal[policy.REASONS]
@@ -23,6 +23,10 @@ Status = Literal[statuses.ALL]
 CarrierEventType = Literal[carrier_moves.EVENTS]
 
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# A store's order id, everywhere one comes in (the path of PUT /orders/{order_id} through
+# check_order_id below): the one rule of rules/ids.py, never stripped or reshaped.
+OrderId = Annotated[str, StringConstraints(min_length=1, max_length=ids.ORDER_ID_MAX,
+                                           pattern=ids.ORDER_ID_PATTERN)]
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
@@ -127,10 +131,19 @@ class OrderUpsert(_Body):
         return lines
 
 
+class OrderPath(BaseModel):
+    """An order id in a route's path (`/orders/{order_id}`): the same rule as in a body, 422 naming it."""
+    order_id: OrderId
+
+    @classmethod
+    def checked(cls, order_id: str) -> str:
+        return cls.model_validate({"order_id": order_id}).order_id
+
+
 # --- customer --------------------------------------------------------------
 
 class Lookup(_Body):
-    order_id: Id
+    order_id: OrderId
     email: Email
 
 
@@ -154,7 +167,7 @@ class ReturnException(_Body):
 
 
 class ReturnCreate(_Body):
-    order_id: Id
+    order_id: OrderId
     items: Annotated[list[ReturnItem], Field(min_length=1, max_length=100)]
     resolution: Resolution
     dropoff: Dropoff
@@ -171,7 +184,7 @@ class LabelRetry(_Body):
 
 class QuoteRequest(_Body):
     """A selection not yet submitted: the portal shows its quote live, computed by the domain policy."""
-    order_id: Id
+    order_id: OrderId
     items: Annotated[list[ReturnItem], Field(min_length=1, max_length=100)]
     resolution: Resolution
 
@@ -283,7 +296,7 @@ TrackingNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_len
 class CustomerSearch(_Body):
     """Customer service finds a customer by exactly one of these (the route names the field otherwise)."""
     email: Optional[Email] = None
-    order_id: Optional[Id] = None
+    order_id: Optional[OrderId] = None
     tracking_number: Optional[TrackingNumber] = None
 
     def given(self) -> list[str]:
@@ -310,7 +323,7 @@ class ClaimLine(_Body):
 
 
 class ClaimCreate(_Body):
-    order_id: Id
+    order_id: OrderId
     kind: Literal[claims.KINDS]
     lines: Annotated[list[ClaimLine], Field(min_length=1, max_length=claims.MAX_LINES)]
     message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -360,7 +373,7 @@ class WithdrawalNotice(_Body):
     """A withdrawal from the contract: no reason asked. `confirm: false` previews it; `true` sends it.
     Without `lines`, every line still returnable. `dropoff`: how the parcel goes back (default: collected
     from the letterbox of the order's shipping address)."""
-    order_id: Id
+    order_id: OrderId
     lines: Optional[Annotated[list[WithdrawalLine], Field(min_length=1, max_length=100)]] = None
     confirm: StrictBool = False
     dropoff: Optional[Dropoff] = None
@@ -386,7 +399,7 @@ class PolicyPut(_Body):
 
 
 class SimulatedOrder(OrderUpsert):
-    order_id: Id
+    order_id: OrderId
 
 
 class PolicySimulate(_Body):

@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 from . import idempotency, schemas
 from .authn import principal
 from .bodies import parse, raw
-from .errors import ApiError, route
+from .errors import route
 
 bp = Blueprint(__name__)
 
@@ -16,8 +16,7 @@ def put_order(order_id: str) -> Response:
     from returns_core.usecases import orders
 
     principal(bp.current_request, {"store"})
-    if not order_id or len(order_id) > 64:
-        raise ApiError(422, "invalid_value", "order_id must be 1-64 characters", field="order_id")
+    schemas.OrderPath.checked(order_id)   # one rule for every order id that comes in (rules/ids.py)
     order = parse(bp.current_request, schemas.OrderUpsert)
     created = orders.upsert(order_id, order.model_dump(mode="json", exclude_none=True))
     return Response(body={"order_id": order_id, "created": created}, status_code=201 if created else 200)

@@ -12,12 +12,13 @@ def client_of(request) -> str:
     return ((request.context or {}).get("identity") or {}).get("sourceIp") or "unknown"
 
 
-def check(client: str, order_id: str, email: str) -> None:
+def check(client: str, order_id: str, email: str, proven: bool = False) -> None:
+    """`proven`: the caller showed a token we gave this order's customer (authn.proves_order)."""
     from returns_core.rules import lookup_limits
     from returns_core.store import lookup_attempts
 
     now = int(time.time())
-    if not lookup_limits.allowed(lookup_attempts.failures(client, order_id, email, now)):
+    if not lookup_limits.allowed(lookup_attempts.failures(client, order_id, email, now), proven):
         raise ApiError(429, "too_many_requests", "too many failed lookups; try again later",
                        headers={"Retry-After": str(lookup_limits.retry_after(now))})
 

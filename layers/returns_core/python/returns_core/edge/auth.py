@@ -1,6 +1,8 @@
 """Bearer tokens: compact HS256 JWTs, verified in one place.
 
 Customer tokens are minted by the order lookup, scoped to one order and short-lived.
+A message's links carry narrower tokens, each good for one thing (`scope`): the label link
+downloads that return's label, the portal link is exchanged for a short session on that return.
 Staff and store tokens: deployed, Cognito issues them; locally `python -m infra.local token`
 mints them with the same secret so the same verification code runs everywhere.
 """
@@ -23,6 +25,17 @@ CUSTOMER_TTL_SECONDS = 2 * 3600
 # A link in an email or SMS opens one return, with no sign-in, for this long from when it is sent
 # (the drop-off deadline is 14 days after the label; the follow-up comes 30 days after the refund).
 LINK_TTL_SECONDS = 45 * 24 * 3600
+# What a portal link's token is exchanged for: that one return, signed in, for as long as a visit lasts.
+# Clicking the link again opens a new one; the link's own token never acts on the return.
+SESSION_TTL_SECONDS = 30 * 60
+# The one thing a scoped token may do (`scope` = "<kind>:<return_id>"): a label link downloads the
+# label; a portal link is exchanged for a session. A link URL travels (forwarded mail, a print
+# shop, a proxy's log), so what it carries must not cancel, confirm or dispute the return.
+LABEL_SCOPE, PORTAL_SCOPE = "label", "portal"
+# Links sent before scopes existed (sub "link:<return_id>", no scope): still opened for what a
+# link does today (the label, the portal's exchange), never for acting on the return.
+MESSAGE_SCOPE = "message"
+LINK_SCOPES = (LABEL_SCOPE, PORTAL_SCOPE)
 
 
 class InvalidToken(Exception):
@@ -34,7 +47,12 @@ class Principal:
     role: str
     sub: str
     order_id: str | None = None
-    return_id: str | None = None   # a link's token: this one return of the order, nothing else
+    return_id: str | None = None   # a link's token or a portal session: this one return of the order
+    scope: str | None = None       # a link's token: the one thing it may do (LINK_SCOPES); None: a session
+
+    @property
+    def scope_kind(self) -> str | None:
+        return self.scope.split(":", 1)[0] if self.scope else None
 
 
 def _b64(data: bytes) -> str:
@@ -50,7 +68,7 @@ def secret() -> bytes:
 
 
 def mint(role: str, sub: str, order_id: str | None = None, ttl: int = 12 * 3600, now: float | None = None,
-         return_id: str | None = None) -> str:
+         return_id: str | None = None, scope: str | None = None) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     issued = int(now if now is not None else time.time())
@@ -59,6 +77,8 @@ def mint(role: str, sub: str, order_id: str | None = None, ttl: int = 12 * 3600,
         claims["order_id"] = order_id
     if return_id is not None:
         claims["return_id"] = return_id
+    if scope is not None:
+        claims["scope"] = scope
     head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
     body = _b64(json.dumps(claims, separators=(",", ":")).encode())
     sig = _b64(hmac.new(secret(), f"{head}.{body}".encode(), hashlib.sha256).digest())
@@ -100,13 +120,41 @@ def verify(token: str, now: float | None = None) -> Principal:
     return_id = claims.get("return_id")
     if return_id is not None and (claims["role"] != "customer" or not isinstance(return_id, str)):
         raise InvalidToken("bad claims")
-    return Principal(claims["role"], claims["sub"], claims.get("order_id"), return_id)
+    return Principal(claims["role"], claims["sub"], claims.get("order_id"), return_id,
+                     _scope(claims.get("scope"), return_id, claims["sub"]))
 
 
-def mint_link(order_id: str, return_id: str, now: float | None = None) -> str:
-    """The token a customer's email or SMS link carries: the customer of that order, for that one
-    return only (authn refuses it anywhere else), signed like every token of ours, expiring."""
-    return mint("customer", f"link:{return_id}", order_id=order_id, ttl=LINK_TTL_SECONDS, now=now,
+def _scope(scope: object, return_id: str | None, sub: str) -> str | None:
+    """A link's scope, checked against the return it names; a link minted before scopes existed is
+    MESSAGE_SCOPE, never the unscoped session it used to act as."""
+    if scope is None:
+        return f"{MESSAGE_SCOPE}:{return_id}" if return_id is not None and sub.startswith("link:") else None
+    if not isinstance(scope, str) or return_id is None:
+        raise InvalidToken("bad claims")
+    kind, _, target = scope.partition(":")
+    if kind not in LINK_SCOPES or target != return_id:
+        raise InvalidToken("bad claims")
+    return scope
+
+
+def _mint_scoped(kind: str, order_id: str, return_id: str, now: float | None) -> str:
+    return mint("customer", f"{kind}-link:{return_id}", order_id=order_id, ttl=LINK_TTL_SECONDS, now=now,
+                return_id=return_id, scope=f"{kind}:{return_id}")
+
+
+def mint_label_link(order_id: str, return_id: str, now: float | None = None) -> str:
+    """The token of a message's label link: downloads that return's label, nothing else (authn)."""
+    return _mint_scoped(LABEL_SCOPE, order_id, return_id, now)
+
+
+def mint_portal_link(order_id: str, return_id: str, now: float | None = None) -> str:
+    """The token of a message's portal link: exchanged for a session on that return, nothing else."""
+    return _mint_scoped(PORTAL_SCOPE, order_id, return_id, now)
+
+
+def mint_session(order_id: str, return_id: str, now: float | None = None) -> str:
+    """A portal session: the order's customer, on that one return only, for SESSION_TTL_SECONDS."""
+    return mint("customer", f"customer:{order_id}", order_id=order_id, ttl=SESSION_TTL_SECONDS, now=now,
                 return_id=return_id)
 
 

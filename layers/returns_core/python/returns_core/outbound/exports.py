@@ -1,14 +1,88 @@
-"""Exports too large for a Lambda response (6 MB), written to the private bucket's `exports/`
-prefix (a lifecycle rule deletes them after a day) and handed out by presigned URL.
+"""CSV exports, all written here: every cell made safe for a spreadsheet, and a file too large for
+a Lambda response (6 MB) written to the private bucket's `exports/` prefix (a lifecycle rule
+deletes them after a day) and handed out by presigned URL.
 
 The file is uploaded in parts while it is being produced, so no more than one part is held in
 memory whatever the range: S3 multipart parts are at least 5 MiB, except the last.
 """
 from __future__ import annotations
 
+import csv
 import uuid
+from dataclasses import dataclass
+from typing import Any, Iterable
 
 from .. import aws, config
+
+# A cell a spreadsheet would read as a formula (OWASP, CSV Injection): `=`, `+`, `-`, `@`, and a tab or
+# carriage return before one of them. An order id, a manual refund's reference or a staff name comes from
+# outside, so any text cell may start with one.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """The cell as a spreadsheet shows it as text: a single quote before a text that would start a
+    formula. Numbers stay numbers (an amount is never negative text here). Quoting of separators,
+    quotes and line breaks inside a cell is the csv module's (QUOTE_MINIMAL, doubled quotes)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _CsvText:
+    """csv.writer's file: the text written since the last `take()`."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+
+    def take(self) -> str:
+        text, self.parts = "".join(self.parts), []
+        return text
+
+
+@dataclass
+class CsvExport:
+    """A CSV written: `text` when it stayed under the inline limit, else the S3 `key` holding it."""
+    rows: int
+    text: str | None = None
+    key: str | None = None
+
+
+# Rows written before the buffered text goes to the upload, once the export is in S3.
+_CSV_PAGE = 500
+
+
+def write_csv(rows: Iterable[dict], fields: tuple[str, ...], name: str, inline_max_bytes: int) -> CsvExport:
+    """Write `rows` as CSV, every cell through `spreadsheet_safe`, held in memory while under
+    `inline_max_bytes`; past it, everything so far and the rest is streamed to S3 in parts (Upload),
+    so memory stays at one part whatever the number of rows."""
+    out = _CsvText()
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\r\n")
+    writer.writeheader()
+    held, count, upload = out.take(), 0, None
+    try:
+        for row in rows:
+            writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
+            count += 1
+            if upload is None:
+                held += out.take()
+                if len(held) > inline_max_bytes:   # characters, at most the bytes
+                    upload = Upload(name, "text/csv; charset=utf-8", f'attachment; filename="{name}"')
+                    upload.write(held)
+                    held = ""
+            elif len(out.parts) >= _CSV_PAGE:
+                upload.write(out.take())
+        if upload is None:
+            return CsvExport(count, text=held)
+        upload.write(out.take())
+        return CsvExport(count, key=upload.finish())
+    except BaseException:
+        if upload is not None:
+            upload.abort()
+        raise
 
 PREFIX = "exports/"
 PART_BYTES = 5 * 1024 * 1024

@@ -23,11 +23,13 @@ def send_sms(phone: str, text: str) -> None:
                                                                           "StringValue": "Transactional"}})
 
 
-def public_links(return_id: str, link_token: str) -> dict:
-    """The links a message carries, each opening in a browser with no sign-in: the token rides in
-    the label link's query (a download cannot send a header) and in the portal link's fragment,
-    which browsers never send to a server or in a Referer."""
+def public_links(return_id: str, label_token: str, portal_token: str) -> dict:
+    """The links a message carries, each opening in a browser with no sign-in, each with its own token
+    (edge/auth.py): the label link's downloads the label and nothing else, in the query (a download
+    cannot send a header, and a URL travels: forwarded mail, a print shop, a proxy's log); the portal
+    link's, only exchanged for a short session on the return, in the fragment, which browsers never
+    send to a server or in a Referer."""
     base = config.setting("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     rid = quote(return_id, safe="")
-    return {"portal_url": f"{base}/portal?return_id={rid}#t={link_token}",
-            "label_url": f"{base}/returns/{rid}/label?t={link_token}"}
+    return {"portal_url": f"{base}/portal?return_id={rid}#t={portal_token}",
+            "label_url": f"{base}/returns/{rid}/label?t={label_token}"}

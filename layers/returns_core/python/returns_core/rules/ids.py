@@ -1,9 +1,11 @@
-"""Identifiers: opaque, unguessable return ids and short scannable label codes."""
+"""Identifiers: opaque, unguessable return ids and short scannable label codes; the store's order ids,
+checked by one rule wherever one comes in."""
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import hashlib
+import re
 import secrets
 from typing import Iterator
 
@@ -69,3 +71,18 @@ def new_claim_id() -> str:
 
 def new_photo_id() -> str:
     return "pho_" + _b32(secrets.token_bytes(10), 16).lower()
+
+
+# A store's order id, as every route takes it (PUT /orders/{order_id}, lookups, returns, claims,
+# withdrawals, searches): letters, digits and `. _ : # -`, starting with a letter, a digit or `#`
+# (a Shopify order's name, "#1001"). An id ends up in URLs, S3 keys, logs and CSV cells: no `/`,
+# no `..`, no whitespace, control character or NUL, no leading `=`, `+`, `-`, `@`.
+ORDER_ID_MAX = 64
+ORDER_ID_PATTERN = rf"^[A-Za-z0-9#][A-Za-z0-9._:#-]{{0,{ORDER_ID_MAX - 1}}}$"
+ORDER_ID_RULE = f"must be 1-{ORDER_ID_MAX} letters, digits or . _ : # -, starting with a letter, a digit or #"
+_ORDER_ID = re.compile(ORDER_ID_PATTERN)
+
+
+def is_order_id(value: object) -> bool:
+    # fullmatch: `$` alone would also match before a final newline.
+    return isinstance(value, str) and _ORDER_ID.fullmatch(value) is not None

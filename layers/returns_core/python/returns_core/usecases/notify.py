@@ -6,17 +6,18 @@ from ..outbound import messaging
 from ..outbound.notifications import messages
 from ..store import returns
 from ..store.models import ReturnModel, plain
-from ..views import return_view
+from ..views import customer_return_view
 from . import orders
 
 
 def _links(ret: ReturnModel) -> dict:
-    return messaging.public_links(ret.return_id, auth.mint_link(ret.order_id, ret.return_id))
+    return messaging.public_links(ret.return_id, auth.mint_label_link(ret.order_id, ret.return_id),
+                                  auth.mint_portal_link(ret.order_id, ret.return_id))
 
 
 def email(ret: ReturnModel, template: str, **extras) -> None:
     customer = plain(orders.get(ret.order_id).customer)
-    data = messages.build(template, return_view(ret), customer, **{**_links(ret), **extras})
+    data = messages.build(template, customer_return_view(ret), customer, **{**_links(ret), **extras})
     name = messaging.send_email(customer["email"], template, ret.locale or "en", data)
     returns.append_timeline(ret, actor="system", event="message.sent", detail={"channel": "email", "template": name})
 
@@ -26,6 +27,6 @@ def sms(ret: ReturnModel, kind: str, **extras) -> None:
     phone = customer.get("phone")
     if not phone or customer.get("sms_opt_out"):
         return
-    text = messages.sms_text(kind, ret.locale, {**return_view(ret), **_links(ret), **extras})
+    text = messages.sms_text(kind, ret.locale, {**customer_return_view(ret), **_links(ret), **extras})
     messaging.send_sms(phone, text)
     returns.append_timeline(ret, actor="system", event="message.sent", detail={"channel": "sms", "template": kind})

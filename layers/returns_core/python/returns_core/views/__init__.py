@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .orders import eligibility, order_view
-from .returns import SHIPMENT_FIELDS, return_view
+from .returns import SHIPMENT_FIELDS, customer_return_view, for_customer, return_view, return_view_for
 
-__all__ = ["SHIPMENT_FIELDS", "eligibility", "order_view", "return_view"]
+__all__ = ["SHIPMENT_FIELDS", "customer_return_view", "eligibility", "for_customer", "order_view", "return_view",
+           "return_view_for"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..rules.timeline import text
 from ..store import claims
 from ..store.models import ClaimModel, plain
+from .returns import customer_entry
 
 # What the customer and staff see of ops' decision; who decided stays with staff.
 RESOLUTION_FIELDS = ("decision", "note", "at", "amount", "method", "status", "reference", "issued_at")
@@ -31,6 +32,8 @@ def claim_view(claim: ClaimModel, lang: str = "en", photos: list[dict] | None = 
                                                      for p in plain(claim.photos) or []],
     }
     if with_timeline:
-        view["timeline"] = [{**e, "claim_id": claim.claim_id, "text": text(e, claim.currency, lang)}
-                            for e in claims.timeline_of(claim)]
+        entries = [{**e, "claim_id": claim.claim_id, "text": text(e, claim.currency, lang)}
+                   for e in claims.timeline_of(claim)]
+        # The customer's timeline through the same allow-list as a return's: no staff names, no internals.
+        view["timeline"] = entries if staff else [customer_entry(e) for e in entries]
     return view

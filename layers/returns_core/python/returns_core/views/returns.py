@@ -1,4 +1,5 @@
-"""The return as the API shows it (api.md's GET /returns/{id})."""
+"""The return as the API shows it (api.md's GET /returns/{id}): to staff whole, to its customer through
+an allow-list (`customer_return_view`)."""
 from __future__ import annotations
 
 from ..rules.policy import is_received
@@ -62,3 +63,91 @@ def return_view(ret: ReturnModel, lang: str = "en") -> dict:
         view["dispute_resolution"] = {k: resolution.get(k) for k in (
             "decision", "note", "at", "refund_amount", "method", "status", "reference", "issued_at")}
     return view
+
+
+# --- what the customer sees -------------------------------------------------------------------
+# An allow-list, not a deny-list: a field added to the staff view (an error text, a stack trace, a
+# staff member's name, a note) reaches the customer only once it is named here. Customers see causes
+# (a sentence in their language), never internals.
+
+CUSTOMER_FIELDS = ("return_id", "order_id", "status", "resolution", "currency", "items", "policy_version",
+                   "quote", "dropoff", "deadline", "label", "refund", "exchange_shipment", "created_at", "locale",
+                   "timeline", "withdrawal", "dispute_resolution", "exception")
+CUSTOMER_NESTED = {
+    "items": ("sku", "name", "qty", "reason", "comment", "exchange_for", "received_qty", "condition",
+              "refund_amount", "keep_item", "rule"),
+    "quote": ("items_total", "restocking_fee", "return_shipping_fee", "bonus", "refund_amount", "delivery_refund"),
+    "dropoff": ("method", "relay_point", "address", "carrier"),
+    "label": ("tracking_number", "code", "url", "qr_url"),
+    "refund": ("amount", "method", "status", "reference", "issued_at"),
+    "exchange_shipment": SHIPMENT_FIELDS,
+    "withdrawal": ("withdrawal_id", "received_at", "refund_due_by"),
+    # Customer service's answer is written to the customer; who answered stays with staff.
+    "dispute_resolution": ("decision", "note", "at", "refund_amount", "method", "status", "reference", "issued_at"),
+    # That an exception was made and what it waived; why and by whom are customer service's notes.
+    "exception": ("at", "waived"),
+}
+_CARRIER = ("event", "occurred_at", "location")   # what the carrier's tracking says, as the carrier's page would
+# What of a timeline entry's `detail` the customer sees, by entry type; any other type shows no detail
+# (its `text` says what happened). A failed refund's error, a label failure's carrier answer, an
+# inspector's note: none is named here.
+CUSTOMER_DETAIL = {
+    # The customer's own words and choices, shown back to them.
+    "return.requested": ("items", "resolution"), "return.cancelled": ("reason",),
+    "return.confirmed": ("satisfied", "comment", "score"), "return.disputed": ("message",),
+    "refund.issued": ("amount",), "dispute.adjustment_paid": ("amount",), "claim.refunded": ("amount",),
+    "exchange.shipped": ("tracking_number", "carrier", "tracking_url"),
+    "message.sent": ("channel", "template"),   # which message: the one in the customer's mailbox
+    "withdrawal.received": ("withdrawal_id", "received_at", "refund_due_by", "lines"),
+    "withdrawal.refund_due": ("refund_due_by",),
+    "carrier.dropped_off": _CARRIER, "carrier.in_transit": _CARRIER, "carrier.delivered": _CARRIER,
+    "carrier.lost": _CARRIER,
+}
+# Who did it, as the customer is told: themselves, the carrier, our systems, or our team (never a name).
+_PUBLIC_ACTORS = ("system", "carrier")
+
+
+def public_actor(actor: object) -> str:
+    text_actor = str(actor or "")
+    if text_actor.startswith(("customer:", "link:")):
+        return "customer"
+    return text_actor if text_actor in _PUBLIC_ACTORS else "staff"
+
+
+def customer_entry(entry: dict) -> dict:
+    """One timeline entry as its customer sees it: when, what, who (a kind, never a name), the sentence,
+    and only the detail CUSTOMER_DETAIL names for its type."""
+    detail, allowed = entry.get("detail"), CUSTOMER_DETAIL.get(entry.get("type") or "", ())
+    shown = {k: detail[k] for k in allowed if k in detail} if isinstance(detail, dict) else {}
+    out = {"at": entry.get("at"), "type": entry.get("type"), "actor": public_actor(entry.get("actor")),
+           "detail": shown or None}
+    for key in ("text", "claim_id"):
+        if key in entry:
+            out[key] = entry[key]
+    return out
+
+
+def for_customer(view: dict) -> dict:
+    """A staff view (return_view) cut down to what its customer may see."""
+    out = {}
+    for key in CUSTOMER_FIELDS:
+        if key not in view:
+            continue
+        value = view[key]
+        if key == "timeline":
+            value = [customer_entry(e) for e in value or []]
+        elif key in CUSTOMER_NESTED and isinstance(value, dict):
+            value = {k: value[k] for k in CUSTOMER_NESTED[key] if k in value}
+        elif key in CUSTOMER_NESTED and isinstance(value, list):
+            value = [{k: v[k] for k in CUSTOMER_NESTED[key] if k in v} for v in value]
+        out[key] = value
+    return out
+
+
+def customer_return_view(ret: ReturnModel, lang: str = "en") -> dict:
+    return for_customer(return_view(ret, lang))
+
+
+def return_view_for(role: str, ret: ReturnModel, lang: str = "en") -> dict:
+    """The view the caller's role may see: the customer's allow-list, or staff's whole view."""
+    return customer_return_view(ret, lang) if role == "customer" else return_view(ret, lang)
