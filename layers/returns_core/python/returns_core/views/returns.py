@@ -114,11 +114,25 @@ def public_actor(actor: object) -> str:
     return text_actor if text_actor in _PUBLIC_ACTORS else "staff"
 
 
+def _known_message(name: object) -> bool:
+    """A sent message's template as we record it: one of ours, bare (an SMS kind) or as SES names it
+    (`<stack>-<template>-<locale>`). Only such a name is shown back; any other text is nobody's to see."""
+    from ..outbound.notifications.messages import SMS_KINDS
+    from ..outbound.notifications.render import LOCALES, TEMPLATES
+
+    text = str(name or "")
+    if text in TEMPLATES or text in SMS_KINDS:
+        return True
+    return any(text.endswith(f"-{template}-{locale}") for template in TEMPLATES for locale in LOCALES)
+
+
 def customer_entry(entry: dict) -> dict:
     """One timeline entry as its customer sees it: when, what, who (a kind, never a name), the sentence,
     and only the detail CUSTOMER_DETAIL names for its type."""
     detail, allowed = entry.get("detail"), CUSTOMER_DETAIL.get(entry.get("type") or "", ())
     shown = {k: detail[k] for k in allowed if k in detail} if isinstance(detail, dict) else {}
+    if "template" in shown and not _known_message(shown["template"]):
+        del shown["template"]   # a value we did not write (an edited record): shown as nothing
     out = {"at": entry.get("at"), "type": entry.get("type"), "actor": public_actor(entry.get("actor")),
            "detail": shown or None}
     for key in ("text", "claim_id"):
