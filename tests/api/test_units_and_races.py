@@ -143,3 +143,25 @@ def test_the_same_resolution_twice_is_answered_with_it_and_another_is_409(api, o
     assert same.json_body["dispute_resolution"]["note"] == "Sorry"
     assert other.status_code == 409, other.body
     assert len(_holds()) == 1 and sum(_holds().values()) == 700
+
+
+def test_giving_back_a_hold_or_units_moves_the_order_version_on_never_back(api, order):
+    """A blind update of a versioned record sets its version to 1: a reader still holding an old number
+    could then write over newer data (CI: a racing claim's released hold came back in the ledger's write).
+    Every give-back is a versioned write on the order as read."""
+    from returns_core.store.models import OrderModel
+    from returns_core.usecases import movements
+
+    def version() -> int:
+        return int(OrderModel.get("o-1", consistent_read=True).version)
+
+    cid = _claim(api).json_body["claim_id"]
+    movements.hold(OrderModel.get("o-1", consistent_read=True), "clm_x:claim#t", 100)
+    before = version()
+    assert before > 1
+    movements.release("o-1", "clm_x:claim#t")
+    assert version() == before + 1 and _holds() == {}
+    movements.release("o-1", "clm_x:claim#t")          # again: nothing to give back, nothing written
+    assert version() == before + 1
+    send(api, "POST", f"/claims/{cid}/resolve", {"decision": "reject", "note": "Checked"}, auth("ops"))
+    assert version() == before + 2 and _returnable(api) == 2

@@ -124,3 +124,17 @@ def transact(attempt: Callable[[], T], *, busy: Callable[[], Exception], attempt
         if time.monotonic() + pause >= deadline:
             raise busy()
         time.sleep(pause)
+
+
+def forget_key(record: Any, attribute: Any, key: str, extra: list | None = None) -> None:
+    """Remove `key` from one of `record`'s map attributes, idempotently, as a versioned write on the record
+    as read (then read again on a lost race). Never a blind write: a blind update of a versioned record
+    sets its version to 1, and a reader still holding that old number could then write over newer data."""
+    def decide(record: Any) -> Update | None:
+        held = getattr(record, attribute.attr_name) or {}
+        keys = held.as_dict() if hasattr(held, "as_dict") else held
+        if key not in keys:
+            return None
+        return Update([attribute[key].remove(), *(extra or [])])
+
+    update(record, decide, busy=lambda: RuntimeError(f"could not remove {key} from {attribute.attr_name}"))

@@ -83,9 +83,8 @@ def open_claim(order: OrderModel, kind: str, lines: list[dict], message: str, ac
 def _give_back_units(claim: ClaimModel) -> None:
     """A claim that refunds nothing (rejected, or reshipped: the customer gets the units again) gives its
     units back to the order: they may be returned or claimed later. Idempotent."""
-    OrderModel(claim.order_id).update(
-        actions=[OrderModel.reserved[claim.claim_id].remove(), OrderModel.updated_at.set(clock.iso())],
-        condition=OrderModel.order_id.exists(), add_version_condition=False)
+    writes.forget_key(orders.get(claim.order_id), OrderModel.reserved, claim.claim_id,
+                      [OrderModel.updated_at.set(clock.iso())])
 
 
 def _alert_opened(claim: ClaimModel) -> None:

@@ -70,8 +70,11 @@ def hold(order: OrderModel, key: str, amount: int) -> None:
 def release(order_id: str, key: str) -> None:
     """Give a hold back (idempotent). Only for a key no decided movement names: the request that made the
     key lost its race, so no one will ever pay under it."""
-    OrderModel(order_id).update(actions=[OrderModel.refund_holds[key].remove()],
-                                condition=OrderModel.order_id.exists(), add_version_condition=False)
+    try:
+        order = OrderModel.get(order_id, consistent_read=True)
+    except OrderModel.DoesNotExist:
+        return
+    writes.forget_key(order, OrderModel.refund_holds, key)
 
 
 def request_hold_key(base: str) -> str:

@@ -86,6 +86,10 @@ def returns_of(order_id: str) -> list[ReturnModel]:
 
 def release(ret: ReturnModel) -> None:
     """Give the quantities of a return that will not come back to the order again (idempotent)."""
-    OrderModel(ret.order_id).update(
-        actions=[OrderModel.reserved[ret.return_id].remove(), OrderModel.updated_at.set(clock.iso())],
-        condition=OrderModel.order_id.exists(), add_version_condition=False)
+    from ..store import writes
+
+    try:
+        order = OrderModel.get(ret.order_id, consistent_read=True)
+    except OrderModel.DoesNotExist:
+        return
+    writes.forget_key(order, OrderModel.reserved, ret.return_id, [OrderModel.updated_at.set(clock.iso())])
