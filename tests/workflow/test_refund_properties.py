@@ -109,7 +109,8 @@ def _adjustment(order_id: str, units: int, how: str) -> None:
         disputes.resolve(rid, decision, "sorry", amount or None, "store_credit" if amount else None, "ops:x")
 
     answers = _run(how, resolve, *variants)
-    assert answers.count("ok") >= 1, answers
+    # One answer is written, unless each asked more than is left of the capture (422 over_refund).
+    assert answers.count("ok") >= 1 or set(answers) == {"UnprocessableError"}, answers
     decided = plain(returns.get(rid).dispute_resolution)
     for (decision, amount), answer in zip(variants, answers):
         if answer == "ok":   # told 200: it is what was decided (the winner, or the same decision again)
