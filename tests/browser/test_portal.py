@@ -81,7 +81,8 @@ def test_portal_from_lookup_to_label(local_stack, phone_page):
     page.get_by_role("button", name="Get my return label").click()
     link = page.locator("#label-link")
     link.wait_for(timeout=30000)
-    assert page.locator("#status").inner_text() == "Ready to drop off"
+    # The link and the status come from the page's polls of the return: waited for, not read at once.
+    expect(page.locator("#status")).to_have_text("Ready to drop off")
     assert "return_id=ret_" in page.url
     timeline = page.locator("#timeline").inner_text()
     assert "You started this return." in timeline and "Your prepaid label is ready to download." in timeline
