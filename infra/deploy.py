@@ -28,7 +28,10 @@ from . import artifacts
 
 # Environment variables a store sets for `make deploy`, and the parameters they fill.
 FROM_ENVIRONMENT = {"SENDER_EMAIL": "SenderEmail", "PUBLIC_BASE_URL": "PublicBaseUrl",
-                    "STRIPE_API_KEY": "StripeApiKey"}
+                    "STRIPE_API_KEY": "StripeApiKey", "SENDER_IDENTITY_EXISTS": "SenderIdentityExists"}
+# Step Functions' vended logs: a log group outside this prefix grows the account's CloudWatch Logs resource
+# policy, whose 5,120 characters a few stacks fill (the deploy then fails creating the state machine).
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/"
 DEPLOYABLE = ("staging", "prod")
 KEY_LENGTH = 48
 
@@ -48,13 +51,82 @@ def check(env: str, params: dict[str, str], previous: set[str] = frozenset()) ->
     (sam deploy reuses them), which therefore need no value now."""
     if env not in DEPLOYABLE:
         raise ParameterError(f"--env must be one of {', '.join(DEPLOYABLE)} (the local stack is `make run`)")
+    template = load()
+    problems: list[str] = []
     try:
-        check_parameters(load(), params, assume_present=set(previous))
+        check_parameters(template, params, assume_present=set(previous))
     except ParameterError as exc:
+        problems += str(exc).splitlines()
+    base_url = params.get("PublicBaseUrl", "")
+    if base_url and not base_url.startswith("https://"):
+        # Cognito refuses an http:// callback URL except for localhost (the first deploy rolls back), and
+        # every emailed link would carry its token in the clear.
+        problems.append(f"PublicBaseUrl: {base_url!r} must start with https:// (Cognito refuses http callback "
+                        "URLs, and the links in messages carry tokens)")
+    problems += log_group_problems(template)
+    if problems:
         hints = {name: var for var, name in FROM_ENVIRONMENT.items()}
         lines = [line + (f" (set {hints[line.split(':')[0]]}=...)" if line.split(":")[0] in hints else "")
-                 for line in str(exc).splitlines()]
-        raise ParameterError("\n".join(lines)) from None
+                 for line in problems]
+        raise ParameterError("\n".join(lines))
+
+
+def log_group_problems(template: dict) -> list[str]:
+    """The state machines whose log group is not named under /aws/vendedlogs/states/."""
+    resources = template["Resources"]
+    out = []
+    for lid, res in resources.items():
+        if res["Type"] != "AWS::Serverless::StateMachine":
+            continue
+        for destination in res["Properties"].get("Logging", {}).get("Destinations", []):
+            arn = destination.get("CloudWatchLogsLogGroup", {}).get("LogGroupArn", {})
+            getatt = arn.get("Fn::GetAtt") if isinstance(arn, dict) else None
+            group_id = (getatt.split(".")[0] if isinstance(getatt, str) else getatt[0]) if getatt else None
+            name = resources.get(group_id, {}).get("Properties", {}).get("LogGroupName")
+            if isinstance(name, dict):   # !Sub "..." or !Sub ["...", {...}]: the text's literal start
+                name = name.get("Fn::Sub")
+                name = name[0] if isinstance(name, list) else name
+            if not isinstance(name, str) or not name.startswith(VENDED_LOGS_PREFIX):
+                out.append(f"{lid}: its log group {group_id} must be named under {VENDED_LOGS_PREFIX} "
+                           "(Step Functions' vended logs)")
+    return out
+
+
+def identity_problems(stack: str, params: dict[str, str], ses: Any = None, cloudformation: Any = None) -> list[str]:
+    """Whether the SES identity to send from agrees with SenderIdentityExists, read from the account.
+
+    Creating an identity the account already has (another stack's, or one made by hand) rolls the first
+    deploy back; declaring one that is not there leaves every message unsent. This stack's own identity,
+    made by an earlier deploy, is neither."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    sender = params.get("SenderEmail", "")
+    if not sender:
+        return []
+    ses = ses or boto3.client("sesv2")
+    cloudformation = cloudformation or boto3.client("cloudformation")
+    found = []
+    for identity in (sender, sender.rpartition("@")[2]):
+        try:
+            ses.get_email_identity(EmailIdentity=identity)
+            found.append(identity)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "NotFoundException":
+                raise
+    try:
+        ours = cloudformation.describe_stack_resource(StackName=stack, LogicalResourceId="SenderIdentity")
+        owned = ours["StackResourceDetail"]["PhysicalResourceId"]
+    except ClientError:
+        owned = None
+    exists = params.get("SenderIdentityExists", "false") == "true"
+    if not exists and sender in found and owned != sender:
+        return [f"SenderIdentityExists: the SES identity {sender} already exists in this account; "
+                "the stack would fail creating it (set SENDER_IDENTITY_EXISTS=true to send from it)"]
+    if exists and not found:
+        return [f"SenderIdentityExists: no SES identity for {sender} or its domain in this account and "
+                "region (verify one, or leave SenderIdentityExists=false for the stack to create it)"]
+    return []
 
 
 def _existing_parameters(stack: str) -> set[str]:
@@ -73,6 +145,19 @@ def _existing_parameters(stack: str) -> set[str]:
         print(f"note: cannot reach AWS ({exc}); checking as a first deploy", file=sys.stderr)
         return set()
     return {p["ParameterKey"] for p in found.get("Parameters", [])}
+
+
+def _check_account(stack: str, params: dict[str, str]) -> None:
+    """What only the account can say (the SES identity); a note, not a refusal, when AWS is not reachable."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        problems = identity_problems(stack, params)
+    except (BotoCoreError, ClientError) as exc:
+        print(f"note: cannot read the account's SES identities ({exc}); not checked", file=sys.stderr)
+        return
+    if problems:
+        raise ParameterError("\n".join(problems))
 
 
 def outputs(stack: str, cloudformation: Any = None) -> dict[str, str]:
@@ -181,9 +266,11 @@ def main(argv: list[str] | None = None) -> int:
         stack, params = parameters(args.env, _given(getattr(args, "set", [])))
         if args.command == "check":
             check(args.env, params, _existing_parameters(stack))
+            _check_account(stack, params)
             print(f"{stack}: parameters are complete and acceptable")
         elif args.command == "deploy":
             check(args.env, params, _existing_parameters(stack))
+            _check_account(stack, params)
             artifacts.build()
             overrides = [f"{k}={v}" for k, v in params.items()]
             return subprocess.call([str(artifacts.SAM), "deploy", "--config-env", args.env,

@@ -158,6 +158,9 @@ def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_na
     globals_fn = template.get("Globals", {}).get("Function", {})
 
     # Data, messaging and secrets first: the functions' environment refers to them.
+    # A resource whose Condition is false is not created, as CloudFormation does (SenderIdentity when the
+    # store sends from an identity that already exists).
+    resources = {lid: res for lid, res in resources.items() if "Condition" not in res or r.condition(res["Condition"])}
     for lid, res in resources.items():
         if res["Type"].startswith("AWS::Cognito::"):
             # Not emulated: locally tokens are HS256 from `infra.local token`. A value that
@@ -177,6 +180,8 @@ def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_na
         elif kind == "AWS::S3::Bucket":
             name = (props.get("BucketName") or f"{stack}-{lid}").lower()
             c["s3"].create_bucket(Bucket=name)
+            if props.get("VersioningConfiguration"):
+                c["s3"].put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
             r.refs[lid] = name
             r.atts[lid] = {"Arn": f"arn:aws:s3:::{name}"}
         elif kind == "AWS::SNS::Topic":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,10 @@ class Resolver:
         self.params = {name: str(parameters.get(name, spec.get("Default", "")))
                        for name, spec in template.get("Parameters", {}).items()}
         self.pseudo = {"AWS::StackName": stack, "AWS::Region": region, "AWS::AccountId": account,
-                       "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": None}
+                       "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": None,
+                       # a stack id's uuid, the same for the same stack (names derived from it stay stable)
+                       "AWS::StackId": f"arn:aws:cloudformation:{region}:{account}:stack/{stack}/"
+                                       f"{uuid.uuid5(uuid.NAMESPACE_URL, f'{account}/{region}/{stack}')}"}
         self.refs: dict[str, str] = {}
         self.atts: dict[str, dict[str, str]] = {}
 
@@ -135,6 +139,10 @@ class Resolver:
                 return self.sub(arg) if isinstance(arg, str) else self.sub(arg[0], arg[1])
             if key == "Fn::Join":
                 return arg[0].join(str(self.resolve(v)) for v in arg[1])
+            if key == "Fn::Split":
+                return str(self.resolve(arg[1])).split(arg[0])
+            if key == "Fn::Select":
+                return self.resolve(arg[1])[int(self.resolve(arg[0]))]
             if key == "Fn::If":
                 name, when_true, when_false = arg
                 chosen = when_true if self.condition(name) else when_false
