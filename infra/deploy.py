@@ -147,15 +147,40 @@ def _existing_parameters(stack: str) -> set[str]:
     return {p["ParameterKey"] for p in found.get("Parameters", [])}
 
 
+# Lambda keeps at least this much of an account's concurrency unreserved (a reservation that would leave
+# less is refused, and the deploy rolls back).
+UNRESERVED_MINIMUM = 100
+
+
+def concurrency_problems(params: dict[str, str], template: dict, lambda_client: Any = None) -> list[str]:
+    """Whether the account's concurrency quota leaves room for Settle's reservation (a new account's
+    quota can be 10)."""
+    import boto3
+
+    default = template["Parameters"]["SettleReservedConcurrency"]["Default"]
+    reserved = int(params.get("SettleReservedConcurrency", default))
+    if reserved == 0:
+        return []
+    limit = (lambda_client or boto3.client("lambda")).get_account_settings()["AccountLimit"]
+    if limit["ConcurrentExecutions"] - reserved < UNRESERVED_MINIMUM:
+        return [f"SettleReservedConcurrency: the account allows {limit['ConcurrentExecutions']} concurrent "
+                f"executions; reserving {reserved} would leave fewer than {UNRESERVED_MINIMUM} unreserved "
+                "(ask AWS for a higher quota, or set SettleReservedConcurrency=0)"]
+    return []
+
+
 def _check_account(stack: str, params: dict[str, str]) -> None:
-    """What only the account can say (the SES identity); a note, not a refusal, when AWS is not reachable."""
+    """What only the account can say (the SES identity, the concurrency quota); a note, not a refusal, when
+    AWS is not reachable."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    try:
-        problems = identity_problems(stack, params)
-    except (BotoCoreError, ClientError) as exc:
-        print(f"note: cannot read the account's SES identities ({exc}); not checked", file=sys.stderr)
-        return
+    problems: list[str] = []
+    for what, read in (("SES identities", lambda: identity_problems(stack, params)),
+                       ("Lambda concurrency quota", lambda: concurrency_problems(params, load()))):
+        try:
+            problems += read()
+        except (BotoCoreError, ClientError) as exc:
+            print(f"note: cannot read the account's {what} ({exc}); not checked", file=sys.stderr)
     if problems:
         raise ParameterError("\n".join(problems))
 

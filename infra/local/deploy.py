@@ -20,7 +20,22 @@ from .workers import Artifact
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-SKIPPED = {"AWS::Logs::LogGroup", "AWS::S3::BucketPolicy", "AWS::Serverless::LayerVersion"}
+# The template's resources the local stack does not create, and why each needs no emulation: logs are
+# the terminal's; the bucket policy only denies plain HTTP; the layer is sam build's folder; alarms,
+# the dashboard, log metrics, the WAF association and the ops email subscription watch or guard a
+# deployed stack from outside it; Cognito is replaced by `infra.local token` (HS256). The REST API and its
+# permission are the gateway emulation's (infra/local/gateway.py reads them from the template).
+NOT_EMULATED = {"AWS::Logs::LogGroup", "AWS::Logs::MetricFilter", "AWS::S3::BucketPolicy",
+                "AWS::Serverless::LayerVersion", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard",
+                "AWS::WAFv2::WebACLAssociation", "AWS::SNS::Subscription", "AWS::Serverless::Api",
+                "AWS::Lambda::Permission", "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolGroup",
+                "AWS::Cognito::UserPoolDomain", "AWS::Cognito::ManagedLoginBranding",
+                "AWS::Cognito::UserPoolResourceServer", "AWS::Cognito::UserPoolClient"}
+# What it creates: data, messaging, keys and secrets first (the functions' environment refers to them),
+# then the functions and the state machine.
+EMULATED = {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SNS::Topic", "AWS::SQS::Queue", "AWS::KMS::Key",
+            "AWS::SecretsManager::Secret", "AWS::SES::EmailIdentity", "AWS::SES::Template",
+            "AWS::Serverless::Function", "AWS::Serverless::StateMachine"}
 
 # `make demo` (`python -m infra.local run --demo`), and the tests: the local stack with every workflow
 # wait shortened, a day of a period passing in a minute (template.yaml's WaitScale, rules/waits.py). What
@@ -75,14 +90,14 @@ def _service_models():
 
 def _clients():
     # Through one botocore loader per process: boto3's default session is made anew under each
-    # mock, and parsed the eight service models again on every deploy (a few seconds a test).
+    # mock, and parsed the service models again on every deploy (a few seconds a test).
     import botocore.session
 
     core = botocore.session.get_session()
     core.register_component("data_loader", _service_models())
     session = boto3.session.Session(botocore_session=core)
     return {s: session.client(s, region_name=REGION) for s in
-            ("dynamodb", "s3", "sns", "ses", "secretsmanager", "lambda", "iam", "stepfunctions", "sqs")}
+            ("dynamodb", "s3", "sns", "ses", "secretsmanager", "lambda", "iam", "stepfunctions", "sqs", "kms")}
 
 
 def _table(c, name: str, props: dict) -> None:
@@ -161,18 +176,22 @@ def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_na
     # A resource whose Condition is false is not created, as CloudFormation does (SenderIdentity when the
     # store sends from an identity that already exists).
     resources = {lid: res for lid, res in resources.items() if "Condition" not in res or r.condition(res["Condition"])}
+    unknown = {res["Type"] for res in resources.values()} - EMULATED - NOT_EMULATED
+    if unknown:
+        raise ValueError(f"template.yaml has resource types the local stack neither creates nor skips: {unknown}")
     for lid, res in resources.items():
         if res["Type"].startswith("AWS::Cognito::"):
-            # Not emulated: locally tokens are HS256 from `infra.local token`. A value that
-            # refers to the pool resolves to None, and None variables are left out.
+            # A value that refers to the pool resolves to None, and None variables are left out.
             r.refs[lid], r.atts[lid] = None, {}
             continue
-        # Functions and the state machine come after; the REST API and its invoke permission are the
-        # gateway emulation's (infra/local/gateway.py reads them from the template).
-        kind, props = res["Type"], r.resolve(res.get("Properties", {})) if res["Type"] not in (
-            "AWS::Serverless::Function", "AWS::Serverless::StateMachine", "AWS::Serverless::Api",
-            "AWS::Lambda::Permission") else None
-        if kind == "AWS::DynamoDB::Table":
+        kind = res["Type"]
+        if kind in NOT_EMULATED or kind in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
+            continue
+        props = r.resolve(res.get("Properties", {}))
+        if kind == "AWS::KMS::Key":
+            key = c["kms"].create_key(Description=props.get("Description", lid))["KeyMetadata"]
+            r.refs[lid], r.atts[lid] = key["KeyId"], {"Arn": key["Arn"], "KeyId": key["KeyId"]}
+        elif kind == "AWS::DynamoDB::Table":
             name = props.get("TableName") or f"{stack}-{lid}"
             _table(c, name, props)
             r.refs[lid] = name
