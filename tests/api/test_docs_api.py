@@ -73,27 +73,16 @@ def served(document: dict) -> dict[tuple[str, str], dict]:
     return routes
 
 
-@pytest.fixture(scope="module")
-def openapi_document():
-    """/openapi.json as the API answers it: the app imported cold (tests/handlers.py's rules) and
-    asked through Chalice's test client. The route is public and reads no AWS resource."""
+@pytest.fixture
+def openapi_document(load_handler):
+    """/openapi.json as the API answers it: the app imported cold by the API tests' loader
+    (tests/api/conftest.py, tests/handlers.py) and asked through Chalice's test client. The route
+    is public and reads no AWS resource."""
     from chalice.test import Client
 
-    from tests.handlers import _forget_function_modules
-
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in ENV.items():
-            patch.setenv(name, value)
-        _forget_function_modules()
-        patch.syspath_prepend(str(API_DIR))
-        import importlib
-
-        app_module = importlib.import_module("app")
-        try:
-            with Client(app_module.app, project_dir=str(API_DIR)) as client:
-                res = client.http.get("/openapi.json")
-        finally:
-            _forget_function_modules()
+    app_module = load_handler("api", ENV)
+    with Client(app_module.app, project_dir=str(API_DIR)) as client:
+        res = client.http.get("/openapi.json")
     assert res.status_code == 200
     return res.json_body
 
