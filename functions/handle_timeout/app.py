@@ -1,7 +1,10 @@
-"""A workflow wait ran out (or a refund failed): remind, expire, declare lost, alert, close."""
+"""A workflow wait ran out (or a refund failed): remind, expire, declare lost, alert, close.
+
+Also the workflow sweep (`{"workflow_sweep": {}}`, on the template's schedule): returns whose execution
+ended before they did, or never started, get a new one from their status (usecases/workflow_recovery.py)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -9,14 +12,34 @@ from returns_core.edge.steps import Step
 from returns_core.usecases import timeouts
 
 if TYPE_CHECKING:
-    from returns_core.edge.step_events import TimeoutInput
+    from returns_core.edge.step_events import SweepInput, TimeoutInput
+
+SWEEP_REQUEST = "workflow_sweep"   # template.yaml, HandleTimeoutFunction's WorkflowSweep schedule
 
 step = Step("TimeoutInput")   # Logger, Metrics; Tracer and the parser join at the first event
+sweep_step = Step("SweepInput", like=step)
 logger, metrics = step.logger, step.metrics
 
 
+def handler(event: Any, context: LambdaContext) -> dict:
+    if isinstance(event, dict) and SWEEP_REQUEST in event:
+        return sweep_workflows(event[SWEEP_REQUEST], context)
+    return handle_timeout(event, context)
+
+
+@sweep_step
+def sweep_workflows(event: SweepInput, context: LambdaContext) -> dict:
+    from returns_core.usecases import workflow_recovery
+
+    done = workflow_recovery.sweep()
+    metrics.add_metric(name="WorkflowsRestarted", unit=MetricUnit.Count, value=done["restarted"])
+    metrics.add_metric(name="WorkflowsGivenUp", unit=MetricUnit.Count, value=done["given_up"])
+    logger.info("workflow sweep", extra=done)
+    return done
+
+
 @step
-def handler(event: TimeoutInput, context: LambdaContext) -> dict:
+def handle_timeout(event: TimeoutInput, context: LambdaContext) -> dict:
     logger.append_keys(return_id=event.return_id, kind=event.kind)
     metrics.add_dimension(name="kind", value=event.kind)
     if event.kind == "withdrawal_clock":   # not a wait that ran out: where a withdrawal stands on its deadline

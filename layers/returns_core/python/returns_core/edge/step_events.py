@@ -65,6 +65,7 @@ class LedgerVerifyInput(BaseModel):
 
 
 class SweepInput(BaseModel):
-    """The Settle function's scheduled pass over refunds a transient fault left unpaid
-    (usecases/refund_recovery.py): `{"refund_sweep": {}}` from the template's schedule."""
+    """A scheduled pass, with nothing to say but that it is time: the Settle function's over refunds a
+    transient fault left unpaid (usecases/refund_recovery.py, `{"refund_sweep": {}}`), the HandleTimeout
+    function's over returns whose workflow stopped (usecases/workflow_recovery.py, `{"workflow_sweep": {}}`)."""
     model_config = {"extra": "forbid"}
