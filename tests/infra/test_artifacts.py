@@ -88,7 +88,8 @@ def _top_level_imports(package: Path) -> dict[str, list[str]]:
 def _not_in_the_layer(imports: dict[str, list[str]]) -> list[str]:
     """The imports no locked requirement of the layer and nothing of the runtime (boto3 and its own)
     provides, by the distributions the dev environment installs each module from."""
-    shipped = set(artifacts.locked()) | {artifacts._canonical(n) for n in artifacts.layer_settings()["provided_by_runtime"]}
+    runtime = {artifacts._canonical(n) for n in artifacts.layer_settings()["provided_by_runtime"]}
+    shipped = set(artifacts.locked()) | runtime
     owners = importlib.metadata.packages_distributions()
     wrong = []
     for name, sites in sorted(imports.items()):

@@ -168,7 +168,8 @@ def _function_modules() -> list[Path]:
 
 
 # Each folder under functions/ is one Lambda's code (its CodeUri): the names it puts on sys.path.
-FUNCTION_FOLDERS = {folder.name: {p.stem for p in folder.iterdir() if p.suffix == ".py" or (p / "__init__.py").is_file()}
+FUNCTION_FOLDERS = {folder.name: {p.stem for p in folder.iterdir()
+                                   if p.suffix == ".py" or (p / "__init__.py").is_file()}
                     for folder in sorted(FUNCTIONS.iterdir()) if folder.is_dir()}
 # Storage is the store's: a function reaches it through a use case or a view, which say what is read or written.
 STORAGE = "returns_core.store"
@@ -185,7 +186,8 @@ def _is_under(name: str, package: str) -> bool:
 def _storage_imports(path: Path, module: str) -> list[str]:
     """`file:line imports name` for each import of the store in `path`, type-only ones included."""
     where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-    sites = {(line, name) for line, name in _import_sites(path, module, type_checking=True) if _is_under(name, STORAGE)}
+    sites = {(line, name) for line, name in _import_sites(path, module, type_checking=True)
+             if _is_under(name, STORAGE)}
     return [f"{where}:{line} imports {name}" for line, name in sorted(sites)]
 
 
@@ -236,7 +238,6 @@ def test_functions_import_nothing_of_another_function():
 def test_the_layer_imports_nothing_of_the_functions():
     """The arrow points one way: usecases <- functions, never back (the layer ships without them)."""
     theirs = set().union(*FUNCTION_FOLDERS.values()) | {"functions"}
-    # `app` is a name no module of the layer has; were one added, its absolute name would still differ.
     wrong = [f"{path.relative_to(ROOT)}:{line} imports {name}"
              for module, path in MODULES.items() for line, name in _import_sites(path, module, type_checking=True)
              if name.split(".")[0] in theirs]
