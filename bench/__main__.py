@@ -1,5 +1,6 @@
 """`make bench`: run every part in its own interpreter with a time budget, print the tables,
-write bench/results/latest.json (+ a dated copy) and the README table between its markers."""
+write bench/results/latest.json (this run's full figures), append its headline figures to
+bench/results/history.jsonl (one line per run), and write the README table between its markers."""
 from __future__ import annotations
 
 import json
@@ -16,6 +17,7 @@ from bench import report
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
+HISTORY = "history.jsonl"
 PY = sys.executable
 
 # part -> (module, extra args, wall-clock limit in seconds: a ceiling, not the expected time; the whole
@@ -83,7 +85,6 @@ def main() -> int:
         return 2
     started = time.monotonic()
     now = datetime.now(timezone.utc)
-    RESULTS.mkdir(parents=True, exist_ok=True)
     parts: dict = {}
     if only and (RESULTS / "latest.json").exists():
         parts = dict(json.loads((RESULTS / "latest.json").read_text()).get("details", {}))
@@ -95,13 +96,23 @@ def main() -> int:
             log.flush()
     results = report.assemble(parts, machine=_machine(), date=now.strftime("%Y-%m-%d"),
                               runtime=round(time.monotonic() - started, 1))
-    text = json.dumps(results, indent=1, default=str)
-    (RESULTS / "latest.json").write_text(text)
-    (RESULTS / f"{now.strftime('%Y-%m-%dT%H%M%SZ')}.json").write_text(text)
+    record(results, now, measured=sorted(only) if only else None)
     print(report.tables(results))
     report.write_readme(ROOT / "README.md", report.readme_block(results))
-    print(f"\nbench: {results['runtime_seconds']} s; results in bench/results/latest.json; README table updated")
+    print(f"\nbench: {results['runtime_seconds']} s; results in bench/results/latest.json (a line in {HISTORY}); "
+          "README table updated")
     return 0
+
+
+def record(results: dict, now: datetime, measured: list[str] | None = None, folder: Path = RESULTS) -> None:
+    """latest.json: this run's full figures; history.jsonl: one line of headline figures per run. Only the
+    latest run keeps its full figures in the repository: a dated copy of each run was 2,000 lines of JSON."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "latest.json").write_text(json.dumps(results, indent=1, default=str))
+    line = report.history_line(results, run=now.strftime("%Y-%m-%dT%H%M%SZ"))
+    if measured:   # `--only`: the other parts' figures are the previous run's, carried over
+        line["measured"] = measured
+    report.append_history(folder / HISTORY, line)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The bench's results: the JSON issue 9 names, the printed tables, the README block."""
+"""The bench's results: the JSON issue 9 names (latest.json), a line of headline figures per run
+(history.jsonl), the printed tables, the README block."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -95,6 +96,50 @@ def assemble(parts: dict, machine: str, date: str, runtime: float) -> dict:
         "details": {"cost": cost, "coldstart": cold, "queries": q, "concurrent": conc, "package": pkg,
                     "ledger_contention": contention, "throughput": ratio_part, "journal": parts.get("journal", {})},
     }
+
+
+def history_line(r: dict, run: str) -> dict:
+    """One run's headline figures (those of the summary table), for bench/results/history.jsonl: a run's
+    full figures are kept only while it is the latest (latest.json); older ones keep this line."""
+    details = r.get("details") or {}
+    per = r.get("cost_per_path_usd") or {}
+    paths = per.get("paths") or {}
+    worst_path = max(paths, key=paths.get) if paths else None
+    ratios = {k: v for k, v in (r.get("init_ratio") or {}).items() if v is not None}
+    worst_init = max(ratios, key=ratios.get) if ratios else None
+    conc = r.get("concurrent") or {}
+    lat = r.get("latency_ms") or {}
+    lc = {n: v for n, v in (r.get("ledger_contention") or {}).items() if isinstance(v, dict)}
+    journal = {k: {f: v[f] for f in ("writes_per_second", "fsyncs_per_write", "throughput_vs_off") if f in v}
+               for k, v in (r.get("journal") or {}).items() if isinstance(v, dict)}
+    errors = {name: part["error"] for name, part in details.items() if isinstance(part, dict) and part.get("error")}
+    line = {
+        "run": run, "date": r.get("date"), "machine": r.get("machine"), "runtime_seconds": r.get("runtime_seconds"),
+        "cost_per_1000_returns_usd": r.get("cost_per_1000_returns_usd"),
+        "cost_worst_path": worst_path, "cost_worst_path_usd": paths.get(worst_path),
+        "happy_path_usd_per_1000": (details.get("cost") or {}).get("happy_path_usd_per_1000"),
+        "happy_path_transitions": r.get("happy_path_transitions"),
+        "init_ratio_worst": ratios.get(worst_init), "init_ratio_worst_function": worst_init,
+        "scans_per_lifecycle": r.get("scans_per_lifecycle"),
+        "query_cost_flat": (details.get("queries") or {}).get("flat"),
+        "concurrent_failures": None if conc.get("skipped") else conc.get("failures"),
+        "concurrent_per_minute": None if conc.get("skipped") else conc.get("per_minute"),
+        "scan_p95_load_ms": ((lat.get("load") or {}).get("scan") or {}).get("p95"),
+        "label_ready_p95_ms": {ph: ((lat.get(ph) or {}).get("label_ready") or {}).get("p95") for ph in ("idle", "load")
+                               if isinstance(lat.get(ph), dict)} or None,
+        "throughput_ratio": (r.get("throughput") or {}).get("ratio_built_to_in_process"),
+        "ledger_contention_failures": sum(v.get("failures", 0) for v in lc.values()) if lc else None,
+        "ledger_chain_verified": all(v.get("verified") for v in lc.values()) if lc else None,
+        "journal": journal or None,
+    }
+    if errors:
+        line["errors"] = errors
+    return {k: v for k, v in line.items() if v is not None}   # a part that did not run measured nothing
+
+
+def append_history(path: Path, line: dict) -> None:
+    with open(path, "a") as f:
+        f.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
 
 
 def _mark(ok) -> str:

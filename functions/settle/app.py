@@ -62,7 +62,6 @@ def settle_return(event: StepInput, context: LambdaContext) -> dict:
 @movement_step
 def pay_movement(event: MovementInput, context: LambdaContext) -> dict:
     from returns_core.outbound.payments import PaymentError
-    from returns_core.store import ledger
     from returns_core.usecases import disputes
 
     logger.append_keys(return_id=event.return_id, movement=event.movement)
@@ -70,7 +69,7 @@ def pay_movement(event: MovementInput, context: LambdaContext) -> dict:
         outcome = disputes.pay_adjustment(event.return_id)
     except movements.PaymentInProgress as exc:
         raise PaymentInProgress(str(exc)) from exc
-    except (movements.OrderBusy, ledger.LedgerBusy) as exc:
+    except settlement.RETRYABLE as exc:   # the order or the ledger's head busy (the lease's case is above)
         raise TransientError(str(exc)) from exc
     except PaymentError as exc:
         if exc.transient:

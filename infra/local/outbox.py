@@ -23,7 +23,7 @@ def _template_of(name: str) -> tuple[str, str] | None:
 
 
 def _email(message) -> dict:
-    from returns_core.outbound.notifications import render
+    from infra.mail.render import render
 
     out = {"id": message.id, "from": message.source, "to": list(message.destinations.get("ToAddresses", [])),
            "ses_template": message.template, "template": None, "locale": None,

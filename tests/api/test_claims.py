@@ -24,7 +24,7 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 @pytest.fixture
 def mail(aws):
     """The SES templates and sender, as the stack deploys them (template.yaml's generated templates)."""
-    from returns_core.outbound.notifications.ses_templates import ses_template_definitions
+    from infra.mail.ses_templates import ses_template_definitions
 
     ses = boto("ses")
     ses.verify_email_identity(EmailAddress="returns@example.com")

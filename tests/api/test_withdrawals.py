@@ -19,7 +19,7 @@ CAPTURED = 2 * 2499 + 7999 + SHIPPING
 @pytest.fixture(autouse=True)
 def ses(aws):
     """The sender and the templates, as the template.yaml deploy makes them."""
-    from returns_core.outbound.notifications.ses_templates import ses_template_definitions
+    from infra.mail.ses_templates import ses_template_definitions
 
     from .test_api_unit import ENV, boto
 

@@ -7,12 +7,15 @@ artifact fails here, not on AWS.
 """
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import hmac
+import importlib.metadata
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -49,6 +52,101 @@ def test_the_layer_lock_is_what_pyproject_declares():
         assert requirement.specifier.contains(pins[name], prereleases=True), (
             f"{name}=={pins[name]} in the lock does not satisfy pyproject's {spec}: run `make lock`")
     assert not provided & set(pins)
+
+
+LAYER_SOURCE = artifacts.ROOT / "layers" / "returns_core" / "python" / "returns_core"
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _top_level_imports(package: Path) -> dict[str, list[str]]:
+    """{top-level module: [file:line, ...]} for every absolute import the package's code can run, local
+    imports inside functions included (only `if TYPE_CHECKING:` blocks never run)."""
+    found: dict[str, list[str]] = {}
+
+    def visit(node: ast.AST, where: Path) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for child in node.orelse:
+                visit(child, where)
+            return
+        names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
+            [node.module] if isinstance(node, ast.ImportFrom) and not node.level and node.module else []
+        for name in names:
+            found.setdefault(name.split(".")[0], []).append(f"{where.relative_to(package.parent)}:{node.lineno}")
+        for child in ast.iter_child_nodes(node):
+            visit(child, where)
+
+    for path in sorted(package.rglob("*.py")):
+        visit(ast.parse(path.read_text(), str(path)), path)
+    return found
+
+
+def _not_in_the_layer(imports: dict[str, list[str]]) -> list[str]:
+    """The imports no locked requirement of the layer and nothing of the runtime (boto3 and its own)
+    provides, by the distributions the dev environment installs each module from."""
+    runtime = {artifacts._canonical(n) for n in artifacts.layer_settings()["provided_by_runtime"]}
+    shipped = set(artifacts.locked()) | runtime
+    owners = importlib.metadata.packages_distributions()
+    wrong = []
+    for name, sites in sorted(imports.items()):
+        if name in sys.stdlib_module_names or name == "returns_core":
+            continue
+        dists = {artifacts._canonical(d) for d in owners.get(name, [])}
+        if not dists & shipped:
+            wrong.append(f"{name} (from {', '.join(sorted(dists)) or 'no installed distribution'}) "
+                         f"imported at {', '.join(sites)}")
+    return wrong
+
+
+def test_the_layer_imports_only_what_its_requirements_provide():
+    """A module the layer imports, even lazily, is in the lock or the runtime: the SES template generator
+    imported yaml inside a function, so no Lambda failed at INIT, and none could have run it."""
+    imports = _top_level_imports(LAYER_SOURCE)
+    assert {"pynamodb", "stripe", "botocore", "pydantic", "os"} <= set(imports)   # the walk sees the layer
+    assert _not_in_the_layer(imports) == []
+
+
+def test_the_requirements_check_names_a_module_the_layer_lacks(tmp_path):
+    package = tmp_path / "returns_core"
+    package.mkdir()
+    (package / "generator.py").write_text("import json\n\ndef dump(x):\n    import yaml\n    return yaml.dump(x)\n")
+    assert _not_in_the_layer(_top_level_imports(package)) == [
+        "yaml (from pyyaml) imported at returns_core/generator.py:4"]
+
+
+def test_local_only_code_is_not_in_the_layer():
+    """The SES templates, their renderer and their generator are the deployment's and the local stack's
+    (infra/mail/): the Lambdas send a template by its name (outbound/notifications/catalogue.py)."""
+    shipped = {p.relative_to(LAYER_SOURCE).as_posix() for p in LAYER_SOURCE.rglob("*") if p.is_file()}
+    assert "outbound/notifications/catalogue.py" in shipped
+    mail = artifacts.ROOT / "infra" / "mail"
+    assert (mail / "ses_templates.py").is_file() and (mail / "render.py").is_file()
+    assert not any(p.endswith((".html", ".txt")) or p.rpartition("/")[2] in {"render.py", "ses_templates.py"}
+                   for p in shipped)
+
+
+def test_the_built_layer_is_the_layer_package_and_its_requirements_only(build_dir):
+    """What sam build copies is the package as tested above, nothing more; every module it imports is
+    found on Lambda's import path (the built layer, then the runtime's boto3)."""
+    built = build_dir / "ReturnsCoreLayer" / "python"
+
+    def files(root: Path) -> set[str]:
+        return {p.relative_to(root).as_posix() for p in root.rglob("*")
+                if p.is_file() and "__pycache__" not in p.parts}
+
+    assert files(built / "returns_core") == files(LAYER_SOURCE)
+    names = sorted(n for n in _top_level_imports(built / "returns_core")
+                   if n not in sys.stdlib_module_names and n != "returns_core")
+    assert {"pynamodb", "stripe", "botocore"} <= set(names)
+    code = ("import importlib.util, json, sys; sys.path.insert(0, sys.argv[1]); "
+            "print(json.dumps([n for n in sys.argv[2:] if importlib.util.find_spec(n) is None]))")
+    out = subprocess.run([str(workers.RUNTIME_PYTHON), "-I", "-c", code, str(built), *names],
+                         capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
 
 
 def test_sam_build_leaves_no_artifact_without_its_dependencies(build_dir):

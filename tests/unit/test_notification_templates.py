@@ -11,28 +11,29 @@ from pathlib import Path
 import pytest
 import yaml
 
-from returns_core.outbound.notifications import (
-    LOCALES,
-    TEMPLATES,
+from infra.mail import ses_templates
+from infra.mail.render import (
+    TEMPLATE_DIR,
     MissingVariable,
     TemplateSyntaxError,
     UnknownTemplate,
+    render,
+    render_string,
+    template_source,
+    template_variables,
+)
+from infra.mail.ses_templates import ses_template_definitions, ses_template_resources
+from returns_core.outbound.notifications import (
+    LOCALES,
+    TEMPLATES,
     build,
     format_date,
     locale_for,
     messages,
-    render,
-    render_string,
-    ses_template_definitions,
-    ses_template_resources,
     sms_text,
     template_name,
-    template_source,
-    template_variables,
 )
-from returns_core.outbound.notifications import ses_templates
 from returns_core.outbound.notifications.messages import gsm7_length
-from returns_core.outbound.notifications.render import TEMPLATE_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "Zoë <b>&</b> O'Brien-Ünal"
@@ -529,7 +530,7 @@ Outputs:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "returns_core.outbound.notifications.ses_templates", *args],
+    return subprocess.run([sys.executable, "-m", "infra.mail.ses_templates", *args],
                           cwd=ROOT, capture_output=True, text=True,
                           env={"PYTHONPATH": str(ROOT / "layers/returns_core/python"), "PATH": "/usr/bin:/bin"})
 
@@ -592,9 +593,10 @@ def test_repository_template_is_up_to_date():
 
 
 def test_import_stays_light():
-    code = ("import sys, returns_core.outbound.notifications as n; n.render('return_closed', 'fr', {}); "
+    code = ("import sys, returns_core.outbound.notifications as n; from infra.mail.render import render; "
+            "render('return_closed', 'fr', {}); "
             "print(sorted(m for m in ('yaml', 'jinja2', 'argparse', 'boto3') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                             env={"PYTHONPATH": str(ROOT / "layers/returns_core/python"), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

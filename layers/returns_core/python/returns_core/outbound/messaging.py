@@ -5,7 +5,7 @@ import json
 from urllib.parse import quote
 
 from .. import aws, config
-from .notifications.ses_templates import template_name
+from .notifications.catalogue import template_name
 
 
 def send_email(to: str, template: str, locale: str, data: dict) -> str:

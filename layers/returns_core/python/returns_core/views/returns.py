@@ -118,7 +118,7 @@ def _known_message(name: object) -> bool:
     """A sent message's template as we record it: one of ours, bare (an SMS kind) or as SES names it
     (`<stack>-<template>-<locale>`). Only such a name is shown back; any other text is nobody's to see."""
     from ..outbound.notifications.messages import SMS_KINDS
-    from ..outbound.notifications.render import LOCALES, TEMPLATES
+    from ..outbound.notifications.catalogue import LOCALES, TEMPLATES
 
     text = str(name or "")
     if text in TEMPLATES or text in SMS_KINDS:

@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 
 from ...rules.money import format_amount
-from .render import locale_for
+from .catalogue import locale_for
 
 _MONTHS = {
     "en": ("January", "February", "March", "April", "May", "June", "July",

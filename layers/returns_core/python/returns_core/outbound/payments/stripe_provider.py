@@ -4,8 +4,12 @@ Before creating a refund we ask Stripe what it already did for the key (the
 key travels in the refund's metadata), because a call that timed out after
 Stripe had paid must not pay again on retry. Stripe's own `Idempotency-Key`
 only covers 24 hours and is ignored by localstripe; the metadata lookup does not
-depend on either. Concurrent calls for one key are prevented upstream (one
-Step Functions execution per return, Powertools idempotency on the step).
+depend on either. Concurrent calls for one key are kept out upstream, by the pay
+path (usecases/movements.py `pay`): a lease on the owner's record (a return, a
+claim) lets one invocation at a time call the provider for a movement, and the
+key is derived from the movement (rules/settlement.py: `idempotency_key` for a
+return's refund, `movement_key` for the others), so every retry asks for the
+same refund. Powertools idempotency is not used.
 
 `stripe` is imported inside the methods: it costs about half a second of
 Lambda cold start and most invocations of the layer never pay anyone.

@@ -3,28 +3,25 @@
 ``template.yaml`` carries them between two marker lines so the files in
 ``templates/`` stay the one source::
 
-    python -m returns_core.outbound.notifications.ses_templates --write template.yaml
-    python -m returns_core.outbound.notifications.ses_templates --check template.yaml   # exit 1 if stale
+    python -m infra.mail.ses_templates --write template.yaml
+    python -m infra.mail.ses_templates --check template.yaml   # exit 1 if stale
 
 moto's CloudFormation does not create ``AWS::SES::Template``; the local stack
 can create them from :func:`ses_template_definitions` with ``ses.create_template``.
+
+Not shipped: it imports ``yaml``, which the layer does not hold, and no Lambda needs it.
 """
 from __future__ import annotations
 
 import sys
 from typing import Any
 
-from .render import LOCALES, TEMPLATES, locale_for, template_source
+from returns_core.outbound.notifications.catalogue import LOCALES, TEMPLATES, template_name
+
+from .render import template_source
 
 BEGIN_MARKER = "  # BEGIN generated SES templates"
 END_MARKER = "  # END generated SES templates"
-
-
-def template_name(prefix: str, template: str, locale: str | None) -> str:
-    """The SES template name: ``<prefix>-<template>-<en|fr>``."""
-    if template not in TEMPLATES:
-        raise KeyError(f"unknown notification template {template!r}")
-    return f"{prefix}-{template}-{locale_for(locale)}"
 
 
 def logical_id(template: str, locale: str) -> str:
@@ -65,7 +62,7 @@ def ses_template_resources(prefix_sub: str = "${AWS::StackName}") -> dict[str, A
 
 def resources_yaml(resources: dict[str, Any] | None = None) -> str:
     """The resources as YAML lines indented two spaces, to sit under ``Resources:``."""
-    import yaml  # only the generator needs it, never a Lambda
+    import yaml
 
     class _Dumper(yaml.SafeDumper):
         pass
@@ -101,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     from pathlib import Path
 
-    parser = argparse.ArgumentParser(prog="python -m returns_core.outbound.notifications.ses_templates",
+    parser = argparse.ArgumentParser(prog="python -m infra.mail.ses_templates",
                                      description="Write or check the generated SES template resources in a SAM template.")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", metavar="TEMPLATE_YAML", type=Path, help="replace the generated block")
@@ -117,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         if fresh != current:
             print(f"{path}: the generated SES templates are stale; run "
-                  f"python -m returns_core.outbound.notifications.ses_templates --write {path}", file=sys.stderr)
+                  f"python -m infra.mail.ses_templates --write {path}", file=sys.stderr)
             return 1
         return 0
     if fresh != current:

@@ -1,7 +1,11 @@
 """Render the customer message templates exactly as Amazon SES does.
 
-SES templates speak a Handlebars subset; we implement that subset here (no
-jinja2, nothing heavy to import: Lambda cold start is measured):
+Not shipped: the Lambdas send a template by name and SES renders it. This renders the same
+templates (``templates/``, the one source of template.yaml's generated ``AWS::SES::Template``
+resources) for the local stack's outbox (infra/local/outbox.py), which shows each email moto's SES
+captured as its customer reads it, and for the tests of the message builders.
+
+SES templates speak a Handlebars subset; we implement that subset here (no jinja2):
 
 - ``{{path}}`` — in the HTML part the value is HTML-escaped like Handlebars'
   ``escapeExpression``; in the subject and text parts it is written verbatim.
@@ -31,27 +35,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterator, Mapping
 
-LOCALES: tuple[str, ...] = ("en", "fr")
+from returns_core.outbound.notifications.catalogue import LOCALES, TEMPLATES, locale_for
 
-TEMPLATES: tuple[str, ...] = (
-    "return_requested",
-    "dropoff_reminder",
-    "return_expired",
-    "parcel_received",
-    "inspection_result",
-    "refund_issued",
-    "review_outcome",
-    "dispute_opened",
-    "followup",
-    "return_closed",
-    "exchange_shipping",
-    "parcel_lost",
-    "dispute_resolved",
-    "dispute_followup",
-    "claim_received",
-    "claim_resolved",
-    "withdrawal_received",
-)
+__all__ = ["LOCALES", "TEMPLATES", "TEMPLATE_DIR", "MissingVariable", "Rendered", "TemplateSource",
+           "TemplateSyntaxError", "UnknownTemplate", "escape_html", "locale_for", "render", "render_string",
+           "template_source", "template_variables"]
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 _BODY_MARKER = "%%BODY%%"
@@ -90,11 +78,6 @@ class TemplateSource:
     subject: str
     text: str
     html: str
-
-
-def locale_for(locale: str | None) -> str:
-    """``fr``, ``fr-FR``, ``FR_ca`` → ``fr``; anything else (or nothing) → ``en``."""
-    return "fr" if (locale or "").strip().lower().startswith("fr") else "en"
 
 
 # ---------------------------------------------------------------- loading
