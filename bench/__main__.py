@@ -1,6 +1,6 @@
 """`make bench`: run every part in its own interpreter with a time budget, print the tables,
 write bench/results/latest.json (this run's full figures), append its headline figures to
-bench/results/history.jsonl (one line per run), and write the README table between its markers."""
+bench/results/history.jsonl (one line per run), and write the table of docs/bench.md between its markers."""
 from __future__ import annotations
 
 import json
@@ -98,9 +98,9 @@ def main() -> int:
                               runtime=round(time.monotonic() - started, 1))
     record(results, now, measured=sorted(only) if only else None)
     print(report.tables(results))
-    report.write_readme(ROOT / "README.md", report.readme_block(results))
+    report.write_readme(ROOT / "docs" / "bench.md", report.readme_block(results))
     print(f"\nbench: {results['runtime_seconds']} s; results in bench/results/latest.json (a line in {HISTORY}); "
-          "README table updated")
+          "docs/bench.md table updated")
     return 0
 
 
