@@ -1,8 +1,9 @@
-"""Operating a deployed stack: staff members of its user pool.
+"""Operating a deployed stack: staff members of its user pool, and status effects parked after failing.
 
     python -m infra.aws staff add --email lea@shop.example --group warehouse [--username lea] [--stack returns-staging]
     python -m infra.aws staff list [--stack returns-staging]
     python -m infra.aws staff remove --email lea@shop.example [--stack returns-staging]
+    python -m infra.aws effects count | replay [--stack returns-staging]   # the parked status effects
 
 The pool is found from the stack's `UserPoolId` output. A new member gets a temporary password by
 email from Cognito; at the first sign-in (the managed login, from /warehouse, /finance or /ops)
@@ -36,7 +37,8 @@ class StaffMember:
     enabled: bool
 
 
-def user_pool_id(cloudformation, stack: str) -> str:
+def stack_output(cloudformation, stack: str, key: str) -> str:
+    """One output of the deployed stack; StaffError when there is no such stack, or it predates the output."""
     from botocore.exceptions import ClientError
 
     try:
@@ -47,9 +49,13 @@ def user_pool_id(cloudformation, stack: str) -> str:
                              f"(pass --stack, or --region)") from None
         raise
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
-    if "UserPoolId" not in outputs:
-        raise StaffError(f"the stack {stack!r} has no UserPoolId output: deploy the current template.yaml first")
-    return outputs["UserPoolId"]
+    if key not in outputs:
+        raise StaffError(f"the stack {stack!r} has no {key} output: deploy the current template.yaml first")
+    return outputs[key]
+
+
+def user_pool_id(cloudformation, stack: str) -> str:
+    return stack_output(cloudformation, stack, "UserPoolId")
 
 
 def _email_of(user: dict) -> str:
@@ -128,12 +134,18 @@ def main(argv: list[str] | None = None, session=None) -> int:
     who = rm.add_mutually_exclusive_group(required=True)
     who.add_argument("--email")
     who.add_argument("--username")
+    effects = area.add_parser("effects", help="status effects parked after every try failed").add_subparsers(
+        dest="command", required=True)
+    effects.add_parser("count", help="how many are parked")
+    effects.add_parser("replay", help="run each again (once its cause is fixed); a record goes once Lambda took it")
     args = parser.parse_args(argv)
 
     import boto3
 
     session = session or boto3.session.Session(region_name=args.region)
     try:
+        if args.area == "effects":
+            return _effects(session, args.stack, args.command)
         pool_id = user_pool_id(session.client("cloudformation"), args.stack)
         idp = session.client("cognito-idp")
         if args.command == "add":
@@ -148,6 +160,24 @@ def main(argv: list[str] | None = None, session=None) -> int:
     except StaffError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _effects(session, stack: str, command: str) -> int:
+    from returns_core.outbound import parked_effects
+
+    cfn = session.client("cloudformation")
+    queue = stack_output(cfn, stack, "ParkedEffectsQueueUrl")
+    sqs = session.client("sqs")
+    if command == "count":
+        print(f"{parked_effects.count(queue, sqs)} status effect(s) parked")
+        return 0
+    done = parked_effects.replay(queue, stack_output(cfn, stack, "StatusEffectsFunctionName"), sqs,
+                                 session.client("lambda"))
+    for item in done["items"]:
+        print(f"replayed {item['return_id']}: {item['previous']} -> {item['status']} (failed {item['attempts']}x, "
+              f"{item['error']})")
+    print(f"{done['replayed']} replayed, {done['unreadable']} unreadable left on the queue")
     return 0
 
 

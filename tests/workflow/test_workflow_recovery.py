@@ -118,3 +118,44 @@ def test_a_return_whose_start_was_lost_is_started_by_the_sweep(stack, api):
     assert [t["detail"] for t in got["timeline"] if t["type"] == "workflow.restarted"] == [
         {"restart": 0, "after": "start_lost"}]
     assert _invoke(stack, "HandleTimeoutFunction", {"workflow_sweep": {}}) == {"restarted": 0, "given_up": 0}
+
+
+def test_a_parked_status_effect_is_replayed_once_its_cause_is_gone(stack, api):
+    """Step Functions refuses the workflow's resume for longer than Lambda's retries: the move's follow-up
+    is parked in the dead-letter queue as Lambda parks it, and the workflow waits on; the replay runs it
+    again, the wait is resumed (the workflow goes on to wait for the parcel), and the queue is empty."""
+    from returns_core.outbound import parked_effects
+
+    from .helpers import history_of, parked_wait, states_entered
+
+    http = Http(api)
+    store = auth.mint("store", "shop")
+    assert http.call("PUT", "/orders/ORD-PARKED", order_payload(provider="manual"), token=store)[0] == 201
+    customer = http.call("POST", "/returns/lookup", {"order_id": "ORD-PARKED", "email": "ana@example.com"})[1]["token"]
+    status, ret, _ = http.call("POST", "/returns", {
+        "order_id": "ORD-PARKED", "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
+        "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, token=customer)
+    assert status == 201, ret
+    rid = ret["return_id"]
+    ret = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
+                   lambda r: r["status"] == "awaiting_dropoff", what="the label")
+    wait_for(lambda: parked_wait(rid), lambda w: w[0] == "dropoff", what="the drop-off wait")
+    effects_settled()
+    assert parked_effects.count() == 0
+
+    with faults.fail("stepfunctions", "SendTaskSuccess", "ServiceUnavailable", "injected: Step Functions down",
+                     times=10_000) as down:
+        assert carrier_event(http, ret["label"]["tracking_number"], "dropped_off")[0] == 202
+        effects_settled()
+    assert len(down.hits) == 3   # the invocation and Lambda's two retries
+    assert parked_effects.count() == 1
+    assert states_entered(history_of(stack, rid))[-1] == "AwaitDropoff"   # the workflow was never told
+
+    done = parked_effects.replay()
+    assert done["replayed"] == 1 and done["unreadable"] == 0
+    assert {k: done["items"][0][k] for k in ("return_id", "previous", "status", "attempts")} == {
+        "return_id": rid, "previous": "awaiting_dropoff", "status": "in_transit", "attempts": 3}
+    effects_settled()
+    assert parked_effects.count() == 0
+    wait_for(lambda: states_entered(history_of(stack, rid)), lambda s: s[-1] == "AwaitArrival",
+             what="the workflow waiting for the parcel")
