@@ -60,10 +60,13 @@ print(json.dumps({k: v for k, v in out["Resources"].items()
     assert result.returncode == 0, result.stderr
     resources = json.loads(result.stdout)
     permissions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Permission"}
-    # The API's one permission for API Gateway; the refund sweeper's schedule (EventBridge) has its own.
-    assert sorted(permissions) == ["ApiInvokePermission", "SettleFunctionRefundSweepPermission"]
-    sweep = permissions["SettleFunctionRefundSweepPermission"]["Properties"]
-    assert sweep["Principal"] == "events.amazonaws.com" and "SettleFunction" in json.dumps(sweep["FunctionName"])
+    # The API's one permission for API Gateway; each sweeper's schedule (EventBridge) has its own.
+    assert sorted(permissions) == ["ApiInvokePermission", "HandleTimeoutFunctionWorkflowSweepPermission",
+                                   "SettleFunctionRefundSweepPermission"]
+    for name, function in (("SettleFunctionRefundSweepPermission", "SettleFunction"),
+                           ("HandleTimeoutFunctionWorkflowSweepPermission", "HandleTimeoutFunction")):
+        sweep = permissions[name]["Properties"]
+        assert sweep["Principal"] == "events.amazonaws.com" and function in json.dumps(sweep["FunctionName"])
     source = json.dumps(permissions["ApiInvokePermission"]["Properties"]["SourceArn"])
     assert "${ReturnsApi}/Prod/*" in source
     assert [k for k, v in resources.items() if v["Type"] == "AWS::ApiGateway::RestApi"] == ["ReturnsApi"]
