@@ -23,11 +23,13 @@ REGION = "us-east-1"
 # The template's resources the local stack does not create, and why each needs no emulation: logs are
 # the terminal's; the bucket policy only denies plain HTTP; the layer is sam build's folder; alarms,
 # the dashboard, log metrics, the WAF association and the ops email subscription watch or guard a
-# deployed stack from outside it; Cognito is replaced by `infra.local token` (HS256). The REST API and its
+# deployed stack from outside it; moto's SES publishes no events, so the mail events' destination and
+# its topic's policy have nothing to carry (tests feed SES's documented events to the function); Cognito is replaced by `infra.local token` (HS256). The REST API and its
 # permission are the gateway emulation's (infra/local/gateway.py reads them from the template).
 NOT_EMULATED = {"AWS::Logs::LogGroup", "AWS::Logs::MetricFilter", "AWS::S3::BucketPolicy",
                 "AWS::Serverless::LayerVersion", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard",
                 "AWS::WAFv2::WebACLAssociation", "AWS::SNS::Subscription", "AWS::Serverless::Api",
+                "AWS::SNS::TopicPolicy", "AWS::SES::ConfigurationSetEventDestination",
                 "AWS::Lambda::Permission", "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolGroup",
                 "AWS::Cognito::UserPoolDomain", "AWS::Cognito::ManagedLoginBranding",
                 "AWS::Cognito::UserPoolResourceServer", "AWS::Cognito::UserPoolClient"}
@@ -35,6 +37,7 @@ NOT_EMULATED = {"AWS::Logs::LogGroup", "AWS::Logs::MetricFilter", "AWS::S3::Buck
 # then the functions and the state machine.
 EMULATED = {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SNS::Topic", "AWS::SQS::Queue", "AWS::KMS::Key",
             "AWS::SecretsManager::Secret", "AWS::SES::EmailIdentity", "AWS::SES::Template",
+            "AWS::SES::ConfigurationSet",
             "AWS::Serverless::Function", "AWS::Serverless::StateMachine"}
 
 # `make demo` (`python -m infra.local run --demo`), and the tests: the local stack with every workflow
@@ -221,6 +224,9 @@ def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_na
         elif kind == "AWS::SES::EmailIdentity":
             c["ses"].verify_email_identity(EmailAddress=props["EmailIdentity"])
             r.refs[lid] = props["EmailIdentity"]
+        elif kind == "AWS::SES::ConfigurationSet":
+            c["ses"].create_configuration_set(ConfigurationSet={"Name": props["Name"]})
+            r.refs[lid] = props["Name"]
         elif kind == "AWS::SES::Template":
             c["ses"].create_template(Template=props["Template"])
             r.refs[lid] = props["Template"]["TemplateName"]

@@ -115,10 +115,21 @@ def test_deploy_check_reads_whether_the_sender_identity_already_exists():
 
 def test_a_stack_that_sends_from_an_existing_identity_creates_none_and_may_send_from_its_domain():
     template = load()
-    assert template["Resources"]["SenderIdentity"]["Condition"] == "CreateSenderIdentity"
+    assert template["Resources"]["SenderIdentity"]["Condition"] == "CreateAddressIdentity"
+    assert template["Resources"]["SenderDomainIdentity"]["Condition"] == "CreateDomainIdentity"
     resolver = Resolver(template, {**STORE, "SenderIdentityExists": "true"}, "returns-prod", "eu-west-3",
                         "123456789012")
-    assert resolver.condition("CreateSenderIdentity") is False
+    resolver.refs["MailConfigurationSet"] = "returns-prod-mail"
+    assert not resolver.condition("CreateAddressIdentity") and not resolver.condition("CreateDomainIdentity")
+    for kind, address, domain in (("address", True, False), ("domain", False, True)):
+        chosen = Resolver(template, {**STORE, "SenderIdentityKind": kind}, "s", "eu-west-3", "1")
+        assert (chosen.condition("CreateAddressIdentity"), chosen.condition("CreateDomainIdentity")) == (address, domain)
+    domain_identity = Resolver(template, STORE, "s", "eu-west-3", "1").resolve(
+        template["Resources"]["SenderDomainIdentity"]["Properties"])
+    assert domain_identity == {"EmailIdentity": "shop.example.org",
+                               "DkimSigningAttributes": {"NextSigningKeyLength": "RSA_2048_BIT"},
+                               "MailFromAttributes": {"MailFromDomain": "bounce.shop.example.org",
+                                                      "BehaviorOnMxFailure": "USE_DEFAULT_VALUE"}}
     senders = 0
     for lid, res in template["Resources"].items():
         if res["Type"] != "AWS::Serverless::Function":

@@ -69,3 +69,15 @@ class SweepInput(BaseModel):
     transient fault left unpaid (usecases/refund_recovery.py, `{"refund_sweep": {}}`), the HandleTimeout
     function's over returns whose workflow stopped (usecases/workflow_recovery.py, `{"workflow_sweep": {}}`)."""
     model_config = {"extra": "forbid"}
+
+
+class MailEventsInput(BaseModel):
+    """SNS's delivery of SES's events (bounces, complaints, rejects) to the StatusEffects function
+    (usecases/mail_events.py): each record's `Sns.Message` is one SES event, as JSON text."""
+    Records: list[dict] = Field(min_length=1, max_length=100)
+
+    def ses_events(self) -> list[dict]:
+        import json
+
+        return [json.loads(record["Sns"]["Message"]) for record in self.Records]
+

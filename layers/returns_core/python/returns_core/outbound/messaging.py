@@ -2,18 +2,33 @@
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import quote
 
 from .. import aws, config
 from .notifications.catalogue import template_name
 
 
-def send_email(to: str, template: str, locale: str, data: dict) -> str:
-    """Send one templated email; the SES template's name (what the timeline records)."""
+# SES message tags allow ASCII letters, digits, "_" and "-" (the SES API reference, MessageTag).
+_TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def send_email(to: str, template: str, locale: str, data: dict, about: dict[str, str] | None = None) -> str:
+    """Send one templated email; the SES template's name (what the timeline records).
+
+    Sent through the stack's configuration set (SES_CONFIGURATION_SET) when there is one: SES then keeps
+    bounced and complaining addresses off the list, and publishes the bounce or complaint with the
+    message's tags, `about` (`{"return_id": ...}` or `{"claim_id": ...}`) and the template, which is how
+    usecases/mail_events.py finds whose timeline to tell, with no address kept anywhere."""
     name = template_name(config.setting("SES_TEMPLATE_PREFIX"), template, locale or "en")
+    tags = {**(about or {}), "template": name}
+    options: dict = {"Tags": [{"Name": key, "Value": _TAG_UNSAFE.sub("_", value)[:256]} for key, value in tags.items()]}
+    configuration_set = config.setting("SES_CONFIGURATION_SET", "")
+    if configuration_set:
+        options["ConfigurationSetName"] = configuration_set
     aws.client("ses").send_templated_email(
         Source=config.setting("SENDER_EMAIL"), Destination={"ToAddresses": [to]},
-        Template=name, TemplateData=json.dumps(data, ensure_ascii=False))
+        Template=name, TemplateData=json.dumps(data, ensure_ascii=False), **options)
     return name
 
 

@@ -121,6 +121,7 @@ TEXTS: dict[str, str | Callable[[Any, str, str], str]] = {
     "claim.refunded": _refund_issued,
     "message.sent": _message_sent,
     "effect.failed": "We could not send you an update; our team has been told.",
+    "message.undelivered": "An email we sent you did not arrive; our customer service team will reach you another way.",
 }
 
 
@@ -168,6 +169,7 @@ TEXTS_FR: dict[str, str | Callable[[Any, str, str], str]] = {
     "claim.refunded": _refund_issued,
     "message.sent": _message_sent,
     "effect.failed": "Nous n’avons pas pu vous envoyer une mise à jour ; notre équipe est prévenue.",
+    "message.undelivered": "Un e-mail que nous vous avons envoyé n’a pas été remis ; notre service client vous contactera autrement.",
 }
 _BY_LANGUAGE = {"en": TEXTS, "fr": TEXTS_FR}
 _UPDATED = {"en": "Your return was updated.", "fr": "Votre retour a été mis à jour."}

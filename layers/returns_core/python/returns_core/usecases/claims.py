@@ -102,7 +102,7 @@ def _email(claim: ClaimModel, template: str) -> None:
 
     customer = plain(orders.get(claim.order_id).customer)
     data = messages.build(template, claim_view(claim), customer)
-    name = messaging.send_email(customer["email"], template, claim.locale or "en", data)
+    name = messaging.send_email(customer["email"], template, claim.locale or "en", data, about={"claim_id": claim.claim_id})
     store.append_timeline(claim, actor="system", event="message.sent", detail={"channel": "email", "template": name})
 
 

@@ -18,7 +18,7 @@ def _links(ret: ReturnModel) -> dict:
 def email(ret: ReturnModel, template: str, **extras) -> None:
     customer = plain(orders.get(ret.order_id).customer)
     data = messages.build(template, customer_return_view(ret), customer, **{**_links(ret), **extras})
-    name = messaging.send_email(customer["email"], template, ret.locale or "en", data)
+    name = messaging.send_email(customer["email"], template, ret.locale or "en", data, about={"return_id": ret.return_id})
     returns.append_timeline(ret, actor="system", event="message.sent", detail={"channel": "email", "template": name})
 
 

@@ -98,6 +98,7 @@ CUSTOMER_DETAIL = {
     "refund.issued": ("amount",), "dispute.adjustment_paid": ("amount",), "claim.refunded": ("amount",),
     "exchange.shipped": ("tracking_number", "carrier", "tracking_url"),
     "message.sent": ("channel", "template"),   # which message: the one in the customer's mailbox
+    "message.undelivered": ("channel",),       # why (a bounce, their own complaint) stays with staff
     "withdrawal.received": ("withdrawal_id", "received_at", "refund_due_by", "lines"),
     "withdrawal.refund_due": ("refund_due_by",),
     "carrier.dropped_off": _CARRIER, "carrier.in_transit": _CARRIER, "carrier.delivered": _CARRIER,
