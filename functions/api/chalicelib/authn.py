@@ -17,7 +17,6 @@ from .errors import ApiError
 
 log = logging.getLogger("returns.api")
 
-STAFF = frozenset({"warehouse", "finance", "ops"})
 SIGNATURE_HEADER = "X-Carrier-Signature"
 
 
@@ -82,12 +81,12 @@ def check_order(who: auth.Principal, order_id: str, message: str = "order not fo
 def owned_return(who: auth.Principal, return_id: str) -> Any:
     """The return, if this principal may see it; the same 404 for unknown and not-yours."""
     from returns_core.rules.errors import ReturnNotFound
-    from returns_core.store import returns
+    from returns_core.usecases import records
 
     if who.return_id is not None and who.return_id != return_id:
         raise ApiError(404, "return_not_found", "no such return")
     try:
-        ret = returns.get(return_id)
+        ret = records.get_return(return_id)
     except ReturnNotFound:
         raise ApiError(404, "return_not_found", "no such return") from None
     if who.role == "customer" and who.order_id != ret.order_id:
