@@ -69,7 +69,7 @@ class Route:
         if self.auth not in (PUBLIC, SIGNED) and not (
                 isinstance(self.auth, tuple) and self.auth and set(self.auth) <= set(ROLES)):
             raise BadDeclaration(f"{where}: auth is PUBLIC, SIGNED or a tuple of roles of {ROLES}")
-        if self.method in WITH_BODY and (self.body is None) == (not self.no_body):
+        if self.method in WITH_BODY and (self.body is None) == (not self.no_body.strip()):
             raise BadDeclaration(f"{where}: a body model, or `no_body` saying why it reads none")
         if self.method not in WITH_BODY and (self.body is not None or self.no_body or self.empty_body):
             raise BadDeclaration(f"{where}: a {self.method} reads no body")
