@@ -33,10 +33,7 @@ def principal(request: Any, roles: set[str] | frozenset[str], link_in_query: boo
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized", "a bearer token is required",
                        headers={"WWW-Authenticate": 'Bearer realm="returns"'})
-    try:
-        who = auth.verify(token.strip())
-    except auth.InvalidToken:
-        raise ApiError(401, "unauthorized", "the token is invalid or has expired") from None
+    who = _verified(token, "the token is invalid or has expired")
     if who.scope is not None and who.scope_kind not in scopes:
         raise ApiError(403, "link_scope", "this link's token may not do this; open the link itself")
     if who.role not in roles:
@@ -44,11 +41,15 @@ def principal(request: Any, roles: set[str] | frozenset[str], link_in_query: boo
     return who
 
 
-def _link_principal(token: str, roles: set[str] | frozenset[str], scopes: frozenset[str]) -> auth.Principal:
+def _verified(token: str, refusal: str) -> auth.Principal:
     try:
-        who = auth.verify(token.strip())
+        return auth.verify(token.strip())
     except auth.InvalidToken:
-        raise ApiError(401, "unauthorized", "this link is invalid or has expired") from None
+        raise ApiError(401, "unauthorized", refusal) from None
+
+
+def _link_principal(token: str, roles: set[str] | frozenset[str], scopes: frozenset[str]) -> auth.Principal:
+    who = _verified(token, "this link is invalid or has expired")
     if who.scope_kind not in scopes or who.role not in roles:
         raise ApiError(401, "unauthorized", "this link is invalid or has expired")
     return who
