@@ -2,7 +2,7 @@
 
 Before the view runs, in this order: the caller (authn.principal with the declared roles and link
 scopes, or the carrier's signature over the raw body), the declared query models, the path's model,
-the declared body (bodies.parse). The view receives them as a `Call` with the path's parameters, and
+the declared body (bodies.parse_body). The view receives them as a `Call` with the path's parameters, and
 says only what is its own. An idempotent route's view checks what must hold before the key is claimed
 and returns its effect, which runs once per `Idempotency-Key` (idempotency.run). Whatever escapes
 leaves as api.md's envelope (errors.mapped).
@@ -69,6 +69,8 @@ def endpoint(bp: Blueprint, route: Route) -> Callable[[Callable[..., Any]], Call
             answer = view(call, **params)
             if not route.idempotent_key:
                 return answer
+            if not callable(answer):
+                raise TypeError(f"{route.method} {route.path} is idempotent: its view returns its effect")
             who = call.who.sub if call.who is not None else CARRIER
             return idempotency.run(request, who, call.raw, answer)
 
