@@ -115,19 +115,14 @@ def _emulator() -> dict[str, str]:
 
 
 def _route_exists(route: str) -> bool:
-    """Whether the API on this branch has `route` ("POST /withdrawals"): a chalice route of that path and
-    method in functions/api (REQUIRED_ROUTES)."""
+    """Whether the API on this branch has `route` ("POST /withdrawals"): a route of that method and path
+    declared in functions/api/chalicelib/routes.py, which the app registers (REQUIRED_ROUTES)."""
     import re
     from pathlib import Path
 
     method, path = route.split(" ", 1)
-    pattern = re.compile(r'@(?:route\(bp, |\w+\.route\()"' + re.escape(path) + r'"(?P<rest>[^)]*)\)')
-    for source in (Path(env.ROOT) / "functions" / "api").rglob("*.py"):
-        for m in pattern.finditer(source.read_text()):
-            methods = re.findall(r'"([A-Z]+)"', m.group("rest")) or ["GET"]
-            if method in methods:
-                return True
-    return False
+    declared = re.compile(r'_route\(\s*"' + re.escape(method) + r'",\s*"' + re.escape(path) + r'"')
+    return bool(declared.search((Path(env.ROOT) / "functions/api/chalicelib/routes.py").read_text()))
 
 
 def pending_paths() -> dict[str, str]:

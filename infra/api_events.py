@@ -1,10 +1,11 @@
-"""Keep template.yaml's REST API paths equal to the Chalice app's routes.
+"""Keep template.yaml's REST API paths equal to the API's route declarations.
 
 Chalice routes on the resource path, so API Gateway needs one resource per route (a {proxy+}
 catch-all would not route). They are declared in ReturnsApi's DefinitionBody, every one a proxy
 integration with ApiFunction, so that one AWS::Lambda::Permission lets API Gateway invoke it (an
 Api event per route made SAM write a permission per route: 32 of them, ~14 KB of the function's
-20 KB resource policy). The block between the markers is generated from `app.routes`:
+20 KB resource policy). The block between the markers is generated from the declarations the app
+registers (functions/api/chalicelib/routes.py):
 
     python -m infra.api_events --write    # regenerate
     python -m infra.api_events --check    # exit 1 if stale (a test runs this)
@@ -25,13 +26,13 @@ INTEGRATION_URI = ('!Sub "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda
 
 
 def routes() -> list[tuple[str, str]]:
-    """(path, METHOD) of every route of the Chalice app, sorted."""
+    """(path, METHOD) of every declared route, sorted."""
     for p in (ROOT / "layers/returns_core/python", ROOT / "functions/api"):
         if str(p) not in sys.path:
             sys.path.insert(0, str(p))
-    import app as api  # functions/api/app.py
+    from chalicelib import routes as declared  # functions/api/chalicelib/routes.py
 
-    return sorted((path, method) for path, methods in api.app.routes.items() for method in methods)
+    return sorted(route.key for route in declared.ROUTES)
 
 
 def block() -> str:
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         TEMPLATE.write_text(new)
         return 0
     if new != text:
-        print("template.yaml's API paths differ from the Chalice routes: run python -m infra.api_events --write")
+        print("template.yaml's API paths differ from the declared routes: run python -m infra.api_events --write")
         return 1
     return 0
 

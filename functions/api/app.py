@@ -1,6 +1,7 @@
 """The returns HTTP API: the Chalice app, its error mapping and its blueprints.
 
-Routes live in chalicelib/, one blueprint per audience; every view goes through
+Routes are declared once, in chalicelib/routes.py; their views live in chalicelib/, one blueprint per
+audience, each registered from its declaration by chalicelib.endpoints, which puts it behind
 chalicelib.errors (api.md's error envelope) and chalicelib.authn (who may call).
 """
 from __future__ import annotations

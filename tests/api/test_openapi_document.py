@@ -259,29 +259,28 @@ def test_every_status_a_route_really_returns_is_documented(api, order, doc, rout
     assert not undocumented, f"documented {sorted(documented)}; undocumented:\n" + "\n".join(undocumented)
 
 
-def _views_opened_by_links() -> set[str]:
-    """The views that accept a message link's `?t=` (authn.principal(..., link_in_query=True)), from the source."""
-    import ast
-    from pathlib import Path
+def _views_opened_by_links(api) -> set[str]:
+    """The routes a message link's token opens from `?t=` with no Authorization header, as the server
+    answers: refused (401) without a token, past the gate (anything but 401) with a label or a portal link."""
+    from returns_core.edge import auth as tokens
 
+    rid = start_return(api)["return_id"]
+    seed_claim()
+    links = (tokens.mint_label_link("o-1", rid), tokens.mint_portal_link("o-1", rid))
     found = set()
-    for source in (Path(openapi.__file__).parent).glob("*.py"):
-        for fn in ast.walk(ast.parse(source.read_text())):
-            if not isinstance(fn, ast.FunctionDef):
-                continue
-            calls = [c for c in ast.walk(fn) if isinstance(c, ast.Call)
-                     and any(k.arg == "link_in_query" and getattr(k.value, "value", False) for k in c.keywords)]
-            if calls:
-                for deco in fn.decorator_list:
-                    if isinstance(deco, ast.Call) and len(deco.args) >= 2 and isinstance(deco.args[1], ast.Constant):
-                        methods = next((k.value for k in deco.keywords if k.arg == "methods"), None)
-                        verbs = [m.value for m in methods.elts] if methods is not None else ["GET"]
-                        found.update(f"{verb} {deco.args[1].value}" for verb in verbs)
+    for route in openapi.ROUTES:
+        path = route.path.replace("{return_id}", rid).replace("{order_id}", "o-1").replace("{claim_id}", CLAIM_ID)
+        if api.http.request(route.method, path, body=b"", headers={"Accept": "*/*"}).status_code != 401:
+            continue
+        for link in links:
+            res = api.http.request(route.method, f"{path}?t={link}", body=b"", headers={"Accept": "*/*"})
+            if res.status_code != 401:
+                found.add(f"{route.method} {route.path}")
     return found
 
 
-def test_routes_opened_from_message_links_document_the_link_token(doc):
-    opened = _views_opened_by_links()
+def test_routes_opened_from_message_links_document_the_link_token(api, order, doc):
+    opened = _views_opened_by_links(api)
     assert "GET /returns/{return_id}/label" in opened
     for key in opened:
         method, path = key.split(" ", 1)
@@ -291,3 +290,76 @@ def test_routes_opened_from_message_links_document_the_link_token(doc):
     documented = {f"{m.upper()} {p}" for p, ops in doc["paths"].items() for m, op in ops.items()
                   if {"link": []} in op.get("security", [])}
     assert documented == opened
+
+
+# --- one declaration per route (chalicelib/routes.py): everything else reads it ------------------------
+
+
+def test_every_route_declares_who_may_call_it_and_what_body_it_reads():
+    from pydantic import BaseModel
+    from returns_core.edge.auth import ROLES
+
+    from chalicelib import routes
+
+    for route in routes.ROUTES:
+        assert route.auth in (routes.PUBLIC, routes.SIGNED) or (
+            isinstance(route.auth, tuple) and route.auth and set(route.auth) <= set(ROLES)), _id(route)
+        if route.method in ("POST", "PUT", "PATCH"):
+            has_model = isinstance(route.body, type) and issubclass(route.body, BaseModel)
+            assert has_model != bool(route.no_body.strip()), f"{_id(route)}: a body model, or why it has none"
+        else:
+            assert route.body is None and not route.no_body, _id(route)
+
+
+@pytest.mark.parametrize("declared", [
+    {"method": "GET", "path": "/x", "auth": ()},                       # no roles
+    {"method": "GET", "path": "/x", "auth": None},                     # no auth at all
+    {"method": "GET", "path": "/x", "auth": ("customer", "nobody")},   # a role that does not exist
+    {"method": "GET", "path": "/x", "auth": "customer"},               # a role, not a tuple of roles
+    {"method": "POST", "path": "/x", "auth": ("ops",)},                # a POST without a body model
+    {"method": "PUT", "path": "/x", "auth": ("ops",), "no_body": "  "},   # ... or with no reason for none
+    {"method": "POST", "path": "/x", "auth": ("ops",), "body": "schemas.Note", "no_body": "none"},
+    {"method": "GET", "path": "/x", "auth": ("ops",), "body": "schemas.Note"},
+    {"method": "GET", "path": "/x", "auth": ("ops",), "link_in_query": True},   # a link with no scope
+], ids=lambda d: ", ".join(f"{k}={v!r}" for k, v in d.items() if k != "path"))
+def test_a_route_declared_without_auth_or_body_is_refused(declared):
+    from chalicelib import routes, schemas
+
+    if declared.get("body") == "schemas.Note":
+        declared = {**declared, "body": schemas.Note}
+    with pytest.raises(routes.BadDeclaration):
+        routes.Route(summary="s", **declared)
+
+
+def _template_paths() -> set[tuple[str, str]]:
+    """(path, METHOD) of the generated block of template.yaml, read as text."""
+    from pathlib import Path
+
+    from infra import api_events
+
+    text = (Path(api_events.__file__).resolve().parents[1] / "template.yaml").read_text()
+    block = text[text.index(api_events.BEGIN):text.index(api_events.END)]
+    found, path = set(), None
+    for line in block.splitlines():
+        if re.fullmatch(r" {10}/\S*:", line):
+            path = line.strip()[:-1]
+        elif re.fullmatch(r" {12}[a-z]+:", line):
+            found.add((path, line.strip()[:-1].upper()))
+    return found
+
+
+def test_the_app_the_document_and_the_template_serve_exactly_the_declared_routes(api, doc):
+    import app as app_module
+    from infra import api_events
+
+    from chalicelib import routes
+
+    declared = [route.key for route in routes.ROUTES]
+    assert len(declared) == len(set(declared))
+    registered = {(path, method) for path, methods in app_module.app.routes.items() for method in methods}
+    documented = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
+    assert registered == set(declared)
+    assert documented == set(declared)
+    assert _template_paths() == set(declared)
+    assert api_events.main(["--check"]) == 0
+

@@ -86,9 +86,10 @@ def test_the_built_api_serves_the_shared_sign_in_and_has_no_local_sign_in(stack)
 
 
 def _routes(code_dir) -> list[str]:
-    """The route paths of the built app, read from its source: what API Gateway would be given."""
+    """The route paths of the built app, read from its source: what API Gateway would be given (the
+    declarations of chalicelib/routes.py, and any route registered with Chalice's `.route` directly)."""
     found = []
     for source in code_dir.rglob("*.py"):
-        found += re.findall(r"""\.route\(\s*["']([^"']+)["']""", source.read_text())
+        found += re.findall(r"""(?:\.route\(|_route\(\s*["'][A-Z]+["'],)\s*["']([^"']+)["']""", source.read_text())
     assert found, f"no routes found under {code_dir}"
     return found

@@ -17,7 +17,6 @@ from .errors import ApiError
 
 log = logging.getLogger("returns.api")
 
-STAFF = frozenset({"warehouse", "finance", "ops"})
 SIGNATURE_HEADER = "X-Carrier-Signature"
 
 
@@ -34,10 +33,7 @@ def principal(request: Any, roles: set[str] | frozenset[str], link_in_query: boo
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized", "a bearer token is required",
                        headers={"WWW-Authenticate": 'Bearer realm="returns"'})
-    try:
-        who = auth.verify(token.strip())
-    except auth.InvalidToken:
-        raise ApiError(401, "unauthorized", "the token is invalid or has expired") from None
+    who = _verified(token, "the token is invalid or has expired")
     if who.scope is not None and who.scope_kind not in scopes:
         raise ApiError(403, "link_scope", "this link's token may not do this; open the link itself")
     if who.role not in roles:
@@ -45,11 +41,15 @@ def principal(request: Any, roles: set[str] | frozenset[str], link_in_query: boo
     return who
 
 
-def _link_principal(token: str, roles: set[str] | frozenset[str], scopes: frozenset[str]) -> auth.Principal:
+def _verified(token: str, refusal: str) -> auth.Principal:
     try:
-        who = auth.verify(token.strip())
+        return auth.verify(token.strip())
     except auth.InvalidToken:
-        raise ApiError(401, "unauthorized", "this link is invalid or has expired") from None
+        raise ApiError(401, "unauthorized", refusal) from None
+
+
+def _link_principal(token: str, roles: set[str] | frozenset[str], scopes: frozenset[str]) -> auth.Principal:
+    who = _verified(token, "this link is invalid or has expired")
     if who.scope_kind not in scopes or who.role not in roles:
         raise ApiError(401, "unauthorized", "this link is invalid or has expired")
     return who
@@ -82,12 +82,12 @@ def check_order(who: auth.Principal, order_id: str, message: str = "order not fo
 def owned_return(who: auth.Principal, return_id: str) -> Any:
     """The return, if this principal may see it; the same 404 for unknown and not-yours."""
     from returns_core.rules.errors import ReturnNotFound
-    from returns_core.store import returns
+    from returns_core.usecases import records
 
     if who.return_id is not None and who.return_id != return_id:
         raise ApiError(404, "return_not_found", "no such return")
     try:
-        ret = returns.get(return_id)
+        ret = records.get_return(return_id)
     except ReturnNotFound:
         raise ApiError(404, "return_not_found", "no such return") from None
     if who.role == "customer" and who.order_id != ret.order_id:

@@ -39,9 +39,10 @@ def json_of(body: bytes, empty_ok: bool = False) -> Any:
         raise ApiError(400, "invalid_json", "the body is nested too deeply") from None
 
 
-def parse(request: Any, model: type[M], empty_ok: bool = False) -> M:
-    """The body as `model`: 413 too large, 400 malformed or wrong types, 422 values not allowed."""
-    data = json_of(raw(request), empty_ok)
+def parse_body(body: bytes, model: type[M], empty_ok: bool = False) -> M:
+    """The body (bodies.raw: at most MAX_BODY_BYTES) as `model`: 400 malformed or wrong types, 422 values
+    not allowed."""
+    data = json_of(body, empty_ok)
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_request", "the body must be a JSON object")
     return model.model_validate(data)  # ValidationError is mapped by errors.to_response

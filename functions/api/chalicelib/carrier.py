@@ -1,27 +1,19 @@
-"""Carrier tracking webhooks, authenticated by an HMAC of the raw body."""
+"""Carrier tracking webhooks, authenticated by an HMAC of the raw body (routes.SIGNED)."""
 from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from . import idempotency, schemas
-from .authn import verify_carrier
-from .bodies import json_of, raw
-from .errors import ApiError, route
+from . import routes
+from .endpoints import Call, Effect, endpoint
 
 bp = Blueprint(__name__)
 
 
-@route(bp, "/carrier/events", methods=["POST"])
-def carrier_event() -> Response:
+@endpoint(bp, routes.CARRIER_EVENT)
+def carrier_event(call: Call) -> Effect:
     from returns_core.usecases import carrier_tracking
 
-    request = bp.current_request
-    body = raw(request)
-    verify_carrier(request, body)  # before parsing: unsigned input is not even read
-    data = json_of(body)
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid_request", "the body must be a JSON object")
-    event = schemas.CarrierEvent.model_validate(data)
+    event = call.body
 
     def effect() -> Response:
         ret, new = carrier_tracking.apply(event.tracking_number, event.event, event.occurred_at, event.location)
@@ -29,4 +21,4 @@ def carrier_event() -> Response:
                               "status": ret.status, "duplicate": not new},
                         status_code=202 if new else 200)
 
-    return idempotency.run(request, "carrier", body, effect)
+    return effect

@@ -8,41 +8,36 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from . import idempotency, schemas
-from .authn import check_order, principal
-from .bodies import parse, query, raw
+from . import routes, schemas
+from .authn import check_order
 from .cursors import status_cursor_in, status_cursor_out
-from .errors import ApiError, route
+from .endpoints import Call, Effect, endpoint
+from .errors import ApiError
 
 bp = Blueprint(__name__)
-CUSTOMER = frozenset({"customer"})
-OPS = frozenset({"ops"})
-READERS = CUSTOMER | OPS
 
 
 def _owned_claim(who, claim_id: str):
     """The claim, if this principal may see it; the same 404 for unknown and not-yours (a message
     link's token opens one return, never a claim)."""
-    from returns_core.store import claims
+    from returns_core.rules.errors import NotFoundError
+    from returns_core.usecases import records
 
     try:
-        claim = claims.get(claim_id)
-    except claims.ClaimNotFound:
+        claim = records.get_claim(claim_id)
+    except NotFoundError:
         raise ApiError(404, "claim_not_found", "no such claim") from None
     if who.role == "customer" and (who.order_id != claim.order_id or who.return_id is not None):
         raise ApiError(404, "claim_not_found", "no such claim")
     return claim
 
 
-@route(bp, "/claims", methods=["POST"])
-def open_claim() -> Response:
+@endpoint(bp, routes.OPEN_CLAIM)
+def open_claim(call: Call) -> Effect:
     from returns_core.usecases import claims, orders
     from returns_core.views.claims import claim_view
 
-    request = bp.current_request
-    who = principal(request, CUSTOMER)
-    body = raw(request)
-    req = parse(request, schemas.ClaimCreate)
+    who, req = call.who, call.body
 
     def effect() -> Response:
         # In the effect: a key reused with another body is named as such first, whatever it names.
@@ -51,65 +46,55 @@ def open_claim() -> Response:
                                   req.message, who.sub)
         return Response(body=claim_view(claim), status_code=201)
 
-    return idempotency.run(request, who.sub, body, effect)
+    return effect
 
 
-@route(bp, "/claims/{claim_id}/photos", methods=["POST"])
-def add_photo(claim_id: str) -> Response:
+@endpoint(bp, routes.ADD_PHOTO)
+def add_photo(call: Call, claim_id: str) -> Response:
     """A presigned POST for one image; the form itself is never stored in an idempotent response
     (it is fresh on every call, and each call is another photo)."""
     from returns_core.usecases import claims
 
-    request = bp.current_request
-    who = principal(request, CUSTOMER)
-    req = parse(request, schemas.ClaimPhoto, empty_ok=True)
-    claim = _owned_claim(who, claim_id)
-    return Response(body=claims.add_photo(claim, req.content_type), status_code=201)
+    claim = _owned_claim(call.who, claim_id)
+    return Response(body=claims.add_photo(claim, call.body.content_type), status_code=201)
 
 
-@route(bp, "/claims/{claim_id}", methods=["GET"])
-def get_claim(claim_id: str) -> dict:
+@endpoint(bp, routes.GET_CLAIM)
+def get_claim(call: Call, claim_id: str) -> dict:
     from returns_core.usecases import claims
     from returns_core.views.claims import claim_view
 
-    who = principal(bp.current_request, READERS)
-    lang = query(bp.current_request, schemas.ReturnRead).lang or "en"
-    claim = _owned_claim(who, claim_id)
-    if who.role == "ops":
+    lang = call.query(schemas.ReturnRead).lang or "en"
+    claim = _owned_claim(call.who, claim_id)
+    if call.who.role == "ops":
         # Checked on every read, each with a fresh link: a bad upload is never shown (claim_photos.check).
         return claim_view(claim, lang, photos=claims.photos_for_staff(claim), staff=True)
     return claim_view(claim, lang)
 
 
-@route(bp, "/claims/{claim_id}/resolve", methods=["POST"])
-def resolve_claim(claim_id: str) -> Response:
+@endpoint(bp, routes.RESOLVE_CLAIM)
+def resolve_claim(call: Call, claim_id: str) -> Effect:
     from returns_core.usecases import claims
     from returns_core.views.claims import claim_view
 
-    request = bp.current_request
-    who = principal(request, OPS)
-    body = raw(request)
-    req = parse(request, schemas.ClaimResolve)
+    who, req = call.who, call.body
 
     def effect() -> dict:
         claim = _owned_claim(who, claim_id)
         return claim_view(claims.resolve(claim.claim_id, req.decision, req.amount, req.note, req.method, who.sub),
                           staff=True)
 
-    return idempotency.run(request, who.sub, body, effect)
+    return effect
 
 
-
-
-@route(bp, "/ops/claims", methods=["GET"])
-def list_claims() -> dict:
+@endpoint(bp, routes.LIST_CLAIMS)
+def list_claims(call: Call) -> dict:
     """Claims in one status (default open), oldest first; `refund_pending` lists refunds decided but
     not paid yet (resolve them again to pay them)."""
     from returns_core.usecases import claims
     from returns_core.views.claims import claim_view
 
-    principal(bp.current_request, OPS)
-    q = query(bp.current_request, schemas.ClaimsQuery)
+    q = call.query(schemas.ClaimsQuery)
     found, last = claims.listing(q.status, status_cursor_in(q.cursor, q.status, record_key="claim_id"), q.limit)
     items = [claim_view(c, staff=True, with_timeline=False) for c in found]
     return {"items": items, "next_cursor": status_cursor_out(last)}

@@ -106,12 +106,3 @@ def mapped(view: Callable[..., Any]) -> Callable[..., Any]:
 
     return wrapper
 
-
-def route(blueprint: Any, path: str, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """`blueprint.route` with the error mapping applied, so no view can forget it."""
-
-    def register(view: Callable[..., Any]) -> Callable[..., Any]:
-        blueprint.route(path, **options)(mapped(view))
-        return view
-
-    return register

@@ -68,32 +68,22 @@ def run(request: Any, who: str, body: bytes, effect: Callable[[], Any]) -> Respo
         raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1-255 printable ASCII characters",
                        field=HEADER)
 
-    from pynamodb.exceptions import PutError
-    from returns_core.store.models import RequestRecordModel
+    from returns_core.rules import ids
+    from returns_core.usecases import request_records
 
     record_id, fingerprint, now = _record_id(request, who, key), _fingerprint(body), int(time.time())
-    claim = RequestRecordModel(record_id, expiration=now + IN_PROGRESS_SECONDS, request_hash=fingerprint)
-    try:
-        # An expired record may linger until DynamoDB's TTL sweep removes it: it does not count.
-        claim.save(condition=RequestRecordModel.id.does_not_exist() | (RequestRecordModel.expiration < now))
-    except PutError as exc:
-        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
-            raise
-        try:
-            existing = RequestRecordModel.get(record_id, consistent_read=True)
-        except RequestRecordModel.DoesNotExist:
-            raise ApiError(409, "request_in_progress", "a request with this Idempotency-Key just finished; "
-                                                       "retry") from None
+    claim = request_records.claim(record_id, fingerprint, now + IN_PROGRESS_SECONDS, now)
+    if claim is None:
+        existing = request_records.holder(record_id)
+        if existing is None:
+            raise ApiError(409, "request_in_progress", "a request with this Idempotency-Key just finished; retry")
         if existing.request_hash != fingerprint:
             raise ApiError(422, "idempotency_key_reused",
-                           "this Idempotency-Key was used with a different request body", field=HEADER) from None
+                           "this Idempotency-Key was used with a different request body", field=HEADER)
         if existing.status_code is None:
-            raise ApiError(409, "request_in_progress",
-                           "a request with this Idempotency-Key is still running", field=HEADER,
-                           headers={"Retry-After": "1"}) from None
+            raise ApiError(409, "request_in_progress", "a request with this Idempotency-Key is still running",
+                           field=HEADER, headers={"Retry-After": "1"})
         return _replay(existing)
-
-    from returns_core.rules import ids
 
     try:
         with ids.seeded(record_id):
@@ -102,9 +92,8 @@ def run(request: Any, who: str, body: bytes, effect: Callable[[], Any]) -> Respo
         response = to_response(exc)
     status = int(response.status_code)
     if status >= 500 or status in _NOT_KEPT or not isinstance(response.body, (dict, list)):
-        claim.delete()
+        request_records.release(claim)
     else:
-        claim.update(actions=[RequestRecordModel.status_code.set(status),
-                              RequestRecordModel.expiration.set(int(time.time()) + TTL_SECONDS),
-                              RequestRecordModel.body.set(json.dumps(response.body, separators=(",", ":")))])
+        request_records.keep(claim, status, json.dumps(response.body, separators=(",", ":")),
+                             int(time.time()) + TTL_SECONDS)
     return response

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 from chalice import Blueprint, Response
 
-from . import finance, ops, warehouse
+from . import routes
+from .endpoints import Call, endpoint
 
 bp = Blueprint(__name__)
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -70,21 +71,22 @@ def staff_page(name: str, page_path: str, roles: frozenset[str]) -> Response:
     return page(name, body=_read(name).replace(STAFF_SESSION_MARKER, script, 1), csp=_csp(sign_in))
 
 
-@bp.route("/portal", methods=["GET"])
-def portal() -> Response:
+@endpoint(bp, routes.PORTAL_PAGE)
+def portal(call: Call) -> Response:
     return page("portal.html")
 
 
-@bp.route("/warehouse", methods=["GET"])
-def warehouse_page() -> Response:
-    return staff_page("warehouse.html", "/warehouse", warehouse.ROLES)
+# Each staff page signs in the roles its API calls take (routes.py).
+@endpoint(bp, routes.WAREHOUSE_PAGE)
+def warehouse_page(call: Call) -> Response:
+    return staff_page("warehouse.html", "/warehouse", frozenset(routes.WAREHOUSE))
 
 
-@bp.route("/finance", methods=["GET"])
-def finance_page() -> Response:
-    return staff_page("finance.html", "/finance", finance.ROLES)
+@endpoint(bp, routes.FINANCE_PAGE)
+def finance_page(call: Call) -> Response:
+    return staff_page("finance.html", "/finance", frozenset(routes.FINANCE))
 
 
-@bp.route("/ops", methods=["GET"])
-def ops_page() -> Response:
-    return staff_page("ops.html", "/ops", ops.ROLES)
+@endpoint(bp, routes.OPS_PAGE)
+def ops_page(call: Call) -> Response:
+    return staff_page("ops.html", "/ops", frozenset(routes.OPS))

@@ -5,7 +5,8 @@ import os
 
 from chalice import Blueprint
 
-from .errors import route
+from . import routes
+from .endpoints import Call, endpoint
 
 bp = Blueprint(__name__)
 
@@ -14,13 +15,13 @@ def version() -> str:
     return os.environ.get("APP_VERSION", "0.1.0")
 
 
-@route(bp, "/health", methods=["GET"])
-def health() -> dict:
+@endpoint(bp, routes.HEALTH)
+def health(call: Call) -> dict:
     return {"ok": True, "version": version()}
 
 
-@route(bp, "/openapi.json", methods=["GET"])
-def openapi_document() -> dict:
+@endpoint(bp, routes.OPENAPI)
+def openapi_document(call: Call) -> dict:
     from .openapi import document
 
     return document(version())

@@ -1,8 +1,6 @@
 """Failed order lookups, so order-number + email pairs cannot be guessed at speed
-(the limits and why: returns_core/rules/lookup_limits.py)."""
+(the limits and why: returns_core/rules/lookup_limits.py; the counts: usecases/lookup_guard.py)."""
 from __future__ import annotations
-
-import time
 
 from .errors import ApiError
 
@@ -14,16 +12,15 @@ def client_of(request) -> str:
 
 def check(client: str, order_id: str, email: str, proven: bool = False) -> None:
     """`proven`: the caller showed a token we gave this order's customer (authn.proves_order)."""
-    from returns_core.rules import lookup_limits
-    from returns_core.store import lookup_attempts
+    from returns_core.usecases import lookup_guard
 
-    now = int(time.time())
-    if not lookup_limits.allowed(lookup_attempts.failures(client, order_id, email, now), proven):
+    wait = lookup_guard.wait_before(client, order_id, email, proven)
+    if wait is not None:
         raise ApiError(429, "too_many_requests", "too many failed lookups; try again later",
-                       headers={"Retry-After": str(lookup_limits.retry_after(now))})
+                       headers={"Retry-After": str(wait)})
 
 
 def failed(client: str, order_id: str, email: str) -> None:
-    from returns_core.store import lookup_attempts
+    from returns_core.usecases import lookup_guard
 
-    lookup_attempts.record_failure(client, order_id, email, int(time.time()))
+    lookup_guard.failed(client, order_id, email)

@@ -1,80 +1,51 @@
 """Warehouse staff: receiving parcels, grading them, the queue and unmatched parcels."""
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 
-from . import idempotency, schemas
-from .authn import principal
-from .bodies import parse, query, raw
-from .cursors import status_cursor_in as _cursor_in
-from .cursors import status_cursor_out as _cursor_out
-from .errors import route
+from . import routes, schemas
+from .cursors import status_cursor_in, status_cursor_out
+from .endpoints import Call, Effect, endpoint
 
 bp = Blueprint(__name__)
-ROLES = frozenset({"warehouse"})
 
 
-@route(bp, "/warehouse/scans", methods=["POST"])
-def scan() -> Response:
-    from returns_core.store.models import plain
+@endpoint(bp, routes.SCAN)
+def scan(call: Call) -> Effect:
     from returns_core.usecases import warehouse
-
-    request = bp.current_request
-    who = principal(request, ROLES)
-    body = raw(request)
-    req = parse(request, schemas.Scan)
+    from returns_core.views import queues
 
     def effect() -> dict:
-        ret, already = warehouse.scan(req.code, who.sub)
-        return {"return_id": ret.return_id, "code": ret.code, "status": ret.status,
-                "expected_items": [{"sku": i["sku"], "name": i.get("name"), "qty": int(i["qty"])}
-                                   for i in plain(ret.items)],
-                "already_received": already}
+        ret, already = warehouse.scan(call.body.code, call.who.sub)
+        return queues.scanned(ret, already)
 
-    return idempotency.run(request, who.sub, body, effect)
+    return effect
 
 
-@route(bp, "/returns/{return_id}/inspection", methods=["POST"])
-def inspection(return_id: str) -> Response:
+@endpoint(bp, routes.INSPECTION)
+def inspection(call: Call, return_id: str) -> Effect:
     from returns_core import views
-    from returns_core.store import returns
-    from returns_core.usecases import warehouse
-
-    request = bp.current_request
-    who = principal(request, ROLES)
-    body = raw(request)
-    req = parse(request, schemas.Inspection)
+    from returns_core.usecases import records, warehouse
 
     def effect() -> dict:
-        warehouse.inspect(return_id, [line.model_dump() for line in req.items], who.sub)
-        return views.return_view(returns.get(return_id))
+        warehouse.inspect(return_id, [line.model_dump() for line in call.body.items], call.who.sub)
+        return views.return_view(records.get_return(return_id))
 
-    return idempotency.run(request, who.sub, body, effect)
+    return effect
 
 
-@route(bp, "/warehouse/unmatched", methods=["GET"])
-def unmatched() -> dict:
+@endpoint(bp, routes.UNMATCHED)
+def unmatched(call: Call) -> dict:
     from returns_core.usecases import warehouse
 
-    principal(bp.current_request, ROLES)
     return {"items": warehouse.unmatched()}
 
 
-@route(bp, "/warehouse/queue", methods=["GET"])
-def queue() -> dict:
+@endpoint(bp, routes.WAREHOUSE_QUEUE)
+def queue(call: Call) -> dict:
     """Oldest first (the by_status GSI sorts by status_since), so the team works first-in first-out."""
-    from returns_core.rules import clock
-    from returns_core.store.models import ReturnModel, plain
-    from returns_core.usecases import warehouse
+    from returns_core.usecases import warehouse_queue
 
-    principal(bp.current_request, ROLES)
-    q = query(bp.current_request, schemas.QueueQuery)
-    found = ReturnModel.by_status.query(q.status, limit=q.limit, scan_index_forward=True,
-                                        last_evaluated_key=_cursor_in(q.cursor, q.status))
-    now = clock.now()
-    items = [{"return_id": r.return_id, "order_id": r.order_id, "code": r.code, "status": r.status,
-              "status_since": r.status_since, "resolution": r.resolution,
-              "overdue": warehouse.overdue(r, now),
-              "items": [{"sku": i["sku"], "name": i.get("name"), "qty": int(i["qty"])} for i in plain(r.items)]}
-             for r in found]
-    return {"items": items, "next_cursor": _cursor_out(found.last_evaluated_key)}
+    q = call.query(schemas.QueueQuery)
+    items, last = warehouse_queue.page(q.status, q.limit, status_cursor_in(q.cursor, q.status))
+    return {"items": items, "next_cursor": status_cursor_out(last)}
