@@ -132,6 +132,7 @@ def aws(monkeypatch):
             name="api-lifecycle", roleArn="arn:aws:iam::123456789012:role/sfn",
             definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}))
         monkeypatch.setenv("STATE_MACHINE_ARN", machine["stateMachineArn"])
+        monkeypatch.setenv("PARKED_EFFECTS_QUEUE_URL", boto("sqs").create_queue(QueueName="api-parked")["QueueUrl"])
         stop = settle_answers_the_ledger_check()
         try:
             yield

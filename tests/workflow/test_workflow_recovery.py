@@ -72,6 +72,11 @@ def test_a_throttle_that_outlasts_the_retries_stops_the_workflow_and_the_sweep_b
     assert throttled.hits, "the workflow never called a Lambda for this return"
     assert returns.get(rid).status == "inspected"    # nothing paid, nothing moved: it waits for nobody
 
+    ops = auth.mint("ops", "ops:eve")
+    status, seen, _ = http.call("GET", "/ops/recovery", token=ops)
+    assert status == 200, seen
+    assert seen["workflows"] == [{"return_id": rid, "status": "inspected", "ended": "FAILED", "restarts": 0,
+                                  "given_up": False}]
     done = _invoke(stack, "HandleTimeoutFunction", {"workflow_sweep": {}})
     assert done == {"restarted": 1, "given_up": 0}
     got = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
@@ -82,6 +87,7 @@ def test_a_throttle_that_outlasts_the_retries_stops_the_workflow_and_the_sweep_b
     assert len(entries) == 1 and int(entries[0].amount) == got["refund"]["amount"]
     assert int(CreditModel.get(returns.get(rid).customer_key, "EUR").balance) == got["refund"]["amount"]
     assert _invoke(stack, "HandleTimeoutFunction", {"workflow_sweep": {}}) == {"restarted": 0, "given_up": 0}
+    assert http.call("GET", "/ops/recovery", token=ops)[1]["workflows"] == []
     executions = _executions(stack, rid)
     assert sorted(e["name"] for e in executions) == sorted([rid, f"{rid}-restart-1"])
     assert failed[0]["name"] == rid
@@ -148,14 +154,16 @@ def test_a_parked_status_effect_is_replayed_once_its_cause_is_gone(stack, api):
         assert carrier_event(http, ret["label"]["tracking_number"], "dropped_off")[0] == 202
         effects_settled()
     assert len(down.hits) == 3   # the invocation and Lambda's two retries
-    assert parked_effects.count() == 1
+    ops = auth.mint("ops", "ops:eve")
+    assert http.call("GET", "/ops/recovery", token=ops)[1]["parked_effects"] == 1
     assert states_entered(history_of(stack, rid))[-1] == "AwaitDropoff"   # the workflow was never told
 
-    done = parked_effects.replay()
+    status, done, _ = http.call("POST", "/ops/parked-effects/replay", token=ops)
+    assert status == 200, done
     assert done["replayed"] == 1 and done["unreadable"] == 0
     assert {k: done["items"][0][k] for k in ("return_id", "previous", "status", "attempts")} == {
         "return_id": rid, "previous": "awaiting_dropoff", "status": "in_transit", "attempts": 3}
     effects_settled()
-    assert parked_effects.count() == 0
+    assert http.call("GET", "/ops/recovery", token=ops)[1]["parked_effects"] == 0
     wait_for(lambda: states_entered(history_of(stack, rid)), lambda s: s[-1] == "AwaitArrival",
              what="the workflow waiting for the parcel")

@@ -48,6 +48,21 @@ def label_failures(call: Call) -> dict:
     return {"items": queues.in_status(statuses.LABEL_FAILED)}
 
 
+@endpoint(bp, routes.OPS_RECOVERY)
+def recovery(call: Call) -> dict:
+    from returns_core.outbound import parked_effects
+    from returns_core.usecases import workflow_recovery
+
+    return {"workflows": workflow_recovery.stopped(), "parked_effects": parked_effects.count()}
+
+
+@endpoint(bp, routes.REPLAY_EFFECTS)
+def replay_effects(call: Call) -> dict:
+    from returns_core.outbound import parked_effects
+
+    return parked_effects.replay()
+
+
 @endpoint(bp, routes.DISPUTES)
 def disputes(call: Call) -> dict:
     from returns_core.rules import statuses

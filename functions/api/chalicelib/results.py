@@ -39,3 +39,18 @@ CUSTOMER_SEARCH_RESULT = {"type": "object", "required": ["customer", "orders", "
     "claims": {"type": "array", "items": {"type": "object"}},
     "timeline": {"type": "array", "items": _ENTRY, "maxItems": 500},
     "truncated": {"type": "boolean"}}}
+
+_PARKED = {"type": "object", "properties": {
+    "return_id": {"type": "string", "nullable": True}, "previous": {"type": "string", "nullable": True},
+    "status": {"type": "string", "nullable": True}, "failed_at": {"type": "string", "nullable": True},
+    "attempts": {"type": "integer", "nullable": True}, "error": {"type": "string", "nullable": True}}}
+RECOVERY_RESULT = {"type": "object", "required": ["workflows", "parked_effects"], "properties": {
+    "workflows": {"type": "array", "items": {"type": "object", "required": ["return_id", "status", "ended", "restarts"],
+                  "properties": {"return_id": {"type": "string"}, "status": {"type": "string"},
+                                 "ended": {"type": "string", "enum": ["FAILED", "TIMED_OUT", "ABORTED"]},
+                                 "restarts": {"type": "integer"}, "given_up": {"type": "boolean"}}}},
+    "parked_effects": {"type": "integer"}}}
+REPLAY_RESULT = {"type": "object", "required": ["replayed", "unreadable", "items"], "properties": {
+    "replayed": {"type": "integer"}, "unreadable": {"type": "integer",
+                                                    "description": "Records that are not Lambda's, left for a person"},
+    "items": {"type": "array", "items": _PARKED}}}

@@ -24,7 +24,8 @@ from returns_core.edge import auth
 from returns_core.edge.auth import ROLES
 
 from . import schemas
-from .results import CUSTOMER_SEARCH_RESULT, LEDGER_VERDICT, LOOKUP_RESULT, SESSION_RESULT
+from .results import (CUSTOMER_SEARCH_RESULT, LEDGER_VERDICT, LOOKUP_RESULT, RECOVERY_RESULT, REPLAY_RESULT,
+                      SESSION_RESULT)
 
 PUBLIC, SIGNED = "public", "signed"   # anyone; the carrier's HMAC signature (authn.verify_carrier)
 CUSTOMER, STORE, WAREHOUSE, FINANCE, OPS = ("customer",), ("store",), ("warehouse",), ("finance",), ("ops",)
@@ -199,6 +200,16 @@ OPS_QUEUE = _route(
     "GET", "/ops/queue", "Returns in one status, oldest first, each with `overdue` (the review queue: "
     "in_review; failed refunds: refund_failed; waiting refunds: awaiting_approval, refunding; lost parcels: "
     "lost)", OPS, params=(schemas.OpsQueueQuery,))
+OPS_RECOVERY = _route(
+    "GET", "/ops/recovery",
+    "What stopped and waits for a restart or a replay: `workflows`, the open returns whose workflow "
+    "ended before they did (the sweep restarts each every 10 minutes, `given_up` after 3 restarts), and "
+    "`parked_effects`, how many status effects wait in the dead-letter queue", OPS, result=RECOVERY_RESULT)
+REPLAY_EFFECTS = _route(
+    "POST", "/ops/parked-effects/replay",
+    "Run the parked status effects again (at most 200 a call), once their cause is fixed: "
+    "`{replayed, unreadable, items}`; a record leaves the queue once Lambda took its new invocation",
+    OPS, no_body="it replays what is parked, nothing to choose", result=REPLAY_RESULT)
 
 # --- claims ---------------------------------------------------------------------------------------
 OPEN_CLAIM = _route(

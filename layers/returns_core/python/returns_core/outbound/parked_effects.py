@@ -70,7 +70,6 @@ def replay(queue_url: str | None = None, function: str | None = None, sqs: Any =
            limit: int = MAX_PER_REPLAY) -> dict:
     """Invoke the function again for up to `limit` parked records; what was replayed (no ids: logged)."""
     queue_url = queue_url or config.setting(QUEUE_SETTING)
-    function = function or config.setting(FUNCTION_SETTING)
     sqs = sqs or aws.client("sqs")
     lambda_client = lambda_client or aws.client("lambda")
     replayed: list[Parked] = []
@@ -86,6 +85,7 @@ def replay(queue_url: str | None = None, function: str | None = None, sqs: Any =
             except (ValueError, AttributeError):
                 unreadable += 1   # not an invocation record: left for a person to read (it reappears)
                 continue
+            function = function or config.setting(FUNCTION_SETTING)
             lambda_client.invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(event).encode())
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             replayed.append(parked)

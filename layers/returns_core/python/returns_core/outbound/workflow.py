@@ -34,15 +34,15 @@ def parse_execution_name(name: str) -> tuple[str, int]:
     return (return_id, int(number)) if sep and number.isdigit() else (name, 0)
 
 
-def ended_badly() -> list[tuple[str, str]]:
-    """(execution arn, name) of every execution of the lifecycle that failed, timed out or was aborted and
-    that Step Functions still lists (90 days after it ended)."""
+def ended_badly() -> list[tuple[str, str, str]]:
+    """(execution arn, name, status) of every execution of the lifecycle that failed, timed out or was
+    aborted and that Step Functions still lists (90 days after it ended)."""
     sfn = aws.client("stepfunctions")
     machine = config.setting("STATE_MACHINE_ARN")
     found = []
     for status in ENDED_BADLY:
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine, statusFilter=status):
-            found += [(e["executionArn"], e["name"]) for e in page["executions"]]
+            found += [(e["executionArn"], e["name"], status) for e in page["executions"]]
     return found
 
 

@@ -41,7 +41,7 @@ def sweep(now: datetime | None = None) -> dict:
     """One pass; what it did, by count (no ids: this is logged)."""
     now = now or clock.now()
     done = {"restarted": 0, "given_up": 0}
-    for execution_arn, name in workflow.ended_badly():
+    for execution_arn, name, _ in workflow.ended_badly():
         return_id, restart = workflow.parse_execution_name(name)
         try:
             ret = returns.get(return_id)
@@ -59,6 +59,24 @@ def sweep(now: datetime | None = None) -> dict:
             if ret.status == status and not ret.execution_arn:
                 _count(done, _start_lost(ret))
     return done
+
+
+def stopped() -> list[dict]:
+    """The open returns whose workflow ended before they did (what /ops shows): each with how its
+    execution ended and how many times it was restarted; `given_up` once the sweep no longer restarts it."""
+    found = []
+    for execution_arn, name, ended in workflow.ended_badly():
+        return_id, restart = workflow.parse_execution_name(name)
+        try:
+            ret = returns.get(return_id)
+        except ReturnNotFound:
+            continue
+        if ret.status in statuses.ACTIVE and (ret.execution_arn or workflow.execution_name(return_id)) in (
+                execution_arn, name):
+            found.append({"return_id": return_id, "status": ret.status,
+                          "ended": ended, "restarts": restart,
+                          "given_up": restart >= MAX_RESTARTS})
+    return sorted(found, key=lambda item: item["return_id"])
 
 
 def _count(done: dict, outcome: str | None) -> None:
