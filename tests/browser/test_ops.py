@@ -113,6 +113,10 @@ def test_ops_finds_a_customer_resolves_their_dispute_and_approves_a_review(local
 
     # Claims: the route is not there yet (404): the section says so and the page works.
     expect(page.locator("#claims tbody")).to_contain_text("No claims.", timeout=ANSWER)
+    # Recovery: nothing stopped, nothing parked on a healthy stack (no replay button to press).
+    expect(page.locator("#recovery tbody")).to_contain_text("No stopped workflow.", timeout=ANSWER)
+    expect(page.locator("#parked")).to_have_text("No status effect is parked.")
+    expect(page.locator("#parked button")).to_have_count(0)
 
     # A phone: the customer's timeline and the queues' rows as cards, nothing wider than the screen.
     expect(page.locator("#disputes tbody tr", has_text=disputed)).to_have_count(1, timeout=ANSWER)

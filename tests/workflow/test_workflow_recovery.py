@@ -75,8 +75,8 @@ def test_a_throttle_that_outlasts_the_retries_stops_the_workflow_and_the_sweep_b
     ops = auth.mint("ops", "ops:eve")
     status, seen, _ = http.call("GET", "/ops/recovery", token=ops)
     assert status == 200, seen
-    assert seen["workflows"] == [{"return_id": rid, "status": "inspected", "ended": "FAILED", "restarts": 0,
-                                  "given_up": False}]
+    assert seen["workflows"] == [{"return_id": rid, "order_id": "ORD-THROTTLED", "status": "inspected",
+                                  "ended": "FAILED", "restarts": 0, "given_up": False}]
     done = _invoke(stack, "HandleTimeoutFunction", {"workflow_sweep": {}})
     assert done == {"restarted": 1, "given_up": 0}
     got = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],

@@ -73,7 +73,7 @@ def stopped() -> list[dict]:
             continue
         if ret.status in statuses.ACTIVE and (ret.execution_arn or workflow.execution_name(return_id)) in (
                 execution_arn, name):
-            found.append({"return_id": return_id, "status": ret.status,
+            found.append({"return_id": return_id, "order_id": ret.order_id, "status": ret.status,
                           "ended": ended, "restarts": restart,
                           "given_up": restart >= MAX_RESTARTS})
     return sorted(found, key=lambda item: item["return_id"])
