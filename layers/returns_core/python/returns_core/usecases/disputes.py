@@ -14,7 +14,7 @@ from ..rules import clock, statuses
 from ..rules.errors import ConflictError, InvalidTransition, UnprocessableError
 from ..rules.settlement import movement_key
 from ..store import ledger, returns
-from ..store.models import OrderModel, ReturnModel, plain
+from ..store.models import OrderModel, ReturnModel
 from . import lifecycle, movements, orders
 
 DECISIONS = ("uphold", "reject")
@@ -48,7 +48,7 @@ def resolve(return_id: str, decision: str, note: str, refund_amount: int | None,
     amount = int(refund_amount or 0)
     method = method or "refund"
     if ret.status != statuses.DISPUTED:
-        decided = plain(ret.dispute_resolution) or {}
+        decided = ret.dispute_resolution or {}
         if ret.status == statuses.RESOLVED and _same(decided, decision, amount, method):
             return ret   # the same resolution, decided by someone else first (or this one, resent)
         raise InvalidTransition(ret.status, statuses.RESOLVED)
@@ -73,7 +73,7 @@ def resolve(return_id: str, decision: str, note: str, refund_amount: int | None,
 
     def lost() -> ReturnModel:
         ret.refresh(consistent_read=True)
-        decided = plain(ret.dispute_resolution) or {}
+        decided = ret.dispute_resolution or {}
         if _same(decided, decision, amount, method):
             return ret
         raise AlreadyResolved(decided)
@@ -99,7 +99,7 @@ def adjustment_payment(ret: ReturnModel, order: OrderModel, resolution: dict) ->
 def pay_adjustment(return_id: str) -> dict:
     """The Settle step after a resolution: pay the adjustment once; safe to run again."""
     ret = returns.get(return_id)
-    resolution = plain(ret.dispute_resolution) or {}
+    resolution = ret.dispute_resolution or {}
     amount = int(resolution.get("refund_amount") or 0)
     if amount <= 0 or resolution.get("ledger_seq") is not None:
         return {"status": ret.status, "adjustment": resolution.get("status") or NONE}

@@ -19,7 +19,7 @@ from ..outbound import deferred_effects, workflow
 from ..rules import clock, statuses, timeline
 from ..rules.errors import InvalidTransition
 from ..store import returns, writes
-from ..store.models import ReturnModel, plain
+from ..store.models import ReturnModel
 from . import side_effects
 
 
@@ -118,7 +118,7 @@ def park(return_id: str, wait: str, token: str, *, entered_with: str | None = No
 
     def decide(ret: ReturnModel) -> writes.Update | None:
         # A manual refund's wait ends when finance records the reference, not with a status change.
-        recorded = wait == "manual_refund" and bool((plain(ret.refund) or {}).get("manual_reference"))
+        recorded = wait == "manual_refund" and bool((ret.refund or {}).get("manual_reference"))
         if ret.status not in pending or recorded:
             return None
         condition = ReturnModel.status.is_in(*sorted(pending))

@@ -5,7 +5,7 @@ from ..edge import auth
 from ..outbound import messaging
 from ..outbound.notifications import messages
 from ..store import returns
-from ..store.models import ReturnModel, plain
+from ..store.models import ReturnModel
 from ..views import customer_return_view
 from . import orders
 
@@ -16,14 +16,14 @@ def _links(ret: ReturnModel) -> dict:
 
 
 def email(ret: ReturnModel, template: str, **extras) -> None:
-    customer = plain(orders.get(ret.order_id).customer)
+    customer = orders.get(ret.order_id).customer
     data = messages.build(template, customer_return_view(ret), customer, **{**_links(ret), **extras})
     name = messaging.send_email(customer["email"], template, ret.locale or "en", data)
     returns.append_timeline(ret, actor="system", event="message.sent", detail={"channel": "email", "template": name})
 
 
 def sms(ret: ReturnModel, kind: str, **extras) -> None:
-    customer = plain(orders.get(ret.order_id).customer)
+    customer = orders.get(ret.order_id).customer
     phone = customer.get("phone")
     if not phone or customer.get("sms_opt_out"):
         return

@@ -13,7 +13,7 @@ from .. import config
 from ..outbound import events
 from ..rules import effects, exchanges, policy, statuses, timeline
 from ..store import returns, writes
-from ..store.models import ReturnModel, plain
+from ..store.models import ReturnModel
 from . import notify, orders
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def _exchange_once(ret: ReturnModel, lines: list[dict], when: str) -> None:
 
 
 def _exchange_after_inspection(ret: ReturnModel) -> None:
-    lines = exchanges.lines_after_inspection(plain(ret.items), plain(ret.inspection))
+    lines = exchanges.lines_after_inspection(ret.items, ret.inspection)
     if lines:
         _exchange_once(ret, lines, "inspected")
 
@@ -42,7 +42,7 @@ def _instant_exchange(ret: ReturnModel) -> None:
     """A store that opted in for the order ships the replacement once the parcel is dropped off."""
     if ret.resolution != "exchange" or not orders.get(ret.order_id).instant_exchange:
         return
-    lines = exchanges.lines_at_dropoff(plain(ret.items))
+    lines = exchanges.lines_at_dropoff(ret.items)
     if lines:
         _exchange_once(ret, lines, "dropped_off")
 
@@ -69,13 +69,13 @@ def dispute_closes_after_days() -> int:
 def _email_extras(ret: ReturnModel, template: str) -> dict:
     """What a message says beyond the return itself: the reviewer's note, the customer's own words."""
     if template == "review_outcome":
-        review = plain(ret.review) or {}
+        review = ret.review or {}
         return {"approved": ret.status != statuses.REJECTED, "note": review.get("note") or ""}
     if template == "dispute_opened":
         detail = _last_detail(ret, "return.disputed")
         return {"message": detail.get("message") or detail.get("comment") or ""}
     if template == "dispute_resolved":
-        resolution = plain(ret.dispute_resolution) or {}
+        resolution = ret.dispute_resolution or {}
         # The resolution's email is the case's last one: it says when the case closes on its own (the
         # workflow's AwaitDisputeFollowup waits this long, then DisputeAutoClose).
         return {"decision": resolution.get("decision") or "", "note": resolution.get("note") or "",
@@ -116,7 +116,7 @@ def _alert_text(ret: ReturnModel) -> tuple[str, dict | None]:
         # What the goods were worth, not what this return refunds (an exchange refunds nothing).
         return (f"return {ret.return_id}: parcel lost in transit, the customer's return is settled as if it "
                 "had arrived; file a claim with the carrier",
-                {"tracking_number": ret.tracking_number, "declared_value": policy.declared_value(plain(ret.items)),
+                {"tracking_number": ret.tracking_number, "declared_value": policy.declared_value(ret.items),
                  "currency": ret.currency})
     if ret.status == statuses.LABEL_FAILED:
         return (f"return {ret.return_id}: its label could not be issued; the customer may pick another drop-off, "
@@ -125,8 +125,8 @@ def _alert_text(ret: ReturnModel) -> tuple[str, dict | None]:
 
 
 def _carry_out(ret: ReturnModel, previous: str, todo: effects.Effects, *, current: bool = True) -> None:
-    news = effects.inspection_is_news(plain(ret.items), (plain(ret.inspection) or {}).get("items"))
-    todo = effects.announce(todo, (plain(ret.refund) or {}).get("amount"), inspection_news=news)
+    news = effects.inspection_is_news(ret.items, (ret.inspection or {}).get("items"))
+    todo = effects.announce(todo, (ret.refund or {}).get("amount"), inspection_news=news)
     _safely(f"event:{todo.event}", ret, lambda: events.publish(todo.event, ret, {"previous": previous}))
     if todo.action:
         _safely(f"action:{ret.status}", ret, lambda: ACTIONS[todo.action](ret))
@@ -160,5 +160,5 @@ def withdrawal_received(ret: ReturnModel) -> None:
     """The acknowledgement of a withdrawal notice, on a durable medium, at once (not by the workflow):
     what was withdrawn, and the date and time the notice was received."""
     event, template = effects.WITHDRAWAL_RECEIVED_EVENT, effects.WITHDRAWAL_RECEIVED_EMAIL
-    _safely(f"event:{event}", ret, lambda: events.publish(event, ret, {"withdrawal": plain(ret.withdrawal)}))
+    _safely(f"event:{event}", ret, lambda: events.publish(event, ret, {"withdrawal": ret.withdrawal}))
     _safely(f"email:{template}", ret, lambda: notify.email(ret, template))
