@@ -17,6 +17,21 @@ def get(order_id: str) -> OrderModel:
         raise NotFoundError("order not found", code="order_not_found") from exc
 
 
+class OrderOnce:
+    """A return's order, read when first needed, then shared by one piece of work: a settlement's grading,
+    its hold and its messages read one record. Every write through it (a hold, the ledger's append) leaves
+    it as written, and those writes are versioned: one that finds it changed since reads it again."""
+
+    def __init__(self, order_id: str) -> None:
+        self.order_id = order_id
+        self._order: OrderModel | None = None
+
+    def __call__(self) -> OrderModel:
+        if self._order is None:
+            self._order = get(self.order_id)
+        return self._order
+
+
 def upsert(order_id: str, data: dict) -> bool:
     """Create or update an order; True when created. Lines are frozen while returns are open."""
     for field, message in paid.order_problems(data["lines"], int(data["payment"]["captured_amount"]),

@@ -32,23 +32,24 @@ def _exchange_once(ret: ReturnModel, lines: list[dict], when: str) -> None:
         events.publish(effects.EXCHANGE_REQUESTED_EVENT, ret, {"lines": lines, "when": when})
 
 
-def _exchange_after_inspection(ret: ReturnModel) -> None:
+def _exchange_after_inspection(ret: ReturnModel, order: orders.OrderOnce) -> None:
     lines = exchanges.lines_after_inspection(ret.items, ret.inspection)
     if lines:
         _exchange_once(ret, lines, "inspected")
 
 
-def _instant_exchange(ret: ReturnModel) -> None:
+def _instant_exchange(ret: ReturnModel, order: orders.OrderOnce) -> None:
     """A store that opted in for the order ships the replacement once the parcel is dropped off."""
-    if ret.resolution != "exchange" or not orders.get(ret.order_id).instant_exchange:
+    if ret.resolution != "exchange" or not order().instant_exchange:
         return
     lines = exchanges.lines_at_dropoff(ret.items)
     if lines:
         _exchange_once(ret, lines, "dropped_off")
 
 
-ACTIONS: dict[str, Callable[[ReturnModel], None]] = {
-    effects.RELEASE: orders.release,
+ACTIONS: dict[str, Callable[[ReturnModel, orders.OrderOnce], None]] = {
+    # A versioned write on the order that reads it itself (and finds none gone quietly).
+    effects.RELEASE: lambda ret, order: orders.release(ret),
     effects.INSTANT_EXCHANGE: _instant_exchange,
     effects.EXCHANGE: _exchange_after_inspection,
 }
@@ -124,31 +125,37 @@ def _alert_text(ret: ReturnModel) -> tuple[str, dict | None]:
     return f"return {ret.return_id} is {ret.status}", None
 
 
-def _carry_out(ret: ReturnModel, previous: str, todo: effects.Effects, *, current: bool = True) -> None:
+def _carry_out(ret: ReturnModel, previous: str, todo: effects.Effects, order: orders.OrderOnce, *,
+               current: bool = True) -> None:
     news = effects.inspection_is_news(ret.items, (ret.inspection or {}).get("items"))
     todo = effects.announce(todo, (ret.refund or {}).get("amount"), inspection_news=news)
     _safely(f"event:{todo.event}", ret, lambda: events.publish(todo.event, ret, {"previous": previous}))
     if todo.action:
-        _safely(f"action:{ret.status}", ret, lambda: ACTIONS[todo.action](ret))
+        _safely(f"action:{ret.status}", ret, lambda: ACTIONS[todo.action](ret, order))
     if not current:
         return   # the return moved on before this ran: the later move's message and alert tell what is true now
     if todo.alert:
         _safely(f"alert:{todo.alert}", ret, lambda: events.alert_ops(todo.alert, ret, *_alert_text(ret)))
+    # The email and the SMS go to one customer, read once for both (inside each _safely: an order that
+    # cannot be read is that message's failure, as before).
     if todo.email:
-        _safely(f"email:{todo.email}", ret, lambda: notify.email(ret, todo.email, **_email_extras(ret, todo.email)))
+        _safely(f"email:{todo.email}", ret, lambda: notify.email(ret, todo.email, customer=order().customer,
+                                                                 **_email_extras(ret, todo.email)))
     if todo.sms:
-        _safely(f"sms:{todo.sms}", ret, lambda: notify.sms(ret, todo.sms))
+        _safely(f"sms:{todo.sms}", ret, lambda: notify.sms(ret, todo.sms, customer=order().customer))
 
 
-def status_changed(ret: ReturnModel, previous: str, *, moved_to: str | None = None) -> None:
+def status_changed(ret: ReturnModel, previous: str, *, moved_to: str | None = None,
+                   order: orders.OrderOnce | None = None) -> None:
     """The effects of the move from `previous` to `moved_to` (default: the return's status). Carried out
     later than the move (the StatusEffects function), the return may have moved on since: the move's
-    event and follow-up still happen, its message and alert do not."""
+    event and follow-up still happen, its message and alert do not. `order`: the return's order as the
+    mover reads it (read here, once, when it is needed and not given)."""
     moved_to = moved_to or ret.status
     # A move of its own replaces the status's rule: one event per change, the message the move calls for.
     todo = effects.MOVES.get((previous, moved_to)) or effects.RULES.get(moved_to)
     if todo:
-        _carry_out(ret, previous, todo, current=ret.status == moved_to)
+        _carry_out(ret, previous, todo, order or orders.OrderOnce(ret.order_id), current=ret.status == moved_to)
 
 
 def requested(ret: ReturnModel) -> None:
