@@ -31,6 +31,7 @@ from ..rules import claims as rules
 from ..rules import clock, ids, policy
 from ..rules.errors import ConflictError, InvalidTransition, ServiceUnavailableError, UnprocessableError
 from ..rules.settlement import movement_key
+from ..rules.shapes import ClaimResolution
 from ..store import claims as store
 from ..store import ledger, writes
 from ..store.models import ClaimModel, OrderModel
@@ -280,7 +281,7 @@ def _still_pending(claim: ClaimModel) -> None:
         raise InvalidTransition(claim.status, rules.REFUNDED, "this claim has no refund to pay")
 
 
-def refund_payment(claim: ClaimModel, order: OrderModel, resolution: dict) -> movements.Payment:
+def refund_payment(claim: ClaimModel, order: OrderModel, resolution: ClaimResolution) -> movements.Payment:
     amount = int(resolution["amount"])
     return movements.Payment(
         key=movement_key(claim.claim_id, "claim"), kind="claim", owner=claim, owner_id=claim.claim_id,
@@ -291,7 +292,7 @@ def refund_payment(claim: ClaimModel, order: OrderModel, resolution: dict) -> mo
         approved_by=resolution.get("by"), still_payable=_still_pending)
 
 
-def _pay_once(claim: ClaimModel, resolution: dict) -> None:
+def _pay_once(claim: ClaimModel, resolution: ClaimResolution) -> None:
     movements.pay(refund_payment(claim, orders.get(claim.order_id), resolution))
 
 

@@ -7,12 +7,11 @@ new drop-off choice or as it was, for the workflow to issue the label again.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from .. import config
 from ..outbound import carriers, label_store
 from ..rules import statuses
 from ..rules.errors import UnprocessableError
+from ..rules.shapes import Address, Customer, Dropoff
 from ..store import returns, writes
 from ..store.models import OrderModel, ReturnModel
 from . import lifecycle, orders
@@ -41,10 +40,10 @@ def dropoff_for(order: OrderModel, dropoff: dict) -> dict:
     return {"method": "letterbox", "address": address}
 
 
-def sender(customer: dict, dropoff: dict, shipping_address: dict | None) -> carriers.Address:
+def sender(customer: Customer, dropoff: Dropoff, shipping_address: Address | None) -> carriers.Address:
     """The label's FROM: where a letterbox parcel is collected (the return's collection address) when
     one is given, else the order's shipping address; the name on it, else the customer's."""
-    where: dict[str, Any] = (dropoff.get("address") if dropoff.get("method") == "letterbox" else None) \
+    where: Address = (dropoff.get("address") if dropoff.get("method") == "letterbox" else None) \
         or shipping_address or {}
     return carriers.Address(name=where.get("name") or customer.get("name") or "", line1=where.get("line1") or "",
                             postcode=where.get("postcode") or "", city=where.get("city") or "",
