@@ -24,12 +24,8 @@ aws.share_service_models_with_pynamodb()   # one parse of DynamoDB's model per p
 
 
 def plain(value: Any) -> Any:
-    """A stored map or list as plain dicts and lists. Stored documents load as plain values now
-    (`Document`); kept for the callers in functions/api until they stop reading the store."""
-    if hasattr(value, "as_dict"):
-        return value.as_dict()
-    if isinstance(value, list):
-        return [plain(v) for v in value]
+    """The value itself: stored documents load as plain values (`Document`). Kept only while
+    functions/api still imports it; remove it with its last caller."""
     return value
 
 
