@@ -28,11 +28,11 @@ NULL = {"NULL": True}
 @pytest.fixture
 def dynamodb(monkeypatch):
     with mock_aws():
-        for env, (name, model) in TABLES.items():
+        for env, (name, _) in TABLES.items():
             monkeypatch.setenv(env, name)
         monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
         client = boto3.client("dynamodb", region_name="us-east-1")
-        for env, (name, model) in TABLES.items():
+        for name, model in TABLES.values():
             key = model._hash_keyname
             client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
                                 KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],

@@ -6,7 +6,7 @@ lacks it, and a key written as null reads as None; both are kept as they were st
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, TypedDict, Union
+from typing import Any, TypedDict
 
 
 class Customer(TypedDict, total=False):
@@ -39,9 +39,9 @@ class HeldUnit(TypedDict):
 
 # An order's units held by its open returns and claims: the return's (or claim's) id -> its units
 # (policy.holding). Orders written before keep {sku: qty} maps, still read (policy.held_quantities).
-Reserved = Dict[str, Union[List[HeldUnit], Dict[str, int]]]
+Reserved = dict[str, list[HeldUnit] | dict[str, int]]
 # An order's amounts being paid right now: a hold key (a return's id, or a movement's request key) -> amount.
-RefundHolds = Dict[str, int]
+RefundHolds = dict[str, int]
 
 
 class Quote(TypedDict, total=False):

@@ -5,7 +5,7 @@ first used, never at import, so tests and the local stack can set them first.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pynamodb.attributes import (
     Attribute, BooleanAttribute, JSONAttribute, ListAttribute, MapAttribute, NumberAttribute,
@@ -55,7 +55,7 @@ class Document(MapAttribute, Generic[_D]):
 
     if TYPE_CHECKING:
         @overload   # type: ignore[override]
-        def __get__(self, instance: None, owner: Any) -> "Document[_D]": ...
+        def __get__(self, instance: None, owner: Any) -> Document[_D]: ...
         @overload
         def __get__(self, instance: Any, owner: Any) -> _D: ...
         def __get__(self, instance: Any, owner: Any) -> Any: ...
@@ -104,7 +104,7 @@ class OrderModel(Model):
     currency = UnicodeAttribute()
     placed_at = UnicodeAttribute(null=True)
     delivered_at = UnicodeAttribute(null=True)
-    shipping_address: Document[Optional[Address]] = Document(null=True)
+    shipping_address: Document[Address | None] = Document(null=True)
     payment: Document[Payment] = Document()
     shipping_paid = NumberAttribute(null=True)  # what the customer paid for delivery (not refunded with items)
     lines = ListAttribute()                # [{sku, name, qty, unit_price, final_sale, paid_amount?, category?, tags?}]
@@ -180,18 +180,18 @@ class ReturnModel(Model):
     policy_version = NumberAttribute(null=True)
     deadline = UnicodeAttribute(null=True)
     tracking_number = UnicodeAttribute(null=True)
-    label: Document[Optional[Label]] = Document(null=True)
-    inspection: Document[Optional[Inspection]] = Document(null=True)
-    approval: Document[Optional[Approval]] = Document(null=True)
-    refund: Document[Optional[Refund]] = Document(null=True)
+    label: Document[Label | None] = Document(null=True)
+    inspection: Document[Inspection | None] = Document(null=True)
+    approval: Document[Approval | None] = Document(null=True)
+    refund: Document[Refund | None] = Document(null=True)
     # A dispute's resolution: decision, note, by, at, and its adjustment refund (amount, method, status,
     # reference, ledger_seq once paid by the Settle function): a second ledger entry of the return.
-    dispute_resolution: Document[Optional[DisputeResolution]] = Document(null=True)
-    review: Document[Optional[Review]] = Document(null=True)
-    exchange_shipment: Document[Optional[ExchangeShipment]] = Document(null=True)  # the replacement
+    dispute_resolution: Document[DisputeResolution | None] = Document(null=True)
+    review: Document[Review | None] = Document(null=True)
+    exchange_shipment: Document[ExchangeShipment | None] = Document(null=True)  # the replacement
     # An ops agent's exception (POST /returns by ops): reason, by, at, and the rules it waived
     # ([{sku, rule, message}]), also told in the timeline (`exception.granted`).
-    exception: Document[Optional[OpsException]] = Document(null=True)
+    exception: Document[OpsException | None] = Document(null=True)
     # The keys of the carrier events already applied (rules.carrier_moves.event_key), as many as
     # rules.carrier_moves.MAX_EVENTS_PER_RETURN allows: a set, added to in the write that applies the event.
     carrier_seen = UnicodeSetAttribute(null=True)
@@ -206,7 +206,7 @@ class ReturnModel(Model):
     execution_arn = UnicodeAttribute(null=True)
     # The withdrawal notice that opened this return (EU right of withdrawal): withdrawal_id, received_at,
     # refund_due_by, delivery_refund, lines; `withdrawal_day` (received_at's UTC day) keys its index.
-    withdrawal: Document[Optional[Withdrawal]] = Document(null=True)
+    withdrawal: Document[Withdrawal | None] = Document(null=True)
     withdrawal_day = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
@@ -289,7 +289,7 @@ class ClaimModel(Model):
     photos = ListAttribute(default=list)   # [{photo_id, s3_key, at}]: upload forms given out
     # Ops' decision: decision, note, by, at; a refund's amount, method, status (pending, succeeded) and,
     # once the Settle function paid it, provider, reference, issued_at and ledger_seq.
-    resolution: Document[Optional[ClaimResolution]] = Document(null=True)
+    resolution: Document[ClaimResolution | None] = Document(null=True)
     timeline_count = NumberAttribute(default=0)
     version = VersionAttribute()
 
