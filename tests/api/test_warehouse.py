@@ -180,7 +180,7 @@ def test_mixed_grades_on_one_sku_and_the_inspector_recorded(api, order):
     assert body["status"] == "inspected"
     item = body["items"][0]
     assert item["received_qty"] == 2 and item["condition"] == "resellable,damaged"
-    graded = record(rid).inspection.as_dict()
+    graded = record(rid).inspection
     assert graded["by"] == "warehouse:ines"
     full, torn = graded["items"]
     assert (full["condition"], full["note"], torn["condition"], torn["note"]) == \
@@ -198,7 +198,7 @@ def test_a_missing_item_is_refunded_nothing(api, order):
     res = inspect(api, rid, [{"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"},
                              {"sku": "TSHIRT-M", "qty": 1, "condition": "missing"}])
     assert res.status_code == 200
-    assert [int(i["refund_amount"]) for i in record(rid).inspection.as_dict()["items"]] == [2499, 0]
+    assert [int(i["refund_amount"]) for i in record(rid).inspection["items"]] == [2499, 0]
 
 
 def test_a_repeated_inspection_is_409_already_inspected_with_the_return(api, order):
@@ -218,7 +218,7 @@ def test_a_repeated_inspection_is_409_already_inspected_with_the_return(api, ord
         assert err["code"] == "already_inspected" and "warehouse:wes" in err["message"]
         assert err["details"]["return"]["return_id"] == rid
         assert err["details"]["return"]["items"][0]["condition"] == "opened"
-    assert record(rid).inspection.as_dict()["by"] == "warehouse:wes"
+    assert record(rid).inspection["by"] == "warehouse:wes"
     assert [t["type"] for t in timeline_of(record(rid))].count("return.inspected") == 1
 
 

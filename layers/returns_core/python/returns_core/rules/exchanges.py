@@ -1,6 +1,8 @@
 """The replacement side of an exchange, read from the return's timeline."""
 from __future__ import annotations
 
+from .shapes import Inspection
+
 REQUESTED = "exchange.requested"   # the timeline flag written once per return, with the lines
 SHIPPED = "exchange.shipped"
 
@@ -13,7 +15,7 @@ def requested_lines(timeline: list[dict] | None) -> list[dict] | None:
     return None
 
 
-def lines_after_inspection(items: list[dict], inspection: dict | None) -> list[dict]:
+def lines_after_inspection(items: list[dict], inspection: Inspection | None) -> list[dict]:
     """The graded lines that passed are swapped (the others were refunded by grade)."""
     return [{"sku": i["sku"], "qty": int(i["qty"]), "exchange_for": next(
         (x.get("exchange_for") for x in items if x["sku"] == i["sku"]), None)}

@@ -143,7 +143,7 @@ def keyed_hash(stored: Mapping[str, Mapping[str, Any]], key: bytes) -> str:
 
 def legacy_fields(stored: Mapping[str, Mapping[str, Any]]) -> dict:
     """Scheme 1's hashed fields, from the stored item (numbers as int, absent as None)."""
-    def plain(name: str) -> Any:
+    def stored_value(name: str) -> Any:
         value = stored.get(name)
         if not value:
             return None
@@ -151,7 +151,7 @@ def legacy_fields(stored: Mapping[str, Mapping[str, Any]]) -> dict:
             return int(value["N"]) if name in _LEGACY_NUMBERS else value["N"]
         return value.get("S")
 
-    return {name: plain(name) for name in LEGACY_FIELDS + LEGACY_LATER_FIELDS}
+    return {name: stored_value(name) for name in LEGACY_FIELDS + LEGACY_LATER_FIELDS}
 
 
 def legacy_hash(fields: Mapping[str, Any], prev_hash: str) -> str:

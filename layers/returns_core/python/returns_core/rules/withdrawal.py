@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from . import waits
 from .policy import Policy
+from .shapes import Withdrawal
 
 REASON = "withdrawal"
 PERIOD_DAYS = 14             # Art. 9(1): 14 days from the day the goods are delivered
@@ -111,6 +112,6 @@ def with_delivery_refund(quote: dict, delivery_refund: int) -> dict:
             "refund_amount": int(quote["refund_amount"]) + int(delivery_refund)}
 
 
-def final_quote(quote: dict, stored: dict | None) -> dict:
+def final_quote(quote: dict, stored: Withdrawal | None) -> dict:
     """A return's final quote (inspection, lost parcel, deadline) with what its withdrawal adds, if any."""
     return with_delivery_refund(quote, int(stored.get("delivery_refund") or 0)) if stored else quote

@@ -2,7 +2,7 @@
 email) through the indexes made for it: never a Scan. Customer service's search reads these."""
 from __future__ import annotations
 
-from .models import OrderModel, ReturnModel, TimelineEntryModel, plain
+from .models import OrderModel, ReturnModel, TimelineEntryModel
 
 # The most of each kind one search reads: a customer with more is shown their newest (and told so).
 MAX_ORDERS = 100
@@ -37,7 +37,7 @@ def return_by_tracking(tracking_number: str) -> ReturnModel | None:
 def newest_timeline(ret: ReturnModel, limit: int) -> tuple[list[dict], bool]:
     """At most `limit` of the return's newest timeline entries, newest first, and whether it has more:
     one Query read backwards, so a return with thousands of carrier events costs one page."""
-    inline = list(reversed(plain(ret.timeline) or []))   # returns written before kept them inline
+    inline = list(reversed(ret.timeline or []))   # returns written before kept them inline
     items: list[dict] = []
     if int(ret.timeline_count or 0):
         items = [i.as_entry() for i in TimelineEntryModel.query(

@@ -39,8 +39,7 @@ from ..rules.ledger_chain import (GENESIS, MALFORMED_ENTRY, MALFORMED_RECORD, MI
                                   Verdict, check_checkpoint, check_entry, check_head, check_orders, keyed_hash,
                                   verify)
 from . import writes
-from .models import (ClaimModel, CreditModel, LedgerAnchorModel, LedgerEntryModel, OrderModel, ReturnModel, _meta,
-                     plain)
+from .models import ClaimModel, CreditModel, LedgerAnchorModel, LedgerEntryModel, OrderModel, ReturnModel, _meta
 
 LEDGER = "refunds"
 # The checkpoint's key in the orders table: longer than the 64 characters an order id may have
@@ -206,7 +205,7 @@ def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_recor
                 credit.refresh(consistent_read=True)
             except CreditModel.DoesNotExist:
                 pass   # still new: this transaction creates it
-        record_now = plain(getattr(ret, recorded_in)) or {}
+        record_now = getattr(ret, recorded_in) or {}
         # Another movement's record may hold more than the payment (a resolution's decision and note):
         # it is kept beside it. A return's refund record is the payment only, as before.
         given = refund_record if recorded_in == "refund" else {**record_now, **refund_record}
@@ -221,7 +220,7 @@ def append(movement: Movement, ret: ReturnModel, order: OrderModel, refund_recor
         entry = seal(LedgerEntryModel(LEDGER, seq, issued_at=issued_at, issued_day=issued_at[:10],
                                       prev_hash=prev_hash, **movement.__dict__), key)
         record = {**given, "ledger_seq": seq, "issued_at": issued_at, "reference": movement.reference}
-        holds = dict(plain(order.refund_holds) or {})
+        holds = dict(order.refund_holds or {})
         holds.pop(hold_key, None)
         try:
             with TransactWrite(connection=aws.dynamodb_connection()) as tx:

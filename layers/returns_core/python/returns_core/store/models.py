@@ -5,27 +5,60 @@ first used, never at import, so tests and the local stack can set them first.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pynamodb.attributes import (
-    BooleanAttribute, JSONAttribute, ListAttribute, MapAttribute, NumberAttribute,
+    Attribute, BooleanAttribute, JSONAttribute, ListAttribute, MapAttribute, NumberAttribute,
     UnicodeAttribute, UnicodeSetAttribute, VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from .. import aws, config
+from ..rules.shapes import (
+    Address, Approval, ClaimResolution, Customer, DisputeResolution, Dropoff, ExchangeShipment, Inspection,
+    Label, OpsException, Payment, Quote, RefundHolds, Refund, Reserved, Review, Withdrawal,
+)
 
 aws.share_service_models_with_pynamodb()   # one parse of DynamoDB's model per process, not per table
 
 
 def plain(value: Any) -> Any:
-    """A stored map or list as plain dicts and lists."""
-    if hasattr(value, "as_dict"):
-        return value.as_dict()
-    if isinstance(value, list):
-        return [plain(v) for v in value]
+    """The value itself: stored documents load as plain values (`Document`). Kept only while
+    functions/api still imports it; remove it with its last caller."""
     return value
+
+
+_D = TypeVar("_D")
+
+
+class Document(MapAttribute, Generic[_D]):
+    """A stored map, loaded once at the store's edge as the plain dict the domain reads (its keys are
+    typed by rules/shapes.py), and written exactly as PynamoDB writes an undeclared ("raw") map.
+
+    Not a MapAttribute with declared attributes: on load those keep only the keys they declare, and on
+    save they leave out a key whose value is None, where a raw map writes it as NULL. Documents written
+    before would lose keys on their next save and items written after would differ from them; the
+    ledger's record checks and its readers compare stored items as they are. Here every key is kept as
+    stored, a null as None, a missing key as missing, and the encoding is the raw map's, unchanged.
+    Paths (`ReturnModel.refund["status"]`) work as on a raw map."""
+
+    @classmethod
+    def is_raw(cls) -> bool:
+        return True   # serialised and deserialised as an undeclared map, key for key
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        # A raw MapAttribute would wrap the dict in a MapAttribute instance: the domain gets the dict.
+        if isinstance(value, MapAttribute):
+            value = value.as_dict()
+        Attribute.__set__(self, instance, None if value is None else dict(value))
+
+    if TYPE_CHECKING:
+        @overload   # type: ignore[override]
+        def __get__(self, instance: None, owner: Any) -> Document[_D]: ...
+        @overload
+        def __get__(self, instance: Any, owner: Any) -> _D: ...
+        def __get__(self, instance: Any, owner: Any) -> Any: ...
 
 
 class _EnvMeta(type):
@@ -66,21 +99,21 @@ class OrdersByCustomer(GlobalSecondaryIndex):
 class OrderModel(Model):
     Meta = _meta("ORDERS_TABLE")
     order_id = UnicodeAttribute(hash_key=True)
-    customer = MapAttribute()              # email, name, phone, locale
+    customer: Document[Customer] = Document()
     customer_key = UnicodeAttribute()      # sha256 of the normalised email: no personal data in keys
     currency = UnicodeAttribute()
     placed_at = UnicodeAttribute(null=True)
     delivered_at = UnicodeAttribute(null=True)
-    shipping_address = MapAttribute(null=True)
-    payment = MapAttribute()               # provider, reference, captured_amount
+    shipping_address: Document[Address | None] = Document(null=True)
+    payment: Document[Payment] = Document()
     shipping_paid = NumberAttribute(null=True)  # what the customer paid for delivery (not refunded with items)
     lines = ListAttribute()                # [{sku, name, qty, unit_price, final_sale, paid_amount?, category?, tags?}]
     # return_id -> [{sku, qty}] held by that return (policy.holding). A list, never a map keyed by
     # sku: a one-key map whose key is a type tag ("N", "M", ...) is taken by PynamoDB as already
     # serialised. Orders written before keep {sku: qty} maps, still read (policy.held_quantities).
-    reserved = MapAttribute(default=dict)
+    reserved: Document[Reserved] = Document(default=dict)
     refunded_total = NumberAttribute(default=0)
-    refund_holds = MapAttribute(default=dict)  # return_id -> amount being paid right now
+    refund_holds: Document[RefundHolds] = Document(default=dict)  # hold key -> amount being paid right now
     instant_exchange = BooleanAttribute(default=False)
     # The withdrawal notices that opened a return of this order (rules.withdrawal.withdrawal_id): added
     # in the return's own transaction on the condition that the id is new, so a notice opens one return.
@@ -140,25 +173,25 @@ class ReturnModel(Model):
     locale = UnicodeAttribute(default="en")
     items = ListAttribute()                # [{sku, name, qty, reason, comment, unit_price, paid, exchange_for,
     #                                          rule, keep_item, terms}]
-    quote = MapAttribute()
-    dropoff = MapAttribute()
+    quote: Document[Quote] = Document()
+    dropoff: Document[Dropoff] = Document()
     # The store's policy version the return was judged by (1: the built-in defaults), for its whole life;
     # what it decided for each item is on the item (`rule`, `keep_item`, `terms`).
     policy_version = NumberAttribute(null=True)
     deadline = UnicodeAttribute(null=True)
     tracking_number = UnicodeAttribute(null=True)
-    label = MapAttribute(null=True)        # tracking_number, code, s3_key
-    inspection = MapAttribute(null=True)   # by, at, items
-    approval = MapAttribute(null=True)     # by, at, note
-    refund = MapAttribute(null=True)       # amount, method, status, reference, issued_at, ledger_seq
+    label: Document[Label | None] = Document(null=True)
+    inspection: Document[Inspection | None] = Document(null=True)
+    approval: Document[Approval | None] = Document(null=True)
+    refund: Document[Refund | None] = Document(null=True)
     # A dispute's resolution: decision, note, by, at, and its adjustment refund (amount, method, status,
     # reference, ledger_seq once paid by the Settle function): a second ledger entry of the return.
-    dispute_resolution = MapAttribute(null=True)
-    review = MapAttribute(null=True)
-    exchange_shipment = MapAttribute(null=True)  # the replacement: tracking_number, carrier, lines, at, by
+    dispute_resolution: Document[DisputeResolution | None] = Document(null=True)
+    review: Document[Review | None] = Document(null=True)
+    exchange_shipment: Document[ExchangeShipment | None] = Document(null=True)  # the replacement
     # An ops agent's exception (POST /returns by ops): reason, by, at, and the rules it waived
     # ([{sku, rule, message}]), also told in the timeline (`exception.granted`).
-    exception = MapAttribute(null=True)
+    exception: Document[OpsException | None] = Document(null=True)
     # The keys of the carrier events already applied (rules.carrier_moves.event_key), as many as
     # rules.carrier_moves.MAX_EVENTS_PER_RETURN allows: a set, added to in the write that applies the event.
     carrier_seen = UnicodeSetAttribute(null=True)
@@ -173,7 +206,7 @@ class ReturnModel(Model):
     execution_arn = UnicodeAttribute(null=True)
     # The withdrawal notice that opened this return (EU right of withdrawal): withdrawal_id, received_at,
     # refund_due_by, delivery_refund, lines; `withdrawal_day` (received_at's UTC day) keys its index.
-    withdrawal = MapAttribute(null=True)
+    withdrawal: Document[Withdrawal | None] = Document(null=True)
     withdrawal_day = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
@@ -256,7 +289,7 @@ class ClaimModel(Model):
     photos = ListAttribute(default=list)   # [{photo_id, s3_key, at}]: upload forms given out
     # Ops' decision: decision, note, by, at; a refund's amount, method, status (pending, succeeded) and,
     # once the Settle function paid it, provider, reference, issued_at and ledger_seq.
-    resolution = MapAttribute(null=True)
+    resolution: Document[ClaimResolution | None] = Document(null=True)
     timeline_count = NumberAttribute(default=0)
     version = VersionAttribute()
 

@@ -27,7 +27,7 @@ from typing import Any
 from pynamodb.transactions import TransactWrite
 
 from .. import aws
-from .models import ReturnModel, TimelineEntryModel, plain
+from .models import ReturnModel, TimelineEntryModel
 
 
 def _owner(record: Any) -> tuple[str, str | None]:
@@ -40,7 +40,7 @@ def _owner(record: Any) -> tuple[str, str | None]:
 def entries(ret: Any) -> list[dict]:
     """The whole timeline, oldest first: one Query on the record's partition (paged by PynamoDB when long),
     read consistently so a reader sees what was just written."""
-    inline = plain(getattr(ret, "timeline", None)) or []
+    inline = getattr(ret, "timeline", None) or []
     if not int(ret.timeline_count or 0):
         return list(inline)
     items = TimelineEntryModel.query(_owner(ret)[0], consistent_read=True)

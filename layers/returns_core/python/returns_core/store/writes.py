@@ -131,9 +131,7 @@ def forget_key(record: Any, attribute: Any, key: str, extra: list | None = None)
     as read (then read again on a lost race). Never a blind write: a blind update of a versioned record
     sets its version to 1, and a reader still holding that old number could then write over newer data."""
     def decide(record: Any) -> Update | None:
-        held = getattr(record, attribute.attr_name) or {}
-        keys = held.as_dict() if hasattr(held, "as_dict") else held
-        if key not in keys:
+        if key not in (getattr(record, attribute.attr_name) or {}):
             return None
         return Update([attribute[key].remove(), *(extra or [])])
 

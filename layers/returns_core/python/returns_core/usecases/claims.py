@@ -31,9 +31,10 @@ from ..rules import claims as rules
 from ..rules import clock, ids, policy
 from ..rules.errors import ConflictError, InvalidTransition, ServiceUnavailableError, UnprocessableError
 from ..rules.settlement import movement_key
+from ..rules.shapes import ClaimResolution
 from ..store import claims as store
 from ..store import ledger, writes
-from ..store.models import ClaimModel, OrderModel, plain
+from ..store.models import ClaimModel, OrderModel
 from . import movements, orders
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,8 @@ def open_claim(order: OrderModel, kind: str, lines: list[dict], message: str, ac
 
     def attempt() -> ClaimModel:
         order.refresh(consistent_read=True)
-        order_lines = [plain(x) for x in order.lines]
-        held = policy.held_quantities(plain(order.reserved or {}))
+        order_lines = order.lines
+        held = policy.held_quantities(order.reserved or {})
         for field, problem in rules.line_problems(order_lines, lines, held):
             raise UnprocessableError(problem, field=field, code="over_quantity" if field.endswith(".qty")
                                      else "invalid_value")
@@ -66,7 +67,7 @@ def open_claim(order: OrderModel, kind: str, lines: list[dict], message: str, ac
         now = clock.iso()
         claim = ClaimModel(claim_id, order_id=order.order_id, customer_key=order.customer_key,
                            kind=kind, lines=stored, message=message, currency=order.currency,
-                           locale=plain(order.customer).get("locale") or "en", status=rules.OPEN,
+                           locale=order.customer.get("locale") or "en", status=rules.OPEN,
                            status_since=now, created_at=now, created_by=actor, photos=[])
         store.create(claim, actor, {"kind": kind, "lines": [{"sku": x["sku"], "qty": x["qty"]} for x in stored]},
                      reserve=(order, [OrderModel.reserved[claim.claim_id].set(policy.holding(stored)),
@@ -92,7 +93,7 @@ def _alert_opened(claim: ClaimModel) -> None:
 
     events.alert_ops("claim.opened", None, f"claim {claim.claim_id} ({claim.kind}) on order {claim.order_id}",
                      {"claim_id": claim.claim_id, "order_id": claim.order_id, "kind": claim.kind,
-                      "lines": [{"sku": x["sku"], "qty": int(x["qty"])} for x in plain(claim.lines)]})
+                      "lines": [{"sku": x["sku"], "qty": int(x["qty"])} for x in claim.lines]})
 
 
 def _email(claim: ClaimModel, template: str) -> None:
@@ -100,7 +101,7 @@ def _email(claim: ClaimModel, template: str) -> None:
     from ..outbound.notifications import messages
     from ..views.claims import claim_view
 
-    customer = plain(orders.get(claim.order_id).customer)
+    customer = orders.get(claim.order_id).customer
     data = messages.build(template, claim_view(claim), customer)
     name = messaging.send_email(customer["email"], template, claim.locale or "en", data, about={"claim_id": claim.claim_id})
     store.append_timeline(claim, actor="system", event="message.sent", detail={"channel": "email", "template": name})
@@ -129,10 +130,10 @@ def add_photo(claim: ClaimModel, content_type: str) -> dict:
     key = claim_photos.key_of(claim.claim_id, photo_id)
 
     def decide(claim: ClaimModel) -> writes.Update:
-        if len(plain(claim.photos) or []) >= rules.MAX_PHOTOS:
+        if len(claim.photos or []) >= rules.MAX_PHOTOS:
             raise UnprocessableError(f"a claim has at most {rules.MAX_PHOTOS} photos", field="photos",
                                      code="too_many_photos")
-        return writes.Update([ClaimModel.photos.set([*(plain(claim.photos) or []),
+        return writes.Update([ClaimModel.photos.set([*(claim.photos or []),
                                                      {"photo_id": photo_id, "s3_key": key, "at": clock.iso(),
                                                       "content_type": content_type}])])
 
@@ -147,7 +148,7 @@ def photos_for_staff(claim: ClaimModel) -> list[dict]:
     from ..outbound import claim_photos
 
     out = []
-    for photo in plain(claim.photos) or []:
+    for photo in claim.photos or []:
         problem = claim_photos.check(photo["s3_key"])
         shown = {"photo_id": photo["photo_id"], "at": photo.get("at")}
         if problem is None:
@@ -168,7 +169,7 @@ def resolve(claim_id: str, decision: str, amount: int | None, note: str, method:
         _same_refund(claim, amount, method)
         return _pay(claim)   # decided before, not paid yet: pay it now (once)
     if claim.status == rules.RESHIP_REQUESTED and decision == "reship" \
-            and not (plain(claim.resolution) or {}).get("published_at"):
+            and not (claim.resolution or {}).get("published_at"):
         _reship(claim)       # decided before, the store not told yet: tell it now
         return claim
     if claim.status != rules.OPEN:
@@ -188,7 +189,7 @@ def resolve(claim_id: str, decision: str, amount: int | None, note: str, method:
 
 
 def _same_refund(claim: ClaimModel, amount: int | None, method: str | None) -> None:
-    decided = plain(claim.resolution) or {}
+    decided = claim.resolution or {}
     if amount is not None and int(amount) != int(decided.get("amount") or 0):
         raise InvalidTransition(claim.status, rules.REFUNDED,
                                 f"this claim's refund of {decided.get('amount')} is decided; it is being paid")
@@ -198,7 +199,7 @@ def _same_refund(claim: ClaimModel, amount: int | None, method: str | None) -> N
 
 def _decide_refund(claim: ClaimModel, resolution: dict, amount: int | None, method: str | None) -> ClaimModel:
     order = orders.get(claim.order_id)
-    amount = int(amount) if amount is not None else sum(int(x.get("paid") or 0) for x in plain(claim.lines))
+    amount = int(amount) if amount is not None else sum(int(x.get("paid") or 0) for x in claim.lines)
     if amount <= 0:
         raise UnprocessableError("the claimed lines were paid nothing: give an amount", field="amount",
                                  code="invalid_value")
@@ -250,7 +251,7 @@ def _reship(claim: ClaimModel) -> None:
 
     try:
         events.publish_claim("claim.reship_requested", claim,
-                             {"lines": [{"sku": x["sku"], "qty": int(x["qty"])} for x in plain(claim.lines)]})
+                             {"lines": [{"sku": x["sku"], "qty": int(x["qty"])} for x in claim.lines]})
     except Exception as exc:  # noqa: BLE001 - the decision stands; the caller is told to resend
         log.warning("claim reship not published", extra={"claim_id": claim.claim_id, "error": type(exc).__name__})
         raise ServiceUnavailableError("the reship is decided but the store was not told yet; send the same "
@@ -263,13 +264,13 @@ def pay_refund(claim_id: str) -> dict:
     """The Settle function pays a decided claim refund: once, under the claim's movement key, as a
     `claim` ledger entry; then the claim is `refunded`. Safe to run again at any point."""
     claim = store.get(claim_id)
-    resolution = plain(claim.resolution) or {}
+    resolution = claim.resolution or {}
     if resolution.get("decision") != "refund" or claim.status not in (rules.REFUND_PENDING, rules.REFUNDED):
         raise InvalidTransition(claim.status, rules.REFUNDED, "this claim has no refund to pay")
     if resolution.get("ledger_seq") is None:
         _pay_once(claim, resolution)
         claim.refresh(consistent_read=True)
-    paid = plain(claim.resolution) or {}
+    paid = claim.resolution or {}
     store.move(claim, rules.REFUNDED, actor="system", event="claim.refunded",
                detail={"amount": int(paid["amount"]), "method": paid.get("method")})
     return {"claim_id": claim.claim_id, "status": claim.status, "refund": SUCCEEDED}
@@ -280,7 +281,7 @@ def _still_pending(claim: ClaimModel) -> None:
         raise InvalidTransition(claim.status, rules.REFUNDED, "this claim has no refund to pay")
 
 
-def refund_payment(claim: ClaimModel, order: OrderModel, resolution: dict) -> movements.Payment:
+def refund_payment(claim: ClaimModel, order: OrderModel, resolution: ClaimResolution) -> movements.Payment:
     amount = int(resolution["amount"])
     return movements.Payment(
         key=movement_key(claim.claim_id, "claim"), kind="claim", owner=claim, owner_id=claim.claim_id,
@@ -291,7 +292,7 @@ def refund_payment(claim: ClaimModel, order: OrderModel, resolution: dict) -> mo
         approved_by=resolution.get("by"), still_payable=_still_pending)
 
 
-def _pay_once(claim: ClaimModel, resolution: dict) -> None:
+def _pay_once(claim: ClaimModel, resolution: ClaimResolution) -> None:
     movements.pay(refund_payment(claim, orders.get(claim.order_id), resolution))
 
 

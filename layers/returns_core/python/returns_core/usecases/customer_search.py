@@ -7,7 +7,7 @@ from ..rules import customer_timeline, ids
 from ..rules.errors import NotFoundError
 from ..rules.timeline import text
 from ..store import customer_claims, customers
-from ..store.models import OrderModel, plain
+from ..store.models import OrderModel
 from ..views import customers as customers_view
 
 
@@ -54,7 +54,7 @@ def search(email: str | None = None, order_id: str | None = None, tracking_numbe
     if not orders and not returns:
         raise _not_found()
     orders.sort(key=lambda o: o.placed_at or o.updated_at or "", reverse=True)
-    newest = plain(orders[0].customer) if orders else {}
+    newest = orders[0].customer if orders else {}
     sources: list[list[dict]] = [_order_entries(o) for o in orders]
     truncated = more_orders or more_returns
     for ret in returns:

@@ -13,8 +13,9 @@ from __future__ import annotations
 from ..rules import clock, statuses
 from ..rules.errors import ConflictError, InvalidTransition, UnprocessableError
 from ..rules.settlement import movement_key
+from ..rules.shapes import DisputeResolution
 from ..store import ledger, returns
-from ..store.models import OrderModel, ReturnModel, plain
+from ..store.models import OrderModel, ReturnModel
 from . import lifecycle, movements, orders
 
 DECISIONS = ("uphold", "reject")
@@ -29,13 +30,13 @@ def hold_key(return_id: str) -> str:
 
 
 class AlreadyResolved(ConflictError):
-    def __init__(self, decided: dict):
+    def __init__(self, decided: DisputeResolution):
         super().__init__("this dispute was resolved otherwise by someone else", code="already_resolved",
                          details={"decision": decided.get("decision"), "refund_amount": decided.get("refund_amount"),
                                   "method": decided.get("method")})
 
 
-def _same(decided: dict, decision: str, amount: int, method: str) -> bool:
+def _same(decided: DisputeResolution, decision: str, amount: int, method: str) -> bool:
     return (decided.get("decision"), int(decided.get("refund_amount") or 0), decided.get("method")) == \
         (decision, amount, method)
 
@@ -48,7 +49,7 @@ def resolve(return_id: str, decision: str, note: str, refund_amount: int | None,
     amount = int(refund_amount or 0)
     method = method or "refund"
     if ret.status != statuses.DISPUTED:
-        decided = plain(ret.dispute_resolution) or {}
+        decided = ret.dispute_resolution or {}
         if ret.status == statuses.RESOLVED and _same(decided, decision, amount, method):
             return ret   # the same resolution, decided by someone else first (or this one, resent)
         raise InvalidTransition(ret.status, statuses.RESOLVED)
@@ -73,7 +74,7 @@ def resolve(return_id: str, decision: str, note: str, refund_amount: int | None,
 
     def lost() -> ReturnModel:
         ret.refresh(consistent_read=True)
-        decided = plain(ret.dispute_resolution) or {}
+        decided = ret.dispute_resolution or {}
         if _same(decided, decision, amount, method):
             return ret
         raise AlreadyResolved(decided)
@@ -85,7 +86,7 @@ def resolve(return_id: str, decision: str, note: str, refund_amount: int | None,
     return answer if answer is not None else ret
 
 
-def adjustment_payment(ret: ReturnModel, order: OrderModel, resolution: dict) -> movements.Payment:
+def adjustment_payment(ret: ReturnModel, order: OrderModel, resolution: DisputeResolution) -> movements.Payment:
     amount = int(resolution.get("refund_amount") or 0)
     return movements.Payment(
         key=movement_key(ret.return_id, "adjustment"), kind="adjustment", owner=ret, owner_id=ret.return_id,
@@ -99,7 +100,7 @@ def adjustment_payment(ret: ReturnModel, order: OrderModel, resolution: dict) ->
 def pay_adjustment(return_id: str) -> dict:
     """The Settle step after a resolution: pay the adjustment once; safe to run again."""
     ret = returns.get(return_id)
-    resolution = plain(ret.dispute_resolution) or {}
+    resolution = ret.dispute_resolution or {}
     amount = int(resolution.get("refund_amount") or 0)
     if amount <= 0 or resolution.get("ledger_seq") is not None:
         return {"status": ret.status, "adjustment": resolution.get("status") or NONE}

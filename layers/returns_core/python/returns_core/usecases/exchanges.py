@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..rules import clock, exchanges, timeline
 from ..rules.errors import ConflictError
 from ..store import returns, writes
-from ..store.models import ReturnModel, plain
+from ..store.models import ReturnModel
 from . import side_effects
 
 
@@ -18,7 +18,7 @@ def mark_shipped(return_id: str, tracking_number: str, carrier: str | None, trac
                  actor: str) -> tuple[ReturnModel, bool]:
     """(return, True) the first time; (return, False) for a repeat of the same parcel."""
     def decide(ret: ReturnModel) -> writes.Update | None:
-        current = plain(ret.exchange_shipment)
+        current = ret.exchange_shipment
         if current:
             if current.get("tracking_number") == tracking_number:
                 return None

@@ -7,14 +7,13 @@ new drop-off choice or as it was, for the workflow to issue the label again.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from .. import config
 from ..outbound import carriers, label_store
 from ..rules import statuses
 from ..rules.errors import UnprocessableError
+from ..rules.shapes import Address, Customer, Dropoff
 from ..store import returns, writes
-from ..store.models import OrderModel, ReturnModel, plain
+from ..store.models import OrderModel, ReturnModel
 from . import lifecycle, orders
 
 
@@ -35,16 +34,16 @@ def dropoff_for(order: OrderModel, dropoff: dict) -> dict:
         if point is None:
             raise UnprocessableError("unknown relay point", field="dropoff.relay_point_id", code="unknown_relay_point")
         return {"method": "relay_point", "relay_point": point.to_api()}
-    address = dropoff.get("address") or plain(order.shipping_address)
+    address = dropoff.get("address") or order.shipping_address
     if not address:
         raise UnprocessableError("a collection address is needed", field="dropoff.address")
     return {"method": "letterbox", "address": address}
 
 
-def sender(customer: dict, dropoff: dict, shipping_address: dict | None) -> carriers.Address:
+def sender(customer: Customer, dropoff: Dropoff, shipping_address: Address | None) -> carriers.Address:
     """The label's FROM: where a letterbox parcel is collected (the return's collection address) when
     one is given, else the order's shipping address; the name on it, else the customer's."""
-    where: dict[str, Any] = (dropoff.get("address") if dropoff.get("method") == "letterbox" else None) \
+    where: Address = (dropoff.get("address") if dropoff.get("method") == "letterbox" else None) \
         or shipping_address or {}
     return carriers.Address(name=where.get("name") or customer.get("name") or "", line1=where.get("line1") or "",
                             postcode=where.get("postcode") or "", city=where.get("city") or "",
@@ -65,14 +64,14 @@ def issue(return_id: str, *, entered_with: str | None = None, keep_item: bool = 
         return ret.status
     if not ret.label:
         order = orders.get(ret.order_id)
-        dropoff = plain(ret.dropoff)
+        dropoff = ret.dropoff
         point = dropoff.get("relay_point")
         request = carriers.LabelRequest(
             return_id=ret.return_id, return_code=ret.code,
-            sender=sender(plain(order.customer), dropoff, plain(order.shipping_address)),
+            sender=sender(order.customer, dropoff, order.shipping_address),
             warehouse=warehouse_address(), dropoff_method=dropoff["method"],
             relay_point=carriers.get_carrier().get_relay_point(point["id"]) if point else None,
-            items_count=sum(int(i["qty"]) for i in plain(ret.items)), locale=ret.locale)
+            items_count=sum(int(i["qty"]) for i in ret.items), locale=ret.locale)
         issued = carriers.get_carrier().issue_label(request)
         key = label_store.put(ret.return_id, issued.pdf)
         label = {"tracking_number": issued.tracking_number, "code": ret.code, "s3_key": key}
@@ -115,7 +114,7 @@ def retry(return_id: str, dropoff: dict | None, note: str | None, actor: str) ->
 
 
 def presigned_url(ret: ReturnModel, seconds: int = 3600) -> str | None:
-    label = plain(ret.label)
+    label = ret.label
     if not label:
         return None
     return label_store.presigned_url(label["s3_key"], seconds)

@@ -19,8 +19,9 @@ from ..outbound import deferred_effects, workflow
 from ..rules import clock, statuses, timeline
 from ..rules.errors import InvalidTransition
 from ..store import returns, writes
-from ..store.models import ReturnModel, plain
+from ..store.models import ReturnModel
 from . import side_effects
+from .orders import OrderOnce
 
 
 @dataclass
@@ -31,11 +32,13 @@ class Moved:
 
 
 def transition(ret: ReturnModel, new: str, *, actor: str, event: str, detail: Any = None,
-               allowed_from: Iterable[str] | None = None, updates: list | None = None) -> Moved:
+               allowed_from: Iterable[str] | None = None, updates: list | None = None,
+               order: OrderOnce | None = None) -> Moved:
     """Move `ret` to `new` with a conditional write; replays of the same move are no-ops.
 
     `allowed_from` narrows the statuses this caller may move from (default: the lifecycle's rules).
-    `updates` are extra PynamoDB actions written in the same update.
+    `updates` are extra PynamoDB actions written in the same update. `order`: the return's order as
+    the caller reads it, for the move's effects carried out here (its messages' customer).
     """
     sources = set(allowed_from) if allowed_from is not None else None
 
@@ -64,15 +67,16 @@ def transition(ret: ReturnModel, new: str, *, actor: str, event: str, detail: An
     # StatusEffects function's when the caller is the API (outbound/deferred_effects.py): the person who
     # scanned or confirmed is answered now. If Lambda does not take it, it is carried out here.
     if not (deferred_effects.enabled() and deferred_effects.hand_over(ret.return_id, previous, new, token)):
-        after_move(ret, previous, token)
+        after_move(ret, previous, token, order=order)
     return Moved(ret, previous, True)
 
 
-def after_move(ret: ReturnModel, previous: str, token: str | None, moved_to: str | None = None) -> None:
+def after_move(ret: ReturnModel, previous: str, token: str | None, moved_to: str | None = None,
+               order: OrderOnce | None = None) -> None:
     """A written move's follow-up: its effects (rules/effects.py), then the workflow's resume, in this
     order, so the workflow's next step never comes before the message of the move that started it.
     `moved_to`: the move's status, when the return may have moved on since (side_effects.status_changed)."""
-    side_effects.status_changed(ret, previous, moved_to=moved_to)
+    side_effects.status_changed(ret, previous, moved_to=moved_to, order=order)
     if token:
         resume(token, ret)
 
@@ -118,7 +122,7 @@ def park(return_id: str, wait: str, token: str, *, entered_with: str | None = No
 
     def decide(ret: ReturnModel) -> writes.Update | None:
         # A manual refund's wait ends when finance records the reference, not with a status change.
-        recorded = wait == "manual_refund" and bool((plain(ret.refund) or {}).get("manual_reference"))
+        recorded = wait == "manual_refund" and bool((ret.refund or {}).get("manual_reference"))
         if ret.status not in pending or recorded:
             return None
         condition = ReturnModel.status.is_in(*sorted(pending))

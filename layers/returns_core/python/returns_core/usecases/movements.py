@@ -26,7 +26,7 @@ from ..rules import clock
 from ..rules.errors import ConflictError
 from ..rules.settlement import PAYING
 from ..store import ledger, writes
-from ..store.models import CreditModel, OrderModel, plain
+from ..store.models import CreditModel, OrderModel
 from .ledger_audit import ledger_key
 
 # How long a payment lease keeps other invocations away from the provider: the Settle function's
@@ -56,7 +56,7 @@ def hold(order: OrderModel, key: str, amount: int) -> None:
     """Reserve `amount` on the order under `key` before anything is paid, so concurrent movements of one
     order can never together exceed its capture. Idempotent per key."""
     def decide(order: OrderModel) -> writes.Update | None:
-        holds = plain(order.refund_holds or {})
+        holds = order.refund_holds or {}
         if key in holds:
             return None
         others = sum(int(v) for v in holds.values())
@@ -129,7 +129,7 @@ class Payment:
 
 
 def recorded(payment: Payment) -> dict:
-    return plain(getattr(payment.owner, payment.recorded_in)) or {}
+    return getattr(payment.owner, payment.recorded_in) or {}
 
 
 def pay(payment: Payment) -> bool:
@@ -190,7 +190,7 @@ def _take_lease(payment: Payment) -> str | None:
 
     def decide(owner: Any) -> writes.Update | None:
         payment.still_payable(owner)
-        record = plain(getattr(owner, payment.recorded_in)) or {}
+        record = getattr(owner, payment.recorded_in) or {}
         if record.get("ledger_seq") is not None:
             return None
         now = clock.now()

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from .. import config
 from ..rules import clock, statuses
-from ..store.models import ReturnModel, plain
+from ..store.models import ReturnModel
 
 # How long a return may sit in a status before ops sees it as overdue: the workflow's own wait for it
 # (config.workflow_timeouts), or for a refund being paid, a day (a payment completes in seconds; a
@@ -29,13 +29,13 @@ def overdue(ret: ReturnModel, now: datetime | None = None) -> bool:
 
 def row(ret: ReturnModel, now: datetime) -> dict:
     """One queue row: enough to act on it; the whole return is GET /returns/{id}."""
-    label = plain(ret.label) or {}
+    label = ret.label or {}
     return {"return_id": ret.return_id, "order_id": ret.order_id, "code": ret.code, "status": ret.status,
             "status_since": ret.status_since, "created_at": ret.created_at, "resolution": ret.resolution,
-            "currency": ret.currency, "refund_amount": int((plain(ret.quote) or {}).get("refund_amount") or 0),
+            "currency": ret.currency, "refund_amount": int((ret.quote or {}).get("refund_amount") or 0),
             "tracking_number": label.get("tracking_number"), "overdue": overdue(ret, now),
             "items": [{"sku": i["sku"], "name": i.get("name"), "qty": int(i["qty"]), "reason": i["reason"]}
-                      for i in plain(ret.items)]}
+                      for i in ret.items]}
 
 
 def page(status: str, limit: int, start: dict | None) -> tuple[list[dict], dict | None]:

@@ -7,7 +7,7 @@ from pynamodb.exceptions import PutError
 
 from ..rules import clock, ids, paid, statuses
 from ..rules.errors import ConflictError, NotFoundError, UnprocessableError
-from ..store.models import OrderModel, ReturnModel, plain
+from ..store.models import OrderModel, ReturnModel
 
 
 def get(order_id: str) -> OrderModel:
@@ -15,6 +15,21 @@ def get(order_id: str) -> OrderModel:
         return OrderModel.get(order_id, consistent_read=True)
     except OrderModel.DoesNotExist as exc:
         raise NotFoundError("order not found", code="order_not_found") from exc
+
+
+class OrderOnce:
+    """A return's order, read when first needed, then shared by one piece of work: a settlement's grading,
+    its hold and its messages read one record. Every write through it (a hold, the ledger's append) leaves
+    it as written, and those writes are versioned: one that finds it changed since reads it again."""
+
+    def __init__(self, order_id: str) -> None:
+        self.order_id = order_id
+        self._order: OrderModel | None = None
+
+    def __call__(self) -> OrderModel:
+        if self._order is None:
+            self._order = get(self.order_id)
+        return self._order
 
 
 def upsert(order_id: str, data: dict) -> bool:
@@ -32,7 +47,7 @@ def upsert(order_id: str, data: dict) -> bool:
         created = True
     else:
         created = False
-        old_lines = [plain(x) for x in order.lines]
+        old_lines = order.lines
         if old_lines != data["lines"] and any(r.status in statuses.ACTIVE for r in returns_of(order_id)):
             raise ConflictError("the order's lines cannot change while it has open returns", field="lines",
                                 code="order_has_open_returns")
@@ -76,7 +91,7 @@ def paid_for(order: OrderModel, items: list[dict], lines: dict[str, dict]) -> di
     """sku -> what the customer paid for the units these items would take (rules/paid.py), after the
     units of each line already held by other returns. `lines`: the order's eligibility by sku."""
     held = {i["sku"]: int(lines[i["sku"]]["qty"]) - int(lines[i["sku"]]["returnable_qty"]) for i in items}
-    return paid.items_paid([plain(x) for x in order.lines], int(order.payment["captured_amount"]),
+    return paid.items_paid(order.lines, int(order.payment["captured_amount"]),
                            int(order.shipping_paid) if order.shipping_paid is not None else None, items, held)
 
 

@@ -12,7 +12,7 @@ from ..rules import clock, policy, policy_document
 from ..rules.errors import ConflictError, NotFoundError, UnprocessableError
 from ..rules.policy_document import Document, OrderFacts
 from ..store import policies
-from ..store.models import OrderModel, ReturnModel, plain
+from ..store.models import OrderModel, ReturnModel
 
 RISK_WINDOW_DAYS = 90
 
@@ -81,7 +81,7 @@ def returns_in_window(customer_key: str) -> int:
 
 
 def order_facts(order: OrderModel, recent_returns: int) -> OrderFacts:
-    home = plain(order.shipping_address) or {}
+    home = order.shipping_address or {}
     delivered = None
     try:
         delivered = clock.parse(order.delivered_at) if order.delivered_at else None
@@ -110,7 +110,7 @@ def for_lookup(order: OrderModel) -> tuple[Version, dict[str, policy_document.De
     a resolution is chosen, and the defaults' terms in the order's currency."""
     current_version = current()
     facts = order_facts(order, returns_in_window(order.customer_key))
-    decided = decisions(current_version.document, [plain(x) for x in order.lines], facts)
+    decided = decisions(current_version.document, order.lines, facts)
     defaults = policy_document.decide(policy_document.Document(current_version.document.defaults, ()),
                                       policy_document.LineFacts("", 0), facts).terms
     return current_version, decided, defaults

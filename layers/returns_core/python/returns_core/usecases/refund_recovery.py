@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from ..rules import claims as claim_rules
 from ..rules import clock, statuses
 from ..rules.errors import ConflictError, InvalidTransition
-from ..store.models import ClaimModel, ReturnModel, plain
+from ..store.models import ClaimModel, ReturnModel
 from . import lifecycle
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def sweep(now: datetime | None = None) -> dict:
 def _retry_failed_refunds(now: datetime) -> int:
     retried = 0
     for ret in ReturnModel.load_many(ReturnModel.by_status.query(statuses.REFUND_FAILED)):
-        refund = plain(ret.refund) or {}
+        refund = ret.refund or {}
         failure = refund.get("failure") or {}
         if ret.status != statuses.REFUND_FAILED or not failure.get("transient"):
             continue

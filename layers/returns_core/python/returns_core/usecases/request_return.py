@@ -13,7 +13,7 @@ from ..rules import clock, ids, policy, statuses, timeline
 from ..rules import withdrawal as statutory
 from ..rules.errors import ConflictError, ServiceUnavailableError, UnprocessableError
 from ..store import timeline as timeline_items
-from ..store.models import OrderModel, ReturnModel, plain
+from ..store.models import OrderModel, ReturnModel
 from ..views import eligibility
 from . import labels, lifecycle, orders, policies, side_effects
 
@@ -67,7 +67,7 @@ def _decided(order: OrderModel, items: list[dict], resolution: str, recent: int,
     withdrawal, the terms the statutory right leaves of it (rules/withdrawal.py)."""
     current = pinned or policies.current()
     facts = policies.order_facts(order, recent)
-    decided = policies.decisions(current.document, [plain(x) for x in order.lines], facts, items, resolution)
+    decided = policies.decisions(current.document, order.lines, facts, items, resolution)
     if withdrawal:
         decided = {sku: replace(d, terms=statutory.statutory_terms(d.terms)) for sku, d in decided.items()}
     return current, decided
@@ -159,7 +159,7 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
     ret = ReturnModel(
         return_id, order_id=order.order_id, code=ids.return_code(return_id), customer_key=order.customer_key,
         status=status, status_since=clock.iso(now), created_at=clock.iso(now), resolution=resolution,
-        currency=currency, locale=(plain(order.customer).get("locale") or "en"), items=stored_items,
+        currency=currency, locale=(order.customer.get("locale") or "en"), items=stored_items,
         quote=quoted, dropoff=where, policy_version=in_force.version,
         deadline=clock.iso(now + timedelta(seconds=config.periods()["dropoff"])),   # told: never the scaled wait
         timeline_count=len(history), exception=granted,
@@ -205,8 +205,8 @@ def _made_before(return_id: str, order: OrderModel) -> ReturnModel | None:
         return None   # cannot happen with a seeded id of this request; never answer with another order's
     if not ret.execution_arn and ret.status in (statuses.REQUESTED, statuses.IN_REVIEW):
         try:
-            arn = workflow.start(ret.return_id, ret.status, keep_item=policy.keeps_items(plain(ret.items)),
-                                 withdrawal=bool(plain(ret.withdrawal)))
+            arn = workflow.start(ret.return_id, ret.status, keep_item=policy.keeps_items(ret.items),
+                                 withdrawal=bool(ret.withdrawal))
         except workflow.WorkflowUnavailable:
             raise ServiceUnavailableError("returns cannot be started right now; send the same request again "
                                           "shortly", retry_after=WORKFLOW_RETRY_AFTER_SECONDS,

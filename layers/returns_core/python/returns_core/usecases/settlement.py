@@ -19,15 +19,16 @@ from ..rules import withdrawal as statutory
 from ..rules.errors import ConflictError, ForbiddenError, InvalidTransition, UnprocessableError
 from ..rules.settlement import FAILED, METHODS, PENDING_MANUAL, awaiting_manual, capture_part, idempotency_key
 from ..store import ledger, returns, writes
-from ..store.models import OrderModel, ReturnModel, plain
+from ..store.models import OrderModel, ReturnModel
 from . import lifecycle, movements, orders
 
 
 def settle_outcome(return_id: str) -> dict:
-    """What the Settle step hands the state machine: the status, and whether a manual refund waits."""
-    status = settle(return_id)
-    return {"status": status,
-            "manual": status == statuses.REFUNDING and awaiting_manual(plain(returns.get(return_id).refund))}
+    """What the Settle step hands the state machine: the status, and whether a manual refund waits.
+    Read from the return as settling left it (every write of it returns what it wrote), not read again."""
+    ret = _settle(returns.get(return_id))
+    return {"status": ret.status,
+            "manual": ret.status == statuses.REFUNDING and awaiting_manual(ret.refund)}
 
 
 # A lost race for the provider or the order is not a refusal: the Settle step raises them as transient
@@ -40,36 +41,41 @@ RETRYABLE = (movements.PaymentInProgress, movements.OrderBusy, ledger.LedgerBusy
 
 def settle(return_id: str) -> str:
     """Advance settlement as far as it can go; returns the return's status."""
-    ret = returns.get(return_id)
-    items = plain(ret.items)
+    return _settle(returns.get(return_id)).status
+
+
+def _settle(ret: ReturnModel) -> ReturnModel:
+    items = ret.items
+    order = orders.OrderOnce(ret.order_id)   # read by the first step that needs it (a paid refund's replay: none)
     # A returnless return (every item kept) is settled from `requested`, at its request's quote: no parcel
     # comes, so nothing is graded. Its review, when the rules asked for one, came first.
     keep = ret.status == statuses.REQUESTED and policy.keeps_items(items)
     if ret.status in (statuses.INSPECTED, statuses.LOST) or keep:
         # One decision for all: a lost parcel brings the same input as an inspection (`_graded_as_lost`).
-        quote, graded = _graded_as_lost(ret) if ret.status == statuses.LOST else (plain(ret.quote), [])
+        quote, graded = _graded_as_lost(ret, order()) if ret.status == statuses.LOST else (ret.quote, [])
         amount = int(quote["refund_amount"])
         # The approval threshold of the policy version the return was judged by (its items' terms).
         wanted = statuses.AWAITING_APPROVAL if policy.needs_approval(amount, policy.return_terms(items)) \
             else statuses.REFUNDING
         lifecycle.transition(ret, wanted, actor="system", event=f"refund.{wanted}", detail={"amount": amount},
-                             allowed_from={statuses.INSPECTED, statuses.LOST, statuses.REQUESTED}, updates=graded)
+                             allowed_from={statuses.INSPECTED, statuses.LOST, statuses.REQUESTED}, updates=graded,
+                             order=order)
     if ret.status == statuses.REFUNDING:
-        pay(ret)
-    return ret.status
+        pay(ret, order)
+    return ret
 
 
-def _graded_as_lost(ret: ReturnModel) -> tuple[dict, list]:
+def _graded_as_lost(ret: ReturnModel, order: OrderModel) -> tuple[dict, list]:
     """A lost parcel's settlement input: the inspection it would have had if the carrier had lost every
     item (policy.lost_in_transit), and its final quote, written with the move out of `lost`. So the
     approval threshold, an exchange's replacement and what was paid for each line hold for it as for a
     parcel that arrived, never the quote asked for (an exchange's is 0)."""
-    items = plain(ret.items)
-    final = policy.quote_inspected(items, policy.lost_in_transit(items), orders.prices(orders.get(ret.order_id)),
+    items = ret.items
+    final = policy.quote_inspected(items, policy.lost_in_transit(items), orders.prices(order),
                                    ret.currency, ret.resolution)
     # `by` is nobody who could approve: four eyes hold (no finance person graded it).
     inspection = {"by": "system", "at": clock.iso(), "items": policy.inspection_items(final), "lost": True}
-    quote = statutory.final_quote(final.to_api(), plain(ret.withdrawal))
+    quote = statutory.final_quote(final.to_api(), ret.withdrawal)
     return quote, [ReturnModel.inspection.set(inspection), ReturnModel.quote.set(quote)]
 
 
@@ -90,15 +96,17 @@ def _refund_payment(ret: ReturnModel, order: OrderModel, amount: int, method: st
         currency=ret.currency, customer_key=ret.customer_key, store_credit=method == "store_credit",
         record={"amount": amount, "method": method, "bonus": amount - from_capture},
         metadata={"return_id": ret.return_id, "order_id": ret.order_id},
-        inspected_by=(plain(ret.inspection) or {}).get("by"), approved_by=(plain(ret.approval) or {}).get("by"),
+        inspected_by=(ret.inspection or {}).get("by"), approved_by=(ret.approval or {}).get("by"),
         bonus=amount - from_capture, still_payable=_still_refunding)
 
 
-def pay(ret: ReturnModel) -> None:
-    recorded = plain(ret.refund) or {}
+def pay(ret: ReturnModel, order_once: orders.OrderOnce | None = None) -> None:
+    """Pay the return's refund, then move it to `refunded`. `order_once`: its order as settling reads it."""
+    order_once = order_once or orders.OrderOnce(ret.order_id)
+    recorded = ret.refund or {}
     if recorded.get("ledger_seq") is None:
-        order = orders.get(ret.order_id)
-        quote = plain(ret.quote)
+        order = order_once()
+        quote = ret.quote
         amount = int(quote["refund_amount"])
         method = METHODS[ret.resolution]
         from_capture = capture_part(quote, method)   # the store credit bonus is not held against the capture
@@ -114,20 +122,21 @@ def pay(ret: ReturnModel) -> None:
                 movements.record_paid(payment, manual_reference, "manual")
             else:
                 movements.pay(payment)
-        else:
-            # Nothing to pay: no ledger entry; a racing Settle may have written the same thing.
-            writes.update_once(ret, [ReturnModel.refund.set({"amount": 0, "method": method, "status": "none",
-                                                             "reference": None, "issued_at": clock.iso(),
-                                                             "ledger_seq": 0})],
-                               ReturnModel.refund["ledger_seq"].does_not_exist())
-        ret.refresh(consistent_read=True)
+            # Either way `ret` is left as last written (movements read it again after the ledger's write).
+        elif not writes.update_once(ret, [ReturnModel.refund.set({"amount": 0, "method": method, "status": "none",
+                                                                  "reference": None, "issued_at": clock.iso(),
+                                                                  "ledger_seq": 0})],
+                                    ReturnModel.refund["ledger_seq"].does_not_exist()):
+            # Nothing to pay, no ledger entry: a racing Settle wrote the same record first; read it.
+            ret.refresh(consistent_read=True)
     lifecycle.transition(ret, statuses.REFUNDED, actor="system", event="refund.issued",
-                         detail={"amount": int(plain(ret.refund)["amount"])}, allowed_from={statuses.REFUNDING})
+                         detail={"amount": int(ret.refund["amount"])}, allowed_from={statuses.REFUNDING},
+                         order=order_once)
 
 
 def _await_manual(ret: ReturnModel, amount: int, method: str) -> None:
     """Record that finance has to pay offline; safe to repeat, never overwrites a recorded reference."""
-    if (plain(ret.refund) or {}).get("status") == PENDING_MANUAL:
+    if (ret.refund or {}).get("status") == PENDING_MANUAL:
         return
     if not writes.update_once(ret, [ReturnModel.refund.set({"amount": amount, "method": method,
                                                             "status": PENDING_MANUAL, "provider": "manual",
@@ -154,7 +163,7 @@ def record_manual_reference(return_id: str, reference: str, actor: str) -> Retur
     from ..outbound.payments import InvalidManualReference, RefundRequest, record_manual_refund
 
     def decide(ret: ReturnModel) -> writes.Update | None:
-        refund = plain(ret.refund) or {}
+        refund = ret.refund or {}
         if ret.status not in (statuses.REFUNDING, statuses.REFUNDED) or refund.get("provider") != "manual":
             raise NotAwaitingManualRefund(ret.status)
         if refund.get("manual_reference"):
@@ -200,7 +209,7 @@ def mark_failed(return_id: str, error: str) -> str:
     ret = returns.get(return_id)
     if ret.status == statuses.REFUNDING:
         name = error.split(":", 1)[0].strip() or "unknown"
-        refund = {k: v for k, v in (plain(ret.refund) or {}).items() if k not in ("lease_owner", "lease_until")}
+        refund = {k: v for k, v in (ret.refund or {}).items() if k not in ("lease_owner", "lease_until")}
         if refund.get("ledger_seq") is None:
             refund.update(status=FAILED, failure={"error": name[:100], "transient": name in TRANSIENT_ERRORS,
                                                   "at": clock.iso()})
@@ -213,12 +222,12 @@ def mark_failed(return_id: str, error: str) -> str:
 def approve(return_id: str, note: str | None, actor: str) -> ReturnModel:
     """Finance approves a refund above the threshold; never the return's own inspector (four eyes)."""
     ret = returns.get(return_id)
-    if not policy.may_approve(actor, (plain(ret.inspection) or {}).get("by")):
+    if not policy.may_approve(actor, (ret.inspection or {}).get("by")):
         raise ForbiddenError("the inspector of a return cannot approve its refund", code="four_eyes")
     moved = lifecycle.transition(ret, statuses.REFUNDING, actor=actor, event="refund.approved",
                                  detail={"note": note} if note else None, allowed_from={statuses.AWAITING_APPROVAL},
                                  updates=[ReturnModel.approval.set({"by": actor, "at": clock.iso(), "note": note})])
-    if not moved.changed and (plain(ret.approval) or {}).get("by") != actor:
+    if not moved.changed and (ret.approval or {}).get("by") != actor:
         # Two approvers at once: one approval is written, the other is told so (never a 200 for nothing).
         raise ConflictError("this refund was approved by someone else just now", code="already_approved",
                             details={"status": ret.status})

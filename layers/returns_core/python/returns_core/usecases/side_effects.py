@@ -13,7 +13,7 @@ from .. import config
 from ..outbound import events
 from ..rules import effects, exchanges, policy, statuses, timeline
 from ..store import returns, writes
-from ..store.models import ReturnModel, plain
+from ..store.models import ReturnModel
 from . import notify, orders
 
 log = logging.getLogger(__name__)
@@ -32,23 +32,24 @@ def _exchange_once(ret: ReturnModel, lines: list[dict], when: str) -> None:
         events.publish(effects.EXCHANGE_REQUESTED_EVENT, ret, {"lines": lines, "when": when})
 
 
-def _exchange_after_inspection(ret: ReturnModel) -> None:
-    lines = exchanges.lines_after_inspection(plain(ret.items), plain(ret.inspection))
+def _exchange_after_inspection(ret: ReturnModel, order: orders.OrderOnce) -> None:
+    lines = exchanges.lines_after_inspection(ret.items, ret.inspection)
     if lines:
         _exchange_once(ret, lines, "inspected")
 
 
-def _instant_exchange(ret: ReturnModel) -> None:
+def _instant_exchange(ret: ReturnModel, order: orders.OrderOnce) -> None:
     """A store that opted in for the order ships the replacement once the parcel is dropped off."""
-    if ret.resolution != "exchange" or not orders.get(ret.order_id).instant_exchange:
+    if ret.resolution != "exchange" or not order().instant_exchange:
         return
-    lines = exchanges.lines_at_dropoff(plain(ret.items))
+    lines = exchanges.lines_at_dropoff(ret.items)
     if lines:
         _exchange_once(ret, lines, "dropped_off")
 
 
-ACTIONS: dict[str, Callable[[ReturnModel], None]] = {
-    effects.RELEASE: orders.release,
+ACTIONS: dict[str, Callable[[ReturnModel, orders.OrderOnce], None]] = {
+    # A versioned write on the order that reads it itself (and finds none gone quietly).
+    effects.RELEASE: lambda ret, order: orders.release(ret),
     effects.INSTANT_EXCHANGE: _instant_exchange,
     effects.EXCHANGE: _exchange_after_inspection,
 }
@@ -69,13 +70,13 @@ def dispute_closes_after_days() -> int:
 def _email_extras(ret: ReturnModel, template: str) -> dict:
     """What a message says beyond the return itself: the reviewer's note, the customer's own words."""
     if template == "review_outcome":
-        review = plain(ret.review) or {}
+        review = ret.review or {}
         return {"approved": ret.status != statuses.REJECTED, "note": review.get("note") or ""}
     if template == "dispute_opened":
         detail = _last_detail(ret, "return.disputed")
         return {"message": detail.get("message") or detail.get("comment") or ""}
     if template == "dispute_resolved":
-        resolution = plain(ret.dispute_resolution) or {}
+        resolution = ret.dispute_resolution or {}
         # The resolution's email is the case's last one: it says when the case closes on its own (the
         # workflow's AwaitDisputeFollowup waits this long, then DisputeAutoClose).
         return {"decision": resolution.get("decision") or "", "note": resolution.get("note") or "",
@@ -116,7 +117,7 @@ def _alert_text(ret: ReturnModel) -> tuple[str, dict | None]:
         # What the goods were worth, not what this return refunds (an exchange refunds nothing).
         return (f"return {ret.return_id}: parcel lost in transit, the customer's return is settled as if it "
                 "had arrived; file a claim with the carrier",
-                {"tracking_number": ret.tracking_number, "declared_value": policy.declared_value(plain(ret.items)),
+                {"tracking_number": ret.tracking_number, "declared_value": policy.declared_value(ret.items),
                  "currency": ret.currency})
     if ret.status == statuses.LABEL_FAILED:
         return (f"return {ret.return_id}: its label could not be issued; the customer may pick another drop-off, "
@@ -124,31 +125,37 @@ def _alert_text(ret: ReturnModel) -> tuple[str, dict | None]:
     return f"return {ret.return_id} is {ret.status}", None
 
 
-def _carry_out(ret: ReturnModel, previous: str, todo: effects.Effects, *, current: bool = True) -> None:
-    news = effects.inspection_is_news(plain(ret.items), (plain(ret.inspection) or {}).get("items"))
-    todo = effects.announce(todo, (plain(ret.refund) or {}).get("amount"), inspection_news=news)
+def _carry_out(ret: ReturnModel, previous: str, todo: effects.Effects, order: orders.OrderOnce, *,
+               current: bool = True) -> None:
+    news = effects.inspection_is_news(ret.items, (ret.inspection or {}).get("items"))
+    todo = effects.announce(todo, (ret.refund or {}).get("amount"), inspection_news=news)
     _safely(f"event:{todo.event}", ret, lambda: events.publish(todo.event, ret, {"previous": previous}))
     if todo.action:
-        _safely(f"action:{ret.status}", ret, lambda: ACTIONS[todo.action](ret))
+        _safely(f"action:{ret.status}", ret, lambda: ACTIONS[todo.action](ret, order))
     if not current:
         return   # the return moved on before this ran: the later move's message and alert tell what is true now
     if todo.alert:
         _safely(f"alert:{todo.alert}", ret, lambda: events.alert_ops(todo.alert, ret, *_alert_text(ret)))
+    # The email and the SMS go to one customer, read once for both (inside each _safely: an order that
+    # cannot be read is that message's failure, as before).
     if todo.email:
-        _safely(f"email:{todo.email}", ret, lambda: notify.email(ret, todo.email, **_email_extras(ret, todo.email)))
+        _safely(f"email:{todo.email}", ret, lambda: notify.email(ret, todo.email, customer=order().customer,
+                                                                 **_email_extras(ret, todo.email)))
     if todo.sms:
-        _safely(f"sms:{todo.sms}", ret, lambda: notify.sms(ret, todo.sms))
+        _safely(f"sms:{todo.sms}", ret, lambda: notify.sms(ret, todo.sms, customer=order().customer))
 
 
-def status_changed(ret: ReturnModel, previous: str, *, moved_to: str | None = None) -> None:
+def status_changed(ret: ReturnModel, previous: str, *, moved_to: str | None = None,
+                   order: orders.OrderOnce | None = None) -> None:
     """The effects of the move from `previous` to `moved_to` (default: the return's status). Carried out
     later than the move (the StatusEffects function), the return may have moved on since: the move's
-    event and follow-up still happen, its message and alert do not."""
+    event and follow-up still happen, its message and alert do not. `order`: the return's order as the
+    mover reads it (read here, once, when it is needed and not given)."""
     moved_to = moved_to or ret.status
     # A move of its own replaces the status's rule: one event per change, the message the move calls for.
     todo = effects.MOVES.get((previous, moved_to)) or effects.RULES.get(moved_to)
     if todo:
-        _carry_out(ret, previous, todo, current=ret.status == moved_to)
+        _carry_out(ret, previous, todo, order or orders.OrderOnce(ret.order_id), current=ret.status == moved_to)
 
 
 def requested(ret: ReturnModel) -> None:
@@ -160,5 +167,5 @@ def withdrawal_received(ret: ReturnModel) -> None:
     """The acknowledgement of a withdrawal notice, on a durable medium, at once (not by the workflow):
     what was withdrawn, and the date and time the notice was received."""
     event, template = effects.WITHDRAWAL_RECEIVED_EVENT, effects.WITHDRAWAL_RECEIVED_EMAIL
-    _safely(f"event:{event}", ret, lambda: events.publish(event, ret, {"withdrawal": plain(ret.withdrawal)}))
+    _safely(f"event:{event}", ret, lambda: events.publish(event, ret, {"withdrawal": ret.withdrawal}))
     _safely(f"email:{template}", ret, lambda: notify.email(ret, template))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..outbound import events
 from ..rules import statuses, timeline
 from ..store import returns
-from ..store.models import ReturnModel, plain
+from ..store.models import ReturnModel
 from . import labels, lifecycle, notify, settlement, withdrawals
 
 
@@ -77,6 +77,6 @@ def withdrawal_clock(return_id: str) -> dict:
     if left["alert_in"] == 0 and left["due_in"] > 0:
         _once(ret, "withdrawal.deadline_near", "withdrawal_deadline_near",
               f"return {ret.return_id}: a withdrawal's refund is due by "
-              f"{(plain(ret.withdrawal) or {}).get('refund_due_by')} and is not paid yet")
+              f"{(ret.withdrawal or {}).get('refund_due_by')} and is not paid yet")
     # One wait from the parcel's sending to its inspection (statuses.SPANNING_WAITS): the scan does not end it.
     return {**left, "status": ret.status, "wait": "withdrawal_parcel"}

@@ -10,7 +10,7 @@ from ..rules import clock, parcels, policy, statuses, timeline
 from ..rules import withdrawal as statutory
 from ..rules.errors import ConflictError, InvalidTransition, NotFoundError, UnprocessableError
 from ..store import returns
-from ..store.models import ReturnModel, UnmatchedScanModel, plain
+from ..store.models import ReturnModel, UnmatchedScanModel
 from ..views import return_view
 from . import lifecycle, orders
 
@@ -79,12 +79,12 @@ def inspect(return_id: str, lines: list[dict], actor: str) -> ReturnModel:
     if ret.inspection is not None:
         # A second submission (a double click, a retried request without its Idempotency-Key) must not
         # regrade what is already graded and maybe paid: say so, with the return as it stands.
-        raise ConflictError(f"this return was already inspected by {plain(ret.inspection).get('by')}",
+        raise ConflictError(f"this return was already inspected by {ret.inspection.get('by')}",
                             code="already_inspected", details={"return": return_view(ret)})
     if ret.status != statuses.RECEIVED:
         raise ConflictError(f"the return is {ret.status}; only a received parcel can be inspected",
                             code="not_received")
-    announced = {i["sku"]: i for i in plain(ret.items)}
+    announced = {i["sku"]: i for i in ret.items}
     counted: dict[str, int] = {}
     for n, line in enumerate(lines):
         if line["sku"] not in announced:
@@ -104,11 +104,11 @@ def inspect(return_id: str, lines: list[dict], actor: str) -> ReturnModel:
             ret, statuses.INSPECTED, actor=actor, event="return.inspected",
             detail={"refund_amount": final.refund_amount}, allowed_from={statuses.RECEIVED},
             updates=[ReturnModel.inspection.set({"by": actor, "at": now, "items": graded}),
-                     ReturnModel.quote.set(statutory.final_quote(final.to_api(), plain(ret.withdrawal)))])
+                     ReturnModel.quote.set(statutory.final_quote(final.to_api(), ret.withdrawal))])
     except InvalidTransition:
         ret.refresh(consistent_read=True)  # two inspectors at once: the first one's grading stands
         if ret.inspection is not None:
-            raise ConflictError(f"this return was already inspected by {plain(ret.inspection).get('by')}",
+            raise ConflictError(f"this return was already inspected by {ret.inspection.get('by')}",
                                 code="already_inspected", details={"return": return_view(ret)}) from None
         raise
     return ret

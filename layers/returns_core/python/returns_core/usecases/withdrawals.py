@@ -13,7 +13,7 @@ from .. import config
 from ..rules import clock, policy
 from ..rules import withdrawal as statutory
 from ..rules.errors import ConflictError, UnprocessableError
-from ..store.models import OrderModel, ReturnModel, plain
+from ..store.models import OrderModel, ReturnModel
 from ..views import eligibility
 from . import orders, request_return, side_effects
 
@@ -21,7 +21,7 @@ RESOLUTION = "refund"
 
 
 def _applicable(order: OrderModel) -> None:
-    country = (plain(order.shipping_address) or {}).get("country")
+    country = (order.shipping_address or {}).get("country")
     if not statutory.applies_to(country):
         raise UnprocessableError("the right of withdrawal applies to orders shipped to an EU or EEA country",
                                  field="order_id", code="not_applicable")
@@ -39,7 +39,7 @@ def _selection(order: OrderModel, lines: list[dict] | None) -> tuple[list[dict],
     """The lines withdrawn ({sku, qty, reason}) and the statutory decisions; 422 when the period is over."""
     _applicable(order)
     decided = request_return.withdrawal_decisions(order)
-    known = [x["sku"] for x in plain(order.lines)]
+    known = [x["sku"] for x in order.lines]
     asked = [x["sku"] for x in lines] if lines else known
     if _period_over(order, decided, [s for s in asked if s in decided] or known):
         raise UnprocessableError("the withdrawal period of this order is over", field="order_id",
@@ -56,13 +56,13 @@ def _selection(order: OrderModel, lines: list[dict] | None) -> tuple[list[dict],
 
 
 def _delivery_refund(order: OrderModel, items: list[dict]) -> int:
-    held = policy.held_quantities(plain(order.reserved or {}))
-    whole = statutory.whole_order([plain(x) for x in order.lines], held, items)
+    held = policy.held_quantities(order.reserved or {})
+    whole = statutory.whole_order(order.lines, held, items)
     return int(order.shipping_paid or 0) if whole else 0
 
 
 def _names(order: OrderModel) -> dict[str, str]:
-    return {x["sku"]: x["name"] for x in plain(order.lines)}
+    return {x["sku"]: x["name"] for x in order.lines}
 
 
 def _lines_view(order: OrderModel, items: list[dict]) -> list[dict]:
@@ -97,7 +97,7 @@ def preview(order: OrderModel, lines: list[dict] | None) -> dict:
 
 def _opened_by(order_id: str, withdrawal_id: str) -> ReturnModel | None:
     for ret in orders.returns_of(order_id):
-        if (plain(ret.withdrawal) or {}).get("withdrawal_id") == withdrawal_id:
+        if (ret.withdrawal or {}).get("withdrawal_id") == withdrawal_id:
             return ret
     return None
 
@@ -134,16 +134,16 @@ def confirm(order: OrderModel, lines: list[dict] | None, dropoff: dict | None, a
 
 def record(ret: ReturnModel) -> dict:
     """POST /withdrawals' answer (201), and the return's `withdrawal` as GET /returns shows it."""
-    w = plain(ret.withdrawal) or {}
+    w = ret.withdrawal or {}
     return {"withdrawal_id": w.get("withdrawal_id"), "order_id": ret.order_id, "return_id": ret.return_id,
             "received_at": w.get("received_at"), "refund_due_by": w.get("refund_due_by"),
-            "lines": [{"sku": i["sku"], "name": i.get("name"), "qty": int(i["qty"])} for i in plain(ret.items)]}
+            "lines": [{"sku": i["sku"], "name": i.get("name"), "qty": int(i["qty"])} for i in ret.items]}
 
 
 def finance_row(ret: ReturnModel, now: str) -> dict:
     """One line of GET /finance/withdrawals: the notice, its deadline, the refund date, on time or not."""
-    w = plain(ret.withdrawal) or {}
-    refunded_at = (plain(ret.refund) or {}).get("issued_at")
+    w = ret.withdrawal or {}
+    refunded_at = (ret.refund or {}).get("issued_at")
     return {"withdrawal_id": w.get("withdrawal_id"), "order_id": ret.order_id, "return_id": ret.return_id,
             "received_at": w.get("received_at"), "refund_due_by": w.get("refund_due_by"),
             "refunded_at": refunded_at, "on_time": statutory.on_time(w["refund_due_by"], refunded_at, now)}
@@ -159,7 +159,7 @@ def received_on(day: str, last_key: dict | None = None, limit: int = 100) -> tup
 def clock_of(ret: ReturnModel, now: datetime | None = None) -> dict[str, int]:
     """The workflow's clock for this return's refund deadline (seconds to the alert and to the deadline),
     on the scale of the workflow's waits (config.wait_scale); the record's refund_due_by is not changed."""
-    w = plain(ret.withdrawal) or {}
+    w = ret.withdrawal or {}
     return statutory.seconds_left(clock.parse(w["received_at"]), clock.parse(w["refund_due_by"]),
                                   now or clock.now(), config.withdrawal_durations()["alert_lead"],
                                   wait_scale=config.wait_scale())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..rules.timeline import text
 from ..store import claims
-from ..store.models import ClaimModel, plain
+from ..store.models import ClaimModel
 from .returns import customer_entry
 
 # What the customer and staff see of ops' decision; who decided stays with staff.
@@ -14,7 +14,7 @@ def claim_view(claim: ClaimModel, lang: str = "en", photos: list[dict] | None = 
                with_timeline: bool = True) -> dict:
     """`photos`: the checked photos with their view links (staff only; usecases.claims.photos_for_staff);
     otherwise each photo is listed by id only. A list leaves the timeline out (`with_timeline`)."""
-    resolution = plain(claim.resolution)
+    resolution = claim.resolution
     shown = None
     if resolution:
         shown = {k: resolution.get(k) for k in RESOLUTION_FIELDS if k in resolution}
@@ -26,10 +26,10 @@ def claim_view(claim: ClaimModel, lang: str = "en", photos: list[dict] | None = 
         "status_since": claim.status_since, "created_at": claim.created_at, "currency": claim.currency,
         "message": claim.message,
         "lines": [{"sku": line["sku"], "name": line.get("name"), "qty": int(line["qty"]),
-                   "paid": int(line.get("paid") or 0)} for line in plain(claim.lines)],
+                   "paid": int(line.get("paid") or 0)} for line in claim.lines],
         "resolution": shown,
         "photos": photos if photos is not None else [{"photo_id": p["photo_id"], "at": p.get("at")}
-                                                     for p in plain(claim.photos) or []],
+                                                     for p in claim.photos or []],
     }
     if with_timeline:
         entries = [{**e, "claim_id": claim.claim_id, "text": text(e, claim.currency, lang)}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..rules import clock, policy
 from ..rules import withdrawal as statutory_right
-from ..store.models import OrderModel, plain
+from ..store.models import OrderModel
 
 
 def _moment(value: str | None):
@@ -22,10 +22,10 @@ def eligibility(order: OrderModel, decided: dict | None = None, waive: bool = Fa
     `statutory`: as the right of withdrawal sees the lines (a store's final sale does not bind it)."""
     delivered = _moment(order.delivered_at)
     decided = decided or {}
-    lines = [plain(line) for line in order.lines]
+    lines = order.lines
     if statutory:
         lines = [statutory_right.statutory_line(line) for line in lines]
-    return policy.order_eligibility(lines, plain(order.reserved or {}), delivered,
+    return policy.order_eligibility(lines, order.reserved or {}, delivered,
                                     clock.now(), terms={sku: d.terms for sku, d in decided.items()},
                                     rules={sku: d.rule for sku, d in decided.items()}, waive=waive)
 
@@ -33,7 +33,7 @@ def eligibility(order: OrderModel, decided: dict | None = None, waive: bool = Fa
 def order_view(order: OrderModel, decided: dict | None = None) -> dict:
     # Only where relay points are searched from, and the language the portal speaks: the token
     # holder sees no address, name or email.
-    home = plain(order.shipping_address) or {}
+    home = order.shipping_address or {}
     return {"order_id": order.order_id, "currency": order.currency, "lines": eligibility(order, decided),
             "shipping": {"postcode": home.get("postcode"), "country": home.get("country")},
-            "customer": {"locale": (plain(order.customer) or {}).get("locale")}}
+            "customer": {"locale": (order.customer or {}).get("locale")}}

@@ -1,0 +1,168 @@
+"""What an order's, a return's and a claim's stored documents hold, as the domain reads them.
+
+Each is a plain dict once loaded (store.models.Document loads it at the store's edge), typed here so a
+reader and the type checker know its keys. `total=False`: a document written before a key existed
+lacks it, and a key written as null reads as None; both are kept as they were stored.
+"""
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+
+class Customer(TypedDict, total=False):
+    email: str
+    name: str
+    phone: str | None
+    locale: str | None
+    sms_opt_out: bool
+
+
+class Address(TypedDict, total=False):
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    postcode: str
+    country: str
+
+
+class Payment(TypedDict, total=False):
+    provider: str            # stripe | manual | ...
+    reference: str           # the provider's payment (what a refund is asked against)
+    captured_amount: int
+
+
+class HeldUnit(TypedDict):
+    sku: str
+    qty: int
+
+
+# An order's units held by its open returns and claims: the return's (or claim's) id -> its units
+# (policy.holding). Orders written before keep {sku: qty} maps, still read (policy.held_quantities).
+Reserved = dict[str, list[HeldUnit] | dict[str, int]]
+# An order's amounts being paid right now: a hold key (a return's id, or a movement's request key) -> amount.
+RefundHolds = dict[str, int]
+
+
+class Quote(TypedDict, total=False):
+    items_total: int
+    restocking_fee: int
+    return_shipping_fee: int
+    bonus: int
+    refund_amount: int
+    delivery_refund: int     # a withdrawal's: what the customer paid for delivery, refunded too
+
+
+class Dropoff(TypedDict, total=False):
+    method: str              # relay_point | letterbox
+    relay_point: dict[str, Any]
+    address: Address
+
+
+class Label(TypedDict, total=False):
+    tracking_number: str
+    code: str
+    s3_key: str
+
+
+class Inspection(TypedDict, total=False):
+    by: str
+    at: str
+    items: list[dict[str, Any]]   # policy.inspection_items: each line's grade and refund
+    lost: bool                    # a lost parcel, graded as if every item had been lost
+
+
+class Approval(TypedDict, total=False):
+    by: str
+    at: str
+    note: str | None
+
+
+class Refund(TypedDict, total=False):
+    """A payment record (a return's refund; a dispute's or a claim's adjustment has the same keys)."""
+    amount: int
+    method: str
+    bonus: int
+    status: str              # paying | pending_manual | succeeded | failed | none
+    provider: str
+    reference: str | None
+    issued_at: str | None
+    ledger_seq: int
+    lease_owner: str
+    lease_until: str
+    manual_reference: str
+    recorded_by: str
+    recorded_at: str
+    failure: dict[str, Any]
+    automatic_retries: int
+
+
+class DisputeResolution(TypedDict, total=False):
+    decision: str
+    note: str | None
+    by: str
+    at: str
+    refund_amount: int
+    method: str
+    status: str
+    hold: str
+    # once paid by the Settle function, as a Refund: provider, reference, issued_at, ledger_seq, lease_*
+    provider: str
+    reference: str | None
+    issued_at: str | None
+    ledger_seq: int
+
+
+class Review(TypedDict, total=False):
+    decision: str
+    by: str
+    at: str
+    note: str | None
+
+
+class ExchangeShipment(TypedDict, total=False):
+    tracking_number: str
+    carrier: str
+    tracking_url: str | None
+    lines: list[dict[str, Any]]
+    at: str
+    by: str
+
+
+class Waiver(TypedDict):
+    sku: str
+    rule: str
+    message: str
+
+
+class OpsException(TypedDict, total=False):
+    """An ops agent's exception to the rules (POST /returns by ops)."""
+    reason: str
+    by: str
+    at: str
+    waived: list[Waiver]
+
+
+class Withdrawal(TypedDict, total=False):
+    withdrawal_id: str
+    received_at: str
+    refund_due_by: str
+    delivery_refund: int
+    lines: list[dict[str, Any]]
+
+
+class ClaimResolution(TypedDict, total=False):
+    decision: str
+    note: str | None
+    by: str
+    at: str
+    published_at: str
+    # a refund's, once decided (and once paid by the Settle function)
+    amount: int
+    method: str
+    status: str
+    hold: str
+    provider: str
+    reference: str | None
+    issued_at: str | None
+    ledger_seq: int
