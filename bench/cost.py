@@ -243,7 +243,6 @@ class Driver:
         or, without it, every item of the return. `waits`: the workflow waits the parcel is in, travelling
         and at the warehouse (a withdrawal's is one wait for both: rules.statuses.SPANNING_WAITS)."""
         from returns_core.store import returns
-        from returns_core.store.models import plain
 
         for n, event in enumerate(("dropped_off", "in_transit", "delivered")):
             self.carrier_event(ret, event, f"2026-11-2{n}T10:00:00Z")
@@ -253,7 +252,7 @@ class Driver:
         wait_for(lambda: returns.get(ret.return_id), lambda r: r.status == "received" and r.waiting_for == arrived,
                  30, "inspection")
         graded = ([{"sku": sku, "qty": 1}] if sku else
-                  [{"sku": i["sku"], "qty": int(i["qty"])} for i in (plain(x) for x in ret.items)])
+                  [{"sku": i["sku"], "qty": int(i["qty"])} for i in ret.items])
         self.api("POST /returns/{id}/inspection", "POST", f"/returns/{ret.return_id}/inspection",
                  {"items": [{**g, "condition": "resellable"} for g in graded]}, token=self.warehouse, key=True)
 

@@ -42,10 +42,9 @@ def resume(environment: dict[str, str], account: str, region: str) -> list[tuple
     pending = open_returns(environment["RETURNS_TABLE"], account, region)
     from returns_core.rules import policy
     from returns_core.store import returns
-    from returns_core.store.models import plain
-
+    
     for return_id, status in pending:
         ret = returns.get(return_id)
-        workflow.start(return_id, status, keep_item=policy.keeps_items(plain(ret.items)),
-                       withdrawal=bool(plain(ret.withdrawal)))
+        workflow.start(return_id, status, keep_item=policy.keeps_items(ret.items),
+                       withdrawal=bool(ret.withdrawal))
     return pending

@@ -51,12 +51,12 @@ def _resolve(api, cid: str, headers: dict | None = None, **body):
 
 
 def _order(order_id: str = "o-1"):
-    from returns_core.store.models import OrderModel, plain
+    from returns_core.store.models import OrderModel
 
     from tests.money import by_movement
 
     order = OrderModel.get(order_id, consistent_read=True)
-    return int(order.refunded_total or 0), by_movement(plain(order.refund_holds) or {})
+    return int(order.refunded_total or 0), by_movement(order.refund_holds or {})
 
 
 def _claim_entries(cid: str):

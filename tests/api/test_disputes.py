@@ -28,12 +28,12 @@ def _resolve(api, rid: str, **body):
 
 
 def _order():
-    from returns_core.store.models import OrderModel, plain
+    from returns_core.store.models import OrderModel
 
     from tests.money import by_movement
 
     order = OrderModel.get("o-1", consistent_read=True)
-    return int(order.refunded_total or 0), by_movement(plain(order.refund_holds) or {})
+    return int(order.refunded_total or 0), by_movement(order.refund_holds or {})
 
 
 def test_rejected_dispute_is_resolved_without_money(api, order):

@@ -14,7 +14,7 @@ def _returnable(api, order_id: str) -> dict[str, int]:
 
 
 def test_a_refused_start_cancels_the_return_frees_its_quantities_and_the_retry_succeeds(api, order):
-    from returns_core.store.models import OrderModel, ReturnModel, plain
+    from returns_core.store.models import OrderModel, ReturnModel
     from returns_core.usecases import orders
 
     before = _returnable(api, order)
@@ -28,7 +28,7 @@ def test_a_refused_start_cancels_the_return_frees_its_quantities_and_the_retry_s
     assert int(res.headers["Retry-After"]) > 0
     # Nothing held: the order's quantities are back, the return that was written is visibly cancelled.
     assert _returnable(api, order) == before
-    assert not plain(OrderModel.get(order).reserved)
+    assert not (OrderModel.get(order).reserved)
     left = orders.returns_of(order)
     assert [r.status for r in left] == ["cancelled"]
     timeline = api.http.get(f"/returns/{left[0].return_id}", headers=auth("store")).json_body["timeline"]

@@ -30,9 +30,9 @@ def _refunding(api) -> str:
 
 
 def _refund(rid: str) -> dict:
-    from returns_core.store.models import ReturnModel, plain
+    from returns_core.store.models import ReturnModel
 
-    return plain(ReturnModel.get(rid, consistent_read=True).refund)
+    return (ReturnModel.get(rid, consistent_read=True).refund)
 
 
 @pytest.mark.parametrize("error, transient", [("TransientError: stripe unreachable", True),

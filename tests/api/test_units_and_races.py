@@ -26,9 +26,9 @@ def _returnable(api) -> int:
 
 
 def _holds() -> dict:
-    from returns_core.store.models import OrderModel, plain
+    from returns_core.store.models import OrderModel
 
-    return plain(OrderModel.get("o-1", consistent_read=True).refund_holds) or {}
+    return (OrderModel.get("o-1", consistent_read=True).refund_holds) or {}
 
 
 def test_a_refunded_claim_takes_its_units_so_no_return_refunds_them_again(api, order):

@@ -91,7 +91,8 @@ def test_the_withdrawal_metric_counts_the_log_line_the_alert_writes(monkeypatch)
     from returns_core.outbound import events
 
     stream = io.StringIO()
-    monkeypatch.setattr(events, "log", Logger(service="returns", logger_handler=logging.StreamHandler(stream)))
+    # A service name of its own: Powertools gives a second Logger of a known service no new handler.
+    monkeypatch.setattr(events, "log", Logger(service="alarm-filter-test", logger_handler=logging.StreamHandler(stream)))
     with mock_aws():
         topic = boto3.client("sns", region_name="us-east-1").create_topic(Name="ops")["TopicArn"]
         monkeypatch.setenv("OPS_TOPIC_ARN", topic)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from returns_core.rules.errors import ConflictError, InvalidTransition, ServiceUnavailableError, UnprocessableError
 from returns_core.store import ledger, returns
-from returns_core.store.models import ClaimModel, LedgerEntryModel, OrderModel, ReturnModel, plain
+from returns_core.store.models import ClaimModel, LedgerEntryModel, OrderModel, ReturnModel
 from returns_core.usecases import ledger_audit, settlement
 
 from .refund_fixtures import make_order, make_return, reserve_units
@@ -111,7 +111,7 @@ def _adjustment(order_id: str, units: int, how: str) -> None:
     answers = _run(how, resolve, *variants)
     # One answer is written, unless each asked more than is left of the capture (422 over_refund).
     assert answers.count("ok") >= 1 or set(answers) == {"UnprocessableError"}, answers
-    decided = plain(returns.get(rid).dispute_resolution)
+    decided = (returns.get(rid).dispute_resolution)
     for (decision, amount), answer in zip(variants, answers):
         if answer == "ok":   # told 200: it is what was decided (the winner, or the same decision again)
             assert (decided["decision"], int(decided["refund_amount"])) == (decision, amount), (decided, answers)
@@ -134,7 +134,7 @@ def test_returns_claims_and_adjustments_never_refund_a_unit_or_a_cent_twice(stac
             else:
                 _adjustment(order_id, units, how)
         order = OrderModel.get(order_id, consistent_read=True)
-        assert not plain(order.refund_holds), plain(order.refund_holds)   # every hold paid or given back
+        assert not order.refund_holds, order.refund_holds   # every hold paid or given back
         mine = [e for e in LedgerEntryModel.query("refunds", consistent_read=True) if e.order_id == order_id]
         # Every movement once: one entry per movement key, and each owner's record names its entry.
         assert len({e.entry_id for e in mine}) == len(mine), [e.entry_id for e in mine]
@@ -144,9 +144,9 @@ def test_returns_claims_and_adjustments_never_refund_a_unit_or_a_cent_twice(stac
         refunded_units = 0
         for e in mine:
             if e.kind == "claim":
-                refunded_units += sum(int(x["qty"]) for x in plain(ClaimModel.get(e.return_id).lines))
+                refunded_units += sum(int(x["qty"]) for x in (ClaimModel.get(e.return_id).lines))
             elif e.kind in ("refund", "store_credit"):
-                refunded_units += sum(int(x["qty"]) for x in plain(returns.get(e.return_id).items))
+                refunded_units += sum(int(x["qty"]) for x in (returns.get(e.return_id).items))
         assert refunded_units <= units_bought, (refunded_units, units_bought)
     assert ledger_audit.verify(None)["ok"] is True
 

@@ -23,12 +23,6 @@ from ..rules.shapes import (
 aws.share_service_models_with_pynamodb()   # one parse of DynamoDB's model per process, not per table
 
 
-def plain(value: Any) -> Any:
-    """The value itself: stored documents load as plain values (`Document`). Kept only while
-    functions/api still imports it; remove it with its last caller."""
-    return value
-
-
 _D = TypeVar("_D")
 
 

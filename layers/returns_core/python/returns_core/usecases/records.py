@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..outbound import label_store
 from ..store import claims, returns
-from ..store.models import ClaimModel, ReturnModel, plain
+from ..store.models import ClaimModel, ReturnModel
 
 
 def get_return(return_id: str) -> ReturnModel:
@@ -19,5 +19,5 @@ def get_claim(claim_id: str) -> ClaimModel:
 
 def label_pdf(ret: ReturnModel) -> bytes | None:
     """The label's PDF; None before it was issued."""
-    label = plain(ret.label) or {}
+    label = ret.label or {}
     return label_store.read(label["s3_key"]) if label.get("s3_key") else None

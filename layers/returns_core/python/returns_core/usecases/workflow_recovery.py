@@ -26,7 +26,7 @@ from ..rules import clock, policy, statuses
 from ..rules import timeline as timeline_rules
 from ..rules.errors import ReturnNotFound
 from ..store import returns, writes
-from ..store.models import ReturnModel, plain
+from ..store.models import ReturnModel
 
 MAX_RESTARTS = 3
 # A return is written before its execution starts (usecases/request_return.py): one younger than this
@@ -87,8 +87,8 @@ def _count(done: dict, outcome: str | None) -> None:
 def _start_lost(ret: ReturnModel) -> str | None:
     """A return written without an execution recorded: its start may have happened (the answer lost),
     then that execution is recorded if it runs, or restarted if it has ended badly."""
-    arn = workflow.start(ret.return_id, ret.status, keep_item=policy.keeps_items(plain(ret.items)),
-                         withdrawal=bool(plain(ret.withdrawal)))
+    arn = workflow.start(ret.return_id, ret.status, keep_item=policy.keeps_items(ret.items),
+                         withdrawal=bool(ret.withdrawal))
     state = workflow.state_of(arn)
     if state in workflow.ENDED_BADLY:
         return restart_workflow(ret, ended=None, restart=1)
@@ -101,8 +101,8 @@ def restart_workflow(ret: ReturnModel, *, ended: str | None, restart: int) -> st
     sweep (or ops) got there first."""
     if restart > MAX_RESTARTS:
         return _give_up(ret, ended)
-    arn = workflow.start(ret.return_id, ret.status, keep_item=policy.keeps_items(plain(ret.items)),
-                         withdrawal=bool(plain(ret.withdrawal)), restart=restart)
+    arn = workflow.start(ret.return_id, ret.status, keep_item=policy.keeps_items(ret.items),
+                         withdrawal=bool(ret.withdrawal), restart=restart)
     state = (workflow.state_of(ended) if ended else None) or "ended"
     return "restarted" if _record(ret, ended=ended, started=arn,
                                   detail={"restart": restart, "after": state.lower()}) else None

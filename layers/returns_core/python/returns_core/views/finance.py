@@ -9,7 +9,7 @@ from datetime import date, datetime
 from ..rules import statuses
 from ..rules.ledger_chain import from_capture
 from ..store import ledger, returns
-from ..store.models import LedgerEntryModel, OrderModel, ReturnModel, plain
+from ..store.models import LedgerEntryModel, OrderModel, ReturnModel
 
 
 def ledger_on(day: str, start: dict | None, limit: int) -> tuple[list[LedgerEntryModel], dict | None]:
@@ -60,21 +60,21 @@ def analytics(start: date, end: date) -> dict:
         for ret in ReturnModel.load_many(hits):   # the index holds only a queue row
             count += 1
             by_status[status] = by_status.get(status, 0) + 1
-            for item in plain(ret.items) or []:
+            for item in ret.items or []:
                 qty = int(item.get("qty") or 0)
                 by_reason[item.get("reason") or "other"] = by_reason.get(item.get("reason") or "other", 0) + 1
                 by_sku[item["sku"]] = by_sku.get(item["sku"], 0) + qty
                 returned_units[ret.order_id] = returned_units.get(ret.order_id, 0) + qty
             times = {}
             # Only a paid return has a drop-off-to-refund time: the others' timelines are not read.
-            for entry in returns.timeline_of(ret) if (plain(ret.refund) or {}).get("issued_at") else []:
+            for entry in returns.timeline_of(ret) if (ret.refund or {}).get("issued_at") else []:
                 times.setdefault(entry.get("type"), entry.get("at"))
             if times.get("carrier.dropped_off") and times.get("refund.issued"):
                 durations.append((_at(times["refund.issued"]) - _at(times["carrier.dropped_off"])).total_seconds())
     ordered = 0
     if returned_units:
         for order in OrderModel.batch_get(list(returned_units)):
-            ordered += sum(int(line.get("qty") or 0) for line in plain(order.lines) or [])
+            ordered += sum(int(line.get("qty") or 0) for line in order.lines or [])
     returned = sum(returned_units.values())
     return {"from": start.isoformat(), "to": end.isoformat(), "returns": count,
             "by_reason": dict(sorted(by_reason.items())), "by_sku": dict(sorted(by_sku.items())),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..rules import statuses
 from ..rules.settlement import awaiting_manual
-from ..store.models import ReturnModel, plain
+from ..store.models import ReturnModel
 from .returns import return_view
 
 LIMIT = 200
@@ -23,17 +23,17 @@ def finance() -> dict:
     """Refunds above the threshold to approve (four eyes: each names its inspector), and refunds paid
     offline whose reference is still to be recorded; oldest first."""
     def item(ret: ReturnModel) -> dict:
-        return {**return_view(ret), "inspected_by": (plain(ret.inspection) or {}).get("by"),
+        return {**return_view(ret), "inspected_by": (ret.inspection or {}).get("by"),
                 "status_since": ret.status_since}
 
     return {"awaiting_approval": [item(r) for r in _oldest_first(statuses.AWAITING_APPROVAL)],
             "awaiting_manual_refund": [item(r) for r in _oldest_first(statuses.REFUNDING)
-                                       if awaiting_manual(plain(r.refund))]}
+                                       if awaiting_manual(r.refund)]}
 
 
 def scanned(ret: ReturnModel, already: bool) -> dict:
     """The warehouse's answer to a scan: the return the parcel belongs to and what should be inside."""
     return {"return_id": ret.return_id, "code": ret.code, "status": ret.status,
             "expected_items": [{"sku": i["sku"], "name": i.get("name"), "qty": int(i["qty"])}
-                               for i in plain(ret.items)],
+                               for i in ret.items],
             "already_received": already}
