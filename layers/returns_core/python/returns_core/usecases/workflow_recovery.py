@@ -19,6 +19,7 @@ MAX_RESTARTS times is left to ops (alerted once), not restarted forever.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from ..outbound import events, workflow
@@ -41,17 +42,8 @@ def sweep(now: datetime | None = None) -> dict:
     """One pass; what it did, by count (no ids: this is logged)."""
     now = now or clock.now()
     done = {"restarted": 0, "given_up": 0}
-    for execution_arn, name, _ in workflow.ended_badly():
-        return_id, restart = workflow.parse_execution_name(name)
-        try:
-            ret = returns.get(return_id)
-        except ReturnNotFound:
-            continue
-        # Only the execution the return names now (an older one ended and was replaced already); a return
-        # recorded before execution ARNs were kept names none, and its first execution is its own name.
-        if ret.status in statuses.ACTIVE and (ret.execution_arn or workflow.execution_name(return_id)) in (
-                execution_arn, name):
-            _count(done, restart_workflow(ret, ended=ret.execution_arn, restart=restart + 1))
+    for ret, restarts, _ in _stopped_returns():
+        _count(done, restart_workflow(ret, ended=ret.execution_arn, restart=restarts + 1))
     before = clock.iso(now - timedelta(seconds=STARTING_GRACE_SECONDS))
     for status in _STARTED_IN:
         hits = ReturnModel.by_status.query(status, ReturnModel.status_since <= before)
@@ -64,19 +56,26 @@ def sweep(now: datetime | None = None) -> dict:
 def stopped() -> list[dict]:
     """The open returns whose workflow ended before they did (what /ops shows): each with how its
     execution ended and how many times it was restarted; `given_up` once the sweep no longer restarts it."""
-    found = []
+    found = [{"return_id": ret.return_id, "order_id": ret.order_id, "status": ret.status, "ended": ended,
+              "restarts": restarts, "given_up": restarts >= MAX_RESTARTS}
+             for ret, restarts, ended in _stopped_returns()]
+    return sorted(found, key=lambda item: item["return_id"])
+
+
+def _stopped_returns() -> Iterator[tuple[ReturnModel, int, str]]:
+    """(open return, restarts so far, how its execution ended) of each return whose current execution
+    ended badly. Only the execution the return names now counts (an older one ended and was replaced
+    already); a return recorded before execution ARNs were kept names none, and its first execution
+    has its own name."""
     for execution_arn, name, ended in workflow.ended_badly():
-        return_id, restart = workflow.parse_execution_name(name)
+        return_id, restarts = workflow.parse_execution_name(name)
         try:
             ret = returns.get(return_id)
         except ReturnNotFound:
             continue
         if ret.status in statuses.ACTIVE and (ret.execution_arn or workflow.execution_name(return_id)) in (
                 execution_arn, name):
-            found.append({"return_id": return_id, "order_id": ret.order_id, "status": ret.status,
-                          "ended": ended, "restarts": restart,
-                          "given_up": restart >= MAX_RESTARTS})
-    return sorted(found, key=lambda item: item["return_id"])
+            yield ret, restarts, ended
 
 
 def _count(done: dict, outcome: str | None) -> None:
