@@ -57,12 +57,13 @@ reset: $(STAMP)
 
 # What ships is built first (sam build, as `make build`), then tested: the workers never wait on a
 # first build inside the suite (a no-op when .aws-sam/build matches the sources).
-test: $(STAMP) system-deps
+test: lint system-deps
 	$(BIN)/python -m infra.artifacts build
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
-test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -x -m "not browser"
+# Everything but the slow tests (a stack per test, a subprocess stack, Chromium): under a minute on 2 cores.
+test-fast: lint
+	$(BIN)/python -m pytest -q -x -n 2 --dist loadgroup -m "not slow and not browser"
 
 # Deploy to AWS (README, "Deploy to AWS"): ENV=staging (default) or prod; the store's values from
 # SENDER_EMAIL, PUBLIC_BASE_URL and STRIPE_API_KEY on the first deploy. Checked before anything is built.
@@ -85,9 +86,13 @@ staff-list: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# Seconds, so every `make test` runs it first (CI holds the same): the template, the state machines,
+# then ruff (rules and why in pyproject) and mypy (strict on the pure domain, rules/).
 lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/statelint statemachines/*.json
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .aws-sam
