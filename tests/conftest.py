@@ -35,10 +35,9 @@ def emulator_endpoint() -> str:
     global _emulator
     if _emulator is None:
         import atexit
+        import logging
 
         from moto.server import ThreadedMotoServer
-
-        import logging
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)   # an access line per AWS call otherwise
         _emulator = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -153,3 +152,21 @@ def stack(monkeypatch):
     """The real template and state machine in moto; see deployed_stack."""
     with deployed_stack(monkeypatch) as deployed:
         yield deployed
+
+
+@pytest.fixture
+def load_handler(monkeypatch):
+    """A function's handler module imported as Lambda cold-starts it (tests/handlers.py)."""
+    from tests import handlers
+
+    yield handlers.loader(monkeypatch)
+    handlers.forget_function_modules()
+
+
+@pytest.fixture(scope="session")
+def localstripe_url():
+    """Base URL of a localstripe shared by the whole test session (tests/payments_support.py)."""
+    from tests.payments_support import running_localstripe
+
+    with running_localstripe() as url:
+        yield url

@@ -10,9 +10,7 @@ import threading
 
 import pytest
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, boto, customer, error_of, order, order_body, send, ship,
-    start_return)
+from tests.api.support import auth, boto, customer, error_of, order_body, send, ship, start_return
 
 CAPTURED = 12997
 # What the order's lines were paid (rules/paid.py over order_body): its capture, shared by list price.
@@ -257,9 +255,9 @@ def test_a_refund_is_paid_once_as_a_claim_entry_and_the_ledger_verifies(api, ord
 
 
 def test_a_failed_invoke_leaves_the_refund_pending_and_the_same_call_pays_it_once(api, order):
-    from tests.api.test_api_unit import settle_answers_the_ledger_check
-
     from returns_core import aws as core_aws
+
+    from tests.api.support import settle_answers_the_ledger_check
 
     cid = _claim(api)
     events = core_aws.client("lambda").meta.events

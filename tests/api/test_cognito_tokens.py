@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from .test_api_unit import _fresh_clients_for_this_module, api, aws, token  # noqa: F401 - fixtures
+from tests.api.support import token
 
 STAFF_CLIENT, STORE_CLIENT = "staffclient123", "storeclient456"
 

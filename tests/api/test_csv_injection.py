@@ -12,10 +12,9 @@ import csv
 import io
 import itertools
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from .test_api_unit import api, auth, aws  # noqa: F401 - fixtures
+from tests.api.support import auth
 
 DAY = "2026-11-03"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

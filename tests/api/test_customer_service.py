@@ -7,8 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, customer, error_of, order, order_body, return_body, send, ship)
+from tests.api.support import auth, customer, error_of, order_body, return_body, send, ship
 
 
 def _ops():

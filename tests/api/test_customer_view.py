@@ -8,11 +8,9 @@ from __future__ import annotations
 import itertools
 import json
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, customer, order, order_body, return_body, send, ship, start_return)
+from tests.api.support import auth, customer, order_body, send, start_return
 
 SECRET = "S3CRET-internal"
 STACK = ('Traceback (most recent call last):\n  File "/var/task/returns_core/outbound/payments/stripe_provider.py", '

@@ -12,9 +12,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, boto, customer, error_of, order, order_body, return_body, send,
-    ship, start_return)
+from tests.api.support import auth, boto, customer, error_of, order_body, return_body, send, ship, start_return
 
 
 def _lines(api, order_id: str = "o-1", email: str = "ana@example.com") -> dict:

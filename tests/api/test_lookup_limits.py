@@ -4,8 +4,7 @@ the order's customer (a token we gave them for it), not even once the address is
 """
 from __future__ import annotations
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, customer, error_of, order, order_body, send)
+from tests.api.support import auth, customer, error_of, order_body, send
 
 NAT = "198.51.100.7"
 

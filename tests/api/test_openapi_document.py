@@ -13,11 +13,11 @@ import json
 import re
 
 import pytest
+
 from chalicelib import openapi
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    ENV, _fresh_clients_for_this_module, api, auth, aws, boto, error_of, order, order_body, send, ship, signed,
-    start_return)
+from tests.api.support import ENV, auth, boto, error_of, order_body, send, ship, signed, start_return
+
 from .test_role_matrix import BODIES, CALLERS, CLAIM_ID, QUERY, _call, _headers, seed_claim
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}

@@ -8,11 +8,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, customer, error_of, order, order_body, return_body, send, token)
+from tests.api.support import auth, customer, order_body, return_body, send, token
 
 KNOWN_BAD = ["..", ".", "a/b", "/", "a\x00b", "\x00", " ", " o-1", "o-1 ", "o\t1", "o\n", "o-1\n", "o\r1",
              "o\x1b1", "\u00a0", "o\u202e1", "x" * 65, "", "=cmd", "-1", "@x", "+1", "a\\b", "%2F", "o;1", "o?1"]
@@ -73,12 +71,11 @@ def test_a_bad_order_id_in_a_body_is_a_4xx_naming_it_and_writes_nothing(api, ord
 @pytest.fixture
 def gateway(api):
     """The API behind the gateway emulation: a path parameter arrives percent-decoded, as on AWS."""
+    import app as app_module
     from infra.local.gateway import RestApi
     from infra.local.template import load
 
-    import app as app_module
-
-    from .test_schemathesis import in_process
+    from tests.api.support import in_process
 
     return RestApi.from_template(load(), in_process(app_module))
 

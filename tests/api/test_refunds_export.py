@@ -10,7 +10,7 @@ import csv
 import io
 from urllib.parse import urlparse
 
-from .test_api_unit import ENV, api, auth, aws, boto  # noqa: F401 - fixtures
+from tests.api.support import ENV, auth, boto
 
 ROWS = 25_000   # > 20,000, and past one 5 MiB part
 DAYS = ("2026-11-02", "2026-11-03", "2026-11-04")

@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from chalicelib import openapi
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, order, order_body, return_body, send, signed, start_return,
-    token)
+from tests.api.support import auth, order_body, return_body, send, signed, start_return, token
 
 CALLERS = ("customer", "customer_of_other_order", "store", "warehouse", "finance", "ops")
 

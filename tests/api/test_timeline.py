@@ -10,10 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.api.test_api_unit import (  # noqa: F401 - fixtures are used by name
-    ENV, _fresh_clients_for_this_module, api, auth, aws, boto, customer, error_of, order, return_body, send, ship,
-    signed,
-)
+from tests.api.support import ENV, auth, boto, customer, error_of, return_body, send, ship, signed
 
 TRACKING = "LC99999999999"
 # Past the cap by half again: enough to show the item stops growing (the 600 only costs time).

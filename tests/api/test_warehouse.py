@@ -10,10 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.api.test_api_unit import (  # noqa: F401 - fixtures are used by name
-    _fresh_clients_for_this_module, api, auth, aws, customer, error_of, order, order_body, return_body, send, ship,
-    start_return,
-)
+from tests.api.support import auth, customer, error_of, order_body, return_body, send, ship
 
 WH = {"sub": "warehouse:wes"}
 

@@ -3,14 +3,12 @@ notice, opens its return (reason `withdrawal`, `refund_due_by`), acknowledges it
 finance lists it. In-process app on moto; the workflow's own deadline engine is tested in tests/workflow."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, customer, error_of, order_body, send)
-
-import json
-
 import pytest
+
+from tests.api.support import auth, customer, error_of, order_body, send
 
 SHIPPING = 590
 CAPTURED = 2 * 2499 + 7999 + SHIPPING
@@ -21,7 +19,7 @@ def ses(aws):
     """The sender and the templates, as the template.yaml deploy makes them."""
     from returns_core.outbound.notifications.ses_templates import ses_template_definitions
 
-    from .test_api_unit import ENV, boto
+    from tests.api.support import ENV, boto
 
     boto("ses").verify_email_identity(EmailAddress=ENV["SENDER_EMAIL"])
     for definition in ses_template_definitions(ENV["SES_TEMPLATE_PREFIX"]):

@@ -7,8 +7,7 @@ answers must be equal, page by page."""
 from __future__ import annotations
 
 import boto3
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from moto import mock_aws
 
 from infra.local import partitions

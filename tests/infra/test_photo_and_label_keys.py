@@ -9,12 +9,11 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from returns_core.outbound import claim_photos, exports, label_store
+from hypothesis import given, settings, strategies as st
 
 from infra.local import post_policy
 from infra.local.template import load
+from returns_core.outbound import claim_photos, exports, label_store
 
 BUCKET = "returns-local-labelsbucket"
 PREFIXES = {"photos": claim_photos.PREFIX, "labels": label_store.PREFIX, "exports": exports.PREFIX}
@@ -152,6 +151,7 @@ def test_the_local_stack_refuses_a_photo_form_re_aimed_at_a_label(monkeypatch):
     the photo where the form says and refuses the same form pointed at a return's label."""
     import boto3
     import requests
+
     from returns_core.edge import auth
 
     from tests.conftest import deployed_stack

@@ -17,6 +17,7 @@ import pytest
 
 from infra.local import deploy
 from infra.local.template import ParameterError, check_parameters, load, samconfig_parameters
+
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

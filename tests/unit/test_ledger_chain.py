@@ -3,8 +3,7 @@
 insertion or deletion of a stored entry, the last one's included, is found."""
 from __future__ import annotations
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from returns_core.rules import ledger_chain
 from returns_core.rules.ledger_chain import Anchor, check_head, verify

@@ -6,8 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from returns_core.rules import paid, policy
 from returns_core.rules.money import MoneyError, allocate

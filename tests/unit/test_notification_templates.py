@@ -25,12 +25,12 @@ from returns_core.outbound.notifications import (
     render_string,
     ses_template_definitions,
     ses_template_resources,
+    ses_templates,
     sms_text,
     template_name,
     template_source,
     template_variables,
 )
-from returns_core.outbound.notifications import ses_templates
 from returns_core.outbound.notifications.messages import gsm7_length
 from returns_core.outbound.notifications.render import TEMPLATE_DIR
 

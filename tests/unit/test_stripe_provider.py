@@ -26,11 +26,11 @@ from returns_core.outbound.payments import (
 )
 from returns_core.outbound.payments.stripe_provider import map_stripe_error
 from returns_core.rules.settlement import idempotency_key as refund_idempotency_key
-from tests.payments_support import (  # noqa: F401  (localstripe_url is a fixture)
+
+from tests.payments_support import (
     create_captured_payment_intent,
     free_port,
     list_refunds,
-    localstripe_url,
     running_localstripe,
     stripe_client,
 )

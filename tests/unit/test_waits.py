@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
+
 from returns_core import config
-from returns_core.rules import waits
-from returns_core.rules import withdrawal as statutory
+from returns_core.rules import waits, withdrawal as statutory
 
 DEMO = 1440
 NOTICE = datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)

@@ -11,8 +11,7 @@ import pytest
 from returns_core.edge import auth
 from returns_core.store.models import LedgerEntryModel
 
-from .helpers import effects_settled, order_payload, wait_for
-from .test_lifecycle_api import Http, api, carrier_event  # noqa: F401 - fixture
+from .helpers import Http, carrier_event, effects_settled, order_payload, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
 

@@ -16,9 +16,8 @@ from returns_core.rules.errors import InvalidTransition
 from returns_core.store import returns
 from returns_core.usecases import lifecycle
 
-from .helpers import effects_settled, order_payload, wait_for
+from .helpers import Http, carrier_event, effects_settled, order_payload, wait_for
 from .refund_fixtures import make_order, make_return
-from .test_lifecycle_api import Http, api, carrier_event  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.xdist_group("workflow")
 

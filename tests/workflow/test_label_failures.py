@@ -14,9 +14,7 @@ from returns_core.outbound import workflow
 from returns_core.rules import clock, ids
 from returns_core.store.models import ReturnModel
 
-from .helpers import order_payload, wait_for
-from .test_concurrent_scans import subscribe
-from .test_lifecycle_api import Http, api  # noqa: F401 - fixture
+from .helpers import Http, order_payload, subscribe, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
 

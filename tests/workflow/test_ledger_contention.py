@@ -15,10 +15,10 @@ from infra.local import faults
 from returns_core.store import ledger
 from returns_core.store.models import OrderModel, ReturnModel
 from returns_core.usecases import ledger_audit, settlement
-from tests.payments_support import create_captured_payment_intent, list_refunds, localstripe_url  # noqa: F401
+
+from tests.payments_support import create_captured_payment_intent, list_refunds
 
 from .refund_fixtures import make_order, make_return
-from .test_refunds_stripe import stripe_stack  # noqa: F401 - the fixture
 
 SETTLES = 20
 UNLUCKY_LOSSES = 25   # the old append gave up (refund_failed, card already paid) after 10

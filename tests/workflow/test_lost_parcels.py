@@ -12,8 +12,7 @@ import pytest
 from returns_core.edge import auth
 from returns_core.store.models import LedgerEntryModel
 
-from .helpers import order_payload, wait_for
-from .test_lifecycle_api import Http, api, carrier_event  # noqa: F401 - fixture
+from .helpers import Http, carrier_event, order_payload, sent_emails, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
 
@@ -25,15 +24,6 @@ def _events(kind: str, return_id: str) -> list[dict]:
     topic = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].topics[os.environ["EVENTS_TOPIC_ARN"]]
     return [m for m in (json.loads(n[1]) for n in topic.sent_notifications)
             if m["type"] == kind and m["return_id"] == return_id]
-
-
-def _emails(return_id: str) -> list[tuple[str, dict]]:
-    """(SES template name, its data) of every email sent about this return."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    return [(m.template, json.loads(m.template_data)) for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
-            if getattr(m, "template", None) and return_id in m.template_data]
 
 
 def _texts() -> list[str]:
@@ -103,7 +93,7 @@ def test_a_lost_exchange_parcel_gets_its_replacement_and_no_refund_of_nothing(st
     # The replacement is the settlement: no money moved, no ledger entry, no refund message of 0.
     assert ret["refund"]["status"] == "none"
     assert [e for e in LedgerEntryModel.query("refunds") if e.return_id == rid] == []
-    emails = _emails(rid)
+    emails = sent_emails(rid)
     assert not [name for name, _ in emails if "refund_issued" in name], emails
     assert not any("0,00" in json.dumps(data, ensure_ascii=False) for _, data in emails), emails
     assert not [t for t in _texts() if "0,00" in t or "rembours" in t.lower()]

@@ -8,8 +8,7 @@ from __future__ import annotations
 import itertools
 import threading
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from returns_core.rules.errors import ConflictError, InvalidTransition, ServiceUnavailableError, UnprocessableError
 from returns_core.store import ledger, returns

@@ -11,23 +11,11 @@ from infra.local import faults
 from returns_core.edge import auth
 from returns_core.store.models import LedgerEntryModel, ReturnModel
 from returns_core.usecases import ledger_audit, settlement
-from tests.payments_support import create_captured_payment_intent, list_refunds, localstripe_url  # noqa: F401
 
 from tests.conftest import GatewayClient
+from tests.payments_support import create_captured_payment_intent, list_refunds
 
-from .helpers import order_payload, wait_for
-from .test_lifecycle_api import Http, carrier_event
-
-
-@pytest.fixture
-def stripe_stack(monkeypatch, localstripe_url):  # noqa: F811
-    """The `stack` fixture, with every function paying through localstripe instead of Secrets Manager."""
-    from tests.conftest import deployed_stack
-
-    overrides = {"STRIPE_SECRET_ARN": None, "STRIPE_API_KEY": "sk_test_local", "STRIPE_API_BASE": localstripe_url}
-    with deployed_stack(monkeypatch, environment_overrides=overrides) as deployed:
-        assert "STRIPE_SECRET_ARN" not in deployed.function("SettleFunction").environment
-        yield deployed
+from .helpers import Http, carrier_event, order_payload, wait_for
 
 
 @pytest.fixture
