@@ -1,6 +1,8 @@
 """How a refund is paid: the method of each resolution and the key fixed per refund."""
 from __future__ import annotations
 
+from typing import Any
+
 METHODS = {"refund": "original_payment", "store_credit": "store_credit", "exchange": "original_payment"}
 PENDING_MANUAL = "pending_manual"
 PAYING = "paying"
@@ -30,7 +32,7 @@ def movement_key(owner_id: str, kind: str, n: int = 1) -> str:
     return f"{owner_id}:{kind}:{n}"
 
 
-def capture_part(quote: dict, method: str) -> int:
+def capture_part(quote: dict[str, Any], method: str) -> int:
     """Of a quote's refund, what comes out of the order's capture. The store credit bonus is the
     store's own money: it is credited to the customer, never held against what the order captured."""
     amount = int(quote["refund_amount"])
@@ -39,6 +41,6 @@ def capture_part(quote: dict, method: str) -> int:
     return max(0, amount - int(quote.get("bonus") or 0))
 
 
-def awaiting_manual(refund: dict | None) -> bool:
+def awaiting_manual(refund: dict[str, Any] | None) -> bool:
     refund = refund or {}
     return refund.get("status") == PENDING_MANUAL and not refund.get("manual_reference")
