@@ -12,7 +12,6 @@ Api event per route made SAM write a permission per route: 32 of them, ~14 KB of
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 

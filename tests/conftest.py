@@ -22,6 +22,21 @@ os.environ.update({
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
+# `slow` (left out by `make test-fast`, run by `make test`): a test on a deployed stack (the template in moto,
+# the built functions in worker processes: seconds each) or on a launched local stack is marked here, from
+# the fixtures it uses or the folder it is in, so a new one is too; any other test that takes seconds is
+# marked where it is written.
+STACK_FIXTURES = frozenset({"stack", "stripe_stack", "stacks", "local_stack"})
+STACK_FOLDERS = (ROOT / "tests" / "workflow",)   # the state machine's tests: every one deploys the stack
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if STACK_FIXTURES & set(getattr(item, "fixturenames", ())) or any(
+                item.path.is_relative_to(folder) for folder in STACK_FOLDERS):
+            item.add_marker(pytest.mark.slow)
+
+
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 _emulator = None
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
 
 FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
 

@@ -66,7 +66,7 @@ class Stack:
         return self.function("ApiFunction").environment
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _service_models():
     from botocore.loaders import create_loader
 

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.handlers import forget_function_modules
@@ -23,7 +23,8 @@ ENV = {
     "ORDERS_TABLE": "api-orders", "RETURNS_TABLE": "api-returns", "TIMELINE_TABLE": "api-timeline",
     "CLAIMS_TABLE": "api-claims",
     "LEDGER_TABLE": "api-ledger",
-    "CREDITS_TABLE": "api-credits", "POLICY_TABLE": "api-policy", "SCANS_TABLE": "api-scans", "IDEMPOTENCY_TABLE": "api-requests",
+    "CREDITS_TABLE": "api-credits", "POLICY_TABLE": "api-policy", "SCANS_TABLE": "api-scans",
+    "IDEMPOTENCY_TABLE": "api-requests",
     "LABELS_BUCKET": "api-labels", "TOKEN_SECRET": "test-token-secret", "CARRIER_SECRET": CARRIER_SECRET,
     "SES_TEMPLATE_PREFIX": "api-test", "SENDER_EMAIL": "returns@example.com",
     "LEDGER_VERIFIER_FUNCTION": "api-settle", "LEDGER_ANCHORS_TABLE": "api-ledger-anchors",
@@ -74,7 +75,7 @@ def _app_for_this_module():
     return module
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def boto(service: str):
     """One client per service for the module: moto intercepts clients made in any mock_aws context."""
     import boto3
@@ -150,7 +151,7 @@ def send(api, method: str, path: str, body=None, headers: dict | None = None):
 
 
 def order_body(**overrides) -> dict:
-    delivered = (datetime.now(timezone.utc) - timedelta(days=3)).isoformat()
+    delivered = (datetime.now(UTC) - timedelta(days=3)).isoformat()
     body = {
         "customer": {"email": "ana@example.com", "name": "Ana", "phone": "+33600000000", "locale": "fr-FR"},
         "currency": "EUR", "placed_at": delivered, "delivered_at": delivered,
@@ -205,7 +206,7 @@ def in_process(app_module):
     def invoke(event):
         try:
             return app_module.app(event, LambdaContext("ApiFunction", 512)), None
-        except Exception as exc:   # Lambda reports an unhandled error; the gateway answers 502
+        except Exception as exc:  # noqa: BLE001 - Lambda reports an unhandled error; the gateway answers 502
             return {"errorType": type(exc).__name__}, "Unhandled"
 
     return invoke

@@ -423,7 +423,8 @@ def test_carrier_unknown_tracking_is_404_and_bad_event_422(api):
                         "occurred_at": "2026-11-02T10:00:00Z"}).encode()
     res = api.http.post("/carrier/events", body=event, headers=signed(event))
     assert res.status_code == 404 and error_of(res)["code"] == "unknown_tracking_number"
-    event = json.dumps({"tracking_number": "LC1", "event": "teleported", "occurred_at": "2026-11-02T10:00:00Z"}).encode()
+    event = json.dumps({"tracking_number": "LC1", "event": "teleported",
+                        "occurred_at": "2026-11-02T10:00:00Z"}).encode()
     res = api.http.post("/carrier/events", body=event, headers=signed(event))
     assert res.status_code == 422 and error_of(res)["details"]["field"] == "event"
 

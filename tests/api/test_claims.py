@@ -199,7 +199,8 @@ def test_bad_photos_are_never_shown_to_staff_and_are_deleted(api, order):
     got = send(api, "GET", f"/claims/{cid}", None, auth("ops")).json_body
     by_id = {p["photo_id"]: p for p in got["photos"]}
     assert by_id[good["photo_id"]]["status"] == "ok" and by_id[good["photo_id"]]["url"]
-    assert (by_id[too_large["photo_id"]]["status"], by_id[too_large["photo_id"]]["problem"]) == ("rejected", "too_large")
+    too_large_photo = by_id[too_large["photo_id"]]
+    assert (too_large_photo["status"], too_large_photo["problem"]) == ("rejected", "too_large")
     assert by_id[not_image["photo_id"]]["problem"] == "not_an_image"
     assert by_id[wrong_type["photo_id"]]["problem"] == "not_an_image"
     assert by_id[never_sent["photo_id"]]["status"] == "missing"

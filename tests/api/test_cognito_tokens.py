@@ -68,7 +68,7 @@ def pool(_key, monkeypatch):
     holder: dict = {}
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):   # http.server's name for it
             if self.path != "/us-east-1_pool/.well-known/jwks.json":
                 self.send_error(404)
                 return

@@ -4,6 +4,8 @@ the order's customer (a token we gave them for it), not even once the address is
 """
 from __future__ import annotations
 
+import pytest
+
 from tests.api.support import auth, customer, error_of, order_body, send
 
 NAT = "198.51.100.7"
@@ -32,6 +34,8 @@ def _portal_session(order_id: str = "o-1") -> str:
     return tokens.mint_session(order_id, "ret_anyreturnofthisorder")
 
 
+# slow (these four): a guesser spends a window's limit, a lookup at a time
+@pytest.mark.slow
 def test_an_address_that_keeps_guessing_wrong_is_slowed(api, order, monkeypatch):
     from returns_core.rules.lookup_limits import ADDRESS_FAILURES
 
@@ -43,6 +47,7 @@ def test_an_address_that_keeps_guessing_wrong_is_slowed(api, order, monkeypatch)
     assert error_of(res)["code"] == "too_many_requests"
 
 
+@pytest.mark.slow
 def test_a_customer_behind_a_guessers_address_still_finds_their_order(api, order, monkeypatch):
     """The guesser walks order numbers from the office's one address: the customer's order and email are
     never touched, the address's ceiling is far above a person's typos, so the customer gets in; once the
@@ -63,6 +68,7 @@ def test_a_customer_behind_a_guessers_address_still_finds_their_order(api, order
     assert lookup_status(api, "o-1", "ana@example.com", customer("o-1")["Authorization"].split()[1]) == 200
 
 
+@pytest.mark.slow
 def test_a_proof_is_for_its_own_order_only_and_never_finds_it_without_the_email(api, order, monkeypatch):
     from returns_core.rules.lookup_limits import ADDRESS_FAILURES, PAIR_FAILURES
 
@@ -136,6 +142,7 @@ def test_lookup_counters_store_no_order_id_email_or_address(api, order, monkeypa
     assert not any(value in stored for value in ("o-1", "eve@example.com", "198.51.100.9"))
 
 
+@pytest.mark.slow
 def test_lookup_limits_hold_across_a_windows_edge(api, order, monkeypatch):
     """Failures just before a window's edge still count just after it: no fresh allowance at :00, :15..."""
     import time as time_module

@@ -234,6 +234,8 @@ def _probes(api, route, rid: str, op: dict):
             yield query, res
 
 
+# slow: every route driven to each status it answers
+@pytest.mark.slow
 @pytest.mark.parametrize("route", openapi.ROUTES, ids=_id)
 def test_every_status_a_route_really_returns_is_documented(api, order, doc, route):
     assert send(api, "PUT", "/orders/o-2", order_body(), auth("store")).status_code == 201

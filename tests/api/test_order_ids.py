@@ -53,6 +53,8 @@ def _names_the_order_id(res, field: str = "order_id") -> bool:
     return 400 <= res.status_code < 500 and body["error"]["details"]["field"] == field
 
 
+# slow: sixty generated ids, each against every route that takes one
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order_id=bad_ids)
 @example(order_id="..")

@@ -165,7 +165,7 @@ def test_the_lease_never_outlives_the_step_retries():
     template = load()
     timeout = template["Resources"]["SettleFunction"]["Properties"].get("Timeout") \
         or template["Globals"]["Function"]["Timeout"]
-    assert movements.LEASE_SECONDS > timeout
+    assert timeout < movements.LEASE_SECONDS
     asl = json.loads((ROOT / "statemachines/return_lifecycle.asl.json").read_text())
     for state in ("Settle", "SettleAdjustment"):
         retriers = asl["States"][state]["Retry"]

@@ -115,6 +115,8 @@ def _no_data(res, rid: str) -> bool:
     return "TSHIRT" not in text and "ana@example.com" not in text and (rid not in text or '"error"' in text)
 
 
+# slow: every route against every caller
+@pytest.mark.slow
 @pytest.mark.parametrize("route", openapi.ROUTES, ids=_id)
 def test_route_against_every_caller(api, order, route):
     assert send(api, "PUT", "/orders/o-2", order_body(), auth("store")).status_code == 201

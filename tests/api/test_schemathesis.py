@@ -125,6 +125,8 @@ def _bearer(role: str) -> dict[str, str]:
 
 
 # One test per operation (schemathesis's lazy pytest loader does not run under pytest 9 yet).
+# slow: generated requests to every route
+@pytest.mark.slow
 @pytest.mark.parametrize("route", openapi.ROUTES, ids=lambda r: f"{r.method} {r.path}")
 def test_no_server_error_and_responses_match_the_schema(api_schema, route, seed_reported, record_property):
     record_property("schemathesis_seed", seed_reported)
@@ -135,7 +137,7 @@ def test_no_server_error_and_responses_match_the_schema(api_schema, route, seed_
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
         def run(case):
-            case.call_and_validate(headers=headers, checks=CHECKS)
+            case.call_and_validate(headers=headers, checks=CHECKS)  # noqa: B023 - run() runs in this iteration
 
         try:
             run()
@@ -182,7 +184,8 @@ def test_a_body_over_256_kib_is_413(api, order):
 def test_unicode_and_control_characters_in_a_comment(api, order, comment, ok):
     body = {"order_id": "o-1", "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small", "comment": comment}],
             "resolution": "refund", "dropoff": {"method": "letterbox"}}
-    res = send(api, "POST", "/returns", json.dumps(body), {"Authorization": f"Bearer {token('customer', order_id='o-1')}"})
+    res = send(api, "POST", "/returns", json.dumps(body),
+               {"Authorization": f"Bearer {token('customer', order_id='o-1')}"})
     assert res.status_code < 500, res.body
     if not ok:
         assert res.status_code == 422 and error_of(res)["details"]["field"] == "items[0].comment"

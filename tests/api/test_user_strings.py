@@ -81,6 +81,8 @@ _sku = st.one_of(
 ).filter(lambda s: s == s.strip() and s != "")
 
 
+# slow: generated SKUs, each through a whole order and return
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sku=_sku)
 @example(sku="N")

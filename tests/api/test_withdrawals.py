@@ -4,7 +4,7 @@ finance lists it. In-process app on moto; the workflow's own deadline engine is 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -28,7 +28,7 @@ def ses(aws):
 
 
 def _order(api, days_ago: int = 3, country: str = "FR", **overrides) -> str:
-    delivered = (datetime.now(timezone.utc) - timedelta(days=days_ago)).isoformat()
+    delivered = (datetime.now(UTC) - timedelta(days=days_ago)).isoformat()
     body = order_body(delivered_at=delivered, placed_at=delivered, shipping_paid=SHIPPING,
                       payment={"provider": "stripe", "reference": "pi_123", "captured_amount": CAPTURED},
                       shipping_address={"line1": "1 rue Oberkampf", "postcode": "75011", "city": "Paris",
@@ -122,7 +122,7 @@ def test_after_the_withdrawal_period_is_422_and_the_store_window_extends_it(api)
 def test_finance_lists_the_notices_of_the_range_with_their_deadline(api):
     _order(api)
     notice = _withdraw(api, confirm=True).json_body
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     res = send(api, "GET", f"/finance/withdrawals?from={today - timedelta(days=1)}&to={today}", None, auth("finance"))
     assert res.status_code == 200, res.body
     assert res.json_body == {"items": [{**{k: notice[k] for k in ("withdrawal_id", "order_id", "return_id",

@@ -74,11 +74,12 @@ def local_stack(tmp_path_factory):
         env.pop(key, None)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = ARTIFACTS / f"stack-{api_port}.log"   # beside the screenshots (ignored by git)
-    log = open(log_path, "w")
+    log = open(log_path, "w")  # noqa: SIM115 - the stack's output, open while it runs
     printed = lambda: log_path.read_text(errors="replace")[-3000:]  # noqa: E731 - the stack's last words
     proc = subprocess.Popen([sys.executable, "-m", "infra.local", "run", "--api-port", str(api_port),
                              "--aws-port", str(aws_port), "--stripe-port", str(stripe_port),
-                             "--data-dir", str(data_dir), "--base-path", STAGE_PATH], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                             "--data-dir", str(data_dir), "--base-path", STAGE_PATH],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     stack = LocalStack(api_port, aws_port, proc, data_dir)
     deadline = time.monotonic() + 90

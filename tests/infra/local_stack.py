@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.ports import free_port
@@ -45,8 +45,8 @@ class Stack:
     def stripe(self) -> str:
         return f"http://127.0.0.1:{self.stripe_port}"
 
-    def start(self) -> "Stack":
-        self.log = open(self.log_path, "a")
+    def start(self) -> Stack:
+        self.log = open(self.log_path, "a")  # noqa: SIM115 - the stack's output, closed by stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "infra.local", "run", "--api-port", str(self.api_port), "--aws-port",
              str(self.aws_port), "--stripe-port", str(self.stripe_port), "--data-dir", str(self.data_dir)],
@@ -102,7 +102,7 @@ class Stack:
 
 
 def iso(delta: timedelta) -> str:
-    return (datetime.now(timezone.utc) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def push_order(stack: Stack, store: str, order_id: str, payment: dict, email: str = "ana@example.com") -> None:

@@ -49,7 +49,7 @@ def test_the_ledger_key_is_kept_in_the_data_folder_and_entries_verify_after_a_re
     assert not data.ledger_key.exists() and not data.token_key.exists()
 
 
-def test_the_local_stack_verifies_its_ledger_after_a_restart(stacks):  # noqa: F811 - the imported fixture
+def test_the_local_stack_verifies_its_ledger_after_a_restart(stacks):
     first = stacks()
     store, warehouse, finance = first.token("store", "shop"), first.token("warehouse", "bob"), \
         first.token("finance", "fin:ann")

@@ -170,7 +170,7 @@ def test_kill_9_right_after_the_answers_loses_no_acknowledged_write(stacks, roun
     for order_id in pushed:
         status, found = second.request("POST", "/returns/lookup", {"order_id": order_id, "email": "ana@example.com"})
         assert status == 200, (order_id, found)
-    for (return_id, customer), answered in zip(scanned, inspected):
+    for (return_id, customer), answered in zip(scanned, inspected, strict=True):
         status, now = second.request("GET", f"/returns/{return_id}", token=customer)
         assert status == 200, now
         assert now["status"] not in ("awaiting_dropoff", "in_transit", "received"), now["status"]

@@ -47,7 +47,8 @@ def _queries() -> list[dict]:
     asked = []
     for pk in ("r1", "r2", "nobody"):
         asked += [
-            {"TableName": "ranged", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": pk}}},
+            {"TableName": "ranged", "KeyConditionExpression": "pk = :p",
+             "ExpressionAttributeValues": {":p": {"S": pk}}},
             {"TableName": "ranged", "KeyConditionExpression": "pk = :p AND seq > :s", "ScanIndexForward": False,
              "ExpressionAttributeValues": {":p": {"S": pk}, ":s": {"N": "10"}}, "Limit": 3},
             {"TableName": "ranged", "KeyConditionExpression": "pk = :p", "FilterExpression": "#s = :o",
@@ -92,7 +93,8 @@ def test_a_query_on_the_partition_view_answers_what_moto_answers(data):
             if code:
                 item["code"] = {"S": code}
             client.put_item(TableName="ranged", Item=item)
-            client.put_item(TableName="plain", Item={"pk": {"S": f"{pk}-{seq}"}, **({"code": {"S": code}} if code else {})})
+            client.put_item(TableName="plain",
+                            Item={"pk": {"S": f"{pk}-{seq}"}, **({"code": {"S": code}} if code else {})})
         queries = _queries()
         moto_answers = [_all_pages(client, q) for q in queries]
         partitions.install()

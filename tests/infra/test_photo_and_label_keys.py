@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -107,7 +107,7 @@ def _fields(form: dict, **changed) -> dict:
 def test_a_form_is_taken_only_as_signed(s3_env):
     key = claim_photos.key_of("clm_1", "pho_1")
     form = claim_photos.upload_form(key, "image/png")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     post_policy.check(form["fields"], 1000, BUCKET, now, _secret)   # as issued: taken
 
     def refused(fields: dict, size: int = 1000, bucket: str = BUCKET, at=now, secret=_secret) -> str:

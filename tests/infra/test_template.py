@@ -56,7 +56,8 @@ print(json.dumps({k: v for k, v in out["Resources"].items()
                   if v["Type"] in ("AWS::Lambda::Permission", "AWS::ApiGateway::RestApi")}))
 """
     result = subprocess.run([str(ROOT / ".venv/sam/bin/python"), "-c", script, str(ROOT / "template.yaml")],
-                            capture_output=True, text=True, timeout=120, env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"})
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"})
     assert result.returncode == 0, result.stderr
     resources = json.loads(result.stdout)
     permissions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Permission"}
@@ -98,7 +99,7 @@ def test_workflow_timeouts_are_template_parameters():
 
     params = load()["Parameters"]
     env = load()["Globals"]["Function"]["Environment"]["Variables"]
-    for key, (variable, default) in config._TIMEOUTS.items():
+    for variable, default in config._TIMEOUTS.values():
         assert variable in env, f"{variable} is not given to the functions"
         ref = env[variable].get("Ref") if isinstance(env[variable], dict) else None
         assert ref in params, f"{variable} is not a template parameter ({env[variable]!r})"

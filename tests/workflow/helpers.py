@@ -135,5 +135,6 @@ def sent_emails(return_id: str) -> list[tuple[str, dict]]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
-    return [(m.template, json.loads(m.template_data)) for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    return [(m.template, json.loads(m.template_data)) for m in sent
             if getattr(m, "template", None) and return_id in m.template_data]

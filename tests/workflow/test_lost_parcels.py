@@ -37,8 +37,9 @@ def _lost_in_transit(http: Http, order: dict, items: list[dict], resolution: str
     """A return whose parcel is dropped off, then reported lost by the carrier: (return id, customer token)."""
     assert http.call("PUT", "/orders/ORD-LOST", order, token=auth.mint("store", "shop"))[0] == 201
     customer = http.call("POST", "/returns/lookup", {"order_id": "ORD-LOST", "email": "ana@example.com"})[1]["token"]
-    status, created, _ = http.call("POST", "/returns", {"order_id": "ORD-LOST", "items": items, "resolution": resolution,
-                                                        "dropoff": {"method": "letterbox"}}, token=customer)
+    status, created, _ = http.call("POST", "/returns", {"order_id": "ORD-LOST", "items": items,
+                                                        "resolution": resolution, "dropoff": {"method": "letterbox"}},
+                                   token=customer)
     assert status == 201, created
     rid = created["return_id"]
     ret = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
@@ -88,7 +89,8 @@ def test_a_lost_exchange_parcel_gets_its_replacement_and_no_refund_of_nothing(st
     assert sorted((x["sku"], x["qty"], x["exchange_for"]) for x in sent["data"]["lines"]) == [
         ("JEANS-32", 1, "JEANS-34"), ("TSHIRT-M", 2, "TSHIRT-L")]
     ret = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
-                   lambda r: r["status"] == "refunded" and any(t["type"] == "exchange.requested" for t in r["timeline"]),
+                   lambda r: r["status"] == "refunded"
+                   and any(t["type"] == "exchange.requested" for t in r["timeline"]),
                    what="the settlement", timeout=90)
     # The replacement is the settlement: no money moved, no ledger entry, no refund message of 0.
     assert ret["refund"]["status"] == "none"
