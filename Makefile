@@ -61,9 +61,10 @@ test: lint system-deps
 	$(BIN)/python -m infra.artifacts build
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
-# Everything but the slow tests (a stack per test, a subprocess stack, Chromium): under a minute on 2 cores.
+# Everything but the slow tests (a deployed or launched stack, generated runs, Chromium): under a minute on
+# 2 cores. tests/workflow and tests/browser hold only those, so they are not even collected.
 test-fast: lint
-	$(BIN)/python -m pytest -q -x -n 2 --dist loadgroup -m "not slow and not browser"
+	$(BIN)/python -m pytest -q -x -n 2 --dist loadgroup -m "not slow and not browser" tests/unit tests/api tests/infra
 
 # Deploy to AWS (README, "Deploy to AWS"): ENV=staging (default) or prod; the store's values from
 # SENDER_EMAIL, PUBLIC_BASE_URL and STRIPE_API_KEY on the first deploy. Checked before anything is built.

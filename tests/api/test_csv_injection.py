@@ -12,6 +12,7 @@ import csv
 import io
 import itertools
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.api.support import auth
@@ -45,6 +46,8 @@ def _export(api) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
+# slow: forty generated refunds, each exported
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order_id=hostile, reference=hostile, inspector=hostile, approver=hostile)
 def test_no_text_cell_of_the_refunds_csv_starts_a_formula(api, order_id, reference, inspector, approver):

@@ -34,7 +34,7 @@ def _portal_session(order_id: str = "o-1") -> str:
     return tokens.mint_session(order_id, "ret_anyreturnofthisorder")
 
 
-# slow (these four): a guesser spends a window's limit, a lookup at a time
+# slow (these five): a guesser spends a window's limit, a lookup at a time
 @pytest.mark.slow
 def test_an_address_that_keeps_guessing_wrong_is_slowed(api, order, monkeypatch):
     from returns_core.rules.lookup_limits import ADDRESS_FAILURES
@@ -104,6 +104,7 @@ def test_many_order_ids_against_one_email_are_stopped(api, order, monkeypatch):
     assert lookup_status(api, "o-1", "ana@example.com") == 200      # the customer, elsewhere, is not
 
 
+@pytest.mark.slow
 def test_an_order_under_attack_stops_addresses_that_already_guessed_wrong_on_it(api, order, monkeypatch):
     """Guesses spread over many addresses: once the order id has drawn many failures, each address gets
     only a few tries there; the customer on a clean address, or on a spent one with a proof, gets in."""

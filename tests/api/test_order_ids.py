@@ -91,6 +91,8 @@ def _through_gateway(gateway, method: str, order_id: str, body: dict | None, who
     return res.status_code, json.loads(res.body)
 
 
+# slow: sixty generated ids, each in every path that takes one
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order_id=bad_ids.filter(bool))
 @example(order_id="..")

@@ -230,6 +230,8 @@ def queue(api, query: str):
     return api.http.get(f"/warehouse/queue?{query}", headers=auth("warehouse"))
 
 
+# slow: a queue of returns paged through
+@pytest.mark.slow
 def test_the_queue_pages_oldest_first_without_duplicates(api, order):
     ids = [new_return(api, order_id=f"o-{n}", tracking=f"LC0000000000{n}") for n in range(1, 8)]
     scanned = [ids[n] for n in (4, 0, 6, 2, 5, 1, 3)]  # received in this order: the queue must follow it

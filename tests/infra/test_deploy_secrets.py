@@ -100,6 +100,8 @@ def _carrier_status(client, key: str) -> int:
                                                    "Content-Type": "application/json"}, body=raw).status_code
 
 
+# slow: a deployed stack
+@pytest.mark.slow
 def test_a_deployed_stack_generates_the_carrier_key_and_rotates_it_with_both_keys_valid_meanwhile(monkeypatch):
     import boto3
 

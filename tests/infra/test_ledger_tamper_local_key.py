@@ -10,6 +10,7 @@ import signal
 import time
 
 import boto3
+import pytest
 
 from infra.local import deploy, persistence
 from infra.local.server import _keep_keys
@@ -26,6 +27,8 @@ def _ledger_secret(stack) -> str:
     return boto3.client("secretsmanager", region_name=deploy.REGION).get_secret_value(SecretId=arn)["SecretString"]
 
 
+# slow: two deployed stacks
+@pytest.mark.slow
 def test_the_ledger_key_is_kept_in_the_data_folder_and_entries_verify_after_a_restart(tmp_path, monkeypatch):
     data = persistence.DataDir(tmp_path / "data")
     with deployed_stack(monkeypatch) as first:

@@ -21,7 +21,8 @@ from tests.infra.local_stack import ROOT, WAIT_SECONDS, Stack, carrier_event, en
 from tests.payments_support import create_captured_payment_intent, list_refunds
 from tests.ports import free_port
 
-pytestmark = pytest.mark.xdist_group("localstack")
+# slow: each test launches the stack as a user does, in a subprocess
+pytestmark = [pytest.mark.xdist_group("localstack"), pytest.mark.slow]
 
 
 def test_a_card_refund_through_the_local_stripe_survives_a_restart_mid_lifecycle(stacks):

@@ -7,6 +7,7 @@ answers must be equal, page by page."""
 from __future__ import annotations
 
 import boto3
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from moto import mock_aws
 
@@ -82,6 +83,8 @@ def _all_pages(client, query: dict) -> list[dict]:
             return pages
 
 
+# slow: generated tables, each queried both ways
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows)
 def test_a_query_on_the_partition_view_answers_what_moto_answers(data):

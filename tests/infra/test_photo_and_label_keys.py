@@ -146,6 +146,8 @@ class _Api:
         return res.status_code, json.loads(res.body) if res.body else None, res.headers
 
 
+# slow: a deployed stack
+@pytest.mark.slow
 def test_the_local_stack_refuses_a_photo_form_re_aimed_at_a_label(monkeypatch):
     """Through the deployed stack: the API (a built worker) hands out the form; the emulator's S3 takes
     the photo where the form says and refuses the same form pointed at a return's label."""

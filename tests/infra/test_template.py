@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+# slow: cfn-lint over the whole template (`make lint` runs it too)
+@pytest.mark.slow
 def test_cfn_lint_reports_no_errors():
     result = subprocess.run([str(BIN / "cfn-lint"), "--format", "parseable", "template.yaml"], cwd=ROOT,
                             capture_output=True, text=True, timeout=300)
@@ -34,6 +36,8 @@ def test_every_chalice_route_is_a_path_of_the_rest_api():
     assert api_events.render(text) == text, "run: python -m infra.api_events --write"
 
 
+# slow: SAM's transform of the whole template, in the SAM CLI's interpreter
+@pytest.mark.slow
 def test_api_gateway_invokes_the_api_through_one_permission():
     """SAM writes a permission per Api event; 32 of them filled ~14 KB of the function's 20 KB resource
     policy. The template, as SAM transforms it for CloudFormation, must hold exactly one, scoped to the

@@ -127,6 +127,8 @@ def _order(spec: dict) -> tuple[list[dict], int, int | None]:
     return order_lines, captured, shipping
 
 
+# slow: four hundred generated sequences of returns
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(order_st, st.lists(step_st, min_size=1, max_size=10))
 def test_no_sequence_of_returns_refunds_more_than_was_paid(spec, steps):

@@ -585,6 +585,8 @@ def test_cli_without_markers_fails_clearly(tmp_path):
     assert ses_templates.main(["--check", str(path)]) == 2
 
 
+# slow: cfn-lint over the generated resources
+@pytest.mark.slow
 def test_generated_resources_pass_cfn_lint(tmp_path):
     cfnlint = Path(sys.executable).with_name("cfn-lint")
     if not cfnlint.exists():
