@@ -1,10 +1,9 @@
-"""Load a function's handler module the way Lambda does, as a pytest fixture.
+"""Load a function's handler module the way Lambda does (the `load_handler` fixture, tests/conftest.py).
 
 `load_handler("settle", environment)` sets the function's environment, puts
 functions/<step>/ first on the import path, imports its `app.py` afresh (a cold start:
 no module of that folder is cached), and forgets those modules afterwards, so the next
 test, or another function whose module is also called `app`, starts cold too.
-The `load_handler` fixture (tests/conftest.py) hands a test `loader(monkeypatch)`.
 """
 from __future__ import annotations
 
