@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -216,7 +217,6 @@ def test_through_the_gateway_health_label_pdf_and_signed_carrier_event(stack):
     from infra.local.gateway import RestApi
     from returns_core.edge import auth
     from returns_core.store.models import ReturnModel
-
     from tests.conftest import GatewayClient
     from tests.workflow.helpers import order_payload, wait_for
 
