@@ -83,7 +83,8 @@ def pool(_key, monkeypatch):
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # shutdown() waits for the loop's next poll: 0.5 s by default, at the end of every test here.
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     issuer = f"http://127.0.0.1:{server.server_address[1]}/us-east-1_pool"
     monkeypatch.setenv("COGNITO_ISSUER", issuer)
     monkeypatch.setenv("COGNITO_STAFF_CLIENT_ID", STAFF_CLIENT)
