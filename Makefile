@@ -57,12 +57,15 @@ reset: $(STAMP)
 
 # What ships is built first (sam build, as `make build`), then tested: the workers never wait on a
 # first build inside the suite (a no-op when .aws-sam/build matches the sources).
-test: $(STAMP) system-deps
+test: lint system-deps
 	$(BIN)/python -m infra.artifacts build
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
+# Everything but the slow tests (a deployed or launched stack, generated runs, Chromium), in about a minute
+# on 2 cores; no lint (`make lint`, seconds), which `make test` runs. tests/workflow and tests/browser hold
+# only slow or browser tests, so they are not even collected.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -x -m "not browser"
+	$(BIN)/python -m pytest -q -x -n 2 --dist loadgroup -m "not slow and not browser" tests/unit tests/api tests/infra
 
 # Deploy to AWS (README, "Deploy to AWS"): ENV=staging (default) or prod; the store's values from
 # SENDER_EMAIL, PUBLIC_BASE_URL and STRIPE_API_KEY on the first deploy. Checked before anything is built.
@@ -85,9 +88,13 @@ staff-list: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# Seconds, so every `make test` runs it first (CI holds the same): the template, the state machines,
+# then ruff (rules and why in pyproject) and mypy (strict on the pure domain, rules/).
 lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/statelint statemachines/*.json
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .aws-sam

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import report
@@ -39,16 +39,19 @@ PARTS = {
 def _machine() -> str:
     cpu = ""
     try:
-        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+        with open("/proc/cpuinfo") as lines:
+            cpu = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
     except (OSError, StopIteration):
         cpu = platform.processor()
     mem = ""
     try:
-        kb = int(next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")))
+        with open("/proc/meminfo") as lines:
+            kb = int(next(line.split()[1] for line in lines if line.startswith("MemTotal")))
         mem = f", {kb / 1024 / 1024:.0f} GB RAM"
     except (OSError, StopIteration):
         pass
-    return f"{os.cpu_count()} cores {cpu}{mem}, {platform.system()} {platform.machine()}, Python {platform.python_version()}"
+    return (f"{os.cpu_count()} cores {cpu}{mem}, {platform.system()} {platform.machine()}, "
+            f"Python {platform.python_version()}")
 
 
 def _run(name: str, module: str, args: list[str], limit: int, log) -> dict:
@@ -84,7 +87,8 @@ def main() -> int:
         print(f"bench: unknown part(s) {sorted(only - set(PARTS))}; parts: {', '.join(PARTS)}", file=sys.stderr)
         return 2
     started = time.monotonic()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     parts: dict = {}
     if only and (RESULTS / "latest.json").exists():
         parts = dict(json.loads((RESULTS / "latest.json").read_text()).get("details", {}))

@@ -52,7 +52,7 @@ def _child(args: dict, environ: dict, importtime: bool = False, cwd: str = "/") 
     flags = ["-I", "-X", "importtime"] if importtime else ["-I"]
     cmd = [runtime, *flags, str(CHILD), json.dumps(args)]
     p = subprocess.run(cmd, capture_output=True, text=True, env=environ, timeout=120, cwd=cwd)
-    line = next((l for l in p.stdout.splitlines() if l.startswith("BENCH-RESULT ")), None)
+    line = next((out for out in p.stdout.splitlines() if out.startswith("BENCH-RESULT ")), None)
     if line is None:
         return {"error": (p.stderr or p.stdout)[-800:]}
     out = json.loads(line[len("BENCH-RESULT "):])
@@ -82,8 +82,14 @@ def _top_imports(stderr: str, n: int = 8) -> list[dict]:
 def _seed(stack, count: int) -> dict[str, list[dict]]:
     """Per function, `count` events whose first invocation does the step's real work."""
     from returns_core.store import returns
-    from returns_core.usecases import carrier_tracking as carrier_events, labels, orders, warehouse
-    from returns_core.usecases import request_return as return_requests
+    from returns_core.usecases import (
+        carrier_tracking as carrier_events,
+        labels,
+        orders,
+        request_return as return_requests,
+        warehouse,
+    )
+
     from workflow.helpers import order_payload
 
     def new_return(n: int, tag: str):
@@ -107,7 +113,8 @@ def _seed(stack, count: int) -> dict[str, list[dict]]:
         events["IssueLabelFunction"].append({"return_id": new_return(n, "label").return_id})
         r = new_return(n, "park")
         labels.issue(r.return_id)
-        events["AwaitCallbackFunction"].append({"return_id": r.return_id, "wait": "dropoff", "token": "tok-" + r.return_id})
+        events["AwaitCallbackFunction"].append({"return_id": r.return_id, "wait": "dropoff",
+                                                 "token": "tok-" + r.return_id})
         r = new_return(n, "remind")
         labels.issue(r.return_id)
         events["HandleTimeoutFunction"].append({"return_id": r.return_id, "kind": "dropoff_reminder"})
@@ -142,9 +149,9 @@ def main(argv: list[str]) -> int:
             try:
                 urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
                 break
-            except Exception:
+            except Exception:  # noqa: BLE001 - whatever a server still starting answers, it is not up yet
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("moto server did not start")
+                    raise RuntimeError("moto server did not start") from None
                 time.sleep(0.2)
         os.environ["AWS_ENDPOINT_URL"] = endpoint
         from infra import artifacts
@@ -194,7 +201,8 @@ def main(argv: list[str]) -> int:
                 entry.update({
                     "init_ms": round(init, 1), "init_ratio": round(init / base, 2),
                     "first_call_ms": round(statistics.median(r.get("first_call_ms", 0) for r in ok), 1),
-                    "cold_total_ratio": round((init + statistics.median(r.get("first_call_ms", 0) for r in ok)) / base, 2),
+                    "cold_total_ratio": round(
+                        (init + statistics.median(r.get("first_call_ms", 0) for r in ok)) / base, 2),
                     "invocation": "first invocation against the moto server" + (
                         " (GET /health)" if fn.logical_id == "ApiFunction" else ""),
                     "first_result": ok[0].get("result"),

@@ -200,7 +200,7 @@ class Driver:
         self.n += 1
         order_id = f"o-{int(time.time() * 1000)}-{self.n}"
         email = f"bench{self.n}-{order_id}@example.com"   # one customer each: no risk review
-        captured = sum(l["qty"] * l["unit_price"] for l in lines)
+        captured = sum(line["qty"] * line["unit_price"] for line in lines)
         payload = order_payload(email=email, provider=provider, captured=captured, lines=lines)
         if provider == "stripe":
             from payments_support import create_captured_payment_intent
@@ -295,13 +295,15 @@ class Driver:
         return ret
 
     def cancel(self):
-        ret = self.start("manual", "store_credit", ORDER_LINES, [{"sku": "TSHIRT-M", "qty": 1, "reason": "changed_mind"}])
+        ret = self.start("manual", "store_credit", ORDER_LINES,
+                         [{"sku": "TSHIRT-M", "qty": 1, "reason": "changed_mind"}])
         self.api("POST /returns/{id}/cancel", "POST", f"/returns/{ret.return_id}/cancel", {},
                  token=self.customer[ret.return_id], key=True)
         return ret
 
     def expire(self):
-        ret = self.start("manual", "store_credit", ORDER_LINES, [{"sku": "TSHIRT-M", "qty": 1, "reason": "changed_mind"}])
+        ret = self.start("manual", "store_credit", ORDER_LINES,
+                         [{"sku": "TSHIRT-M", "qty": 1, "reason": "changed_mind"}])
         self.download_label(ret)
         return ret
 
@@ -413,6 +415,7 @@ def _finish(subject, timeout: float = 30) -> dict:
     """Wait for the path's execution to end; its billed transitions from the history. A path without an
     execution (a claim: the API and the Settle function only) is billed no transition."""
     import boto3
+
     from returns_core.store import returns
 
     if getattr(subject, "return_id", None) is None:
@@ -423,7 +426,8 @@ def _finish(subject, timeout: float = 30) -> dict:
         wait_for(lambda: sfn.describe_execution(executionArn=arn), lambda e: e["status"] != "RUNNING", timeout, "end")
         events, token = [], None
         while True:
-            page = sfn.get_execution_history(executionArn=arn, maxResults=1000, **({"nextToken": token} if token else {}))
+            page = sfn.get_execution_history(executionArn=arn, maxResults=1000,
+                                             **({"nextToken": token} if token else {}))
             events += page["events"]
             token = page.get("nextToken")
             if not token:

@@ -30,6 +30,7 @@ def in_process() -> None:
 def ensure_ses_templates(prefix: str) -> int:
     """template.yaml's generated SES block may still be empty: create what the code sends (counted)."""
     import boto3
+
     from infra.mail.ses_templates import ses_template_definitions
 
     ses = boto3.client("ses", region_name="us-east-1")

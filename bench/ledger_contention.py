@@ -56,6 +56,7 @@ def main(argv: list[str]) -> int:
     from returns_core.outbound import secret_store as secrets
     from returns_core.store import ledger
     from returns_core.usecases import ledger_audit
+
     from workflow.refund_fixtures import make_order, make_return
 
     results: dict = {"sizes": {}}

@@ -39,7 +39,8 @@ def _return_item(n: int) -> dict:
     status = STATUS_CYCLE[n % len(STATUS_CYCLE)]
     day = DAY0 + timedelta(days=n // PER_DAY)
     at = f"{day.isoformat()}T{(n % 86400) // 3600:02d}:{(n % 3600) // 60:02d}:{n % 60:02d}.000Z"
-    entry = {"M": {"at": {"S": "2026-01-01T00:00:00.000Z"}, "type": {"S": "return.requested"}, "actor": {"S": "customer:o"},
+    entry = {"M": {"at": {"S": "2026-01-01T00:00:00.000Z"}, "type": {"S": "return.requested"},
+                   "actor": {"S": "customer:o"},
                    "detail": {"NULL": True}}}
     return {
         "return_id": {"S": rid}, "order_id": {"S": f"o-{n // 2}"}, "code": {"S": f"RT-{n:08d}"},

@@ -2,9 +2,8 @@
 (history.jsonl), the printed tables, the README block."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import json
+from pathlib import Path
 
 BEGIN, END = "<!-- BEGIN bench -->", "<!-- END bench -->"
 COST_TARGET, TRANSITIONS_TARGET, INIT_TARGET = 1.00, 20, 1.25
@@ -151,7 +150,7 @@ def _kb(n: int | None) -> str:
 
 
 def summary_rows(r: dict) -> list[tuple[str, str, str, str]]:
-    cost, cold = r["details"]["cost"], r["details"]["coldstart"]
+    cost = r["details"]["cost"]
     rows = []
     c = r["cost_per_1000_returns_usd"]
     rows.append(("Cost per 1,000 returns (blended mix, excl. SMS)", f"${c:.3f}" if c is not None else "error",
@@ -262,7 +261,8 @@ def cost_before_after_table(r: dict) -> str:
         rows.append([name, "—" if b is None else f"{b:.3f}", f"{usd:.3f}",
                      "—" if b is None else f"{usd - b:+.3f}",
                      (before.get("emails") or {}).get(name, "—"), paths[name]["per_return"]["ses.emails"],
-                     "—" if (before.get("dynamodb_wru") or {}).get(name) is None else round(before["dynamodb_wru"][name]),
+                     "—" if (before.get("dynamodb_wru") or {}).get(name) is None
+                     else round(before["dynamodb_wru"][name]),
                      round(paths[name]["per_return"]["dynamodb.wru"]), _mark(usd <= COST_TARGET)])
     b = before.get("blended")
     rows.append(["**blended**", "—" if b is None else f"{b:.3f}", f"**{per['blended']:.3f}**",
@@ -292,7 +292,8 @@ def latency_table(r: dict) -> str:
         f"\n\nidle: {conc.get('idle_lifecycles', '?')} lifecycles one after another; load: {conc.get('lifecycles')} "
         f"lifecycles arriving one every {conc.get('arrival_seconds', '?')} s ({conc.get('offered_per_hour', '?')} "
         f"returns and scans an hour) with their people's think times {conc.get('think_seconds', '?')} s, "
-        f"{conc.get('peak_in_flight', '?')} in flight at the peak; the local stack from the built artifacts (`python -m infra.local run` on free ports, "
+        f"{conc.get('peak_in_flight', '?')} in flight at the peak; the local stack from the built artifacts "
+        "(`python -m infra.local run` on free ports, "
         "started and stopped by the bench). This machine is 2 cores shared with other work: read the ratios.")
 
 
@@ -345,7 +346,8 @@ def package_table(r: dict) -> str:
     layer = pkg["layer"]
     rows = [[f"layer {layer.get('folder', '')} (domain + dependencies)".replace("  ", " "), _kb(layer["zipped"]),
              _kb(layer["unzipped"]), ""]]
-    rows += [[n, _kb(f["zipped"]), _kb(f["unzipped"]), _kb(f["with_layer_unzipped"])] for n, f in pkg["functions"].items()]
+    rows += [[n, _kb(f["zipped"]), _kb(f["unzipped"]), _kb(f["with_layer_unzipped"])]
+             for n, f in pkg["functions"].items()]
     deps = sorted(layer["dependencies"].items(), key=lambda kv: -kv[1]["unzipped"])[:5]
     return _table(["package", "zipped", "unzipped", "with layer, unzipped (limit 250 MB)"], rows) + \
         "\n\nlargest layer dependencies (unzipped): " + ", ".join(f"{k} {_kb(v['unzipped'])}" for k, v in deps) + \
@@ -360,7 +362,8 @@ def concurrent_text(r: dict) -> str:
             f"{c.get('peak_in_flight', '?')} in flight at the peak, {c['failures']} failed, "
             f"{c['per_minute']} completed lifecycles/min, "
             f"wall {c.get('wall_seconds')} s, {c.get('http_requests')} HTTP requests, "
-            f"{c.get('connection_retries', 0)} connection retries, lifecycle median {c.get('lifecycle_seconds_median')} s")
+            f"{c.get('connection_retries', 0)} connection retries, "
+            f"lifecycle median {c.get('lifecycle_seconds_median')} s")
     if c.get("errors"):
         text += "\n\nfirst errors:\n" + "\n".join(f"- `{e}`" for e in c["errors"][:5])
     return text
@@ -414,7 +417,8 @@ def readme_block(r: dict) -> str:
         "", "Cold start (the built function in a fresh runtime interpreter: sys.path = its `.aws-sam/build` folder + "
             "the built layer; init = handler module import):", "", cold_table(r),
         "", "Query cost:", "", query_table(r),
-        "", f"Package size (the `sam build` artifacts in `{r['details']['package'].get('artifacts', '.aws-sam/build')}`):",
+        "", "Package size (the `sam build` artifacts in "
+            f"`{r['details']['package'].get('artifacts', '.aws-sam/build')}`):",
         "", package_table(r),
         "", "Concurrent settles on one ledger chain (in-process moto, store credit; `bench/ledger_contention.py`):",
         "", ledger_contention_table(r),

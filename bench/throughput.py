@@ -48,7 +48,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,7 +155,7 @@ def lifecycle(n: int, store: str, warehouse: str, stamp: str, phase: str = "load
     deadline = t0 + LIFECYCLE_TIMEOUT
     order_id = f"bench-{stamp}-{n}"
     email = f"bench-{stamp}-{n}@example.com"
-    delivered = datetime.now(timezone.utc) - timedelta(days=3)
+    delivered = datetime.now(UTC) - timedelta(days=3)
     iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
     order = {"customer": {"email": email, "name": "Ana", "phone": "+33600000000", "locale": "fr-FR"},
              "currency": "EUR", "placed_at": iso(delivered - timedelta(days=2)), "delivered_at": iso(delivered),
@@ -209,7 +209,7 @@ def lifecycle(n: int, store: str, warehouse: str, stamp: str, phase: str = "load
     label = ret["label"]
     think("dropoff")
     raw = json.dumps({"tracking_number": label["tracking_number"], "event": "dropped_off",
-                      "occurred_at": iso(datetime.now(timezone.utc)), "location": "Paris"}).encode()
+                      "occurred_at": iso(datetime.now(UTC)), "location": "Paris"}).encode()
     sig = "sha256=" + hmac.new(CARRIER_SECRET, raw, hashlib.sha256).hexdigest()
     expect("POST /carrier/events", req("POST", "/carrier/events", raw=raw, headers={"X-Carrier-Signature": sig}),
            200, 202)
@@ -254,7 +254,7 @@ def run() -> dict:
     API = f"http://127.0.0.1:{api_port}"
     result["stack"] = {"api": API, "aws_port": AWS_PORT, "artifacts": ".aws-sam/build",
                        "command": f"python -m infra.local run --api-port {api_port} --aws-port {AWS_PORT}"}
-    log = open("/tmp/bench-local-stack.log", "w")
+    log = open("/tmp/bench-local-stack.log", "w")  # noqa: SIM115 - the stack's output, open while it runs
     # A data folder of its own, new each run: the developer's `.local/` keeps what earlier runs left (hundreds
     # of open returns, each resumed before the stack serves), and the figures would depend on it.
     global DATA_DIR
@@ -267,7 +267,8 @@ def run() -> dict:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if proc.poll() is not None:
-                result["skipped"] = f"`python -m infra.local run` exited with {proc.returncode} (see /tmp/bench-local-stack.log)"
+                result["skipped"] = (f"`python -m infra.local run` exited with {proc.returncode} "
+                                     "(see /tmp/bench-local-stack.log)")
                 return result
             try:
                 if call("GET", "/health")[0] == 200:
@@ -280,8 +281,8 @@ def run() -> dict:
             time.sleep(0.5)
         try:   # the runner says where its functions come from (server.py prints it once deployed)
             with open("/tmp/bench-local-stack.log") as f:
-                result["stack"]["served_from"] = next((l.strip() for l in f if l.startswith("functions run from")),
-                                                      None)
+                result["stack"]["served_from"] = next(
+                    (line.strip() for line in f if line.startswith("functions run from")), None)
         except OSError:
             pass
         try:
@@ -314,7 +315,7 @@ def run() -> dict:
                 with lock:
                     durations.append(r["seconds"])
                     requests += r["requests"]
-            except Exception as exc:  # a failed lifecycle is a result, not a crash of the bench
+            except Exception as exc:  # noqa: BLE001 - a failed lifecycle is a result, not a crash of the bench
                 with lock:
                     errors.append(f"#{n}: {type(exc).__name__}: {exc}"[:300])
             finally:

@@ -13,7 +13,6 @@ registers (functions/api/chalicelib/routes.py):
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 

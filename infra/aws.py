@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None, session=None) -> int:
     parser.add_argument("--stack", default=DEFAULT_STACK, help=f"the CloudFormation stack (default {DEFAULT_STACK})")
     parser.add_argument("--region", help="the stack's region (default: AWS_REGION / your profile's)")
     area = parser.add_subparsers(dest="area", required=True)
-    staff = area.add_parser("staff", help="staff members of the stack's user pool").add_subparsers(dest="command", required=True)
+    staff = area.add_parser("staff", help="staff members of the stack's user pool").add_subparsers(
+        dest="command", required=True)
     add_p = staff.add_parser("add", help="create a staff member (Cognito emails a temporary password)")
     add_p.add_argument("--email", required=True)
     add_p.add_argument("--group", required=True, help=" | ".join(STAFF_GROUPS))

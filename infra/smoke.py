@@ -21,7 +21,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 SMOKE_EMAIL = "smoke-test@returns.invalid"
@@ -68,7 +68,7 @@ def _expect(step: str, status: int, wanted: tuple[int, ...], payload: bytes) -> 
 
 
 def _order(order_id: str) -> dict:
-    delivered = (datetime.now(timezone.utc) - timedelta(days=2)).replace(microsecond=0).isoformat()
+    delivered = (datetime.now(UTC) - timedelta(days=2)).replace(microsecond=0).isoformat()
     return {"customer": {"email": SMOKE_EMAIL, "name": "Smoke Test", "locale": "en-GB"},
             "currency": "EUR", "placed_at": delivered, "delivered_at": delivered,
             "shipping_address": {"line1": "1 rue de la Paix", "postcode": "75002", "city": "Paris", "country": "FR"},
@@ -80,7 +80,7 @@ def run(base_url: str, store_token: str, carrier_key: str, say=print, label_wait
     """The checks, in order; returns the smoke return's id. Raises SmokeFailed naming the step."""
     api = Client(base_url)
     store = {"Authorization": f"Bearer {store_token}"}
-    order_id = f"SMOKE-{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
+    order_id = f"SMOKE-{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
 
     def step(name: str, fn):
         started = time.monotonic()
@@ -126,7 +126,7 @@ def run(base_url: str, store_token: str, carrier_key: str, say=print, label_wait
 
         def carrier() -> None:
             raw = json.dumps({"tracking_number": f"SMOKE-NO-PARCEL-{uuid.uuid4().hex[:8]}", "event": "in_transit",
-                              "occurred_at": datetime.now(timezone.utc).isoformat()}).encode()
+                              "occurred_at": datetime.now(UTC).isoformat()}).encode()
             signature = "sha256=" + hmac.new(carrier_key.encode(), raw, hashlib.sha256).hexdigest()
             status, _, payload = api.call("POST", "/carrier/events", raw=raw,
                                           headers={"X-Carrier-Signature": signature})
@@ -137,11 +137,13 @@ def run(base_url: str, store_token: str, carrier_key: str, say=print, label_wait
                 raise SmokeFailed(f"carrier webhook: unexpected answer {payload[:200]!r}")
 
         step("POST /carrier/events signed with the carrier key", carrier)
+        cancelling = {**customer, "Idempotency-Key": f"smoke-cancel-{order_id}"}
         step("POST /returns/{id}/cancel", lambda: _check("POST /returns/{id}/cancel", api.call(
-            "POST", f"/returns/{return_id}/cancel", {}, {**customer, "Idempotency-Key": f"smoke-cancel-{order_id}"}), 200))
+            "POST", f"/returns/{return_id}/cancel", {}, cancelling), 200))
     except SmokeFailed:
         # Leave nothing open: a return left behind would hold its order and wait for a parcel.
-        api.call("POST", f"/returns/{return_id}/cancel", {}, {**customer, "Idempotency-Key": f"smoke-cancel-{order_id}"})
+        api.call("POST", f"/returns/{return_id}/cancel", {},
+                 {**customer, "Idempotency-Key": f"smoke-cancel-{order_id}"})
         raise
     return return_id
 

@@ -22,6 +22,21 @@ os.environ.update({
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
+# `slow` (left out by `make test-fast`, run by `make test`): a test on a deployed stack (the template in moto,
+# the built functions in worker processes: seconds each) or on a launched local stack is marked here, from
+# the fixtures it uses or the folder it is in, so a new one is too; any other test that takes seconds is
+# marked where it is written.
+STACK_FIXTURES = frozenset({"stack", "stripe_stack", "stacks", "local_stack"})
+STACK_FOLDERS = (ROOT / "tests" / "workflow",)   # the state machine's tests: every one deploys the stack
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if STACK_FIXTURES & set(getattr(item, "fixturenames", ())) or any(
+                item.path.is_relative_to(folder) for folder in STACK_FOLDERS):
+            item.add_marker(pytest.mark.slow)
+
+
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 _emulator = None
 
@@ -35,10 +50,9 @@ def emulator_endpoint() -> str:
     global _emulator
     if _emulator is None:
         import atexit
+        import logging
 
         from moto.server import ThreadedMotoServer
-
-        import logging
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)   # an access line per AWS call otherwise
         _emulator = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -153,3 +167,21 @@ def stack(monkeypatch):
     """The real template and state machine in moto; see deployed_stack."""
     with deployed_stack(monkeypatch) as deployed:
         yield deployed
+
+
+@pytest.fixture
+def load_handler(monkeypatch):
+    """A function's handler module imported as Lambda cold-starts it (tests/handlers.py)."""
+    from tests import handlers
+
+    yield handlers.loader(monkeypatch)
+    handlers.forget_function_modules()
+
+
+@pytest.fixture(scope="session")
+def localstripe_url():
+    """Base URL of a localstripe shared by the whole test session (tests/payments_support.py)."""
+    from tests.payments_support import running_localstripe
+
+    with running_localstripe() as url:
+        yield url

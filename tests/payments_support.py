@@ -1,9 +1,6 @@
 """A real localstripe server for tests: started on a free loopback port as a
-subprocess, always killed afterwards.
-
-    from tests.payments_support import localstripe_url  # session fixture
-
-or, outside pytest, `with running_localstripe() as url: ...`.
+subprocess, always killed afterwards: the `localstripe_url` session fixture
+(tests/conftest.py) or, outside pytest, `with running_localstripe() as url: ...`.
 
 localstripe facts that matter here: it ignores Idempotency-Key (the same key
 twice makes two refunds) and accepts refunds above the captured amount, so a
@@ -23,8 +20,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-
-import pytest
 
 from tests.ports import free_port
 
@@ -92,13 +87,6 @@ def running_localstripe(attempts: int = 3) -> Iterator[str]:
             yield f"http://127.0.0.1:{port}"
         finally:
             _stop(proc)
-
-
-@pytest.fixture(scope="session")
-def localstripe_url() -> Iterator[str]:
-    """Base URL of a localstripe shared by the whole test session."""
-    with running_localstripe() as url:
-        yield url
 
 
 def stripe_client(base_url: str):

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from returns_core.edge.steps import Step
 from returns_core.usecases import labels, lifecycle
 

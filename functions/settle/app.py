@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from returns_core.edge.steps import PaymentInProgress, Step, TransientError
 from returns_core.usecases import ledger_audit, movements, settlement
 
 if TYPE_CHECKING:
-    from returns_core.edge.step_events import (ClaimRefundInput, LedgerVerifyInput, MovementInput, StepInput,
-                                               SweepInput)
+    from returns_core.edge.step_events import ClaimRefundInput, LedgerVerifyInput, MovementInput, StepInput, SweepInput
 
 VERIFY_REQUEST = "ledger_verify"   # returns_core.outbound.ledger_verifier.REQUEST
 CLAIM_REQUEST = "claim_refund"     # returns_core.outbound.claim_payer.REQUEST

@@ -67,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--api-port", type=_port, default=8000, help="the API and pages (default 8000)")
     run.add_argument("--aws-port", type=_port, default=5000, help="the AWS emulator, moto (default 5000)")
     run.add_argument("--stripe-port", type=_port, default=8420, help="the Stripe-compatible server (default 8420)")
-    run.add_argument("--base-path", default="", help="serve under a stage path, as an execute-api URL does (e.g. /Prod)")
+    run.add_argument("--base-path", default="",
+                     help="serve under a stage path, as an execute-api URL does (e.g. /Prod)")
     run.add_argument("--data-dir", help=data_help)
     run.add_argument("--demo", action="store_true",
                      help="shorten the workflow's waits (a day of a period in a minute) so a whole lifecycle plays "
@@ -81,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     tok.add_argument("--ttl", type=int, default=12 * 3600)
     tok.add_argument("--aws-port", type=int, default=5000, help=argparse.SUPPRESS)   # before v2; not needed now
     tok.add_argument("--data-dir", help=data_help)
-    reset = sub.add_parser("reset", help="wipe the local stack's data (orders, returns, labels, outbox, token and ledger keys)")
+    reset = sub.add_parser(
+        "reset", help="wipe the local stack's data (orders, returns, labels, outbox, token and ledger keys)")
     reset.add_argument("--data-dir", help=data_help)
     args = parser.parse_args(argv)
     if args.command == "run":

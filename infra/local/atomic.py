@@ -20,7 +20,8 @@ import copy
 import functools
 import threading
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _lock = threading.RLock()
 _originals: dict[tuple[type, str], Callable] = {}

@@ -47,7 +47,8 @@ def readable(function: str, line: str) -> str | None:
             if level not in SHOWN_LEVELS:
                 return None                      # the step line says what happened
             keys = " ".join(f"{k}={record[k]}" for k in SHOWN_KEYS if record.get(k) not in (None, ""))
-            return f"{_now()}  {_short(function):<14} {level} {record.get('message', '')}" + (f"  ({keys})" if keys else "")
+            return (f"{_now()}  {_short(function):<14} {level} {record.get('message', '')}"
+                    + (f"  ({keys})" if keys else ""))
     if text.startswith("[INFO]") or text.startswith("[DEBUG]"):
         return None                              # the runtime's own handler, below WARNING
     return f"{_now()}  {_short(function):<14} {text}"
@@ -75,7 +76,7 @@ class Console:
         path = logs / "functions.log"
         if path.exists():
             path.replace(logs / "functions.previous.log")   # this run's lines, and the last run's
-        self._file = open(path, "a", encoding="utf-8", buffering=1)
+        self._file = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - open while the stack runs
         self._lock = threading.Lock()
         self._in_warning: set[str] = set()
         self.log_path = path

@@ -24,7 +24,8 @@ REGION = "us-east-1"
 # the terminal's; the bucket policy only denies plain HTTP; the layer is sam build's folder; alarms,
 # the dashboard, log metrics, the WAF association and the ops email subscription watch or guard a
 # deployed stack from outside it; moto's SES publishes no events, so the mail events' destination and
-# its topic's policy have nothing to carry (tests feed SES's documented events to the function); Cognito is replaced by `infra.local token` (HS256). The REST API and its
+# its topic's policy have nothing to carry (tests feed SES's documented events to the function); Cognito
+# is replaced by `infra.local token` (HS256). The REST API and its
 # permission are the gateway emulation's (infra/local/gateway.py reads them from the template).
 NOT_EMULATED = {"AWS::Logs::LogGroup", "AWS::Logs::MetricFilter", "AWS::S3::BucketPolicy",
                 "AWS::Serverless::LayerVersion", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard",
@@ -84,7 +85,7 @@ class Stack:
         return self.function("ApiFunction").environment
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _service_models():
     from botocore.loaders import create_loader
 

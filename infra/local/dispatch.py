@@ -13,9 +13,10 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from . import atomic, partitions
 from .deploy import ACCOUNT, REGION, Function
@@ -136,7 +137,7 @@ def _keep_failed(pool: FunctionPool, fn: Function | None, event: Any, result: An
         return
     import boto3
 
-    record = {"version": "1.0", "timestamp": datetime.now(timezone.utc).isoformat(),
+    record = {"version": "1.0", "timestamp": datetime.now(UTC).isoformat(),
               "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": f"{fn.arn}:$LATEST",
                                  "condition": "RetriesExhausted", "approximateInvokeCount": retries + 1},
               "requestPayload": event,

@@ -14,7 +14,7 @@ import gc
 import logging
 import sys
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from werkzeug.serving import make_server
 

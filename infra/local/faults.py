@@ -12,8 +12,8 @@ import contextlib
 import json
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 from xml.sax.saxutils import escape
 
 _lock = threading.Lock()
@@ -69,9 +69,9 @@ def _call_action(self):
         body = json.dumps({"__type": fault.code, "message": fault.message})
         content_type = "application/x-amz-json-1.0"
     else:
-        body = ("<ErrorResponse><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error>"
-                "<RequestId>{}</RequestId></ErrorResponse>").format(
-            escape(fault.code), escape(fault.message), uuid.uuid4())
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(fault.code)}</Code>"
+                f"<Message>{escape(fault.message)}</Message></Error>"
+                f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>")
         content_type = "text/xml"
     return 400, {"status": 400, "Content-Type": content_type, "X-Amzn-ErrorType": fault.code}, body
 

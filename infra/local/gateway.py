@@ -17,8 +17,8 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 REQUEST_LIMIT = 10 * 1024 * 1024          # API Gateway's payload limit
@@ -32,7 +32,7 @@ class Route:
     pattern: re.Pattern
 
     @classmethod
-    def of(cls, method: str, resource: str) -> "Route":
+    def of(cls, method: str, resource: str) -> Route:
         regex = "".join(f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part)
                         for part in re.split(r"(\{[^}]+\})", resource))
         return cls(method.upper(), resource, re.compile(f"^{regex}$"))
@@ -69,7 +69,7 @@ class RestApi:
 
     @classmethod
     def from_template(cls, template: dict, invoke, function_id: str = "ApiFunction", base_path: str = "",
-                      stage: str = "Prod") -> "RestApi":
+                      stage: str = "Prod") -> RestApi:
         api_globals = template.get("Globals", {}).get("Api", {})
         routes, binary_types = [], list(api_globals.get("BinaryMediaTypes", []))
         # The REST API that integrates the function: its OpenAPI paths are the routes API Gateway has.

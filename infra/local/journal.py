@@ -38,9 +38,10 @@ import pickle
 import struct
 import threading
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 _HEADER = struct.Struct("<II")    # body length, CRC-32 of the body
 SUFFIX = ".journal"

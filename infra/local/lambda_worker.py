@@ -140,8 +140,9 @@ def _child(fds: list, env: dict, control) -> None:
         os.close(fd)
     os.environ.clear()
     os.environ.update(env)
-    sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
-    sys.stderr = open(2, "w", buffering=1, encoding="utf-8", closefd=False)
+    # The worker's own standard streams, for the rest of its life.
+    sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, encoding="utf-8", closefd=False)  # noqa: SIM115
     main()
 
 

@@ -44,6 +44,7 @@ def messages() -> dict:
     """Every email and SMS the emulator has sent, newest first."""
     from moto.ses.models import ses_backends
     from moto.sns.models import sns_backends
+
     from returns_core import config
 
     region = config.region()

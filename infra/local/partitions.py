@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import copy
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _original: Callable | None = None
 
@@ -42,7 +43,7 @@ def _partition_view(table: Any, hash_key: Any, index_name: str | None,
             return False
         for name, value in conditions:
             mine = attrs.get(name)
-            if mine is None or not mine == value:   # moto's loop: `not item_value or item_value != value`
+            if mine is None or mine != value:   # moto's loop: `not item_value or item_value != value`
                 return False
         return True
 

@@ -18,8 +18,9 @@ import hashlib
 import hmac
 import json
 import os
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 # Form fields a policy need not name: the signature's own, the file, the policy itself.
 _UNNAMED = {"policy", "file", "x-amz-signature", "signature", "awsaccesskeyid"}
@@ -137,7 +138,7 @@ def _checked_post(self, request: Any, bucket_name: str):
     if request.mimetype == "multipart/form-data" and "key" in self.form_data:
         raw = self.raw_body if isinstance(self.raw_body, (bytes, bytearray)) else str(self.raw_body or "").encode()
         try:
-            check(self.form_data, len(raw), bucket_name, datetime.now(timezone.utc), _the_emulators_secret)
+            check(self.form_data, len(raw), bucket_name, datetime.now(UTC), _the_emulators_secret)
         except Refused as refused:
             return _error(refused)
     return _original(self, request, bucket_name)

@@ -4,9 +4,9 @@ Step Functions executions are threads of the process that stopped, so none survi
 The state machine needs none of their history: it starts at its `Route` choice, which goes on
 from the return's status (requested -> issue the label, awaiting_dropoff -> wait for the
 drop-off, inspected -> settle, ...); from there each step goes to the one that usually follows,
-and a wait entered with a status it does not wait for comes back to Route. So the stack starts, for each return that is not
-finished, a fresh execution with the status the return has now, exactly as POST /returns starts
-the first one (outbound/workflow.py: same name, same input).
+and a wait entered with a status it does not wait for comes back to Route. So the stack starts,
+for each return that is not finished, a fresh execution with the status the return has now,
+exactly as POST /returns starts the first one (outbound/workflow.py: same name, same input).
 
 The task token kept on a return belongs to the old execution and is dead; nothing needs to
 clear it: the new execution's wait parks its own token (lifecycle.park overwrites it), and an
@@ -22,6 +22,7 @@ import os
 def open_returns(table_name: str, account: str, region: str) -> list[tuple[str, str]]:
     """(return_id, status) of every return that is not finished, read from the restored table."""
     from moto.dynamodb.models import dynamodb_backends
+
     from returns_core.rules import statuses
 
     from . import atomic
@@ -42,7 +43,7 @@ def resume(environment: dict[str, str], account: str, region: str) -> list[tuple
     pending = open_returns(environment["RETURNS_TABLE"], account, region)
     from returns_core.rules import policy
     from returns_core.store import returns
-    
+
     for return_id, status in pending:
         ret = returns.get(return_id)
         workflow.start(return_id, status, keep_item=policy.keeps_items(ret.items),

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -63,7 +64,7 @@ class Runner:
         self._stopped = threading.Event()
         self._threads: list[threading.Thread] = []
 
-    def start(self) -> "Runner":
+    def start(self) -> Runner:
         for schedule in self._schedules:
             thread = threading.Thread(target=self._loop, args=(schedule,), name=f"schedule-{schedule.name}",
                                       daemon=True)

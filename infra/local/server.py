@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import deploy, dispatch, outbox, persistence, ports, sign_in
 from .console import Console
-from .gateway import RestApi, Response
+from .gateway import Response, RestApi
 from .journal import Journal
 from .template import load
 
@@ -112,7 +112,7 @@ def http_server(api: RestApi, port: int, read_timeout: float = READ_TIMEOUT_SECO
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
 
-        def log_message(self, format: str, *args) -> None:   # noqa: A002 - the stdlib's name
+        def log_message(self, format: str, *args) -> None:   # `format`: the stdlib's name for it
             pass   # the functions log what matters; access lines would carry customer paths
 
     class Server(ThreadingHTTPServer):
@@ -278,7 +278,7 @@ def _run(data: persistence.DataDir, port_list: list[ports.Port], base_path: str,
         dispatch.on_step = console.step
         dispatch.install(stack.functions, emulator_access(aws_port))
         cleanup.append(dispatch.uninstall)
-        from . import schedules   # the template's scheduled events (the refund sweeper), at their rates
+        from . import schedules  # the template's scheduled events (the refund sweeper), at their rates
 
         scheduled = schedules.Runner(schedules.of_template(load()),
                                      lambda logical_id, event: dispatch.invoker(logical_id)(event),

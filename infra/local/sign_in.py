@@ -17,8 +17,8 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .gateway import Response
@@ -163,14 +163,16 @@ class LocalSignIn:
         try:
             self._check_request(params)
         except OAuthError as err:
-            return self._page("Sign-in", f"<p class='error'>This sign-in link is broken: {html.escape(err.description)}.</p>", 400)
+            return self._page("Sign-in", f"<p class='error'>This sign-in link is broken: "
+                                         f"{html.escape(err.description)}.</p>", 400)
         role = params.get("role") if params.get("role") in STAFF_ROLES else STAFF_ROLES[0]
         hidden = "".join(f'<input type="hidden" name="{k}" value="{html.escape(params[k])}">'
                          for k in ("response_type", "client_id", "redirect_uri", "state", "code_challenge",
                                    "code_challenge_method", "scope") if k in params)
         options = "".join(f'<option value="{r}"{" selected" if r == role else ""}>{r}</option>' for r in STAFF_ROLES)
         alert = f'<p id="sign-in-error" class="error" role="alert">{html.escape(error)}</p>' if error else ""
-        form = f"""<form method="post" action="{html.escape(self.base_path + PREFIX)}/oauth2/authorize" autocomplete="off">
+        action = f"{html.escape(self.base_path + PREFIX)}/oauth2/authorize"
+        form = f"""<form method="post" action="{action}" autocomplete="off">
   {hidden}
   <label for="name">Your name <span>recorded on what you do (inspections, approvals)</span></label>
   <input id="name" name="name" required maxlength="64" value="{html.escape(name)}" autofocus>
@@ -193,9 +195,11 @@ class LocalSignIn:
         try:
             code = self.issue_code(form, name, role)
         except OAuthError as err:
-            return self._page("Sign-in", f"<p class='error'>This sign-in link is broken: {html.escape(err.description)}.</p>", 400)
+            return self._page("Sign-in", f"<p class='error'>This sign-in link is broken: "
+                                         f"{html.escape(err.description)}.</p>", 400)
         query = {"code": code, **({"state": form["state"]} if form.get("state") else {})}
-        return Response(302, [("Location", f"{form['redirect_uri']}?{urlencode(query)}"), ("Cache-Control", "no-store")], b"")
+        return Response(302, [("Location", f"{form['redirect_uri']}?{urlencode(query)}"),
+                              ("Cache-Control", "no-store")], b"")
 
     def _page(self, title: str, content: str, status: int = 200) -> Response:
         body = f"""<!doctype html>
@@ -206,19 +210,23 @@ class LocalSignIn:
 <title>{html.escape(title)} · returns (local stack)</title>
 <style>
   * {{ box-sizing: border-box; }}
-  body {{ margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; background: #faf9f7; }}
-  main {{ max-width: 400px; margin: 10vh auto 0; padding: 28px 32px; background: #fff; border: 1px solid #e4e2dc; border-radius: 10px; }}
+  body {{ margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;
+          background: #faf9f7; }}
+  main {{ max-width: 400px; margin: 10vh auto 0; padding: 28px 32px; background: #fff; border: 1px solid #e4e2dc;
+          border-radius: 10px; }}
   h1 {{ font-size: 20px; margin: 0 0 4px; }}
   .sub {{ color: #5f6672; margin: 0 0 20px; }}
   form {{ display: grid; gap: 6px; }}
   label {{ font-weight: 600; font-size: 14px; margin-top: 10px; }}
   label span {{ display: block; font-weight: normal; color: #5f6672; font-size: 13px; }}
   input, select {{ font: inherit; padding: 8px 10px; border: 1px solid #c9c6bf; border-radius: 6px; background: #fff; }}
-  button {{ font: inherit; margin-top: 18px; padding: 9px 14px; border-radius: 6px; border: 1px solid #2b59c3; background: #2b59c3; color: #fff; cursor: pointer; }}
+  button {{ font: inherit; margin-top: 18px; padding: 9px 14px; border-radius: 6px; border: 1px solid #2b59c3;
+            background: #2b59c3; color: #fff; cursor: pointer; }}
   :focus-visible {{ outline: 3px solid #f59e0b; outline-offset: 2px; }}
   .error {{ color: #b42318; background: #ffebe9; border-radius: 6px; padding: 8px 10px; margin: 10px 0 0; }}
   .note {{ color: #5f6672; font-size: 13px; margin: 20px 0 0; }}
-  .badge {{ display: inline-block; font-size: 12px; font-weight: 600; background: #fff3c4; color: #7a4b00; border-radius: 999px; padding: 2px 8px; }}
+  .badge {{ display: inline-block; font-size: 12px; font-weight: 600; background: #fff3c4; color: #7a4b00;
+            border-radius: 999px; padding: 2px 8px; }}
 </style>
 </head>
 <body>

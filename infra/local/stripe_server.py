@@ -21,7 +21,7 @@ import logging
 import pickle
 import socket
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 HOST = "127.0.0.1"
 API_KEY = "sk_test_local"
@@ -65,7 +65,7 @@ class StripeServer:
     def start(self, changed: Callable[[], None], journal=None) -> None:
         """`journal` (journal.Journal): records every write before it is answered."""
         from aiohttp import web
-        from localstripe import resources, server  # noqa: F401 - importing the server registers its routes
+        from localstripe import resources, server  # importing the server registers its routes
 
         if journal is not None:
             @web.middleware

@@ -18,9 +18,10 @@ import socket
 import subprocess
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNTIME_PYTHON = ROOT / ".venv/lambda-runtime/bin/python"
@@ -105,7 +106,7 @@ class ForkedProcess:
     poll, kill, wait). It is the fork server's child, which reaps it and reports its exit code; the
     pidfd makes a kill safe against the pid's reuse."""
 
-    def __init__(self, server: "PreloadedRuntime", pid: int, stdin, stdout, stderr) -> None:
+    def __init__(self, server: PreloadedRuntime, pid: int, stdin, stdout, stderr) -> None:
         self.server, self.pid = server, pid
         self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
         self._pidfd_lock = threading.Lock()   # stop() can come from two threads: close the pidfd once
@@ -238,7 +239,7 @@ class PreloadedRuntime:
         self.environments += 1
         text = {"encoding": "utf-8", "errors": "strict"}
         return ForkedProcess(self, reply["pid"], open(parent_in, "w", buffering=1, **text),
-                             open(parent_out, "r", **text), open(parent_err, "r", **text))
+                             open(parent_out, **text), open(parent_err, **text))
 
     def stop(self) -> None:
         try:
@@ -331,7 +332,8 @@ class Worker:
         if not self.forked:
             self.proc = subprocess.Popen([str(RUNTIME_PYTHON), "-I", str(WORKER)], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment,
-                                         # Not in the terminal's process group: Ctrl-C stops the stack, which stops them.
+                                         # Not in the terminal's process group: Ctrl-C stops the stack,
+                                         # which stops them.
                                          start_new_session=True,
                                          cwd=str(artifact.task_root), text=True, encoding="utf-8", bufsize=1)
         self._answers: queue.Queue[str | None] = queue.Queue()

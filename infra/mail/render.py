@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Iterator, Mapping
+from functools import cache, lru_cache
+from typing import Any
 
 from returns_core.outbound.notifications.catalogue import LOCALES, TEMPLATES, locale_for
 
@@ -87,7 +88,7 @@ def _read(name: str) -> str:
         return f.read()
 
 
-@lru_cache(maxsize=None)
+@cache
 def template_source(template: str, locale: str) -> TemplateSource:
     """The raw subject/text/html of ``template`` for ``locale`` (``fr*`` → fr, else en).
 

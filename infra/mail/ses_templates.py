@@ -83,7 +83,8 @@ def _split(text: str) -> tuple[str, str, str]:
     begins = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == BEGIN_MARKER]
     ends = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == END_MARKER]
     if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
-        raise ValueError(f"expected exactly one {BEGIN_MARKER.strip()!r} line followed by one {END_MARKER.strip()!r} line")
+        raise ValueError(f"expected exactly one {BEGIN_MARKER.strip()!r} line followed by one "
+                         f"{END_MARKER.strip()!r} line")
     b, e = begins[0], ends[0]
     return "".join(lines[: b + 1]), "".join(lines[b + 1 : e]), "".join(lines[e:])
 
@@ -99,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     from pathlib import Path
 
     parser = argparse.ArgumentParser(prog="python -m infra.mail.ses_templates",
-                                     description="Write or check the generated SES template resources in a SAM template.")
+                                     description="Write or check the generated SES template resources "
+                                                 "in a SAM template.")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", metavar="TEMPLATE_YAML", type=Path, help="replace the generated block")
     mode.add_argument("--check", metavar="TEMPLATE_YAML", type=Path, help="exit 1 if the generated block is stale")

@@ -9,10 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.api.test_api_unit import (  # noqa: F401 - fixtures are used by name
-    _fresh_clients_for_this_module, api, auth, aws, boto, customer, error_of, order, send, signed, ship,
-    start_return,
-)
+from tests.api.support import boto, customer, error_of, ship, signed, start_return
 
 TRACKING = "LC12345678903"
 

@@ -10,9 +10,7 @@ import threading
 
 import pytest
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, boto, customer, error_of, order, order_body, send, ship,
-    start_return)
+from tests.api.support import auth, boto, customer, error_of, order_body, send, ship, start_return
 
 CAPTURED = 12997
 # What the order's lines were paid (rules/paid.py over order_body): its capture, shared by list price.
@@ -201,7 +199,8 @@ def test_bad_photos_are_never_shown_to_staff_and_are_deleted(api, order):
     got = send(api, "GET", f"/claims/{cid}", None, auth("ops")).json_body
     by_id = {p["photo_id"]: p for p in got["photos"]}
     assert by_id[good["photo_id"]]["status"] == "ok" and by_id[good["photo_id"]]["url"]
-    assert (by_id[too_large["photo_id"]]["status"], by_id[too_large["photo_id"]]["problem"]) == ("rejected", "too_large")
+    too_large_photo = by_id[too_large["photo_id"]]
+    assert (too_large_photo["status"], too_large_photo["problem"]) == ("rejected", "too_large")
     assert by_id[not_image["photo_id"]]["problem"] == "not_an_image"
     assert by_id[wrong_type["photo_id"]]["problem"] == "not_an_image"
     assert by_id[never_sent["photo_id"]]["status"] == "missing"
@@ -257,9 +256,9 @@ def test_a_refund_is_paid_once_as_a_claim_entry_and_the_ledger_verifies(api, ord
 
 
 def test_a_failed_invoke_leaves_the_refund_pending_and_the_same_call_pays_it_once(api, order):
-    from tests.api.test_api_unit import settle_answers_the_ledger_check
-
     from returns_core import aws as core_aws
+
+    from tests.api.support import settle_answers_the_ledger_check
 
     cid = _claim(api)
     events = core_aws.client("lambda").meta.events

@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from .test_api_unit import _fresh_clients_for_this_module, api, aws, token  # noqa: F401 - fixtures
+from tests.api.support import token
 
 STAFF_CLIENT, STORE_CLIENT = "staffclient123", "storeclient456"
 
@@ -68,7 +68,7 @@ def pool(_key, monkeypatch):
     holder: dict = {}
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):   # http.server's name for it
             if self.path != "/us-east-1_pool/.well-known/jwks.json":
                 self.send_error(404)
                 return
@@ -83,7 +83,8 @@ def pool(_key, monkeypatch):
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # shutdown() waits for the loop's next poll: 0.5 s by default, at the end of every test here.
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     issuer = f"http://127.0.0.1:{server.server_address[1]}/us-east-1_pool"
     monkeypatch.setenv("COGNITO_ISSUER", issuer)
     monkeypatch.setenv("COGNITO_STAFF_CLIENT_ID", STAFF_CLIENT)

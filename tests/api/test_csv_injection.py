@@ -12,10 +12,10 @@ import csv
 import io
 import itertools
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from .test_api_unit import api, auth, aws  # noqa: F401 - fixtures
+from tests.api.support import auth
 
 DAY = "2026-11-03"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -46,6 +46,8 @@ def _export(api) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
+# slow: forty generated refunds, each exported
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order_id=hostile, reference=hostile, inspector=hostile, approver=hostile)
 def test_no_text_cell_of_the_refunds_csv_starts_a_formula(api, order_id, reference, inspector, approver):

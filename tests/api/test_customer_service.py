@@ -3,12 +3,11 @@ timeline (POST /ops/customers/search), the ops queues (GET /ops/queue), and a re
 exception to the eligibility rules (POST /returns with `exception`). In-process app on moto."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, customer, error_of, order, order_body, return_body, send, ship)
+from tests.api.support import auth, customer, error_of, order_body, return_body, send, ship
 
 
 def _ops():
@@ -165,7 +164,7 @@ def test_the_queue_says_when_a_review_is_overdue(api, order, monkeypatch):
     from returns_core.store.returns import get
 
     rid = _return(api, "o-1")
-    long_ago = (datetime.now(timezone.utc) - timedelta(days=8)).isoformat().replace("+00:00", "Z")
+    long_ago = (datetime.now(UTC) - timedelta(days=8)).isoformat().replace("+00:00", "Z")
     get(rid).update(actions=[ReturnModel.status.set("in_review"), ReturnModel.status_since.set(long_ago)])
     rows = send(api, "GET", "/ops/queue?status=in_review", None, _ops()).json_body["items"]
     assert [(r["return_id"], r["overdue"]) for r in rows] == [(rid, True)]
@@ -178,7 +177,7 @@ def test_the_queue_says_when_a_review_is_overdue(api, order, monkeypatch):
 
 def _ineligible_order(api) -> None:
     """Delivered 40 days ago (past the 30-day window), the T-shirt a final sale."""
-    long_ago = (datetime.now(timezone.utc) - timedelta(days=40)).isoformat()
+    long_ago = (datetime.now(UTC) - timedelta(days=40)).isoformat()
     body = order_body(placed_at=long_ago, delivered_at=long_ago)
     body["lines"][0]["final_sale"] = True
     res = send(api, "PUT", "/orders/o-1", body, auth("store"))

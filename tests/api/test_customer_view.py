@@ -8,11 +8,10 @@ from __future__ import annotations
 import itertools
 import json
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, customer, order, order_body, return_body, send, ship, start_return)
+from tests.api.support import auth, customer, order_body, send, start_return
 
 SECRET = "S3CRET-internal"
 STACK = ('Traceback (most recent call last):\n  File "/var/task/returns_core/outbound/payments/stripe_provider.py", '
@@ -96,6 +95,8 @@ _STAFF = st.sampled_from([f"warehouse:{SECRET}", f"ops:{SECRET}", f"finance:{SEC
 _orders = itertools.count(1)
 
 
+# slow: thirty generated timelines, each on a new return
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(entries=st.lists(st.tuples(_TYPES, _STAFF, _DETAIL), min_size=1, max_size=5))
 def test_no_staff_name_or_staff_only_detail_ever_reaches_the_customer(api, entries):

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, boto, customer, error_of, order, order_body, return_body, send,
-    ship, start_return)
+from tests.api.support import auth, boto, customer, error_of, order_body, return_body, send, ship, start_return
 
 
 def _lines(api, order_id: str = "o-1", email: str = "ana@example.com") -> dict:
@@ -70,9 +69,9 @@ def test_final_sale_line_is_not_eligible(api):
 
 
 def test_window_passed_is_not_eligible(api):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    long_ago = (datetime.now(timezone.utc) - timedelta(days=31)).isoformat()
+    long_ago = (datetime.now(UTC) - timedelta(days=31)).isoformat()
     assert send(api, "PUT", "/orders/o-1", order_body(delivered_at=long_ago, placed_at=long_ago),
                 auth("store")).status_code == 201
     lines = _lines(api)

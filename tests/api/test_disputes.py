@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import threading
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, customer, error_of, order, send, ship, start_return)
+from tests.api.support import auth, customer, error_of, send, ship, start_return
 
 CAPTURED = 12997
 

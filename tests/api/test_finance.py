@@ -11,10 +11,10 @@ import pytest
 from returns_core.edge import auth
 from returns_core.store.models import ReturnModel
 from returns_core.usecases import settlement
+
 from tests.conftest import GatewayClient
-from tests.workflow.helpers import ROOT, order_payload, wait_for
+from tests.workflow.helpers import Http, carrier_event, order_payload, wait_for
 from tests.workflow.refund_fixtures import make_order, make_return
-from tests.workflow.test_lifecycle_api import Http, carrier_event
 
 
 @pytest.fixture

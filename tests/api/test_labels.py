@@ -6,16 +6,7 @@ import io
 
 import pypdf
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    api,
-    auth,
-    aws,
-    customer,
-    error_of,
-    order_body,
-    return_body,
-    send,
-)
+from tests.api.support import auth, customer, error_of, order_body, return_body, send
 
 HOME = {"line1": "1 rue Oberkampf", "postcode": "75011", "city": "Paris", "country": "FR"}
 OFFICE = {"name": "Ana at work", "line1": "8 avenue de l'Opéra", "postcode": "75001", "city": "Paris",

@@ -12,9 +12,10 @@ from returns_core.edge import auth
 from returns_core.rules import ledger_chain
 from returns_core.store import ledger
 from returns_core.usecases import settlement
+
 from tests.conftest import GatewayClient
+from tests.workflow.helpers import Http
 from tests.workflow.refund_fixtures import make_order, make_return
-from tests.workflow.test_lifecycle_api import Http
 
 
 def _db():

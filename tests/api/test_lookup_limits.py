@@ -4,8 +4,9 @@ the order's customer (a token we gave them for it), not even once the address is
 """
 from __future__ import annotations
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, customer, error_of, order, order_body, send)
+import pytest
+
+from tests.api.support import auth, customer, error_of, order_body, send
 
 NAT = "198.51.100.7"
 
@@ -33,6 +34,8 @@ def _portal_session(order_id: str = "o-1") -> str:
     return tokens.mint_session(order_id, "ret_anyreturnofthisorder")
 
 
+# slow (these five): a guesser spends a window's limit, a lookup at a time
+@pytest.mark.slow
 def test_an_address_that_keeps_guessing_wrong_is_slowed(api, order, monkeypatch):
     from returns_core.rules.lookup_limits import ADDRESS_FAILURES
 
@@ -44,6 +47,7 @@ def test_an_address_that_keeps_guessing_wrong_is_slowed(api, order, monkeypatch)
     assert error_of(res)["code"] == "too_many_requests"
 
 
+@pytest.mark.slow
 def test_a_customer_behind_a_guessers_address_still_finds_their_order(api, order, monkeypatch):
     """The guesser walks order numbers from the office's one address: the customer's order and email are
     never touched, the address's ceiling is far above a person's typos, so the customer gets in; once the
@@ -64,6 +68,7 @@ def test_a_customer_behind_a_guessers_address_still_finds_their_order(api, order
     assert lookup_status(api, "o-1", "ana@example.com", customer("o-1")["Authorization"].split()[1]) == 200
 
 
+@pytest.mark.slow
 def test_a_proof_is_for_its_own_order_only_and_never_finds_it_without_the_email(api, order, monkeypatch):
     from returns_core.rules.lookup_limits import ADDRESS_FAILURES, PAIR_FAILURES
 
@@ -99,6 +104,7 @@ def test_many_order_ids_against_one_email_are_stopped(api, order, monkeypatch):
     assert lookup_status(api, "o-1", "ana@example.com") == 200      # the customer, elsewhere, is not
 
 
+@pytest.mark.slow
 def test_an_order_under_attack_stops_addresses_that_already_guessed_wrong_on_it(api, order, monkeypatch):
     """Guesses spread over many addresses: once the order id has drawn many failures, each address gets
     only a few tries there; the customer on a clean address, or on a spent one with a proof, gets in."""
@@ -137,6 +143,7 @@ def test_lookup_counters_store_no_order_id_email_or_address(api, order, monkeypa
     assert not any(value in stored for value in ("o-1", "eve@example.com", "198.51.100.9"))
 
 
+@pytest.mark.slow
 def test_lookup_limits_hold_across_a_windows_edge(api, order, monkeypatch):
     """Failures just before a window's edge still count just after it: no fresh allowance at :00, :15..."""
     import time as time_module

@@ -11,9 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import boto3
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, boto, customer, error_of, order, order_body, return_body, send,
-    ship, start_return)
+from tests.api.support import auth, customer, error_of, return_body, send, ship, start_return
 
 
 def _label_link(return_id: str, order_id: str = "o-1", now: float | None = None) -> str:

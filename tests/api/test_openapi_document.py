@@ -13,11 +13,11 @@ import json
 import re
 
 import pytest
+
 from chalicelib import openapi
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    ENV, _fresh_clients_for_this_module, api, auth, aws, boto, error_of, order, order_body, send, ship, signed,
-    start_return)
+from tests.api.support import ENV, auth, boto, error_of, order_body, send, ship, signed, start_return
+
 from .test_role_matrix import BODIES, CALLERS, CLAIM_ID, QUERY, _call, _headers, seed_claim
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -234,6 +234,8 @@ def _probes(api, route, rid: str, op: dict):
             yield query, res
 
 
+# slow: every route driven to each status it answers
+@pytest.mark.slow
 @pytest.mark.parametrize("route", openapi.ROUTES, ids=_id)
 def test_every_status_a_route_really_returns_is_documented(api, order, doc, route):
     assert send(api, "PUT", "/orders/o-2", order_body(), auth("store")).status_code == 201
@@ -297,9 +299,9 @@ def test_routes_opened_from_message_links_document_the_link_token(api, order, do
 
 def test_every_route_declares_who_may_call_it_and_what_body_it_reads():
     from pydantic import BaseModel
-    from returns_core.edge.auth import ROLES
 
     from chalicelib import routes
+    from returns_core.edge.auth import ROLES
 
     for route in routes.ROUTES:
         assert route.auth in (routes.PUBLIC, routes.SIGNED) or (
@@ -350,9 +352,8 @@ def _template_paths() -> set[tuple[str, str]]:
 
 def test_the_app_the_document_and_the_template_serve_exactly_the_declared_routes(api, doc):
     import app as app_module
-    from infra import api_events
-
     from chalicelib import routes
+    from infra import api_events
 
     declared = [route.key for route in routes.ROUTES]
     assert len(declared) == len(set(declared))

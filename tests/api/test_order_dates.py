@@ -9,12 +9,11 @@ The API in-process against moto (test_api_unit's harness).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, customer, error_of, order_body, return_body, send)
+from tests.api.support import auth, customer, error_of, order_body, return_body, send
 
 EXTREMES = ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59.999999-05:00", "9999-12-31", "0001-01-01T00:00:00+05:00",
             "0001-01-01T00:00:00Z")
@@ -25,7 +24,7 @@ def _iso(moment: datetime) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _customer_calls(api, order_id: str) -> list:

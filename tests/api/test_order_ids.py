@@ -8,11 +8,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, customer, error_of, order, order_body, return_body, send, token)
+from tests.api.support import auth, customer, order_body, return_body, send, token
 
 KNOWN_BAD = ["..", ".", "a/b", "/", "a\x00b", "\x00", " ", " o-1", "o-1 ", "o\t1", "o\n", "o-1\n", "o\r1",
              "o\x1b1", "\u00a0", "o\u202e1", "x" * 65, "", "=cmd", "-1", "@x", "+1", "a\\b", "%2F", "o;1", "o?1"]
@@ -55,6 +53,8 @@ def _names_the_order_id(res, field: str = "order_id") -> bool:
     return 400 <= res.status_code < 500 and body["error"]["details"]["field"] == field
 
 
+# slow: sixty generated ids, each against every route that takes one
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order_id=bad_ids)
 @example(order_id="..")
@@ -73,12 +73,11 @@ def test_a_bad_order_id_in_a_body_is_a_4xx_naming_it_and_writes_nothing(api, ord
 @pytest.fixture
 def gateway(api):
     """The API behind the gateway emulation: a path parameter arrives percent-decoded, as on AWS."""
+    import app as app_module
     from infra.local.gateway import RestApi
     from infra.local.template import load
 
-    import app as app_module
-
-    from .test_schemathesis import in_process
+    from tests.api.support import in_process
 
     return RestApi.from_template(load(), in_process(app_module))
 
@@ -92,6 +91,8 @@ def _through_gateway(gateway, method: str, order_id: str, body: dict | None, who
     return res.status_code, json.loads(res.body)
 
 
+# slow: sixty generated ids, each in every path that takes one
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order_id=bad_ids.filter(bool))
 @example(order_id="..")

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from infra.local import faults
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    api, auth, aws, boto, customer, error_of, order, return_body, send,
-)
+from tests.api.support import auth, boto, customer, error_of, return_body, send
 
 
 def _returnable(api, order_id: str) -> dict[str, int]:

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, customer, error_of, order, order_body, return_body, send, ship)
+from tests.api.support import auth, customer, error_of, order_body, return_body, send, ship
 
 SWIMWEAR = {"id": "no-swimwear", "match": {"category": ["swimwear"]},
             "set": {"returnable": False, "message": "Swimwear cannot be returned for hygiene reasons."}}

@@ -9,6 +9,7 @@ import pytest
 from returns_core.store import returns
 from returns_core.store.models import OrderModel, ReturnModel
 from returns_core.usecases import settlement
+
 from tests.workflow.refund_fixtures import make_order, make_return
 
 

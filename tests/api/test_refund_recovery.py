@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, customer, error_of, order, return_body, send, ship,
-    start_return)
+from tests.api.support import auth, customer, error_of, return_body, send, ship, start_return
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,12 +101,12 @@ def test_the_sweeper_never_retries_a_refusal(api, order):
 
 
 def test_the_sweeper_pays_a_claim_left_pending_once(api, order):
-    from tests.api.test_api_unit import settle_answers_the_ledger_check
-
     from returns_core import aws as core_aws
     from returns_core.rules import clock
     from returns_core.store.models import LedgerEntryModel
     from returns_core.usecases import refund_recovery
+
+    from tests.api.support import settle_answers_the_ledger_check
 
     cid = send(api, "POST", "/claims", {"order_id": "o-1", "kind": "damaged_on_arrival",
                                         "lines": [{"sku": "TSHIRT-M", "qty": 1}], "message": "Torn on arrival"},
@@ -161,14 +159,13 @@ def test_a_request_whose_function_died_is_run_again_and_finds_what_it_made(api, 
 def test_the_lease_never_outlives_the_step_retries():
     """After a crash while paying, the lease (which must outlast any live invocation: the Settle timeout)
     runs out before the step's retries of PaymentInProgress do, so the step finishes the payment."""
-    from returns_core.usecases import movements
-
     from infra.local.template import load
+    from returns_core.usecases import movements
 
     template = load()
     timeout = template["Resources"]["SettleFunction"]["Properties"].get("Timeout") \
         or template["Globals"]["Function"]["Timeout"]
-    assert movements.LEASE_SECONDS > timeout
+    assert timeout < movements.LEASE_SECONDS
     asl = json.loads((ROOT / "statemachines/return_lifecycle.asl.json").read_text())
     for state in ("Settle", "SettleAdjustment"):
         retriers = asl["States"][state]["Retry"]

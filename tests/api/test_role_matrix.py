@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from chalicelib import openapi
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, order, order_body, return_body, send, signed, start_return,
-    token)
+from tests.api.support import auth, order_body, return_body, send, signed, start_return, token
 
 CALLERS = ("customer", "customer_of_other_order", "store", "warehouse", "finance", "ops")
 
@@ -116,6 +115,8 @@ def _no_data(res, rid: str) -> bool:
     return "TSHIRT" not in text and "ana@example.com" not in text and (rid not in text or '"error"' in text)
 
 
+# slow: every route against every caller
+@pytest.mark.slow
 @pytest.mark.parametrize("route", openapi.ROUTES, ids=_id)
 def test_route_against_every_caller(api, order, route):
     assert send(api, "PUT", "/orders/o-2", order_body(), auth("store")).status_code == 201

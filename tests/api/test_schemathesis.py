@@ -19,15 +19,19 @@ from urllib.parse import quote
 
 import pytest
 import schemathesis
-from chalicelib import openapi
 from hypothesis import HealthCheck, given, seed, settings
-from returns_core.edge.auth import ROLES
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, response_headers_conformance, response_schema_conformance, status_code_conformance)
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, error_of, order, order_body, send, start_return, token)
+from chalicelib import openapi
+from returns_core.edge.auth import ROLES
+
+from tests.api.support import auth, error_of, in_process, order_body, send, start_return, token
 
 MAX_EXAMPLES = 15          # per operation, with a token it allows (a new seed each run: runs add up)
 MAX_DENIED_EXAMPLES = 2    # per operation and denied caller (no token; a role it refuses)
@@ -83,25 +87,11 @@ def wsgi_app(gateway):
     return app
 
 
-def in_process(app_module):
-    """The ApiFunction as the gateway invokes it: (result, error), a raised exception an error."""
-    from chalice.local import LambdaContext
-
-    def invoke(event):
-        try:
-            return app_module.app(event, LambdaContext("ApiFunction", 512)), None
-        except Exception as exc:   # Lambda reports an unhandled error; the gateway answers 502
-            return {"errorType": type(exc).__name__}, "Unhandled"
-
-    return invoke
-
-
 @pytest.fixture
 def api_schema(api, order):
+    import app as app_module
     from infra.local.gateway import RestApi
     from infra.local.template import load
-
-    import app as app_module
 
     start_return(api)
     gateway = RestApi.from_template(load(), in_process(app_module))
@@ -135,6 +125,8 @@ def _bearer(role: str) -> dict[str, str]:
 
 
 # One test per operation (schemathesis's lazy pytest loader does not run under pytest 9 yet).
+# slow: generated requests to every route
+@pytest.mark.slow
 @pytest.mark.parametrize("route", openapi.ROUTES, ids=lambda r: f"{r.method} {r.path}")
 def test_no_server_error_and_responses_match_the_schema(api_schema, route, seed_reported, record_property):
     record_property("schemathesis_seed", seed_reported)
@@ -145,7 +137,7 @@ def test_no_server_error_and_responses_match_the_schema(api_schema, route, seed_
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
         def run(case):
-            case.call_and_validate(headers=headers, checks=CHECKS)
+            case.call_and_validate(headers=headers, checks=CHECKS)  # noqa: B023 - run() runs in this iteration
 
         try:
             run()
@@ -161,10 +153,9 @@ def test_reserved_characters_in_a_path_parameter_reach_the_function(api, order_i
     """A parameter percent-encoded by the client matches its `{order_id}` route as API Gateway does
     (`;` is no path-parameter separator, `%2F` no segment break): the function answers, with the order
     or the error envelope naming the field, never the gateway's route-not-found 403."""
+    import app as app_module
     from infra.local.gateway import RestApi
     from infra.local.template import load
-
-    import app as app_module
 
     gateway = RestApi.from_template(load(), in_process(app_module))
     res = gateway.handle("PUT", f"/orders/{quote(order_id, safe='')}",
@@ -193,7 +184,8 @@ def test_a_body_over_256_kib_is_413(api, order):
 def test_unicode_and_control_characters_in_a_comment(api, order, comment, ok):
     body = {"order_id": "o-1", "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small", "comment": comment}],
             "resolution": "refund", "dropoff": {"method": "letterbox"}}
-    res = send(api, "POST", "/returns", json.dumps(body), {"Authorization": f"Bearer {token('customer', order_id='o-1')}"})
+    res = send(api, "POST", "/returns", json.dumps(body),
+               {"Authorization": f"Bearer {token('customer', order_id='o-1')}"})
     assert res.status_code < 500, res.body
     if not ok:
         assert res.status_code == 422 and error_of(res)["details"]["field"] == "items[0].comment"

@@ -7,8 +7,6 @@ import re
 
 import pytest
 
-from .test_api_unit import _fresh_clients_for_this_module, api, aws  # noqa: F401 - fixtures
-
 DOMAIN = "https://returns-123456789012.auth.eu-west-1.amazoncognito.com"
 
 
@@ -73,6 +71,7 @@ def test_the_configuration_cannot_close_its_script_element(api, deployed_env, mo
 
 def test_the_built_api_serves_the_shared_sign_in_and_has_no_local_sign_in(stack):
     from infra.local.sign_in import PREFIX
+
     from tests.conftest import GatewayClient
 
     client = GatewayClient(base_path="/Prod")

@@ -6,14 +6,11 @@ state machine, so the Settle step is called here as the workflow would call it).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.api.test_api_unit import (  # noqa: F401 - fixtures are used by name
-    ENV, _fresh_clients_for_this_module, api, auth, aws, boto, customer, error_of, order, return_body, send, ship,
-    signed,
-)
+from tests.api.support import ENV, auth, boto, customer, error_of, return_body, send, ship, signed
 
 TRACKING = "LC99999999999"
 # Past the cap by half again: enough to show the item stops growing (the 600 only costs time).
@@ -47,12 +44,14 @@ def new_return(api, resolution: str = "refund") -> str:
     return res.json_body["return_id"]
 
 
+# slow: carrier events up to the cap and past it
+@pytest.mark.slow
 def test_carrier_events_past_the_cap_are_429_never_500_and_the_return_is_still_inspected_and_refunded(api, order):
     from returns_core.rules.carrier_moves import MAX_EVENTS_PER_RETURN
     from returns_core.usecases import settlement
 
     rid = new_return(api, resolution="store_credit")
-    start = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
     # The first moves the return to in_transit; up to the cap each is kept; past it none is.
     for n in range(EVENTS):
         res = carrier_event(api, "in_transit", start + timedelta(minutes=n))
@@ -145,7 +144,8 @@ def test_a_return_written_with_an_inline_timeline_still_reads_and_goes_on_in_ite
 def test_user_text_in_an_entry_is_bounded():
     from returns_core.rules import timeline
 
-    entry = timeline.entry("return.disputed", "customer:o-1", {"message": "é" * 50_000, "lines": [{"note": "x" * 9999}]})
+    entry = timeline.entry("return.disputed", "customer:o-1",
+                           {"message": "é" * 50_000, "lines": [{"note": "x" * 9999}]})
     assert len(entry["detail"]["message"]) == timeline.MAX_TEXT_CHARS
     assert len(entry["detail"]["lines"][0]["note"]) == timeline.MAX_TEXT_CHARS
     assert timeline.entry("return.cancelled", "c", {"reason": "short"})["detail"] == {"reason": "short"}

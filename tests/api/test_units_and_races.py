@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import threading
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, customer, error_of, order, return_body, send, ship,
-    start_return)
+from tests.api.support import auth, customer, error_of, return_body, send, ship, start_return
 
 CAPTURED = 12997
 
@@ -117,7 +115,7 @@ def test_three_agents_answering_one_dispute_write_one_answer_and_leak_no_hold(ap
     codes = {name: code for name, (code, _) in answers.items()}
     assert sorted(codes.values()) == [200, 409, 409], answers
     winner = next(name for name, code in codes.items() if code == 200)
-    for name, (code, body) in answers.items():
+    for code, body in answers.values():
         if code == 409:
             assert body["error"]["code"] in ("already_resolved", "invalid_status"), body
     decided = send(api, "GET", f"/returns/{rid}", None, auth("ops")).json_body["dispute_resolution"]

@@ -12,11 +12,9 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, boto, customer, order_body, send)
+from tests.api.support import auth, boto, customer, order_body, send
 
 TYPE_TAGS = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
 _orders = itertools.count()
@@ -83,6 +81,8 @@ _sku = st.one_of(
 ).filter(lambda s: s == s.strip() and s != "")
 
 
+# slow: generated SKUs, each through a whole order and return
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sku=_sku)
 @example(sku="N")

@@ -10,10 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.api.test_api_unit import (  # noqa: F401 - fixtures are used by name
-    _fresh_clients_for_this_module, api, auth, aws, customer, error_of, order, order_body, return_body, send, ship,
-    start_return,
-)
+from tests.api.support import auth, customer, error_of, order_body, return_body, send, ship
 
 WH = {"sub": "warehouse:wes"}
 
@@ -233,6 +230,8 @@ def queue(api, query: str):
     return api.http.get(f"/warehouse/queue?{query}", headers=auth("warehouse"))
 
 
+# slow: a queue of returns paged through
+@pytest.mark.slow
 def test_the_queue_pages_oldest_first_without_duplicates(api, order):
     ids = [new_return(api, order_id=f"o-{n}", tracking=f"LC0000000000{n}") for n in range(1, 8)]
     scanned = [ids[n] for n in (4, 0, 6, 2, 5, 1, 3)]  # received in this order: the queue must follow it

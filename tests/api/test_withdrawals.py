@@ -3,14 +3,12 @@ notice, opens its return (reason `withdrawal`, `refund_due_by`), acknowledges it
 finance lists it. In-process app on moto; the workflow's own deadline engine is tested in tests/workflow."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
-from .test_api_unit import (  # noqa: F401 - fixtures
-    _fresh_clients_for_this_module, api, auth, aws, customer, error_of, order_body, send)
-
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
+
+from tests.api.support import auth, customer, error_of, order_body, send
 
 SHIPPING = 590
 CAPTURED = 2 * 2499 + 7999 + SHIPPING
@@ -21,7 +19,7 @@ def ses(aws):
     """The sender and the templates, as the template.yaml deploy makes them."""
     from infra.mail.ses_templates import ses_template_definitions
 
-    from .test_api_unit import ENV, boto
+    from tests.api.support import ENV, boto
 
     boto("ses").verify_email_identity(EmailAddress=ENV["SENDER_EMAIL"])
     for definition in ses_template_definitions(ENV["SES_TEMPLATE_PREFIX"]):
@@ -30,7 +28,7 @@ def ses(aws):
 
 
 def _order(api, days_ago: int = 3, country: str = "FR", **overrides) -> str:
-    delivered = (datetime.now(timezone.utc) - timedelta(days=days_ago)).isoformat()
+    delivered = (datetime.now(UTC) - timedelta(days=days_ago)).isoformat()
     body = order_body(delivered_at=delivered, placed_at=delivered, shipping_paid=SHIPPING,
                       payment={"provider": "stripe", "reference": "pi_123", "captured_amount": CAPTURED},
                       shipping_address={"line1": "1 rue Oberkampf", "postcode": "75011", "city": "Paris",
@@ -124,7 +122,7 @@ def test_after_the_withdrawal_period_is_422_and_the_store_window_extends_it(api)
 def test_finance_lists_the_notices_of_the_range_with_their_deadline(api):
     _order(api)
     notice = _withdraw(api, confirm=True).json_body
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     res = send(api, "GET", f"/finance/withdrawals?from={today - timedelta(days=1)}&to={today}", None, auth("finance"))
     assert res.status_code == 200, res.body
     assert res.json_body == {"items": [{**{k: notice[k] for k in ("withdrawal_id", "order_id", "return_id",

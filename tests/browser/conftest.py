@@ -19,18 +19,14 @@ import pytest
 
 from tests.ports import free_port as _free_port
 
+from .page import ANSWER, ARTIFACTS
+
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "browser" / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 STAGE_PATH = "/Prod"
 
-# What a round trip to the local stack may take on a busy 2-core machine (a cold Lambda worker behind the
-# API, or one the API calls synchronously, takes seconds): a bound on waiting for a page's answer, not a
-# timing assertion. Every `expect` waits this long, Playwright's 5 s default being shorter than a cold
-# start under load (the finance page's ledger badge waited on a cold Settle function and timed out).
-ANSWER = 30_000
 
 
 def _wait_for_answers() -> None:
@@ -78,11 +74,12 @@ def local_stack(tmp_path_factory):
         env.pop(key, None)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = ARTIFACTS / f"stack-{api_port}.log"   # beside the screenshots (ignored by git)
-    log = open(log_path, "w")
+    log = open(log_path, "w")  # noqa: SIM115 - the stack's output, open while it runs
     printed = lambda: log_path.read_text(errors="replace")[-3000:]  # noqa: E731 - the stack's last words
     proc = subprocess.Popen([sys.executable, "-m", "infra.local", "run", "--api-port", str(api_port),
                              "--aws-port", str(aws_port), "--stripe-port", str(stripe_port),
-                             "--data-dir", str(data_dir), "--base-path", STAGE_PATH], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                             "--data-dir", str(data_dir), "--base-path", STAGE_PATH],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     stack = LocalStack(api_port, aws_port, proc, data_dir)
     deadline = time.monotonic() + 90
@@ -147,22 +144,3 @@ def desk_page(browser):
     yield page
     context.close()
     assert not outside, f"the page made external requests: {outside}"
-
-
-def shot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def wait_until(fetch, predicate, what: str, timeout: float = 30.0):
-    """helpers.wait_for, polling the local stack's HTTP API every 0.2 s."""
-    from tests.workflow.helpers import wait_for
-
-    return wait_for(fetch, predicate, timeout=timeout, what=what, interval=0.2)
-
-
-def customer_email(order_id: str) -> str:
-    """One customer per order: the stack is shared by every test, and a customer's 3rd return goes to review."""
-    return f"{order_id.lower()}@example.com"

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from tests.workflow.helpers import order_payload
 
-from .conftest import customer_email, shot, wait_until
+from .page import customer_email, fits, shot, wait_until
 from .staff import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -58,13 +58,6 @@ def _refund_through_the_api(stack, inspector: str = "wh:bob", resolution: str = 
     return rid
 
 
-def _fits(page) -> None:
-    """Nothing clipped or scrolled sideways: the page and every table box are as wide as they show."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
-    for box in page.locator("section, .scroll").all():
-        assert box.evaluate("b => b.scrollWidth <= b.clientWidth"), box.evaluate("b => b.outerHTML.slice(0, 80)")
-
-
 def test_finance_page_lists_exports_and_checks_the_ledger(local_stack, desk_page, tmp_path):
     rid = _refund_through_the_api(local_stack)
     page = desk_page
@@ -86,7 +79,7 @@ def test_finance_page_lists_exports_and_checks_the_ledger(local_stack, desk_page
     labels = page.locator("#reasons-chart svg text").all_text_contents()
     assert "Too small" in labels and not [t for t in labels if "_" in t]   # words, never the API's codes
     assert page.locator("#daily-chart svg rect").count() >= 1
-    _fits(page)
+    fits(page)
     shot(page, "finance-refunds")
 
     with page.expect_download() as info:
@@ -123,7 +116,7 @@ def test_finance_approves_with_four_eyes_then_records_the_manual_refund(local_st
     row.get_by_role("button", name=f"Approve the refund of {rid}").click()
     expect(row.locator(".note.bad")).to_contain_text("Four eyes")   # the API's refusal, in the row
     assert row.get_by_role("button", name=f"Approve the refund of {rid}").is_enabled()
-    _fits(page)
+    fits(page)
     shot(page, "finance-four-eyes-refused")
 
     # A colleague approves; the order was paid offline, so the refund waits for its reference.
@@ -150,7 +143,7 @@ def test_finance_approves_with_four_eyes_then_records_the_manual_refund(local_st
         manual.get_by_role("button", name=f"Record the manual refund of {rid}").click()
         confirm_box = manual.locator(".confirm-box")
         expect(confirm_box).to_contain_text("VIR-2026-0042")
-        _fits(colleague)
+        fits(colleague)
         shot(colleague, "finance-manual-refund-confirm")
         confirm_box.get_by_role("button", name="Confirm").click()
         expect(manual.locator(".note.ok")).to_contain_text("Recorded")

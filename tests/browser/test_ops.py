@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from tests.workflow.helpers import order_payload
 
-from .conftest import ANSWER, customer_email, shot, wait_until
+from .page import ANSWER, customer_email, shot, wait_until
 from .staff import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]

@@ -8,12 +8,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from playwright.sync_api import expect
 
 from tests.workflow.helpers import order_payload
 
-from .conftest import shot, wait_until
+from .page import shot, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import shot
+from .page import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from .conftest import shot
+from .page import shot
 from .staff import SIGN_IN_PATH, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.workflow.helpers import order_payload
 
-from .conftest import customer_email, shot, wait_until
+from .page import customer_email, shot, wait_until
 from .staff import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]

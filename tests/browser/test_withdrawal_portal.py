@@ -7,14 +7,12 @@ import json
 import uuid
 
 import pytest
-
 from playwright.sync_api import expect
 
 from tests.workflow.helpers import order_payload
 
-from .conftest import customer_email, shot, wait_until
+from .page import customer_email, fits, shot, wait_until
 from .staff import sign_in
-from .test_finance import _fits
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -96,5 +94,5 @@ def test_finance_sees_the_notice_its_deadline_and_the_count_of_breaches(local_st
     cells = row.locator("td").all_inner_texts()
     assert cells[1] == notice["return_id"] and cells[2] == order_id and cells[6] == "Pending"
     expect(page.locator("#withdrawals-breaches")).to_have_text("Breaches: 0")
-    _fits(page)
+    fits(page)
     shot(page, "withdrawal-4-finance")

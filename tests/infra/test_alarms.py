@@ -88,11 +88,13 @@ def test_the_withdrawal_metric_counts_the_log_line_the_alert_writes(monkeypatch)
     """The metric filter's pattern `{ $.alert = "withdrawal_deadline_near" }` against the JSON line
     outbound/events.alert_ops really logs (Powertools' logger), not against a line written here."""
     from aws_lambda_powertools import Logger
+
     from returns_core.outbound import events
 
     stream = io.StringIO()
     # A service name of its own: Powertools gives a second Logger of a known service no new handler.
-    monkeypatch.setattr(events, "log", Logger(service="alarm-filter-test", logger_handler=logging.StreamHandler(stream)))
+    logger = Logger(service="alarm-filter-test", logger_handler=logging.StreamHandler(stream))
+    monkeypatch.setattr(events, "log", logger)
     with mock_aws():
         topic = boto3.client("sns", region_name="us-east-1").create_topic(Name="ops")["TopicArn"]
         monkeypatch.setenv("OPS_TOPIC_ARN", topic)
@@ -134,7 +136,8 @@ def test_an_ops_email_is_subscribed_only_when_given():
     assert sub["Condition"] == "OpsAlertEmailGiven"
     assert sub["Properties"] == {"TopicArn": OPS_TOPIC, "Protocol": "email", "Endpoint": {"Ref": "OpsAlertEmail"}}
     for given, expected in (("", False), ("ops@shop.example.org", True)):
-        assert Resolver(TEMPLATE, {"OpsAlertEmail": given}, "s", "eu-west-3", "1").condition("OpsAlertEmailGiven") is expected
+        resolver = Resolver(TEMPLATE, {"OpsAlertEmail": given}, "s", "eu-west-3", "1")
+        assert resolver.condition("OpsAlertEmailGiven") is expected
 
 
 def test_the_dashboard_is_json_and_shows_every_alarm():

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import importlib.metadata
 import json
-import os
 import subprocess
 import sys
 import time
@@ -315,6 +314,7 @@ def test_through_the_gateway_health_label_pdf_and_signed_carrier_event(stack):
     from infra.local.gateway import RestApi
     from returns_core.edge import auth
     from returns_core.store.models import ReturnModel
+
     from tests.conftest import GatewayClient
     from tests.workflow.helpers import order_payload, wait_for
 

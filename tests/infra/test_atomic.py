@@ -80,6 +80,8 @@ def test_a_transaction_that_passes_writes_everything(dynamodb):
     assert _backend_item("ranged", "ledger", "3") is not None
 
 
+# slow: readers race writers until the odds are spent
+@pytest.mark.slow
 def test_reads_never_see_an_item_half_written(dynamodb):
     """moto answers a read by serialising the stored item, the object a racing update changes in
     place ("dictionary changed size during iteration" without the lock around the whole request)."""

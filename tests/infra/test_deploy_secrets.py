@@ -43,7 +43,8 @@ def test_no_secret_has_a_default_and_no_deployed_environment_sets_one():
 def test_the_default_environment_is_staging_not_prod():
     config = tomllib.loads(SAMCONFIG.read_text())
     assert "Stage=staging" in config["default"]["deploy"]["parameters"]["parameter_overrides"]
-    assert config["default"]["global"]["parameters"]["stack_name"] != config["prod"]["global"]["parameters"]["stack_name"]
+    stack_name = {env: config[env]["global"]["parameters"]["stack_name"] for env in ("default", "prod")}
+    assert stack_name["default"] != stack_name["prod"]
     assert load()["Parameters"]["Stage"]["Default"] == "staging"
 
 
@@ -99,13 +100,16 @@ def _carrier_status(client, key: str) -> int:
                                                    "Content-Type": "application/json"}, body=raw).status_code
 
 
+# slow: a deployed stack
+@pytest.mark.slow
 def test_a_deployed_stack_generates_the_carrier_key_and_rotates_it_with_both_keys_valid_meanwhile(monkeypatch):
     import boto3
 
     from tests.conftest import GatewayClient, deployed_stack
 
     overrides = {"Stage": "staging", "CarrierSigningSecret": "", "StripeApiKey": STORE_VALUES["STRIPE_API_KEY"]}
-    with deployed_stack(monkeypatch, overrides=overrides, environment_overrides={"SECRETS_CACHE_SECONDS": "0"}) as stack:
+    with deployed_stack(monkeypatch, overrides=overrides,
+                        environment_overrides={"SECRETS_CACHE_SECONDS": "0"}) as stack:
         secrets = boto3.client("secretsmanager", region_name="us-east-1")
         arn = stack.environment["CARRIER_SECRET_ARN"]
         held = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])

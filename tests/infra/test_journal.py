@@ -165,7 +165,8 @@ def _writes(part: int) -> None:
             {"ConditionCheck": {"TableName": TABLE, "Key": key, "ConditionExpression": "attribute_not_exists(pk)"}}])
     ddb.batch_write_item(RequestItems={TABLE: [
         {"PutRequest": {"Item": {"pk": {"S": f"order-{part}"}, "sk": {"S": f"line#{n}"}}}} for n in range(3)]})
-    s3.put_object(Bucket=BUCKET, Key=f"labels/{part}.pdf", Body=b"%PDF " + bytes([part]), Metadata={"return": str(part)})
+    s3.put_object(Bucket=BUCKET, Key=f"labels/{part}.pdf", Body=b"%PDF " + bytes([part]),
+                  Metadata={"return": str(part)})
     s3.put_object(Bucket=BUCKET, Key=f"photos/{part}.jpg", Body=b"jpeg")
     s3.delete_object(Bucket=BUCKET, Key=f"photos/{part}.jpg")
     persistence.request_done()   # as the emulator does after each request: the S3 objects are recorded then

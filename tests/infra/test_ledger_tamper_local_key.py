@@ -10,13 +10,15 @@ import signal
 import time
 
 import boto3
+import pytest
 
 from infra.local import deploy, persistence
 from infra.local.server import _keep_keys
 from returns_core.outbound import secret_store
 from returns_core.usecases import ledger_audit, settlement
+
 from tests.conftest import deployed_stack
-from tests.infra.test_local_stack import WAIT_SECONDS, _carrier_event, _push_order, _until, stacks  # noqa: F401
+from tests.infra.local_stack import WAIT_SECONDS, carrier_event, push_order, until
 from tests.workflow.refund_fixtures import make_order, make_return
 
 
@@ -25,6 +27,8 @@ def _ledger_secret(stack) -> str:
     return boto3.client("secretsmanager", region_name=deploy.REGION).get_secret_value(SecretId=arn)["SecretString"]
 
 
+# slow: two deployed stacks
+@pytest.mark.slow
 def test_the_ledger_key_is_kept_in_the_data_folder_and_entries_verify_after_a_restart(tmp_path, monkeypatch):
     data = persistence.DataDir(tmp_path / "data")
     with deployed_stack(monkeypatch) as first:
@@ -48,11 +52,11 @@ def test_the_ledger_key_is_kept_in_the_data_folder_and_entries_verify_after_a_re
     assert not data.ledger_key.exists() and not data.token_key.exists()
 
 
-def test_the_local_stack_verifies_its_ledger_after_a_restart(stacks):  # noqa: F811 - the imported fixture
+def test_the_local_stack_verifies_its_ledger_after_a_restart(stacks):
     first = stacks()
     store, warehouse, finance = first.token("store", "shop"), first.token("warehouse", "bob"), \
         first.token("finance", "fin:ann")
-    _push_order(first, store, "ORD-KEY-1", {"provider": "manual", "reference": "offline", "captured_amount": 12997})
+    push_order(first, store, "ORD-KEY-1", {"provider": "manual", "reference": "offline", "captured_amount": 12997})
     status, found = first.request("POST", "/returns/lookup", {"order_id": "ORD-KEY-1", "email": "ana@example.com"})
     assert status == 200, found
     customer = found["token"]
@@ -60,14 +64,14 @@ def test_the_local_stack_verifies_its_ledger_after_a_restart(stacks):  # noqa: F
         "order_id": "ORD-KEY-1", "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
         "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, customer)
     assert status == 201, ret
-    waiting = _until(first, ret["return_id"], customer, {"awaiting_dropoff"})
-    _carrier_event(first, waiting["label"]["tracking_number"], "dropped_off")
-    _until(first, ret["return_id"], customer, {"in_transit"})
+    waiting = until(first, ret["return_id"], customer, {"awaiting_dropoff"})
+    carrier_event(first, waiting["label"]["tracking_number"], "dropped_off")
+    until(first, ret["return_id"], customer, {"in_transit"})
     assert first.request("POST", "/warehouse/scans", {"code": waiting["label"]["code"]}, warehouse)[0] == 200
     status, inspected = first.request("POST", f"/returns/{ret['return_id']}/inspection", {
         "items": [{"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"}]}, warehouse)
     assert status == 200, inspected
-    assert _until(first, ret["return_id"], customer, {"refunded", "refund_failed"})["status"] == "refunded"
+    assert until(first, ret["return_id"], customer, {"refunded", "refund_failed"})["status"] == "refunded"
     status, verdict = first.request("GET", "/finance/ledger/verify", token=finance)
     assert (status, verdict["ok"], verdict["checked"]) == (200, True, 1), verdict
     key = first.data_dir.joinpath("ledger-key").read_text()

@@ -121,7 +121,8 @@ def test_the_refresh_token_gives_new_access_tokens_until_it_is_revoked(sign_in, 
 ])
 def test_it_only_returns_to_a_staff_page_of_this_stack(sign_in, redirect_uri):
     assert submit(sign_in, redirect_uri=redirect_uri).status_code == 400
-    logout = sign_in.answer("GET", PREFIX + "/logout", urlencode({"client_id": CLIENT_ID, "logout_uri": redirect_uri}), b"")
+    logout = sign_in.answer("GET", PREFIX + "/logout",
+                            urlencode({"client_id": CLIENT_ID, "logout_uri": redirect_uri}), b"")
     assert logout.status_code == 400 and logout.header("Location") is None
 
 
@@ -131,7 +132,8 @@ def test_a_request_without_pkce_or_for_another_client_is_refused(sign_in, over):
     assert submit(sign_in, **over).status_code == 400
 
 
-@pytest.mark.parametrize("name,role,message", [("", "warehouse", "Enter your name"), ("<b>x</b>", "warehouse", "Enter your name"),
+@pytest.mark.parametrize("name,role,message", [("", "warehouse", "Enter your name"),
+                                               ("<b>x</b>", "warehouse", "Enter your name"),
                                                ("lea", "customer", "Choose a staff role")])
 def test_a_bad_name_or_a_role_that_is_not_staff_is_told_on_the_form(sign_in, name, role, message):
     response = submit(sign_in, name=name, role=role)

@@ -7,8 +7,6 @@ stops what it started.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -16,152 +14,15 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
+from tests.infra.local_stack import ROOT, WAIT_SECONDS, Stack, carrier_event, environment, push_order, until
 from tests.payments_support import create_captured_payment_intent, list_refunds
-from tests.ports import free_port as _free_port
+from tests.ports import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_SECONDS = 120    # a sam build check, the deploy and the restore on a loaded 2-core box
-WAIT_SECONDS = 60
-
-pytestmark = pytest.mark.xdist_group("localstack")
-
-
-def _environment() -> dict[str, str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    for key in ("AWS_ENDPOINT_URL", "MOTO_PORT"):
-        env.pop(key, None)
-    return env
-
-
-class Stack:
-    """One `python -m infra.local run` process on its own ports and data folder."""
-
-    def __init__(self, data_dir: Path, log: Path) -> None:
-        self.data_dir, self.log_path = data_dir, log
-        self.api_port, self.aws_port, self.stripe_port = _free_port(), _free_port(), _free_port()
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.api_port}"
-
-    @property
-    def stripe(self) -> str:
-        return f"http://127.0.0.1:{self.stripe_port}"
-
-    def start(self) -> "Stack":
-        self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "infra.local", "run", "--api-port", str(self.api_port), "--aws-port",
-             str(self.aws_port), "--stripe-port", str(self.stripe_port), "--data-dir", str(self.data_dir)],
-            cwd=ROOT, env=_environment(), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"the stack exited with {self.proc.returncode}:\n{self.output()[-3000:]}")
-            try:
-                if self.request("GET", "/health")[0] == 200:
-                    return self
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"the stack did not come up:\n{self.output()[-3000:]}"
-            time.sleep(0.2)
-
-    def output(self) -> str:
-        return self.log_path.read_text()
-
-    def stop(self, sig: int = signal.SIGINT) -> int:
-        """Stop the launcher with `sig` (not its workers: they end with it); its exit code."""
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, sig)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
-        return self.proc.returncode
-
-    def token(self, role: str, sub: str = "tester", order: str | None = None) -> str:
-        args = [sys.executable, "-m", "infra.local", "token", "--role", role, "--sub", sub,
-                "--data-dir", str(self.data_dir)] + (["--order", order] if order else [])
-        return subprocess.run(args, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
-
-    def request(self, method: str, path: str, body=None, token: str | None = None, raw: bytes | None = None,
-                headers: dict | None = None):
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        req = urllib.request.Request(self.url + path, data=data, method=method, headers={
-            "Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {}),
-            **(headers or {})})
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                status, payload = resp.status, resp.read()
-        except urllib.error.HTTPError as err:
-            status, payload = err.code, err.read()
-        try:
-            return status, json.loads(payload or b"null")
-        except ValueError:
-            return status, payload       # a label's PDF
-
-
-@pytest.fixture
-def stacks(tmp_path):
-    """Stacks on one data folder, one after the other; whatever is still running is stopped."""
-    started: list[Stack] = []
-
-    def make() -> Stack:
-        stack = Stack(tmp_path / "data", tmp_path / f"stack-{len(started)}.log")
-        started.append(stack)
-        return stack.start()
-
-    yield make
-    for stack in started:
-        if stack.proc is not None and stack.proc.poll() is None:
-            stack.stop(signal.SIGKILL)
-
-
-def _iso(delta: timedelta) -> str:
-    return (datetime.now(timezone.utc) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _push_order(stack: Stack, store: str, order_id: str, payment: dict, email: str = "ana@example.com") -> None:
-    delivered = _iso(-timedelta(days=3))
-    status, body = stack.request("PUT", f"/orders/{order_id}", {
-        "customer": {"email": email, "name": "Ana", "phone": "+33600000000", "locale": "fr-FR"},
-        "currency": "EUR", "placed_at": delivered, "delivered_at": delivered,
-        "shipping_address": {"line1": "12 rue Oberkampf", "postcode": "75011", "city": "Paris", "country": "FR"},
-        "payment": payment,
-        "lines": [{"sku": "TSHIRT-M", "name": "T-shirt M", "qty": 2, "unit_price": 2499, "final_sale": False},
-                  {"sku": "JEANS-32", "name": "Jeans 32", "qty": 1, "unit_price": 7999, "final_sale": False}]}, store)
-    assert status in (200, 201), body
-
-
-def _until(stack: Stack, return_id: str, token: str, statuses: set[str]) -> dict:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        status, ret = stack.request("GET", f"/returns/{return_id}", token=token)
-        assert status == 200, ret
-        if ret["status"] in statuses:
-            return ret
-        assert time.monotonic() < deadline, f"still {ret['status']}, expected {statuses}:\n{stack.output()[-3000:]}"
-        time.sleep(0.3)
-
-
-def _carrier_event(stack: Stack, tracking_number: str, event: str) -> None:
-    body = json.dumps({"tracking_number": tracking_number, "event": event,
-                       "occurred_at": _iso(-timedelta(minutes=1)), "location": "Paris"}).encode()
-    signature = hmac.new(b"local-carrier-secret", body, hashlib.sha256).hexdigest()
-    status, answer = stack.request("POST", "/carrier/events", raw=body,
-                                   headers={"X-Carrier-Signature": f"sha256={signature}"})
-    assert status == 202, answer
+# slow: each test launches the stack as a user does, in a subprocess
+pytestmark = [pytest.mark.xdist_group("localstack"), pytest.mark.slow]
 
 
 def test_a_card_refund_through_the_local_stripe_survives_a_restart_mid_lifecycle(stacks):
@@ -170,7 +31,7 @@ def test_a_card_refund_through_the_local_stripe_survives_a_restart_mid_lifecycle
     payment_intent = create_captured_payment_intent(first.stripe, amount=12997, currency="EUR")
     store = first.token("store", "shop")
     warehouse = first.token("warehouse", "bob")
-    _push_order(first, store, "ORD-CARD-1",
+    push_order(first, store, "ORD-CARD-1",
                 {"provider": "stripe", "reference": payment_intent, "captured_amount": 12997})
     status, found = first.request("POST", "/returns/lookup", {"order_id": "ORD-CARD-1", "email": "ana@example.com"})
     assert status == 200, found
@@ -181,7 +42,7 @@ def test_a_card_refund_through_the_local_stripe_survives_a_restart_mid_lifecycle
         "resolution": "refund", "dropoff": {"method": "relay_point", "relay_point_id": relay}}, customer)
     assert status == 201, ret
     return_id = ret["return_id"]
-    waiting = _until(first, return_id, customer, {"awaiting_dropoff"})
+    waiting = until(first, return_id, customer, {"awaiting_dropoff"})
     deadline = time.monotonic() + WAIT_SECONDS
     while not (outbox := first.request("GET", "/outbox/messages")[1])["emails"]:   # the label email
         assert time.monotonic() < deadline, "no email was sent"
@@ -206,12 +67,12 @@ def test_a_card_refund_through_the_local_stripe_survives_a_restart_mid_lifecycle
     assert [m["id"] for m in kept["emails"]][-len(outbox["emails"]):] == [m["id"] for m in outbox["emails"]]
 
     # The resumed workflow moves on the next events, and the refund goes to the card.
-    _carrier_event(second, waiting["label"]["tracking_number"], "dropped_off")
+    carrier_event(second, waiting["label"]["tracking_number"], "dropped_off")
     assert second.request("POST", "/warehouse/scans", {"code": waiting["label"]["code"]}, warehouse)[0] == 200
     status, inspected = second.request("POST", f"/returns/{return_id}/inspection", {
         "items": [{"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"}]}, warehouse)
     assert status == 200, inspected
-    done = _until(second, return_id, customer, {"refunded", "refund_failed"})
+    done = until(second, return_id, customer, {"refunded", "refund_failed"})
     assert done["status"] == "refunded", done
     assert done["refund"]["reference"].startswith("re_")
     refunds = list_refunds(second.stripe, payment_intent)
@@ -224,7 +85,7 @@ def test_a_card_refund_through_the_local_stripe_survives_a_restart_mid_lifecycle
 def test_kill_9_keeps_what_was_saved_a_second_before(stacks):
     first = stacks()
     store = first.token("store", "shop")
-    _push_order(first, store, "ORD-KILLED-1",
+    push_order(first, store, "ORD-KILLED-1",
                 {"provider": "manual", "reference": "bank-transfer-1", "captured_amount": 12997})
     snapshot = first.data_dir / "state.pickle"
     deadline = time.monotonic() + 10     # saved within a second of the write; generous for a loaded box
@@ -251,7 +112,7 @@ def _ready_for_inspection(stack: Stack, store: str, warehouse: str, order_id: st
     """An order with a return scanned at the warehouse: (return_id, customer token). Each its own
     customer: several returns of one customer at once go to review."""
     email = f"{order_id.lower()}@example.com"
-    _push_order(stack, store, order_id, {"provider": "manual", "reference": f"transfer-{order_id}",
+    push_order(stack, store, order_id, {"provider": "manual", "reference": f"transfer-{order_id}",
                                          "captured_amount": 12997}, email)
     status, found = stack.request("POST", "/returns/lookup", {"order_id": order_id, "email": email})
     assert status == 200, found
@@ -261,8 +122,8 @@ def _ready_for_inspection(stack: Stack, store: str, warehouse: str, order_id: st
         "order_id": order_id, "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
         "resolution": "refund", "dropoff": {"method": "relay_point", "relay_point_id": relay}}, customer)
     assert status == 201, ret
-    waiting = _until(stack, ret["return_id"], customer, {"awaiting_dropoff"})
-    _carrier_event(stack, waiting["label"]["tracking_number"], "dropped_off")
+    waiting = until(stack, ret["return_id"], customer, {"awaiting_dropoff"})
+    carrier_event(stack, waiting["label"]["tracking_number"], "dropped_off")
     status, scanned = stack.request("POST", "/warehouse/scans", {"code": waiting["label"]["code"]}, warehouse)
     assert status == 200, scanned
     return ret["return_id"], customer
@@ -291,7 +152,7 @@ def test_kill_9_right_after_the_answers_loses_no_acknowledged_write(stacks, roun
         return inspected
 
     def order(i: int) -> str:
-        _push_order(first, store, f"ORD-BURST-{i}",
+        push_order(first, store, f"ORD-BURST-{i}",
                     {"provider": "manual", "reference": f"burst-{i}", "captured_amount": 12997})
         return f"ORD-BURST-{i}"
 
@@ -310,7 +171,7 @@ def test_kill_9_right_after_the_answers_loses_no_acknowledged_write(stacks, roun
     for order_id in pushed:
         status, found = second.request("POST", "/returns/lookup", {"order_id": order_id, "email": "ana@example.com"})
         assert status == 200, (order_id, found)
-    for (return_id, customer), answered in zip(scanned, inspected):
+    for (return_id, customer), answered in zip(scanned, inspected, strict=True):
         status, now = second.request("GET", f"/returns/{return_id}", token=customer)
         assert status == 200, now
         assert now["status"] not in ("awaiting_dropoff", "in_transit", "received"), now["status"]
@@ -318,7 +179,7 @@ def test_kill_9_right_after_the_answers_loses_no_acknowledged_write(stacks, roun
         told = [(e["at"], e["type"]) for e in answered["timeline"]]
         assert [(e["at"], e["type"]) for e in now["timeline"]][:len(told)] == told, return_id
         # The replayed return's workflow is resumed and settles it (a bank transfer: finance pays it by hand).
-        _until(second, return_id, customer, {"refunding", "awaiting_approval", "refunded"})
+        until(second, return_id, customer, {"refunding", "awaiting_approval", "refunded"})
     kept = stripe_client(second.stripe).v1.payment_intents.retrieve(payment_intent)
     assert kept.status == "succeeded" and kept.amount == 4200
     assert second.stop(signal.SIGINT) == 0
@@ -327,7 +188,7 @@ def test_kill_9_right_after_the_answers_loses_no_acknowledged_write(stacks, roun
 
 @pytest.mark.parametrize("which", ["api", "aws", "stripe"])
 def test_a_busy_port_is_one_line_and_exit_1(tmp_path, which):
-    ports = {"api": _free_port(), "aws": _free_port(), "stripe": _free_port()}
+    ports = {"api": free_port(), "aws": free_port(), "stripe": free_port()}
     data_dir = tmp_path / "data"
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", ports[which]))
@@ -335,7 +196,7 @@ def test_a_busy_port_is_one_line_and_exit_1(tmp_path, which):
         done = subprocess.run(
             [sys.executable, "-m", "infra.local", "run", "--api-port", str(ports["api"]), "--aws-port",
              str(ports["aws"]), "--stripe-port", str(ports["stripe"]), "--data-dir", str(data_dir)],
-            cwd=ROOT, env=_environment(), capture_output=True, text=True, timeout=60)
+            cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
@@ -347,14 +208,14 @@ def test_a_busy_port_is_one_line_and_exit_1(tmp_path, which):
 def test_a_second_stack_on_the_same_data_is_refused_and_reset_waits_for_it(stacks):
     running = stacks()
     args = [sys.executable, "-m", "infra.local"]
-    other = subprocess.run(args + ["run", "--api-port", str(_free_port()), "--aws-port", str(_free_port()),
-                                   "--stripe-port", str(_free_port()), "--data-dir", str(running.data_dir)],
-                           cwd=ROOT, env=_environment(), capture_output=True, text=True, timeout=120)
+    other = subprocess.run(args + ["run", "--api-port", str(free_port()), "--aws-port", str(free_port()),
+                                   "--stripe-port", str(free_port()), "--data-dir", str(running.data_dir)],
+                           cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=120)
     assert other.returncode == 1 and "already running" in other.stderr and "Traceback" not in other.stderr
-    reset = subprocess.run(args + ["reset", "--data-dir", str(running.data_dir)], cwd=ROOT, env=_environment(),
+    reset = subprocess.run(args + ["reset", "--data-dir", str(running.data_dir)], cwd=ROOT, env=environment(),
                            capture_output=True, text=True, timeout=60)
     assert reset.returncode == 1 and running.data_dir.joinpath("token-key").exists()
     assert running.stop(signal.SIGINT) == 0
-    reset = subprocess.run(args + ["reset", "--data-dir", str(running.data_dir)], cwd=ROOT, env=_environment(),
+    reset = subprocess.run(args + ["reset", "--data-dir", str(running.data_dir)], cwd=ROOT, env=environment(),
                            capture_output=True, text=True, timeout=60)
     assert reset.returncode == 0 and not running.data_dir.exists()

@@ -16,6 +16,7 @@ import pytest
 def dynamodb_calls(monkeypatch):
     """Counts of DynamoDB operations made by any client created during the test."""
     from pynamodb.models import Model
+
     from returns_core import aws
 
     counts: dict[str, int] = {}
@@ -44,8 +45,10 @@ def dynamodb_calls(monkeypatch):
 
 def test_a_full_lifecycle_makes_no_scan(stack, dynamodb_calls):
     import boto3
+
     from returns_core.store import returns
     from returns_core.usecases import carrier_tracking, lifecycle, orders, request_return, warehouse
+
     from tests.workflow.helpers import order_payload, wait_for
 
     orders.upsert("o-noscan", order_payload(provider="manual"))

@@ -11,7 +11,8 @@ from moto import mock_aws
 from infra import aws
 
 RECORD = {"version": "1.0", "timestamp": "2026-12-06T10:00:00Z",
-          "requestContext": {"requestId": "r-1", "functionArn": "arn:aws:lambda:eu-west-3:123456789012:function:fx:$LATEST",
+          "requestContext": {"requestId": "r-1",
+                             "functionArn": "arn:aws:lambda:eu-west-3:123456789012:function:fx:$LATEST",
                              "condition": "RetriesExhausted", "approximateInvokeCount": 3},
           "requestPayload": {"return_id": "RT-AAAA", "previous": "awaiting_dropoff", "status": "in_transit",
                              "token": None},

@@ -7,8 +7,8 @@ answers must be equal, page by page."""
 from __future__ import annotations
 
 import boto3
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from moto import mock_aws
 
 from infra.local import partitions
@@ -48,7 +48,8 @@ def _queries() -> list[dict]:
     asked = []
     for pk in ("r1", "r2", "nobody"):
         asked += [
-            {"TableName": "ranged", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": pk}}},
+            {"TableName": "ranged", "KeyConditionExpression": "pk = :p",
+             "ExpressionAttributeValues": {":p": {"S": pk}}},
             {"TableName": "ranged", "KeyConditionExpression": "pk = :p AND seq > :s", "ScanIndexForward": False,
              "ExpressionAttributeValues": {":p": {"S": pk}, ":s": {"N": "10"}}, "Limit": 3},
             {"TableName": "ranged", "KeyConditionExpression": "pk = :p", "FilterExpression": "#s = :o",
@@ -82,6 +83,8 @@ def _all_pages(client, query: dict) -> list[dict]:
             return pages
 
 
+# slow: generated tables, each queried both ways
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows)
 def test_a_query_on_the_partition_view_answers_what_moto_answers(data):
@@ -93,7 +96,8 @@ def test_a_query_on_the_partition_view_answers_what_moto_answers(data):
             if code:
                 item["code"] = {"S": code}
             client.put_item(TableName="ranged", Item=item)
-            client.put_item(TableName="plain", Item={"pk": {"S": f"{pk}-{seq}"}, **({"code": {"S": code}} if code else {})})
+            client.put_item(TableName="plain",
+                            Item={"pk": {"S": f"{pk}-{seq}"}, **({"code": {"S": code}} if code else {})})
         queries = _queries()
         moto_answers = [_all_pages(client, q) for q in queries]
         partitions.install()

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from returns_core.outbound import claim_photos, exports, label_store
+from hypothesis import given, settings, strategies as st
 
 from infra.local import post_policy
 from infra.local.template import load
+from returns_core.outbound import claim_photos, exports, label_store
 
 BUCKET = "returns-local-labelsbucket"
 PREFIXES = {"photos": claim_photos.PREFIX, "labels": label_store.PREFIX, "exports": exports.PREFIX}
@@ -108,7 +107,7 @@ def _fields(form: dict, **changed) -> dict:
 def test_a_form_is_taken_only_as_signed(s3_env):
     key = claim_photos.key_of("clm_1", "pho_1")
     form = claim_photos.upload_form(key, "image/png")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     post_policy.check(form["fields"], 1000, BUCKET, now, _secret)   # as issued: taken
 
     def refused(fields: dict, size: int = 1000, bucket: str = BUCKET, at=now, secret=_secret) -> str:
@@ -147,11 +146,14 @@ class _Api:
         return res.status_code, json.loads(res.body) if res.body else None, res.headers
 
 
+# slow: a deployed stack
+@pytest.mark.slow
 def test_the_local_stack_refuses_a_photo_form_re_aimed_at_a_label(monkeypatch):
     """Through the deployed stack: the API (a built worker) hands out the form; the emulator's S3 takes
     the photo where the form says and refuses the same form pointed at a return's label."""
     import boto3
     import requests
+
     from returns_core.edge import auth
 
     from tests.conftest import deployed_stack

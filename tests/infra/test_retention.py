@@ -123,7 +123,8 @@ def test_a_stack_that_sends_from_an_existing_identity_creates_none_and_may_send_
     assert not resolver.condition("CreateAddressIdentity") and not resolver.condition("CreateDomainIdentity")
     for kind, address, domain in (("address", True, False), ("domain", False, True)):
         chosen = Resolver(template, {**STORE, "SenderIdentityKind": kind}, "s", "eu-west-3", "1")
-        assert (chosen.condition("CreateAddressIdentity"), chosen.condition("CreateDomainIdentity")) == (address, domain)
+        created = (chosen.condition("CreateAddressIdentity"), chosen.condition("CreateDomainIdentity"))
+        assert created == (address, domain)
     domain_identity = Resolver(template, STORE, "s", "eu-west-3", "1").resolve(
         template["Resources"]["SenderDomainIdentity"]["Properties"])
     assert domain_identity == {"EmailIdentity": "shop.example.org",

@@ -75,7 +75,8 @@ def test_list_shows_members_by_group_and_remove_deletes_them(deployed, capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["add", "--email", "lea@shop.example", "--group", "admins"], "unknown group 'admins': choose one of warehouse, finance, ops, store"),
+    (["add", "--email", "lea@shop.example", "--group", "admins"],
+     "unknown group 'admins': choose one of warehouse, finance, ops, store"),
     (["add", "--email", "not-an-email", "--group", "warehouse"], "is not an email address"),
     (["remove", "--email", "nobody@shop.example"], "no staff member has the email"),
     (["remove", "--username", "nobody"], "no staff member is named 'nobody'"),

@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+# slow: cfn-lint over the whole template (`make lint` runs it too)
+@pytest.mark.slow
 def test_cfn_lint_reports_no_errors():
     result = subprocess.run([str(BIN / "cfn-lint"), "--format", "parseable", "template.yaml"], cwd=ROOT,
                             capture_output=True, text=True, timeout=300)
@@ -34,6 +36,8 @@ def test_every_chalice_route_is_a_path_of_the_rest_api():
     assert api_events.render(text) == text, "run: python -m infra.api_events --write"
 
 
+# slow: SAM's transform of the whole template, in the SAM CLI's interpreter
+@pytest.mark.slow
 def test_api_gateway_invokes_the_api_through_one_permission():
     """SAM writes a permission per Api event; 32 of them filled ~14 KB of the function's 20 KB resource
     policy. The template, as SAM transforms it for CloudFormation, must hold exactly one, scoped to the
@@ -56,7 +60,8 @@ print(json.dumps({k: v for k, v in out["Resources"].items()
                   if v["Type"] in ("AWS::Lambda::Permission", "AWS::ApiGateway::RestApi")}))
 """
     result = subprocess.run([str(ROOT / ".venv/sam/bin/python"), "-c", script, str(ROOT / "template.yaml")],
-                            capture_output=True, text=True, timeout=120, env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"})
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"})
     assert result.returncode == 0, result.stderr
     resources = json.loads(result.stdout)
     permissions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Permission"}
@@ -103,7 +108,7 @@ def test_workflow_timeouts_are_template_parameters():
 
     params = load()["Parameters"]
     env = load()["Globals"]["Function"]["Environment"]["Variables"]
-    for key, (variable, default) in config._TIMEOUTS.items():
+    for variable, default in config._TIMEOUTS.values():
         assert variable in env, f"{variable} is not given to the functions"
         ref = env[variable].get("Ref") if isinstance(env[variable], dict) else None
         assert ref in params, f"{variable} is not a template parameter ({env[variable]!r})"

@@ -61,8 +61,10 @@ def test_the_outputs_give_a_store_and_an_operator_what_they_need(template):
     assert outputs["UserPoolId"]["Value"] == {"Ref": "StaffUserPool"}    # python -m infra.aws reads this one
     assert outputs["StaffClientId"]["Value"] == {"Ref": "StaffAppClient"}
     assert outputs["StoreClientId"]["Value"] == {"Ref": "StoreAppClient"}
-    assert outputs["TokenEndpoint"]["Value"]["Fn::Sub"] == outputs["StaffSignInUrl"]["Value"]["Fn::Sub"] + "/oauth2/token"
+    sign_in_url = outputs["StaffSignInUrl"]["Value"]["Fn::Sub"]
+    assert outputs["TokenEndpoint"]["Value"]["Fn::Sub"] == sign_in_url + "/oauth2/token"
     # The issuer a store verifies against is the one the API verifies against.
-    assert outputs["TokenIssuer"]["Value"] == template["Globals"]["Function"]["Environment"]["Variables"]["COGNITO_ISSUER"]
+    functions_variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert outputs["TokenIssuer"]["Value"] == functions_variables["COGNITO_ISSUER"]
     assert outputs["StoreScope"]["Value"] == "returns/store"
     assert template["Resources"]["StoreAppClient"]["Properties"]["AllowedOAuthScopes"] == ["returns/store"]

@@ -17,6 +17,7 @@ import pytest
 
 from infra.local import deploy
 from infra.local.template import ParameterError, check_parameters, load, samconfig_parameters
+
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +54,8 @@ def _request(url: str, method: str, path: str, body=None, token: str | None = No
         return err.code, json.loads(err.read() or b"null")
 
 
+# slow: a launched local stack
+@pytest.mark.slow
 @pytest.mark.xdist_group("localstack")
 def test_run_demo_starts_returns_with_short_waits_and_real_deadlines(tmp_path):
     from tests.workflow.helpers import order_payload

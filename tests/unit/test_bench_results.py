@@ -3,7 +3,7 @@ headline figures per run (history.jsonl), and the issue-20 baseline the before/a
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import report
@@ -36,7 +36,7 @@ def test_the_before_after_table_still_reads_the_issue_20_baseline():
 
 def test_a_run_rewrites_latest_and_appends_one_headline_line(tmp_path):
     latest = json.loads((RESULTS / "latest.json").read_text())
-    first, second = datetime(2026, 12, 6, 17, tzinfo=timezone.utc), datetime(2026, 12, 7, 9, 30, tzinfo=timezone.utc)
+    first, second = datetime(2026, 12, 6, 17, tzinfo=UTC), datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
     record({**latest, "date": "2026-12-06"}, first, folder=tmp_path)
     record({**latest, "date": "2026-12-07", "cost_per_1000_returns_usd": 0.5}, second, measured=["cost"],
            folder=tmp_path)

@@ -2,11 +2,11 @@
 rules an ops exception may waive (and those it never does)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from returns_core.rules import customer_timeline, policy
 
-NOW = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 LINE = {"sku": "TSHIRT-M", "name": "T-shirt", "qty": 2, "unit_price": 2499}
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.handlers import FUNCTIONS, load_handler  # noqa: F401  (a fixture)
+from tests.handlers import FUNCTIONS
 
 STEPS = sorted(p.parent.name for p in FUNCTIONS.glob("*/app.py") if p.parent.name != "api")
 CONFIG = ("STATE_MACHINE_ARN", "RETURNS_TABLE", "ORDERS_TABLE", "LEDGER_TABLE", "EVENTS_TOPIC_ARN",

@@ -24,8 +24,10 @@ from returns_core.outbound.carriers.label_pdf import pdf_safe
 MM = 72 / 25.4
 A6 = (105 * MM, 148 * MM)
 CODE = "RT-7K3F9QXM"
-SENDER = Address(name="Zoë Müller", line1="112 Boulevard Voltaire", line2="Bât. B, 3e étage", postcode="75011", city="Paris", country="FR")
-WAREHOUSE = Address(name="Entrepôt Retours Sud", line1="ZA des Bréguières", postcode="06600", city="Antibes", country="FR")
+SENDER = Address(name="Zoë Müller", line1="112 Boulevard Voltaire", line2="Bât. B, 3e étage", postcode="75011",
+                 city="Paris", country="FR")
+WAREHOUSE = Address(name="Entrepôt Retours Sud", line1="ZA des Bréguières", postcode="06600", city="Antibes",
+                    country="FR")
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +105,8 @@ def test_codes_and_addresses_are_printed(which: str, request: pytest.FixtureRequ
 
 def test_french_relay_point_label(fr_label: IssuedLabel, relay_request: LabelRequest) -> None:
     text = _text(fr_label.pdf)
-    for fragment in ("RETOUR PRÉPAYÉ", "N° de suivi", "EXPÉDITEUR", "DESTINATAIRE", "POINT RELAIS", "2 article(s)", "Horaires"):
+    for fragment in ("RETOUR PRÉPAYÉ", "N° de suivi", "EXPÉDITEUR", "DESTINATAIRE", "POINT RELAIS", "2 article(s)",
+                     "Horaires"):
         assert fragment in text, fragment
     point = relay_request.relay_point
     assert point is not None
@@ -168,7 +171,8 @@ def test_characters_outside_latin1_are_substituted(carrier: LocalCarrier, relay_
 # --- determinism and validation ------------------------------------------------
 
 
-def test_tracking_number_is_deterministic(carrier: LocalCarrier, relay_request: LabelRequest, fr_label: IssuedLabel) -> None:
+def test_tracking_number_is_deterministic(carrier: LocalCarrier, relay_request: LabelRequest,
+                                          fr_label: IssuedLabel) -> None:
     again = carrier.issue_label(relay_request)
     assert again.tracking_number == fr_label.tracking_number == tracking_number_for(relay_request.return_id)
     assert again.pdf == fr_label.pdf  # byte-identical: a retried step rewrites the same S3 object
@@ -205,7 +209,8 @@ def test_tracking_number_format_and_check_digit() -> None:
           "sender": Address(name="Zoë", line1="", postcode="75011", city="Paris", country="FR")}, "sender"),
     ],
 )
-def test_bad_requests_name_the_field(carrier: LocalCarrier, relay_request: LabelRequest, change: dict, field: str) -> None:
+def test_bad_requests_name_the_field(carrier: LocalCarrier, relay_request: LabelRequest, change: dict,
+                                     field: str) -> None:
     with pytest.raises(CarrierError) as err:
         carrier.issue_label(dataclasses.replace(relay_request, **change))
     assert err.value.field == field

@@ -3,8 +3,7 @@
 insertion or deletion of a stored entry, the last one's included, is found."""
 from __future__ import annotations
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from returns_core.rules import ledger_chain
 from returns_core.rules.ledger_chain import Anchor, check_head, verify
@@ -179,7 +178,8 @@ def test_the_checkpoint_names_a_tail_removed_with_its_anchors_and_cannot_be_shor
         verdict = ledger_chain.check_checkpoint(mark, _head(entries[:kept]), links[kept - 1] if kept else None, KEY)
         assert (verdict.first_bad_seq, verdict.reason) == (kept + 1, ledger_chain.MISSING_TAIL)
     shorter = ledger_chain.checkpoint(2, entries[1].hash, b"a guessed key")
-    assert ledger_chain.check_checkpoint(shorter, _head(entries[:2]), links[1], KEY).reason == ledger_chain.BAD_CHECKPOINT
+    verdict = ledger_chain.check_checkpoint(shorter, _head(entries[:2]), links[1], KEY)
+    assert verdict.reason == ledger_chain.BAD_CHECKPOINT
     older = ledger_chain.checkpoint(2, entries[1].hash, KEY)   # one kept from before and put back
     verdict = ledger_chain.check_checkpoint(older, _head(entries), links[-1], KEY)
     assert (verdict.first_bad_seq, verdict.reason) == (3, ledger_chain.STALE_CHECKPOINT)

@@ -21,7 +21,8 @@ def test_an_email_carries_the_configuration_set_and_its_owners_tags(monkeypatch)
             "Source": "returns@shop.example.org", "Destination": {"ToAddresses": ["ana@example.com"]},
             "Template": "returns-prod-return_requested-fr", "TemplateData": "{}",
             "ConfigurationSetName": "returns-prod-mail",
-            "Tags": [{"Name": "return_id", "Value": "RT-7QX_2"}, {"Name": "template", "Value": "returns-prod-return_requested-fr"}]})
+            "Tags": [{"Name": "return_id", "Value": "RT-7QX_2"},
+                     {"Name": "template", "Value": "returns-prod-return_requested-fr"}]})
         name = messaging.send_email("ana@example.com", "return_requested", "fr", {}, about={"return_id": "RT-7QX.2"})
         stub.assert_no_pending_responses()
     assert name == "returns-prod-return_requested-fr"
@@ -37,6 +38,7 @@ def test_without_a_configuration_set_the_email_still_goes(monkeypatch):
         stub.add_response("send_templated_email", {"MessageId": "m-2"}, {
             "Source": "returns@shop.local", "Destination": {"ToAddresses": ["ana@example.com"]},
             "Template": "returns-local-claim_received-en", "TemplateData": "{}",
-            "Tags": [{"Name": "claim_id", "Value": "clm_abc"}, {"Name": "template", "Value": "returns-local-claim_received-en"}]})
+            "Tags": [{"Name": "claim_id", "Value": "clm_abc"},
+                     {"Name": "template", "Value": "returns-local-claim_received-en"}]})
         messaging.send_email("ana@example.com", "claim_received", "en", {}, about={"claim_id": "clm_abc"})
         stub.assert_no_pending_responses()

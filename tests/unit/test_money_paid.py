@@ -3,11 +3,11 @@ and, over random orders and random sequences of returns, that the quotes alone c
 more than the capture (no hold or ledger check needed for it to hold)."""
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from returns_core.rules import paid, policy
 from returns_core.rules.money import MoneyError, allocate
@@ -20,7 +20,7 @@ def test_allocate_is_exact_and_each_part_is_its_share_rounded(total, weights):
     parts = allocate(total, weights)
     assert sum(parts) == total and len(parts) == len(weights)
     whole = sum(weights) or len(weights)
-    for part, w in zip(parts, weights if sum(weights) else [1] * len(weights)):
+    for part, w in zip(parts, weights if sum(weights) else [1] * len(weights), strict=True):
         exact = Fraction(total * w, whole)
         assert exact - 1 < part < exact + 1
         if w == 0:
@@ -71,7 +71,8 @@ def test_shipping_is_not_allocated_to_lines_and_list_price_caps_a_line():
 def test_order_problems_name_the_field():
     lines = [{"sku": "A", "qty": 1, "unit_price": 1000, "paid_amount": 800},
              {"sku": "B", "qty": 1, "unit_price": 1000, "paid_amount": 1001}]
-    assert paid.order_problems(lines, 5000, None) == [("lines[1].paid_amount", "paid_amount is more than qty x unit_price")]
+    assert paid.order_problems(lines, 5000, None) == [
+        ("lines[1].paid_amount", "paid_amount is more than qty x unit_price")]
     assert [f for f, _ in paid.order_problems(lines[:1] + [{**lines[1], "paid_amount": 900}], 1500, None)] == \
         ["lines[1].paid_amount"]
     assert [f for f, _ in paid.order_problems(lines[:1], 1000, 1001)] == ["shipping_paid"]
@@ -83,7 +84,7 @@ def test_units_returned_one_by_one_add_up_to_the_line_exactly(amount, qty, data)
     assert sum(paid.units_paid(amount, qty, i, 1) for i in range(qty)) == amount
     cuts = sorted(data.draw(st.lists(st.integers(0, qty), max_size=5)))
     bounds = [0, *cuts, qty]
-    assert sum(paid.units_paid(amount, qty, a, b - a) for a, b in zip(bounds, bounds[1:])) == amount
+    assert sum(paid.units_paid(amount, qty, a, b - a) for a, b in itertools.pairwise(bounds)) == amount
 
 
 # --- random orders, random sequences of returns -----------------------------------------------------
@@ -126,6 +127,8 @@ def _order(spec: dict) -> tuple[list[dict], int, int | None]:
     return order_lines, captured, shipping
 
 
+# slow: four hundred generated sequences of returns
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(order_st, st.lists(step_st, min_size=1, max_size=10))
 def test_no_sequence_of_returns_refunds_more_than_was_paid(spec, steps):

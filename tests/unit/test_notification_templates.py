@@ -38,25 +38,31 @@ from returns_core.outbound.notifications.messages import gsm7_length
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "Zoë <b>&</b> O'Brien-Ünal"
 NAME_HTML = "Zoë &lt;b&gt;&amp;&lt;/b&gt; O&#x27;Brien-Ünal"
-LONG_URL = "https://returns-labels.s3.eu-west-1.amazonaws.com/labels/r_123.pdf?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" + "A" * 200
+LONG_URL = ("https://returns-labels.s3.eu-west-1.amazonaws.com/labels/r_123.pdf"
+            "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" + "A" * 200)
 
 RETURN = {
     "return_id": "r_123", "order_id": "o_9", "status": "inspected", "resolution": "refund", "currency": "EUR",
     "withdrawal": {"withdrawal_id": "wd_1", "received_at": "2026-12-01T16:05:00.000Z",
                    "refund_due_by": "2026-12-15T16:05:00.000Z"},
     "items": [
-        {"sku": "TSHIRT-M", "qty": 2, "reason": "too_small", "received_qty": 2, "condition": "resellable", "refund_amount": 4998},
-        {"sku": "MUG-<1>", "qty": 1, "reason": "damaged_in_transit", "received_qty": 1, "condition": "damaged", "refund_amount": 1299},
+        {"sku": "TSHIRT-M", "qty": 2, "reason": "too_small", "received_qty": 2, "condition": "resellable",
+         "refund_amount": 4998},
+        {"sku": "MUG-<1>", "qty": 1, "reason": "damaged_in_transit", "received_qty": 1, "condition": "damaged",
+         "refund_amount": 1299},
     ],
-    "quote": {"items_total": 6297, "restocking_fee": 200, "return_shipping_fee": 499, "bonus": 500, "refund_amount": 6098},
+    "quote": {"items_total": 6297, "restocking_fee": 200, "return_shipping_fee": 499, "bonus": 500,
+              "refund_amount": 6098},
     "dropoff": {"method": "relay_point", "relay_point_id": "rp1"},
     "deadline": "2026-11-22T22:59:59Z",
     "label": {"tracking_number": "TRK123", "code": "RET-1", "url": "https://labels.example/l?a=1&b=2"},
-    "refund": {"amount": 1299, "method": "stripe", "status": "succeeded", "reference": "re_1", "issued_at": "2026-11-25T10:00:00Z"},
+    "refund": {"amount": 1299, "method": "stripe", "status": "succeeded", "reference": "re_1",
+               "issued_at": "2026-11-25T10:00:00Z"},
     "timeline": [{"at": "2026-11-20T09:30:00Z", "type": "received", "actor": "wh-1", "detail": None}],
 }
 RELAY = {"id": "rp1", "name": "Tabac & Presse <Oberkampf>", "address": "12 rue Oberkampf", "postcode": "75011",
-         "city": "Paris", "distance_km": 0.4, "opening_hours": {"mon": "9:00–19:00", "sat": ["9:00–12:00", "14:00–18:00"]}}
+         "city": "Paris", "distance_km": 0.4,
+         "opening_hours": {"mon": "9:00–19:00", "sat": ["9:00–12:00", "14:00–18:00"]}}
 NAMES = {"TSHIRT-M": "T-shirt M", "MUG-<1>": "Mug \"Bonjour\""}
 PORTAL = "https://shop.example/portal?order=o_9&x=1"
 
@@ -250,14 +256,16 @@ def test_return_requested_relay_point():
 
 
 def test_return_requested_letterbox():
-    ret = dict(RETURN, dropoff={"method": "letterbox", "address": {"line1": "5 rue de la Paix", "postcode": "75002", "city": "Paris", "country": "FR"}})
+    ret = dict(RETURN, dropoff={"method": "letterbox", "address": {
+        "line1": "5 rue de la Paix", "postcode": "75002", "city": "Paris", "country": "FR"}})
     data = data_for("return_requested", "fr", ret, relay_point=None)
     out = render("return_requested", "fr", data, strict=True)
     assert "boîte aux lettres, 5 rue de la Paix, 75002 Paris" in out.text
     assert "Horaires" not in out.text
     # No address given: the order's shipping address, then a plain fallback.
     ret = dict(RETURN, dropoff={"method": "letterbox"})
-    data = data_for("return_requested", "en", ret, relay_point=None, shipping_address={"line1": "1 High St", "postcode": "N1", "city": "London"})
+    data = data_for("return_requested", "en", ret, relay_point=None,
+                    shipping_address={"line1": "1 High St", "postcode": "N1", "city": "London"})
     assert "letterbox at 1 High St, N1 London" in render("return_requested", "en", data, strict=True).text
     data = data_for("return_requested", "en", ret, relay_point=None)
     assert "letterbox at your delivery address" in render("return_requested", "en", data, strict=True).text
@@ -272,7 +280,9 @@ def test_refund_issued_says_when_money_arrives(method, en_phrase, fr_phrase):
     ret = dict(RETURN, refund=dict(RETURN["refund"], method=method))
     en = render("refund_issued", "en", data_for("refund_issued", "en", ret), strict=True)
     fr = render("refund_issued", "fr", data_for("refund_issued", "fr", ret), strict=True)
-    assert en_phrase in en.text and en_phrase.replace("right now", "<strong>right now</strong>").replace("5 to 10 business days", "<strong>5 to 10 business days</strong>") in en.html
+    assert en_phrase in en.text
+    assert en_phrase.replace("right now", "<strong>right now</strong>").replace(
+        "5 to 10 business days", "<strong>5 to 10 business days</strong>") in en.html
     assert fr_phrase in fr.text
     others = {"stripe": "5 to 10 business days", "store_credit": "store credit", "manual": "paid it to you directly"}
     for other, phrase in others.items():
@@ -294,7 +304,8 @@ def test_dispute_and_followup_and_lost():
     d = render("dispute_opened", "en", data_for("dispute_opened", "en"), strict=True)
     assert "within 24 hours" in d.text and "broken &amp; I&#x27;m upset" in d.html
     assert "\"The mug arrived broken & I'm upset\"" in d.text
-    f = render("followup", "fr", data_for("followup", "fr", confirm_url="https://x.example/c?t=1", dispute_url="https://x.example/d"), strict=True)
+    f = render("followup", "fr", data_for("followup", "fr", confirm_url="https://x.example/c?t=1",
+                                          dispute_url="https://x.example/d"), strict=True)
     assert "https://x.example/c?t=1" in f.text and "https://x.example/d" in f.text
     lost = render("parcel_lost", "fr", data_for("parcel_lost", "fr"), strict=True)
     assert "12,99 €" in lost.text and "TRK123" in lost.text
@@ -331,8 +342,8 @@ def test_customer_without_name_gets_a_plain_greeting():
 # ---------------------------------------------------------------- renderer
 
 def test_locale_choice():
-    assert [locale_for(x) for x in ("fr", "fr-FR", "FR_ca", "fr-BE", "en", "en-GB", "de-DE", "", None, "frisian"[:1])] == \
-        ["fr", "fr", "fr", "fr", "en", "en", "en", "en", "en", "en"]
+    given = ("fr", "fr-FR", "FR_ca", "fr-BE", "en", "en-GB", "de-DE", "", None, "frisian"[:1])
+    assert [locale_for(x) for x in given] == ["fr", "fr", "fr", "fr", "en", "en", "en", "en", "en", "en"]
     de = render("return_closed", "de-DE", data_for("return_closed", "de-DE"))
     assert de.subject == "Your return is complete, thank you"
 
@@ -347,14 +358,16 @@ def test_unknown_template_is_a_clear_key_error():
 def test_variables_escape_in_html_only():
     data = {"x": "<a href='x'>&\"`=</a>"}
     assert render_string("{{x}}", data) == data["x"]
-    assert render_string("{{x}}", data, html=True) == "&lt;a href&#x3D;&#x27;x&#x27;&gt;&amp;&quot;&#x60;&#x3D;&lt;/a&gt;"
+    assert render_string("{{x}}", data, html=True) == (
+        "&lt;a href&#x3D;&#x27;x&#x27;&gt;&amp;&quot;&#x60;&#x3D;&lt;/a&gt;")
     assert render_string("{{{x}}}|{{& x}}", data, html=True) == data["x"] + "|" + data["x"]
 
 
 def test_each_and_if():
-    data = {"items": [{"sku": "A", "n": "1"}, {"sku": "B<", "n": ""}], "title": "T", "empty": [], "zero": 0, "no": False}
-    assert render_string("{{#each items}}[{{this.sku}}|{{sku}}|{{@index}}{{#if @first}}^{{/if}}{{#if n}}+{{else}}-{{/if}}]{{/each}}", data) \
-        == "[A|A|0^+][B<|B<|1-]"
+    data = {"items": [{"sku": "A", "n": "1"}, {"sku": "B<", "n": ""}], "title": "T", "empty": [], "zero": 0,
+            "no": False}
+    each = "{{#each items}}[{{this.sku}}|{{sku}}|{{@index}}{{#if @first}}^{{/if}}{{#if n}}+{{else}}-{{/if}}]{{/each}}"
+    assert render_string(each, data) == "[A|A|0^+][B<|B<|1-]"
     assert render_string("{{#each items}}{{sku}}{{/each}}", data, html=True) == "AB&lt;"
     assert render_string("{{#each items}}{{../title}}{{sku}}{{#unless @last}}, {{/unless}}{{/each}}", data) == "TA, TB<"
     assert render_string("{{#each empty}}x{{else}}none{{/each}}", data) == "none"
@@ -467,7 +480,8 @@ def test_build_ignores_extras_a_builder_does_not_take():
         data = build(template, RETURN, customer("fr"), **extras)
         render(template, "fr", data, strict=True)
         assert data["portal_url"] == PORTAL
-    assert build("return_requested", RETURN, customer("en"), relay_point=RELAY, label_url="https://x.example/label")["label_url"] == "https://x.example/label"
+    built = build("return_requested", RETURN, customer("en"), relay_point=RELAY, label_url="https://x.example/label")
+    assert built["label_url"] == "https://x.example/label"
 
 
 def test_sms_unknown_kind():
@@ -547,10 +561,11 @@ def test_write_then_check_round_trip(tmp_path):
     # Outside the markers nothing moved; inside, valid YAML under Resources (with !Ref left alone).
     head, _, rest = written.partition("  # BEGIN generated SES templates\n")
     assert head + "  # BEGIN generated SES templates\n" == SAM_STUB.split("  # END")[0]
-    assert rest.endswith("  # END generated SES templates\n  Bucket:\n    Type: AWS::S3::Bucket\nOutputs:\n  TopicArn:\n    Value: !Ref Topic\n")
+    assert rest.endswith("  # END generated SES templates\n  Bucket:\n    Type: AWS::S3::Bucket\n"
+                         "Outputs:\n  TopicArn:\n    Value: !Ref Topic\n")
     assert "  TplReturnRequestedEn:\n    Type: AWS::SES::Template\n" in written
     loader = type("L", (yaml.SafeLoader,), {})
-    loader.add_multi_constructor("!", lambda l, s, n: None)
+    loader.add_multi_constructor("!", lambda loader, suffix, node: None)
     doc = yaml.load(written, Loader=loader)
     assert list(doc["Resources"])[:2] == ["Topic", "TplReturnRequestedEn"] and "Bucket" in doc["Resources"]
     assert {k: v for k, v in doc["Resources"].items() if k.startswith("Tpl")} == ses_template_resources()
@@ -571,6 +586,8 @@ def test_cli_without_markers_fails_clearly(tmp_path):
     assert ses_templates.main(["--check", str(path)]) == 2
 
 
+# slow: cfn-lint over the generated resources
+@pytest.mark.slow
 def test_generated_resources_pass_cfn_lint(tmp_path):
     cfnlint = Path(sys.executable).with_name("cfn-lint")
     if not cfnlint.exists():

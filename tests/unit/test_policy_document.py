@@ -5,12 +5,19 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from returns_core.rules import paid, policy
-from returns_core.rules.policy_document import (BUILT_IN, BUILT_IN_DOCUMENT, LineFacts, OrderFacts, PolicyInvalid,
-                                                decide, parse, warnings)
+from returns_core.rules.policy_document import (
+    BUILT_IN,
+    BUILT_IN_DOCUMENT,
+    LineFacts,
+    OrderFacts,
+    PolicyInvalid,
+    decide,
+    parse,
+    warnings,
+)
 
 EUR = OrderFacts("EUR", "FR", date(2026, 12, 1), 0)
 JPY = OrderFacts("JPY", "JP", date(2026, 12, 1), 0)

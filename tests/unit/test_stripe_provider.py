@@ -26,11 +26,11 @@ from returns_core.outbound.payments import (
 )
 from returns_core.outbound.payments.stripe_provider import map_stripe_error
 from returns_core.rules.settlement import idempotency_key as refund_idempotency_key
-from tests.payments_support import (  # noqa: F401  (localstripe_url is a fixture)
+
+from tests.payments_support import (
     create_captured_payment_intent,
     free_port,
     list_refunds,
-    localstripe_url,
     running_localstripe,
     stripe_client,
 )
@@ -57,7 +57,8 @@ def payment(localstripe_url) -> str:
     return create_captured_payment_intent(localstripe_url, amount=12997, currency="EUR")
 
 
-def request_for(pi: str, n: int = 1, amount: int = 2499, currency: str = "EUR", return_id: str = "ret_1") -> RefundRequest:
+def request_for(pi: str, n: int = 1, amount: int = 2499, currency: str = "EUR",
+                return_id: str = "ret_1") -> RefundRequest:
     return RefundRequest(
         idempotency_key=refund_idempotency_key(return_id, n),
         payment_reference=pi,
@@ -288,7 +289,8 @@ def test_explicit_arguments_override_the_environment(monkeypatch, localstripe_ur
         (stripe.APIError("unreadable answer"), True),
         (stripe.StripeError("lock timeout", http_status=409, code="lock_timeout"), True),
         (stripe.InvalidRequestError("No such payment_intent", None, code="resource_missing", http_status=404), False),
-        (stripe.InvalidRequestError("Refund exceeds charge", "amount", code="charge_already_refunded", http_status=400), False),
+        (stripe.InvalidRequestError("Refund exceeds charge", "amount", code="charge_already_refunded",
+                                    http_status=400), False),
         (stripe.CardError("card expired", None, "expired_card", http_status=402), False),
         (stripe.AuthenticationError("bad key", http_status=401), False),
         (stripe.PermissionError("no", http_status=403), False),
@@ -305,7 +307,8 @@ def test_stripe_errors_map_to_transient_or_permanent(exc, transient):
 
 def test_payment_errors_survive_pickling():
     err = pickle.loads(pickle.dumps(TransientPaymentError("x", code="connection", provider="stripe")))
-    assert (type(err), err.transient, err.code, err.provider, str(err)) == (TransientPaymentError, True, "connection", "stripe", "x")
+    assert (type(err), err.transient, err.code, err.provider, str(err)) == (
+        TransientPaymentError, True, "connection", "stripe", "x")
 
 
 def test_importing_payments_does_not_import_stripe():

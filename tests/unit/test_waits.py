@@ -2,16 +2,15 @@
 customer is told or a record says is due (rules/waits.py, config.periods / config.workflow_timeouts)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
+
 from returns_core import config
-from returns_core.rules import waits
-from returns_core.rules import withdrawal as statutory
+from returns_core.rules import waits, withdrawal as statutory
 
 DEMO = 1440
-NOTICE = datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)
+NOTICE = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
 
 @given(st.integers(min_value=1, max_value=400 * 86400), st.integers(min_value=1, max_value=100_000))

@@ -1,8 +1,14 @@
-"""Small helpers for driving lifecycles in tests."""
+"""Small helpers for driving lifecycles in tests: orders, polling, the API over the gateway (`Http`), the
+carrier's signed events, and what the emulator sent (a topic's messages, the emails about a return)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import time
 from datetime import timedelta
+
+import boto3
 
 from returns_core.rules import clock
 
@@ -77,3 +83,58 @@ def parked_wait(return_id: str) -> tuple[str | None, str | None]:
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+class Http:
+    def __init__(self, client):
+        self.client = client
+
+    def call(self, method: str, path: str, body=None, token: str | None = None, headers: dict | None = None,
+             raw: bytes | None = None):
+        h = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        response = getattr(self.client.http, method.lower())(path, headers=h, body=data)
+        try:
+            payload = json.loads(response.body) if response.body else None
+        except (ValueError, UnicodeDecodeError):
+            payload = response.body
+        return response.status_code, payload, response
+
+
+def carrier_event(http: Http, tracking: str, event: str, occurred_at: str = "2026-11-22T10:00:00Z"):
+    raw = json.dumps({"tracking_number": tracking, "event": event, "occurred_at": occurred_at,
+                      "location": "Paris 11"}).encode()
+    sig = hmac.new(b"local-carrier-secret", raw, hashlib.sha256).hexdigest()
+    return http.call("POST", "/carrier/events", raw=raw, headers={"X-Carrier-Signature": f"sha256={sig}"})
+
+
+def subscribe(topic_arn: str, name: str):
+    """An SQS queue on the topic; returns a reader of the messages so far."""
+    sqs, sns = boto3.client("sqs", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    seen: list[dict] = []
+
+    def read() -> list[dict]:
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return list(seen)
+            seen.extend(json.loads(m["Body"]) for m in got)
+            sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(got)])
+
+    return read
+
+
+def sent_emails(return_id: str) -> list[tuple[str, dict]]:
+    """(SES template name, its data) of every email sent about this return."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    return [(m.template, json.loads(m.template_data)) for m in sent
+            if getattr(m, "template", None) and return_id in m.template_data]

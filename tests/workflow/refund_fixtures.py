@@ -42,7 +42,7 @@ def reserve_units(order_id: str, return_id: str, qty: int) -> None:
     order = OrderModel.get(order_id, consistent_read=True)
 
     def decide(order: OrderModel) -> writes.Update:
-        held = policy.held_quantities((order.reserved or {})).get("A", 0)
+        held = policy.held_quantities(order.reserved or {}).get("A", 0)
         if held + qty > int(order.lines[0]["qty"]):
             raise UnprocessableError(f"only {int(order.lines[0]['qty']) - held} of A can be returned",
                                      field="items[0].qty", code="over_quantity")

@@ -4,20 +4,10 @@ ledger). One end-to-end path: the wiring (the invoke, Settle's `claim_refund` re
 its key); the rules are tested at the API level (tests/api/test_claims.py)."""
 from __future__ import annotations
 
-import pytest
-
 from returns_core.edge import auth
 from returns_core.store.models import LedgerEntryModel, OrderModel
 
-from tests.conftest import GatewayClient
-
 from .helpers import order_payload
-from .test_lifecycle_api import Http
-
-
-@pytest.fixture
-def http(stack):
-    yield Http(GatewayClient())
 
 
 def test_a_claim_refund_is_paid_by_settle_once_and_the_ledger_verifies(stack, http):

@@ -6,7 +6,6 @@ same call the API makes. The stack gives moto DynamoDB's per-request atomicity
 """
 from __future__ import annotations
 
-import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,37 +17,9 @@ from returns_core.store import returns
 from returns_core.store.models import ReturnModel
 from returns_core.usecases import warehouse
 
-from tests.conftest import GatewayClient
-
-from .helpers import ROOT, order_payload, wait_for
-from .test_lifecycle_api import Http, carrier_event
+from .helpers import Http, carrier_event, order_payload, subscribe, wait_for
 
 SCANS = 20
-
-
-@pytest.fixture
-def http(stack):
-    yield Http(GatewayClient())
-
-
-def subscribe(topic_arn: str, name: str):
-    """An SQS queue on the topic; returns a reader of the messages so far."""
-    sqs, sns = boto3.client("sqs", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
-    seen: list[dict] = []
-
-    def read() -> list[dict]:
-        while True:
-            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-            if not got:
-                return list(seen)
-            seen.extend(json.loads(m["Body"]) for m in got)
-            sqs.delete_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(got)])
-
-    return read
 
 
 def returned_and_labelled(http: Http, order_id: str) -> ReturnModel:

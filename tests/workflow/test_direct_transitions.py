@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from .helpers import history_of, order_payload, parked_wait, states_entered
-from .test_notifications_sequence import Journey, client, deployed, wait_for
+from .journey import Journey, client, deployed, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
 
@@ -56,7 +56,7 @@ def test_a_scan_is_answered_before_its_follow_up_which_the_status_effects_functi
     from infra.local import dispatch
 
     from .helpers import effects_settled
-    from .test_notifications_sequence import Outbox
+    from .journey import Outbox
 
     with deployed(monkeypatch) as stack, client() as http:
         outbox = Outbox(stack)

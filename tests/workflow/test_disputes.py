@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from .helpers import history_of, order_payload, parked_wait, states_entered
-from .test_notifications_sequence import Journey, Outbox, client, deployed, wait_for
+from .journey import Journey, Outbox, client, deployed, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
 
@@ -50,10 +50,9 @@ def test_a_dispute_resolved_with_an_adjustment_is_paid_once_and_closes_on_its_ow
         assert entered[entered.index("AwaitDisputeResolution") - 1:] == [
             "Route", "AwaitDisputeResolution", "SettleAdjustment", "AwaitDisputeFollowup", "DisputeAutoClose"]
 
+        from returns_core.rules.ledger_chain import from_capture
         from returns_core.store import ledger
         from returns_core.store.models import OrderModel
-
-        from returns_core.rules.ledger_chain import from_capture
 
         mine = [e for e in ledger.entries() if e.return_id == journey.rid]
         assert [(e.kind, int(e.amount)) for e in mine] == [("store_credit", 2204), ("adjustment", 500)]

@@ -11,8 +11,7 @@ import pytest
 from returns_core.edge import auth
 from returns_core.store.models import LedgerEntryModel
 
-from .helpers import effects_settled, order_payload, wait_for
-from .test_lifecycle_api import Http, api, carrier_event  # noqa: F401 - fixture
+from .helpers import Http, carrier_event, effects_settled, order_payload, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
 
@@ -71,7 +70,8 @@ def test_exchange_after_inspection_swaps_passing_items_and_refunds_the_failed_on
     jeans_refund = inspected["quote"]["refund_amount"]
     assert jeans_refund == 4000 and inspected["quote"]["return_shipping_fee"] == 0
     done = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
-                    lambda r: (r["refund"] or {}).get("status") == "pending_manual", what="the manual refund", timeout=30)
+                    lambda r: (r["refund"] or {}).get("status") == "pending_manual", what="the manual refund",
+                    timeout=30)
     if done["status"] == "refunding":   # a manual order: finance records the bank transfer of the fallback
         finance = auth.mint("finance", "fin:eve")
         status, body, _ = http.call("POST", f"/returns/{rid}/refund/manual", {"reference": "bank-0001"},
@@ -84,7 +84,8 @@ def test_exchange_after_inspection_swaps_passing_items_and_refunds_the_failed_on
     assert items["TSHIRT-M"]["refund_amount"] == 0 and items["JEANS-32"]["refund_amount"] > 0
 
     # the effects of `refunded` follow its write (in the workflow's thread): wait for the event itself
-    sent = wait_for(lambda: _events(stack, "return.exchange_requested", rid), bool, what="the exchange event", timeout=30)
+    sent = wait_for(lambda: _events(stack, "return.exchange_requested", rid), bool, what="the exchange event",
+                    timeout=30)
     assert len(sent) == 1
     assert sent[0]["data"]["when"] == "inspected"
     assert sorted((x["sku"], x["qty"], x["exchange_for"]) for x in sent[0]["data"]["lines"]) == [
@@ -105,7 +106,8 @@ def test_full_exchange_moves_no_money(stack, api):
                     lambda r: r["status"] == "refunded", what="the settlement", timeout=30)
     assert done["refund"]["amount"] == 0 and done["quote"]["refund_amount"] == 0
     assert [e for e in LedgerEntryModel.query("refunds") if e.return_id == rid] == []
-    (sent,) = wait_for(lambda: _events(stack, "return.exchange_requested", rid), bool, what="the exchange event", timeout=30)
+    (sent,) = wait_for(lambda: _events(stack, "return.exchange_requested", rid), bool, what="the exchange event",
+                       timeout=30)
     assert sorted((x["sku"], x["qty"], x["exchange_for"]) for x in sent["data"]["lines"]) == [
         ("JEANS-32", 1, "JEANS-34"), ("TSHIRT-M", 2, "TSHIRT-L")]
 
@@ -115,7 +117,8 @@ def test_instant_exchange_at_drop_off_once(stack, api):
     rid, customer, ret = _start(http, instant=True)
     assert _events(stack, "return.exchange_requested", rid) == []   # not before the parcel is handed over
     assert carrier_event(http, ret["label"]["tracking_number"], "dropped_off")[0] == 202
-    (sent,) = wait_for(lambda: _events(stack, "return.exchange_requested", rid), bool, what="the exchange event", timeout=30)
+    (sent,) = wait_for(lambda: _events(stack, "return.exchange_requested", rid), bool, what="the exchange event",
+                       timeout=30)
     assert sent["data"]["when"] == "dropped_off"
     assert sorted((x["sku"], x["qty"], x["exchange_for"]) for x in sent["data"]["lines"]) == [
         ("JEANS-32", 1, "JEANS-34"), ("TSHIRT-M", 2, "TSHIRT-L")]

@@ -4,7 +4,6 @@ Ops alerts are read the way a person would get them: an SQS queue subscribed to 
 """
 from __future__ import annotations
 
-import json
 import threading
 
 import boto3
@@ -16,35 +15,10 @@ from returns_core.rules.errors import InvalidTransition
 from returns_core.store import returns
 from returns_core.usecases import lifecycle
 
-from .helpers import effects_settled, order_payload, wait_for
+from .helpers import Http, carrier_event, effects_settled, order_payload, wait_for
 from .refund_fixtures import make_order, make_return
-from .test_lifecycle_api import Http, api, carrier_event  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.xdist_group("workflow")
-
-
-@pytest.fixture
-def ops_inbox(stack):
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    sns = boto3.client("sns", region_name="us-east-1")
-    url = sqs.create_queue(QueueName="ops-inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    import os
-
-    sns.subscribe(TopicArn=os.environ["OPS_TOPIC_ARN"], Protocol="sqs", Endpoint=arn)
-
-    def read() -> list[dict]:
-        out = []
-        while True:
-            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-            if not got:
-                return out
-            for m in got:
-                body = json.loads(m["Body"])
-                out.append({"subject": body.get("Subject"), "message": body.get("Message")})
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-
-    return read
 
 
 def _to_awaiting_dropoff(http: Http, order_id: str = "ORD-F") -> tuple[str, str, dict]:

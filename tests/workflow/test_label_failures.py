@@ -14,9 +14,7 @@ from returns_core.outbound import workflow
 from returns_core.rules import clock, ids
 from returns_core.store.models import ReturnModel
 
-from .helpers import order_payload, wait_for
-from .test_concurrent_scans import subscribe
-from .test_lifecycle_api import Http, api  # noqa: F401 - fixture
+from .helpers import Http, order_payload, subscribe, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
 
@@ -63,7 +61,8 @@ def test_a_label_that_cannot_be_issued_is_seen_alerted_once_and_recovered(stack,
                                 {"dropoff": {"method": "letterbox", "address": office}}, token=customer)
     assert status == 200, body
     ready = wait_for(get, lambda r: r["status"] == "awaiting_dropoff", what="the label, issued again", timeout=30)
-    status, pdf, response = http.call("GET", f"/returns/{rid}/label", token=customer, headers={"Accept": "application/pdf"})
+    status, pdf, response = http.call("GET", f"/returns/{rid}/label", token=customer,
+                                      headers={"Accept": "application/pdf"})
     assert status == 200, pdf
     text = " ".join(pypdf.PdfReader(io.BytesIO(response.body)).pages[0].extract_text().split())
     assert "8 avenue de l'Opéra" in text and "75001 Paris" in text

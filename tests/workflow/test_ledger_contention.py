@@ -15,10 +15,10 @@ from infra.local import faults
 from returns_core.store import ledger
 from returns_core.store.models import OrderModel, ReturnModel
 from returns_core.usecases import ledger_audit, settlement
-from tests.payments_support import create_captured_payment_intent, list_refunds, localstripe_url  # noqa: F401
+
+from tests.payments_support import create_captured_payment_intent, list_refunds
 
 from .refund_fixtures import make_order, make_return
-from .test_refunds_stripe import stripe_stack  # noqa: F401 - the fixture
 
 SETTLES = 20
 UNLUCKY_LOSSES = 25   # the old append gave up (refund_failed, card already paid) after 10
@@ -39,8 +39,8 @@ def _orders_and_returns(url: str) -> tuple[dict[str, str], list[str]]:
     return intents, return_ids
 
 
-def test_twenty_concurrent_settles_on_one_chain_all_refund_once_and_the_chain_verifies(stripe_stack,  # noqa: F811
-                                                                                     localstripe_url):  # noqa: F811
+def test_twenty_concurrent_settles_on_one_chain_all_refund_once_and_the_chain_verifies(stripe_stack,
+                                                                                     localstripe_url):
     intents, return_ids = _orders_and_returns(localstripe_url)
     unlucky = return_ids[4]
     ledger_table = os.environ["LEDGER_TABLE"]
@@ -91,9 +91,8 @@ def test_an_append_that_loses_for_its_whole_budget_writes_nothing_and_is_retryab
                                approved_by=None)
     order = OrderModel.get("O-busy")
     with faults.fail("dynamodb", "TransactWriteItems", "TransactionCanceledException", "injected: conflict",
-                     times=10_000) as conflicts:
-        with pytest.raises(ledger.LedgerBusy) as busy:
-            ledger.append(movement, ret, order, {"amount": 400}, ledger_audit.ledger_key(), budget_seconds=1.5)
+                     times=10_000) as conflicts, pytest.raises(ledger.LedgerBusy) as busy:
+        ledger.append(movement, ret, order, {"amount": 400}, ledger_audit.ledger_key(), budget_seconds=1.5)
     assert isinstance(busy.value, settlement.RETRYABLE)
     assert conflicts.hits   # it tried, lost every time, and stopped at its budget
     assert list(ledger.entries()) == [] and ReturnModel.get("R-busy").refund is None

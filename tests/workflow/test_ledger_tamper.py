@@ -10,8 +10,7 @@ import os
 
 import boto3
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from returns_core import aws
 from returns_core.rules import ledger_chain

@@ -1,51 +1,15 @@
 """Issue 3's proof: the real ASL in moto's interpreter, driven only through the Chalice API."""
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-
 import boto3
 import pytest
 
 from returns_core.edge import auth
 from returns_core.store.models import LedgerEntryModel
 
-from tests.conftest import GatewayClient
-
-from .helpers import ROOT, order_payload, states_entered, wait_for
+from .helpers import Http, carrier_event, order_payload, states_entered, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
-
-
-@pytest.fixture
-def api(stack):
-    yield GatewayClient()
-
-
-class Http:
-    def __init__(self, client):
-        self.client = client
-
-    def call(self, method: str, path: str, body=None, token: str | None = None, headers: dict | None = None,
-             raw: bytes | None = None):
-        h = {"Content-Type": "application/json", **(headers or {})}
-        if token:
-            h["Authorization"] = f"Bearer {token}"
-        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        response = getattr(self.client.http, method.lower())(path, headers=h, body=data)
-        try:
-            payload = json.loads(response.body) if response.body else None
-        except (ValueError, UnicodeDecodeError):
-            payload = response.body
-        return response.status_code, payload, response
-
-
-def carrier_event(http: Http, tracking: str, event: str, occurred_at: str = "2026-11-22T10:00:00Z"):
-    raw = json.dumps({"tracking_number": tracking, "event": event, "occurred_at": occurred_at,
-                      "location": "Paris 11"}).encode()
-    sig = hmac.new(b"local-carrier-secret", raw, hashlib.sha256).hexdigest()
-    return http.call("POST", "/carrier/events", raw=raw, headers={"X-Carrier-Signature": f"sha256={sig}"})
 
 
 def test_one_return_end_to_end_through_the_api(stack, api):

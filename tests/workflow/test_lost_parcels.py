@@ -12,8 +12,7 @@ import pytest
 from returns_core.edge import auth
 from returns_core.store.models import LedgerEntryModel
 
-from .helpers import order_payload, wait_for
-from .test_lifecycle_api import Http, api, carrier_event  # noqa: F401 - fixture
+from .helpers import Http, carrier_event, order_payload, sent_emails, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
 
@@ -27,15 +26,6 @@ def _events(kind: str, return_id: str) -> list[dict]:
             if m["type"] == kind and m["return_id"] == return_id]
 
 
-def _emails(return_id: str) -> list[tuple[str, dict]]:
-    """(SES template name, its data) of every email sent about this return."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    return [(m.template, json.loads(m.template_data)) for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
-            if getattr(m, "template", None) and return_id in m.template_data]
-
-
 def _texts() -> list[str]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.sns.models import sns_backends
@@ -47,8 +37,9 @@ def _lost_in_transit(http: Http, order: dict, items: list[dict], resolution: str
     """A return whose parcel is dropped off, then reported lost by the carrier: (return id, customer token)."""
     assert http.call("PUT", "/orders/ORD-LOST", order, token=auth.mint("store", "shop"))[0] == 201
     customer = http.call("POST", "/returns/lookup", {"order_id": "ORD-LOST", "email": "ana@example.com"})[1]["token"]
-    status, created, _ = http.call("POST", "/returns", {"order_id": "ORD-LOST", "items": items, "resolution": resolution,
-                                                        "dropoff": {"method": "letterbox"}}, token=customer)
+    status, created, _ = http.call("POST", "/returns", {"order_id": "ORD-LOST", "items": items,
+                                                        "resolution": resolution, "dropoff": {"method": "letterbox"}},
+                                   token=customer)
     assert status == 201, created
     rid = created["return_id"]
     ret = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
@@ -98,12 +89,13 @@ def test_a_lost_exchange_parcel_gets_its_replacement_and_no_refund_of_nothing(st
     assert sorted((x["sku"], x["qty"], x["exchange_for"]) for x in sent["data"]["lines"]) == [
         ("JEANS-32", 1, "JEANS-34"), ("TSHIRT-M", 2, "TSHIRT-L")]
     ret = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
-                   lambda r: r["status"] == "refunded" and any(t["type"] == "exchange.requested" for t in r["timeline"]),
+                   lambda r: r["status"] == "refunded"
+                   and any(t["type"] == "exchange.requested" for t in r["timeline"]),
                    what="the settlement", timeout=90)
     # The replacement is the settlement: no money moved, no ledger entry, no refund message of 0.
     assert ret["refund"]["status"] == "none"
     assert [e for e in LedgerEntryModel.query("refunds") if e.return_id == rid] == []
-    emails = _emails(rid)
+    emails = sent_emails(rid)
     assert not [name for name, _ in emails if "refund_issued" in name], emails
     assert not any("0,00" in json.dumps(data, ensure_ascii=False) for _, data in emails), emails
     assert not [t for t in _texts() if "0,00" in t or "rembours" in t.lower()]

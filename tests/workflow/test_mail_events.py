@@ -14,9 +14,7 @@ import pytest
 from returns_core.edge import auth
 from returns_core.usecases import mail_events
 
-from .helpers import order_payload, wait_for
-from .test_faults import ops_inbox  # noqa: F401 - fixture
-from .test_lifecycle_api import Http, api  # noqa: F401 - fixture
+from .helpers import Http, order_payload, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
 
@@ -35,7 +33,8 @@ def _sns(*events: dict) -> dict:
     """SNS's delivery to a Lambda subscriber (the Lambda developer guide's SNS event shape)."""
     return {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
                          "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:mail-events:sub",
-                         "Sns": {"Type": "Notification", "MessageId": f"m-{n}", "TopicArn": "arn:aws:sns:us-east-1:123456789012:mail-events",
+                         "Sns": {"Type": "Notification", "MessageId": f"m-{n}",
+                                 "TopicArn": "arn:aws:sns:us-east-1:123456789012:mail-events",
                                  "Subject": None, "Message": json.dumps(event), "Timestamp": "2017-08-05T00:41:03.000Z",
                                  "SignatureVersion": "1", "MessageAttributes": {}}}
                         for n, event in enumerate(events)]}

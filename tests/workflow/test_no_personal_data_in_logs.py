@@ -15,8 +15,7 @@ from returns_core.edge import auth
 
 from tests.conftest import GatewayClient
 
-from .helpers import order_payload, wait_for
-from .test_lifecycle_api import Http, carrier_event
+from .helpers import Http, carrier_event, order_payload, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
 

@@ -9,7 +9,7 @@ import pytest
 from infra.local import faults
 
 from .helpers import order_payload
-from .test_notifications_sequence import REGION, Journey, Outbox, client, deployed
+from .journey import REGION, Journey, Outbox, client, deployed
 
 pytestmark = pytest.mark.xdist_group("workflow")
 

@@ -10,19 +10,11 @@ import pytest
 from returns_core.edge import auth
 from returns_core.store.models import CreditModel, LedgerEntryModel, OrderModel
 
-from tests.conftest import GatewayClient
-
-from .helpers import order_payload, wait_for
-from .test_lifecycle_api import Http, carrier_event
+from .helpers import Http, carrier_event, order_payload, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
 
 SETTLED = ("refunded", "refund_failed")
-
-
-@pytest.fixture
-def http(stack):
-    yield Http(GatewayClient())
 
 
 def _return_one(http: Http, order_id: str, email: str, sku: str, resolution: str) -> dict:

@@ -11,23 +11,11 @@ from infra.local import faults
 from returns_core.edge import auth
 from returns_core.store.models import LedgerEntryModel, ReturnModel
 from returns_core.usecases import ledger_audit, settlement
-from tests.payments_support import create_captured_payment_intent, list_refunds, localstripe_url  # noqa: F401
 
 from tests.conftest import GatewayClient
+from tests.payments_support import create_captured_payment_intent, list_refunds
 
-from .helpers import order_payload, wait_for
-from .test_lifecycle_api import Http, carrier_event
-
-
-@pytest.fixture
-def stripe_stack(monkeypatch, localstripe_url):  # noqa: F811
-    """The `stack` fixture, with every function paying through localstripe instead of Secrets Manager."""
-    from tests.conftest import deployed_stack
-
-    overrides = {"STRIPE_SECRET_ARN": None, "STRIPE_API_KEY": "sk_test_local", "STRIPE_API_BASE": localstripe_url}
-    with deployed_stack(monkeypatch, environment_overrides=overrides) as deployed:
-        assert "STRIPE_SECRET_ARN" not in deployed.function("SettleFunction").environment
-        yield deployed
+from .helpers import Http, carrier_event, order_payload, wait_for
 
 
 @pytest.fixture
@@ -70,7 +58,7 @@ def _ledger() -> list:
 LINES = [{"sku": "COAT", "name": "Coat", "qty": 2, "unit_price": 8999, "final_sale": False}]
 
 
-def test_a_retried_settle_step_pays_once(stripe_stack, http, localstripe_url):  # noqa: F811
+def test_a_retried_settle_step_pays_once(stripe_stack, http, localstripe_url):
     pi = create_captured_payment_intent(localstripe_url, amount=17998)
     rid = _to_inspection(http, "ORD-S1", pi, LINES, 17998)
     wait_for(lambda: _status(rid), lambda s: s == "refunded", timeout=30, what="the refund")
@@ -93,7 +81,7 @@ def _writes_a_ledger_entry(body: str) -> bool:
     return any(item.get("Put", {}).get("TableName", "").endswith("-LedgerTable") for item in items)
 
 
-def test_a_crash_after_stripe_paid_is_recovered_by_the_ops_retry(stripe_stack, http, localstripe_url):  # noqa: F811
+def test_a_crash_after_stripe_paid_is_recovered_by_the_ops_retry(stripe_stack, http, localstripe_url):
     # Between the Stripe call and the ledger write, DynamoDB fails every ledger transaction (as a
     # crash there would leave it): the settle step, its retries included, ends refund_failed.
     pi = create_captured_payment_intent(localstripe_url, amount=17998)
@@ -115,7 +103,7 @@ def test_a_crash_after_stripe_paid_is_recovered_by_the_ops_retry(stripe_stack, h
     assert ReturnModel.get(rid).refund["reference"] == paid[0]["id"]
 
 
-def test_racing_approvals_and_settles_pay_once(stripe_stack, http, localstripe_url):  # noqa: F811
+def test_racing_approvals_and_settles_pay_once(stripe_stack, http, localstripe_url):
     lines = [{"sku": "SOFA", "name": "Sofa", "qty": 1, "unit_price": 89900, "final_sale": False}]
     pi = create_captured_payment_intent(localstripe_url, amount=89900)
     rid = _to_inspection(http, "ORD-S3", pi, lines, 89900)

@@ -12,9 +12,7 @@ import pytest
 from returns_core.edge import auth
 from returns_core.store.models import LedgerEntryModel
 
-from .helpers import order_payload, wait_for
-from .test_lifecycle_api import Http, api  # noqa: F401 - fixture
-from .test_lost_parcels import _emails
+from .helpers import Http, order_payload, sent_emails, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
 
@@ -49,7 +47,7 @@ def _assert_refunded_without_a_parcel(http: Http, stack, rid: str, customer: str
     assert int(entry.amount) == amount
     timeline = [t["type"] for t in done["timeline"]]
     assert not [t for t in timeline if t.startswith(("label.", "carrier.", "parcel.", "return.inspected"))], timeline
-    (refund_email,) = wait_for(lambda: [data for name, data in _emails(rid) if "refund_issued" in name], bool,
+    (refund_email,) = wait_for(lambda: [data for name, data in sent_emails(rid) if "refund_issued" in name], bool,
                                what="the refund email")
     assert refund_email["keep_item"] is True
     # The workflow itself never entered a label or parcel state.

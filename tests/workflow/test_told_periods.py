@@ -11,10 +11,11 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from returns_core.edge import auth
 
 from infra.local import deploy
 from infra.local.template import load, samconfig_parameters
+from returns_core.edge import auth
+
 from tests.conftest import GatewayClient, deployed_stack
 
 from .helpers import history_of, order_payload, parked_wait, wait_for

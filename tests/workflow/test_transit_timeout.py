@@ -16,9 +16,7 @@ from returns_core.store.models import LedgerEntryModel, ReturnModel
 
 from tests.conftest import GatewayClient
 
-from .helpers import ROOT, order_payload, wait_for
-from .test_concurrent_scans import subscribe
-from .test_lifecycle_api import Http, carrier_event
+from .helpers import Http, carrier_event, order_payload, subscribe, wait_for
 
 TRANSIT_SECONDS = 2
 

@@ -11,9 +11,7 @@ from returns_core.store.models import LedgerEntryModel
 
 from tests.conftest import GatewayClient
 
-from .helpers import history_of, order_payload, parked_wait, states_entered, wait_for
-from .test_concurrent_scans import subscribe
-from .test_lifecycle_api import Http, carrier_event
+from .helpers import Http, carrier_event, history_of, order_payload, parked_wait, states_entered, subscribe, wait_for
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from returns_core.edge import auth
 from returns_core.store import returns
 from returns_core.store.models import CreditModel, LedgerEntryModel
 
-from .helpers import effects_settled, order_payload, wait_for
-from .test_lifecycle_api import Http, api, carrier_event  # noqa: F401 - fixture
+from .helpers import Http, carrier_event, effects_settled, order_payload, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
 
@@ -65,7 +64,8 @@ def test_a_throttle_that_outlasts_the_retries_stops_the_workflow_and_the_sweep_b
     with faults.fail("lambda", "Invoke", "TooManyRequestsException", "Rate Exceeded.", times=10_000,
                      when=workflow_call) as throttled:
         status, body, _ = http.call("POST", f"/returns/{rid}/inspection", {
-            "items": [{"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"}]}, token=auth.mint("warehouse", "wh:bob"))
+            "items": [{"sku": "TSHIRT-M", "qty": 1, "condition": "resellable"}]},
+            token=auth.mint("warehouse", "wh:bob"))
         assert status == 200, body
         failed = wait_for(lambda: _executions(stack, rid), lambda found: found and found[0]["status"] == "FAILED",
                           timeout=90, what="the stopped execution")

@@ -6,6 +6,7 @@ only ever reaches the returns of its own order.
 from __future__ import annotations
 
 from chalice import Blueprint, Response
+
 from returns_core.edge import auth
 
 from . import routes, schemas, throttle
@@ -55,7 +56,8 @@ def lookup(call: Call) -> dict:
     # `dropoff_countries`: where the carrier collects (relay points, letterboxes), so the portal never
     # offers a country it would then refuse.
     return {"token": token, "expires_in": auth.CUSTOMER_TTL_SECONDS, "order": views.order_view(order, decided),
-            "policy": _policy(defaults, in_force.version), "dropoff_countries": list(carriers.get_carrier().countries())}
+            "policy": _policy(defaults, in_force.version),
+            "dropoff_countries": list(carriers.get_carrier().countries())}
 
 
 @endpoint(bp, routes.RELAY_POINTS)

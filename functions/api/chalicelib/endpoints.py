@@ -10,8 +10,9 @@ leaves as api.md's envelope (errors.mapped).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from chalice import Blueprint
 from pydantic import BaseModel

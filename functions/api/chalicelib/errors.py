@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalice import ChaliceViewError, Response
 from pydantic import ValidationError
@@ -54,7 +55,7 @@ def validation_response(exc: ValidationError, prefix: tuple = ()) -> Response:
     number_for_int = [e["type"] in ("int_type", "int_from_float") and isinstance(e.get("input"), float)
                       for e in raw]
     shape = any((e["code"] in _SHAPE_ERRORS or e["code"].endswith(("_type", "_parsing"))) and not number
-                for e, number in zip(errors, number_for_int))
+                for e, number in zip(errors, number_for_int, strict=True))
     status, code = (400, "invalid_request") if shape else (422, "invalid_value")
     first = errors[0] if errors else {"field": None, "message": "invalid input"}
     message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
@@ -65,6 +66,7 @@ def to_response(exc: BaseException) -> Response:
     """The response for any exception a view lets escape."""
     # Imported lazily: the domain pulls in PynamoDB, which /health does not need.
     from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+
     from returns_core.outbound.carriers import CarrierError
     from returns_core.rules.errors import DomainError
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
-from typing import Callable, Iterable, Iterator
 
 from chalice import Blueprint, Response
 

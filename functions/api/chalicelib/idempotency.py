@@ -18,7 +18,8 @@ import hashlib
 import json
 import re
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalice import Response
 
@@ -30,7 +31,7 @@ TTL_SECONDS = 24 * 3600
 IN_PROGRESS_SECONDS = 60
 KEY_MAX_LENGTH = 255
 # Printable ASCII without space; /openapi.json states the same pattern (a JSON Schema / ECMA 262 regex too).
-KEY_PATTERN = r"^[\x21-\x7e]{1,%d}$" % KEY_MAX_LENGTH
+KEY_PATTERN = rf"^[\x21-\x7e]{{1,{KEY_MAX_LENGTH}}}$"
 _KEY = re.compile(KEY_PATTERN)
 _NOT_KEPT = frozenset({409, 429})
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic.json_schema import models_json_schema
+
 from returns_core.edge.auth import ROLES
 
 from . import idempotency

@@ -45,8 +45,9 @@ _PARKED = {"type": "object", "properties": {
     "status": {"type": "string", "nullable": True}, "failed_at": {"type": "string", "nullable": True},
     "attempts": {"type": "integer", "nullable": True}, "error": {"type": "string", "nullable": True}}}
 RECOVERY_RESULT = {"type": "object", "required": ["workflows", "parked_effects"], "properties": {
-    "workflows": {"type": "array", "items": {"type": "object", "required": ["return_id", "order_id", "status", "ended", "restarts"],
-                  "properties": {"return_id": {"type": "string"}, "order_id": {"type": "string"}, "status": {"type": "string"},
+    "workflows": {"type": "array", "items": {
+        "type": "object", "required": ["return_id", "order_id", "status", "ended", "restarts"],
+        "properties": {"return_id": {"type": "string"}, "order_id": {"type": "string"}, "status": {"type": "string"},
                                  "ended": {"type": "string", "enum": ["FAILED", "TIMED_OUT", "ABORTED"]},
                                  "restarts": {"type": "integer"}, "given_up": {"type": "boolean"}}}},
     "parked_effects": {"type": "integer"}}}

@@ -20,12 +20,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
+
 from returns_core.edge import auth
 from returns_core.edge.auth import ROLES
 
 from . import schemas
-from .results import (CUSTOMER_SEARCH_RESULT, LEDGER_VERDICT, LOOKUP_RESULT, RECOVERY_RESULT, REPLAY_RESULT,
-                      SESSION_RESULT)
+from .results import (
+    CUSTOMER_SEARCH_RESULT,
+    LEDGER_VERDICT,
+    LOOKUP_RESULT,
+    RECOVERY_RESULT,
+    REPLAY_RESULT,
+    SESSION_RESULT,
+)
 
 PUBLIC, SIGNED = "public", "signed"   # anyone; the carrier's HMAC signature (authn.verify_carrier)
 CUSTOMER, STORE, WAREHOUSE, FINANCE, OPS = ("customer",), ("store",), ("warehouse",), ("finance",), ("ops",)

@@ -7,10 +7,19 @@ bounds (a bad value is 422). The same models feed /openapi.json.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, ValidationInfo,
-                      field_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
 from returns_core.outbound.carriers.base import DROPOFF_METHODS
 from returns_core.rules import carrier_moves, claims, clock, ids, policy, statuses, timeline
 
@@ -59,16 +68,16 @@ class _Body(BaseModel):
 class Customer(_Body):
     email: Email
     name: Name
-    phone: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=32,
-                                                     pattern=r"^\+?[0-9 ().-]{4,32}$")]] = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32,
+                                            pattern=r"^\+?[0-9 ().-]{4,32}$")] | None = None
     locale: Annotated[str, StringConstraints(max_length=16, pattern=r"^[A-Za-z]{2}([-_][A-Za-z]{2})?$")] = "en"
     sms_opt_out: StrictBool = False
 
 
 class Address(_Body):
-    name: Optional[Name] = None
+    name: Name | None = None
     line1: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    line2: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]] = None
+    line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     postcode: Postcode
     city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     country: Country
@@ -91,19 +100,19 @@ class OrderLine(_Body):
     final_sale: StrictBool = False
     # What the customer paid for the whole line after discounts (at most qty x unit_price; the
     # order-wide checks against the capture are the domain's, rules/paid.py).
-    paid_amount: Optional[Amount] = None
-    category: Optional[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]] = None
-    tags: Optional[Annotated[list[Tag], Field(max_length=50)]] = None
+    paid_amount: Amount | None = None
+    category: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    tags: Annotated[list[Tag], Field(max_length=50)] | None = None
 
 
 class OrderUpsert(_Body):
     customer: Customer
     currency: Currency
-    placed_at: Optional[Annotated[str, StringConstraints(max_length=40)]] = None
-    delivered_at: Optional[Annotated[str, StringConstraints(max_length=40)]] = None
-    shipping_address: Optional[Address] = None
+    placed_at: Annotated[str, StringConstraints(max_length=40)] | None = None
+    delivered_at: Annotated[str, StringConstraints(max_length=40)] | None = None
+    shipping_address: Address | None = None
     payment: Payment
-    shipping_paid: Optional[Amount] = None   # what the customer paid for delivery; at most captured_amount
+    shipping_paid: Amount | None = None   # what the customer paid for delivery; at most captured_amount
     lines: Annotated[list[OrderLine], Field(min_length=1, max_length=200)]
     instant_exchange: StrictBool = False
 
@@ -151,14 +160,14 @@ class ReturnItem(_Body):
     sku: Sku
     qty: Qty
     reason: Reason
-    comment: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]] = None
-    exchange_for: Optional[Sku] = None
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    exchange_for: Sku | None = None
 
 
 class Dropoff(_Body):
     method: DropoffMethod
-    relay_point_id: Optional[Id] = None
-    address: Optional[Address] = None
+    relay_point_id: Id | None = None
+    address: Address | None = None
 
 
 class ReturnException(_Body):
@@ -173,13 +182,13 @@ class ReturnCreate(_Body):
     dropoff: Dropoff
     # Only `ops` may send it (a customer or the store: 403 naming `exception`): the eligibility rules
     # that fail (window, final sale, a policy rule, the resolution) are waived and named in the timeline.
-    exception: Optional[ReturnException] = None
+    exception: ReturnException | None = None
 
 
 class LabelRetry(_Body):
     """Issue a failed label again: with another drop-off (a relay point, a collection address), or as it was."""
-    dropoff: Optional[Dropoff] = None
-    note: Optional[Text] = None
+    dropoff: Dropoff | None = None
+    note: Text | None = None
 
 
 class QuoteRequest(_Body):
@@ -190,12 +199,12 @@ class QuoteRequest(_Body):
 
 
 class Cancel(_Body):
-    reason: Optional[Text] = None
+    reason: Text | None = None
 
 
 class Confirm(_Body):
     satisfied: StrictBool
-    comment: Optional[Text] = None
+    comment: Text | None = None
 
 
 class Dispute(_Body):
@@ -213,7 +222,7 @@ class RelayPointQuery(BaseModel):
 class ReturnRead(BaseModel):
     """The language of the timeline's sentences (the portal's switch); without it, English."""
     model_config = ConfigDict(extra="ignore")
-    lang: Optional[Literal[timeline.LANGUAGES]] = None
+    lang: Literal[timeline.LANGUAGES] | None = None
 
 
 # --- carrier ---------------------------------------------------------------
@@ -224,7 +233,7 @@ class CarrierEvent(BaseModel):
     tracking_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     event: CarrierEventType
     occurred_at: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-    location: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]] = None
+    location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
 
     @field_validator("occurred_at")
     @classmethod
@@ -247,7 +256,7 @@ class InspectionLine(_Body):
     sku: Sku
     qty: Qty
     condition: Condition
-    note: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]] = None
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 
 class Inspection(_Body):
@@ -258,35 +267,35 @@ class QueueQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     status: Status = "received"
     limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Optional[Annotated[str, StringConstraints(max_length=2000)]] = None
+    cursor: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
 # --- ops / finance -------------------------------------------------------------
 
 class Review(_Body):
     decision: Literal["approve", "reject"]
-    note: Optional[Text] = None
+    note: Text | None = None
 
 
 class ExchangeShipped(_Body):
     """The store shipped an exchange's replacement."""
     tracking_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=64,
                                                       pattern=r"^[A-Za-z0-9-]+$")]
-    carrier: Optional[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]] = None
-    tracking_url: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=500,
-                                                            pattern=r"^https://[^\s<>\"']+$")]] = None
+    carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    tracking_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500,
+                                                   pattern=r"^https://[^\s<>\"']+$")] | None = None
 
 
 class Note(_Body):
-    note: Optional[Text] = None
+    note: Text | None = None
 
 
 class DisputeResolve(_Body):
     """Customer service's answer to a dispute; `refund_amount` (upheld only) is paid once, more."""
     decision: Literal["uphold", "reject"]
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-    refund_amount: Optional[Annotated[StrictInt, Field(ge=1, le=10**11)]] = None
-    method: Optional[Literal["refund", "store_credit"]] = None
+    refund_amount: Annotated[StrictInt, Field(ge=1, le=10 ** 11)] | None = None
+    method: Literal["refund", "store_credit"] | None = None
 
 
 TrackingNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=64,
@@ -295,9 +304,9 @@ TrackingNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_len
 
 class CustomerSearch(_Body):
     """Customer service finds a customer by exactly one of these (the route names the field otherwise)."""
-    email: Optional[Email] = None
-    order_id: Optional[OrderId] = None
-    tracking_number: Optional[TrackingNumber] = None
+    email: Email | None = None
+    order_id: OrderId | None = None
+    tracking_number: TrackingNumber | None = None
 
     def given(self) -> list[str]:
         return [k for k in ("email", "order_id", "tracking_number") if getattr(self, k) is not None]
@@ -308,7 +317,7 @@ class OpsQueueQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     status: Status = "in_review"
     limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Optional[Annotated[str, StringConstraints(max_length=2000)]] = None
+    cursor: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
 class ManualRefund(_Body):
@@ -339,27 +348,27 @@ class ClaimResolve(_Body):
     (refund only): back to the original payment, or store credit (the only one for an order paid offline)."""
     decision: Literal[claims.DECISIONS]
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-    amount: Optional[Annotated[StrictInt, Field(ge=1, le=10**11)]] = None
-    method: Optional[Literal[claims.METHODS]] = None
+    amount: Annotated[StrictInt, Field(ge=1, le=10 ** 11)] | None = None
+    method: Literal[claims.METHODS] | None = None
 
 
 class ClaimsQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     status: Literal[claims.STATUSES] = "open"
     limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Optional[Annotated[str, StringConstraints(max_length=2000)]] = None
+    cursor: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
 class Page(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    cursor: Optional[Annotated[str, StringConstraints(max_length=2000)]] = None
+    cursor: Annotated[str, StringConstraints(max_length=2000)] | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 100
 
 
 class DateRange(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    from_: Optional[date] = Field(default=None, alias="from")
-    to: Optional[date] = None
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
 
 
 # --- the EU right of withdrawal -------------------------------------------------
@@ -374,10 +383,10 @@ class WithdrawalNotice(_Body):
     Without `lines`, every line still returnable. `dropoff`: how the parcel goes back (default: collected
     from the letterbox of the order's shipping address)."""
     order_id: OrderId
-    lines: Optional[Annotated[list[WithdrawalLine], Field(min_length=1, max_length=100)]] = None
+    lines: Annotated[list[WithdrawalLine], Field(min_length=1, max_length=100)] | None = None
     confirm: StrictBool = False
-    dropoff: Optional[Dropoff] = None
-    name: Optional[Name] = None   # the consumer's name as they state it in the notice (Art. 11a(2))
+    dropoff: Dropoff | None = None
+    name: Name | None = None   # the consumer's name as they state it in the notice (Art. 11a(2))
 
 
 BODIES: tuple[type[BaseModel], ...] = (OrderUpsert, Lookup, ReturnCreate, QuoteRequest, Cancel, Confirm, Dispute,
@@ -389,7 +398,7 @@ BODIES: tuple[type[BaseModel], ...] = (OrderUpsert, Lookup, ReturnCreate, QuoteR
 
 class PolicyVersionQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    version: Optional[Annotated[int, Field(ge=1, le=10**9)]] = None
+    version: Annotated[int, Field(ge=1, le=10 ** 9)] | None = None
 
 
 class PolicyPut(_Body):
@@ -406,7 +415,7 @@ class PolicySimulate(_Body):
     """A sample order under a draft policy (or the current one): the per-line decisions and the quote,
     nothing stored. `customer_returns_in_90_days`: the customer's earlier returns the rules and the
     review see (0 unless given)."""
-    policy: Optional[dict] = None
+    policy: dict | None = None
     order: SimulatedOrder
     items: Annotated[list[ReturnItem], Field(min_length=1, max_length=100)]
     resolution: Resolution

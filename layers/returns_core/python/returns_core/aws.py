@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from . import config
@@ -10,7 +10,7 @@ from . import config
 _lock = threading.Lock()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _service_models() -> Any:
     """The process's one botocore loader. Each botocore session otherwise brings its own, and parses
     again every JSON file a client needs (DynamoDB's model, the endpoint rules, endpoints.json:
@@ -38,7 +38,7 @@ def share_service_models_with_pynamodb() -> None:
     base.get_session = botocore_session
 
 
-@lru_cache(maxsize=None)
+@cache
 def _client(service: str, endpoint: str | None, region: str) -> Any:
     import boto3  # deferred: ~160 ms, and not every step needs every client
     from botocore.config import Config
@@ -54,7 +54,7 @@ def client(service: str) -> Any:
     return _client(service, config.endpoint_url(), config.region())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _dynamodb_connection(endpoint: str | None, region: str) -> Any:
     from pynamodb.connection import Connection
 

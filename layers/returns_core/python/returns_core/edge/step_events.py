@@ -27,7 +27,8 @@ class StatusEffectsInput(StepInput):
 
 
 class WaitInput(StepInput):
-    wait: Literal["review", "label_retry", "dropoff", "arrival", "inspection", "approval", "refund_retry", "confirmation",
+    wait: Literal["review", "label_retry", "dropoff", "arrival", "inspection", "approval", "refund_retry",
+                  "confirmation",
                   "manual_refund", "dispute", "dispute_followup", "withdrawal_parcel"]
     token: str = Field(min_length=1, max_length=2048)
     # The status the workflow enters the wait with ($.state.status): a wait entered with another status

@@ -10,7 +10,8 @@ when the first event arrives. That keeps a cold start's INIT near the `import bo
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 

@@ -39,6 +39,7 @@ def hand_over(return_id: str, previous: str, status: str, token: str | None) -> 
         log.warning("status effects not handed over", extra={"return_id": return_id, "error_type": type(exc).__name__})
         return False
     if response.get("StatusCode") != 202:
-        log.warning("status effects not accepted", extra={"return_id": return_id, "status_code": response.get("StatusCode")})
+        log.warning("status effects not accepted",
+                    extra={"return_id": return_id, "status_code": response.get("StatusCode")})
         return False
     return True

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from .. import aws, config
 
-
 # The labels' own top-level prefix: only the label step writes under it (template.yaml, IssueLabelFunction),
 # and claim photos (claim_photos.PREFIX) and exports live under theirs. A label is read back by the
 # `s3_key` its return stores, so a label stored before keeps being found where it was written.

@@ -8,7 +8,6 @@ from urllib.parse import quote
 from .. import aws, config
 from .notifications.catalogue import template_name
 
-
 # SES message tags allow ASCII letters, digits, "_" and "-" (the SES API reference, MessageTag).
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 

@@ -55,7 +55,8 @@ def _parse(body: str) -> tuple[dict, Parked]:
     response = record.get("responsePayload") if isinstance(record.get("responsePayload"), dict) else {}
     return event, Parked(event.get("return_id"), event.get("previous"), event.get("status"),
                          record.get("timestamp"), context.get("approximateInvokeCount"),
-                         (response or {}).get("errorType") or (record.get("responseContext") or {}).get("functionError"))
+                         (response or {}).get("errorType")
+                         or (record.get("responseContext") or {}).get("functionError"))
 
 
 def count(queue_url: str | None = None, sqs: Any = None) -> int:
@@ -75,7 +76,8 @@ def replay(queue_url: str | None = None, function: str | None = None, sqs: Any =
     replayed: list[Parked] = []
     unreadable = 0
     while len(replayed) + unreadable < limit:
-        got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=min(BATCH, limit - len(replayed) - unreadable),
+        left = limit - len(replayed) - unreadable
+        got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=min(BATCH, left),
                                   VisibilityTimeout=VISIBILITY_SECONDS).get("Messages", [])
         if not got:
             break

@@ -1,4 +1,5 @@
-"""Secrets (named secret_store so it never shadows the stdlib `secrets`): from Secrets Manager when `<NAME>_ARN` is set (deployed and local stack), else `<NAME>`."""
+"""Secrets (named secret_store so it never shadows the stdlib `secrets`): from Secrets Manager when
+`<NAME>_ARN` is set (deployed and local stack), else `<NAME>`."""
 from __future__ import annotations
 
 import os

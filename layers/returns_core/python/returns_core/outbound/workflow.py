@@ -89,8 +89,9 @@ def start(return_id: str, status: str, keep_item: bool = False, withdrawal: bool
             return arn
         except (BotoCoreError, ClientError):
             pass
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
         log.warning("workflow did not start", extra={"return_id": return_id, "error_type": type(exc).__name__,
-                                                      "code": getattr(exc, "response", {}).get("Error", {}).get("Code")})
+                                                      "code": code})
         raise WorkflowUnavailable(return_id) from exc
 
 

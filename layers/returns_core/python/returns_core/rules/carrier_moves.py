@@ -1,7 +1,7 @@
 """What a carrier tracking event does to a return: late, repeated or out of order, never a move backwards."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from . import clock, statuses
 
@@ -26,7 +26,7 @@ def instant(occurred_at: str) -> str:
     are one instant. ValueError when it is not a timestamp, or not an instant that exists in UTC."""
     moment = clock.parse(occurred_at.strip())
     try:
-        utc = moment.astimezone(timezone.utc)
+        utc = moment.astimezone(UTC)
     except OverflowError:   # 0001-01-01T00:00+01:00, 9999-12-31T23:30-01:00
         raise ValueError("is outside the dates a timestamp can have") from None
     spec = "milliseconds" if utc.microsecond % 1000 == 0 else "microseconds"

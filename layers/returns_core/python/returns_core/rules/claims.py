@@ -8,6 +8,8 @@ reship (the store sends the items again) or a rejection.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from .paid import line_paid, units_paid
 
 KINDS = ("not_received", "damaged_on_arrival", "missing_item")
@@ -50,7 +52,7 @@ def hold_key(claim_id: str) -> str:
     return f"{claim_id}:claim"
 
 
-def line_problems(order_lines: list[dict], lines: list[dict],
+def line_problems(order_lines: list[dict[str, Any]], lines: list[dict[str, Any]],
                   held: dict[str, int] | None = None) -> list[tuple[str, str]]:
     """(field, message) for each claimed line the order does not have as claimed; empty when all hold.
     `held`: sku -> units already held by returns and other claims (policy.held_quantities): those
@@ -75,8 +77,8 @@ def line_problems(order_lines: list[dict], lines: list[dict],
     return problems
 
 
-def lines_value(order_lines: list[dict], captured: int, shipping_paid: int | None, lines: list[dict],
-                held: dict[str, int] | None = None) -> int:
+def lines_value(order_lines: list[dict[str, Any]], captured: int, shipping_paid: int | None,
+                lines: list[dict[str, Any]], held: dict[str, int] | None = None) -> int:
     """What the customer paid for the claimed units (rules/paid.py): the default refund of a claim.
     Valued as the units that come after those `held` by returns and other claims, as a return's
     are: units valued one by one never add up to more than the line cost."""

@@ -5,12 +5,13 @@ Pure: the records are read by store/ and usecases/; this only merges, orders and
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 # The most entries one search answers; more are left out, newest kept, and the answer says so.
 MAX_ENTRIES = 500
-_EPOCH = datetime.min.replace(tzinfo=timezone.utc)
+_EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 def _moment(at: Any) -> datetime:
@@ -19,11 +20,11 @@ def _moment(at: Any) -> datetime:
         moment = datetime.fromisoformat(str(at).replace("Z", "+00:00"))
     except ValueError:
         return _EPOCH
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def entry(raw: dict, *, return_id: str | None = None, claim_id: str | None = None,
-          order_id: str | None = None, text: str | None = None) -> dict:
+def entry(raw: dict[str, Any], *, return_id: str | None = None, claim_id: str | None = None,
+          order_id: str | None = None, text: str | None = None) -> dict[str, Any]:
     """One merged entry: where it comes from (return_id or claim_id, order_id) and, for a message
     sent, its channel (email, sms)."""
     detail = raw.get("detail")
@@ -42,7 +43,8 @@ def entry(raw: dict, *, return_id: str | None = None, claim_id: str | None = Non
     return out
 
 
-def merge(sources: Iterable[list[dict]], limit: int = MAX_ENTRIES, more: bool = False) -> tuple[list[dict], bool]:
+def merge(sources: Iterable[list[dict[str, Any]]], limit: int = MAX_ENTRIES,
+          more: bool = False) -> tuple[list[dict[str, Any]], bool]:
     """Every source's entries in one list, newest first, at most `limit`; and whether any was left out
     (`more`: a source already had more than it gave). Entries of the same instant keep their
     sources' order (each source newest first), so a return's own order is never shuffled."""

@@ -5,7 +5,7 @@ usecases/side_effects.py carries it out after the change is written.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from . import statuses
 
@@ -67,7 +67,7 @@ MOVES: dict[tuple[str, str], Effects] = {
 INSPECTION_MESSAGE = "inspection_result"
 
 
-def inspection_is_news(requested: list[dict] | None, graded: list[dict] | None) -> bool:
+def inspection_is_news(requested: list[dict[str, Any]] | None, graded: list[dict[str, Any]] | None) -> bool:
     """Whether the inspection changed what the customer was quoted when they asked (the portal showed the
     quote, its fees included, before they sent it): a line graded other than resellable, or fewer of an
     item graded than requested. Every requested item graded resellable refunds what was quoted. No

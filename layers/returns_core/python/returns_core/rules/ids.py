@@ -7,7 +7,7 @@ import contextvars
 import hashlib
 import re
 import secrets
-from typing import Iterator
+from collections.abc import Iterator
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 

@@ -35,8 +35,9 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Union
+from typing import Any, cast
 
 GENESIS = "0" * 64
 SCHEME_LEGACY = 1
@@ -94,7 +95,7 @@ class BadItem:
     attribute: str
 
 
-Item = Union[Link, BadItem]
+Item = Link | BadItem
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def keyed_hash(stored: Mapping[str, Mapping[str, Any]], key: bytes) -> str:
     return hmac.new(key, _KEYED_DOMAIN + canonical(stored), hashlib.sha256).hexdigest()
 
 
-def legacy_fields(stored: Mapping[str, Mapping[str, Any]]) -> dict:
+def legacy_fields(stored: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """Scheme 1's hashed fields, from the stored item (numbers as int, absent as None)."""
     def stored_value(name: str) -> Any:
         value = stored.get(name)
@@ -185,7 +186,8 @@ def parse(item: Mapping[str, Any], shape: Mapping[str, tuple[str, bool]]) -> Ite
         if attr_type == "N" and not _WHOLE.fullmatch(value["N"]):
             return BadItem(seq, name)
     scheme = item.get("hash_scheme")
-    return Link(seq, item["prev_hash"]["S"], item[SEAL]["S"],
+    # The shape names `seq` (the table's range key), so it was checked above as a whole number.
+    return Link(cast(int, seq), item["prev_hash"]["S"], item[SEAL]["S"],
                 int(scheme["N"]) if scheme is not None else SCHEME_LEGACY, item)
 
 
@@ -356,7 +358,7 @@ def check_orders(checked: Iterable[Link], books: Mapping[str, OrderBook], entrie
     named: dict[int, Record] = {}
     for order_id in dict.fromkeys(_text(link, "order_id") for link in checked
                                   if link.seq > legacy_last_seq):
-        book = books[order_id]
+        book = books[cast(str, order_id)]   # every entry names its order (the model requires it)
         for record in book.records:
             entry = entries.get(record.ledger_seq)
             if isinstance(entry, BadItem):
@@ -371,8 +373,8 @@ def check_orders(checked: Iterable[Link], books: Mapping[str, OrderBook], entrie
         if link.seq > legacy_last_seq and link.seq not in named:
             return Verdict(False, 0, link.seq, UNRECORDED_ENTRY, order_id=_text(link, "order_id"))
     for order_id in dict.fromkeys(_text(link, "order_id") for link in checked if link.seq > legacy_last_seq):
-        book = books[order_id]
-        ours = {link.seq: link for link in checked if _text(link, "order_id") == order_id}
+        book = books[cast(str, order_id)]
+        ours: dict[int, Item] = {link.seq: link for link in checked if _text(link, "order_id") == order_id}
         ours.update({r.ledger_seq: entries[r.ledger_seq] for r in book.records})
         total = sum(from_capture_of(link) for link in ours.values() if isinstance(link, Link))
         if book.refunded_total != total:

@@ -24,7 +24,8 @@ class Money:
     def __post_init__(self) -> None:
         if isinstance(self.amount, bool) or not isinstance(self.amount, int):
             raise MoneyError(f"amount must be an integer number of minor units, not {type(self.amount).__name__}")
-        if not (isinstance(self.currency, str) and len(self.currency) == 3 and self.currency.isalpha() and self.currency.isupper()):
+        if not (isinstance(self.currency, str) and len(self.currency) == 3 and self.currency.isalpha()
+                and self.currency.isupper()):
             raise MoneyError("currency must be a 3-letter upper-case ISO 4217 code")
 
     def _same(self, other: Money) -> None:

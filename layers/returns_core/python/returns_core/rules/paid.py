@@ -9,14 +9,16 @@ units returned one by one add up to at most the line's paid amount.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from .money import allocate
 
 
-def list_total(line: dict) -> int:
+def list_total(line: dict[str, Any]) -> int:
     return int(line["qty"]) * int(line["unit_price"])
 
 
-def order_problems(lines: list[dict], captured: int, shipping_paid: int | None) -> list[tuple[str, str]]:
+def order_problems(lines: list[dict[str, Any]], captured: int, shipping_paid: int | None) -> list[tuple[str, str]]:
     """(field, message) for each inconsistency of an order's amounts; empty when it holds."""
     problems: list[tuple[str, str]] = []
     running, over = 0, False
@@ -35,7 +37,7 @@ def order_problems(lines: list[dict], captured: int, shipping_paid: int | None) 
     return problems
 
 
-def line_paid(lines: list[dict], captured: int, shipping_paid: int | None = None) -> dict[str, int]:
+def line_paid(lines: list[dict[str, Any]], captured: int, shipping_paid: int | None = None) -> dict[str, int]:
     """sku -> what the customer paid for the whole line."""
     given = {line["sku"]: min(int(line["paid_amount"]), list_total(line))
              for line in lines if line.get("paid_amount") is not None}
@@ -43,7 +45,7 @@ def line_paid(lines: list[dict], captured: int, shipping_paid: int | None = None
     pool = max(0, int(captured) - int(shipping_paid or 0) - sum(given.values()))
     shares = allocate(pool, [list_total(line) for line in rest]) if rest else []
     out = dict(given)
-    for line, share in zip(rest, shares):
+    for line, share in zip(rest, shares, strict=True):   # allocate gives one share per weight
         out[line["sku"]] = min(share, list_total(line))
     return out
 
@@ -61,7 +63,7 @@ def units_paid(line_amount: int, qty: int, first: int, count: int) -> int:
     return sum(shares[first:first + count])
 
 
-def items_paid(order_lines: list[dict], captured: int, shipping_paid: int | None, items: list[dict],
+def items_paid(order_lines: list[dict[str, Any]], captured: int, shipping_paid: int | None, items: list[dict[str, Any]],
                held: dict[str, int]) -> dict[str, int]:
     """sku -> what was paid for the units a new return takes, after the `held` ones of each line."""
     per_line = line_paid(order_lines, captured, shipping_paid)

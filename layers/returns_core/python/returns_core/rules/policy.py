@@ -4,8 +4,10 @@ Pure functions over plain values. Amounts are integer minor units.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from . import money, statuses
 from .money import Money
@@ -52,7 +54,7 @@ class Policy:
             return 100
         return self.grade_percent[condition]
 
-    def to_stored(self) -> dict:
+    def to_stored(self) -> dict[str, Any]:
         """The terms as a return item stores them: what every later decision about it reads."""
         return {"window_days": self.window_days, "return_shipping_fee": self.return_shipping_fee,
                 "restocking_fee_percent": self.restocking_fee_percent,
@@ -63,7 +65,7 @@ class Policy:
                 "keep_item": self.keep_item}
 
     @staticmethod
-    def from_stored(stored: dict | None) -> "Policy":
+    def from_stored(stored: dict[str, Any] | None) -> Policy:
         """A return item's stored terms; an item stored before policies were versioned: the built-in ones."""
         if not stored:
             return DEFAULT
@@ -102,32 +104,36 @@ class LineEligibility:
     waived: tuple[Waiver, ...] = ()   # with `waive`: the rules that failed and were set aside
 
 
-def line_eligibility(line: dict, delivered_at: datetime | None, now: datetime,
+def line_eligibility(line: dict[str, Any], delivered_at: datetime | None, now: datetime,
                      reserved_qty: int, policy: Policy = DEFAULT, waive: bool = False) -> LineEligibility:
     """Can this order line be returned now, and how many of it? `policy`: the line's terms.
     `waive` (an ops exception): the WAIVABLE_RULES that fail are named in `waived` instead of refusing."""
     left = max(0, int(line["qty"]) - reserved_qty)
     waived: list[Waiver] = []
 
-    def refuse(rule: str | None, message: str) -> LineEligibility | None:
+    def refused(message: str) -> LineEligibility:
+        return LineEligibility(0, False, message, tuple(waived))
+
+    def refuse(rule: str, message: str) -> LineEligibility | None:
+        """Refused, unless `waive` sets this rule aside (None: go on)."""
         if waive and rule in WAIVABLE_RULES:
             waived.append(Waiver(rule, message))
             return None
-        return LineEligibility(0, False, message, tuple(waived))
+        return refused(message)
 
     if line.get("final_sale") and (no := refuse("final_sale", "Final sale items cannot be returned.")):
         return no
     if not policy.returnable and (no := refuse("policy_rule", policy.message or "This item cannot be returned.")):
         return no
     if delivered_at is None:
-        return refuse(None, "This order has not been delivered yet.")
+        return refused("This order has not been delivered yet.")
     # The age of the delivery, not delivered_at plus the window: a date near the end of time (an
     # order stored before the edge checked it) cannot overflow a subtraction of two datetimes.
     if now - delivered_at > timedelta(days=policy.window_days) and (
             no := refuse("window", f"The {policy.window_days}-day return window has passed.")):
         return no
     if left == 0:
-        return refuse(None, "Everything on this line has already been returned.")
+        return refused("Everything on this line has already been returned.")
     return LineEligibility(left, True, None, tuple(waived))
 
 
@@ -160,7 +166,7 @@ class Quote:
     exchanged: tuple[QuoteLine, ...] = ()
     graded: tuple[GradedLine, ...] = ()   # the final quote's inspection lines, in the order graded
 
-    def to_api(self) -> dict:
+    def to_api(self) -> dict[str, Any]:
         return {
             "items_total": self.items_total, "restocking_fee": self.restocking_fee,
             "return_shipping_fee": self.return_shipping_fee, "bonus": self.bonus,
@@ -172,7 +178,7 @@ def _terms_of(terms: dict[str, Policy] | None, sku: str, policy: Policy) -> Poli
     return (terms or {}).get(sku, policy)
 
 
-def _percent_by_group(lines: list[QuoteLine], pct_of, currency: str) -> Money:
+def _percent_by_group(lines: list[QuoteLine], pct_of: Callable[[QuoteLine], int], currency: str) -> Money:
     """Each percentage applied once to the total of the lines it applies to (one group: exactly the
     percent of the whole, as when every line had the same terms), so rounding never depends on how a
     return's lines are split."""
@@ -187,7 +193,9 @@ def _settle(currency: str, lines: list[QuoteLine], exchanged: list[QuoteLine], r
             resolution: str, policy: Policy, graded: tuple[GradedLine, ...] = (),
             terms: dict[str, Policy] | None = None) -> Quote:
     """`reasons`: sku -> the item's reason; `terms`: sku -> the item's terms (default `policy`)."""
-    of = lambda sku: _terms_of(terms, sku, policy)   # noqa: E731
+    def of(sku: str) -> Policy:
+        return _terms_of(terms, sku, policy)
+
     items_total = sum((Money(x.amount, currency) for x in lines), Money.zero(currency))
     restocking = _percent_by_group(lines, lambda x: of(x.sku).restocking_fee_percent, currency)
     shipping = Money.zero(currency)
@@ -203,7 +211,7 @@ def _settle(currency: str, lines: list[QuoteLine], exchanged: list[QuoteLine], r
         # The bonus on what is left of each line once the fees are shared out by value (exact).
         fees = money.allocate((restocking + shipping).amount, [x.amount for x in lines]) if items_total.amount \
             else [0] * len(lines)
-        after = [QuoteLine(x.sku, x.qty, max(0, x.amount - f)) for x, f in zip(lines, fees)]
+        after = [QuoteLine(x.sku, x.qty, max(0, x.amount - f)) for x, f in zip(lines, fees, strict=True)]
         bonus = _percent_by_group(after, lambda x: of(x.sku).store_credit_bonus_percent, currency) \
             if len({of(x.sku).store_credit_bonus_percent for x in lines}) > 1 \
             else net.percent(of(lines[0].sku).store_credit_bonus_percent)
@@ -211,14 +219,14 @@ def _settle(currency: str, lines: list[QuoteLine], exchanged: list[QuoteLine], r
                  max(0, (net + bonus).amount), tuple(lines), tuple(exchanged), graded)
 
 
-def _value(sku: str, qty: int, prices: dict[str, int], paid: dict[str, int | None] | None) -> int:
+def _value(sku: str, qty: int, prices: dict[str, int], paid: Mapping[str, int | None] | None) -> int:
     """What these units refund at most: what was paid for them, never their list price when that is more."""
     listed = prices[sku] * qty
     got = (paid or {}).get(sku)
     return listed if got is None else min(int(got), listed)
 
 
-def quote_request(items: list[dict], prices: dict[str, int], currency: str, resolution: str,
+def quote_request(items: list[dict[str, Any]], prices: dict[str, int], currency: str, resolution: str,
                   policy: Policy = DEFAULT, paid: dict[str, int] | None = None,
                   terms: dict[str, Policy] | None = None) -> Quote:
     """The quote shown before inspection: every item assumed to come back resellable.
@@ -240,7 +248,7 @@ def exchange_passes(condition: str, reason: str) -> bool:
         condition == "damaged" and reason in NOT_CUSTOMER_FAULT_REASONS)
 
 
-def quote_inspected(items: list[dict], graded: list[dict], prices: dict[str, int], currency: str,
+def quote_inspected(items: list[dict[str, Any]], graded: list[dict[str, Any]], prices: dict[str, int], currency: str,
                     resolution: str, policy: Policy = DEFAULT, terms: dict[str, Policy] | None = None) -> Quote:
     """The final quote: only what was received and graded counts, never what was announced.
 
@@ -263,7 +271,7 @@ def quote_inspected(items: list[dict], graded: list[dict], prices: dict[str, int
         qtys = [int(graded[n]["qty"]) for n in mine]
         whole = max(int(item["qty"]), sum(qtys))
         shares = money.allocate(_value(sku, whole, prices, {sku: item["paid"]}), qtys + [whole - sum(qtys)])
-        for n, share in zip(mine, shares):
+        for n, share in zip(mine, shares, strict=False):   # the last share is the units not graded
             values[n] = share
     lines: list[QuoteLine] = []
     exchanged: list[QuoteLine] = []
@@ -281,37 +289,37 @@ def quote_inspected(items: list[dict], graded: list[dict], prices: dict[str, int
     return _settle(currency, lines, exchanged, reason_of, resolution, policy, tuple(decided), terms)
 
 
-def stored_terms(items: list[dict]) -> dict[str, Policy]:
+def stored_terms(items: list[dict[str, Any]]) -> dict[str, Policy]:
     """sku -> the terms a return's item was stored with (the built-in ones for items stored before)."""
     return {i["sku"]: Policy.from_stored(i["terms"]) for i in items if i.get("terms")}
 
 
-def return_terms(items: list[dict]) -> Policy:
+def return_terms(items: list[dict[str, Any]]) -> Policy:
     """The return-wide terms of a return's items: the strictest approval threshold of its items."""
     terms = list(stored_terms(items).values()) or [DEFAULT]
     return min(terms, key=lambda t: t.approval_threshold)
 
 
-def keeps_items(items: list[dict]) -> bool:
+def keeps_items(items: list[dict[str, Any]]) -> bool:
     """Returnless: every item of the return is one the customer keeps (a mix sends them all back)."""
     return bool(items) and all(bool(i.get("keep_item")) for i in items)
 
 
-def lost_in_transit(items: list[dict]) -> list[dict]:
+def lost_in_transit(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The grading of a parcel the carrier lost: every item announced, graded as lost by the carrier.
     Fed to `quote_inspected` like a warehouse's grading, so a lost parcel settles by the same rules
     (approval threshold, exchange, what was paid) as one that arrived."""
     return [{"sku": i["sku"], "qty": int(i["qty"]), "condition": LOST_IN_TRANSIT} for i in items]
 
 
-def inspection_items(final: Quote, notes: list[str | None] | None = None) -> list[dict]:
+def inspection_items(final: Quote, notes: list[str | None] | None = None) -> list[dict[str, Any]]:
     """The graded lines as a return stores them (`inspection.items`): what the final quote decided."""
     notes = notes or [None] * len(final.graded)
     return [{"sku": g.sku, "qty": g.qty, "condition": g.condition, "note": note, "refund_amount": g.refund_amount,
-             "exchanged": g.exchanged} for g, note in zip(final.graded, notes)]
+             "exchanged": g.exchanged} for g, note in zip(final.graded, notes, strict=False)]
 
 
-def declared_value(items: list[dict]) -> int:
+def declared_value(items: list[dict[str, Any]]) -> int:
     """What a return's items were worth to the customer (what was paid for them, at most their list
     price): the value a carrier claim declares for a lost parcel, whatever its resolution."""
     return sum(_value(i["sku"], int(i["qty"]), {i["sku"]: int(i["unit_price"])}, {i["sku"]: i.get("paid")})
@@ -352,7 +360,7 @@ CONFIRMATION_OUTCOMES: dict[bool, tuple[str, str]] = {
 }
 
 
-def holding(items: list[dict]) -> list[dict]:
+def holding(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What one return holds of the order, as stored: [{sku, qty}]. SKUs are the customer's and the
     store's strings, so they are values here, never map keys the storage layer could read as structure."""
     return [{"sku": str(i["sku"]), "qty": int(i["qty"])} for i in items]
@@ -379,9 +387,10 @@ def held_quantities(reserved: dict[str, object]) -> dict[str, int]:
     return total
 
 
-def order_eligibility(lines: list[dict], reserved: dict[str, object], delivered_at: datetime | None, now: datetime,
+def order_eligibility(lines: list[dict[str, Any]], reserved: dict[str, object], delivered_at: datetime | None,
+                      now: datetime,
                       policy: Policy = DEFAULT, terms: dict[str, Policy] | None = None,
-                      rules: dict[str, str | None] | None = None, waive: bool = False) -> list[dict]:
+                      rules: dict[str, str | None] | None = None, waive: bool = False) -> list[dict[str, Any]]:
     """Each order line with what of it may still be returned. `terms`: sku -> the line's terms under
     the store's policy (default `policy`); `rules`: sku -> the rule that decided them (None: the defaults).
     `waive` (an ops exception): each line also carries `waived`, the rules set aside for it."""

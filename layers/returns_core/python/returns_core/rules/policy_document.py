@@ -167,7 +167,7 @@ class _Check:
         except ValueError:
             self.bad(path, "must be a date YYYY-MM-DD")
 
-    def unknown(self, path: str, given: dict, known: tuple[str, ...]) -> None:
+    def unknown(self, path: str, given: dict[str, Any], known: tuple[str, ...]) -> None:
         for key in given:
             if key not in known:
                 self.bad(f"{path}.{key}" if path else str(key), f"is not a known key (known: {', '.join(known)})")
@@ -182,7 +182,7 @@ class _Check:
 DEFAULT_KEYS = tuple(BUILT_IN["defaults"])
 
 
-def _settings(c: _Check, path: str, given: dict, extra: tuple[str, ...] = ()) -> None:
+def _settings(c: _Check, path: str, given: dict[str, Any], extra: tuple[str, ...] = ()) -> None:
     """The keys of `defaults` (every one optional), and in a rule's `set` also `returnable`, `message`."""
     c.unknown(path, given, DEFAULT_KEYS + extra)
     for key, value in given.items():
@@ -218,12 +218,11 @@ def _settings(c: _Check, path: str, given: dict, extra: tuple[str, ...] = ()) ->
                     c.amount(f"{p}.order_above", value["order_above"])
                 if "returns_in_90_days" in value:
                     c.integer(f"{p}.returns_in_90_days", value["returns_in_90_days"], 1, 1000)
-        elif key == "message":
-            if not isinstance(value, str) or not value.strip() or len(value) > MESSAGE_MAX:
-                c.bad(p, f"must be a non-empty text of at most {MESSAGE_MAX} characters")
+        elif key == "message" and (not isinstance(value, str) or not value.strip() or len(value) > MESSAGE_MAX):
+            c.bad(p, f"must be a non-empty text of at most {MESSAGE_MAX} characters")
 
 
-def _match(c: _Check, path: str, given: dict) -> None:
+def _match(c: _Check, path: str, given: dict[str, Any]) -> None:
     c.unknown(path, given, MATCH_KEYS)
     for key, value in given.items():
         p = f"{path}.{key}"
@@ -311,7 +310,7 @@ def warnings(document: Document) -> list[dict[str, str]]:
 
 # --- deciding ----------------------------------------------------------------
 
-def _merge(base: dict, over: dict) -> dict:
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     """`over` on `base` key by key; the nested maps (grades, review, return_shipping_fee) too, and an
     amount map currency by currency."""
     out = copy.deepcopy(base)
@@ -335,7 +334,7 @@ def amount_in(value: Any, currency: str) -> int | None:
     return None if value is None else int(value)
 
 
-def _matches(match: dict, line: LineFacts, order: OrderFacts) -> bool:
+def _matches(match: dict[str, Any], line: LineFacts, order: OrderFacts) -> bool:
     for key, want in match.items():
         if key == "sku" and line.sku not in want:
             return False
@@ -370,7 +369,7 @@ def _matches(match: dict, line: LineFacts, order: OrderFacts) -> bool:
     return True
 
 
-def _terms(settings: dict, currency: str, base: Policy = DEFAULT) -> Policy:
+def _terms(settings: dict[str, Any], currency: str, base: Policy = DEFAULT) -> Policy:
     def money_of(value: Any, fallback: int) -> int:
         got = amount_in(value, currency)
         return fallback if got is None else got
@@ -407,10 +406,10 @@ def decide(document: Document, line: LineFacts, order: OrderFacts) -> Decision:
     return Decision(deciding, _terms(settings, order.currency))
 
 
-def _in_currency(values: dict, currency: str) -> dict:
+def _in_currency(values: dict[str, Any], currency: str) -> dict[str, Any]:
     """A rule's settings with each amount map reduced to this currency; one it does not cover is dropped,
     so the earlier value stands."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     for key, value in values.items():
         if key in ("approval_above",):
             got = amount_in(value, currency)
@@ -435,7 +434,7 @@ def delivered_on(delivered_at: datetime | None) -> date | None:
     return delivered_at.date() if delivered_at is not None else None
 
 
-def facts_of_line(line: dict, reason: str | None = None, resolution: str | None = None) -> LineFacts:
+def facts_of_line(line: dict[str, Any], reason: str | None = None, resolution: str | None = None) -> LineFacts:
     return LineFacts(str(line["sku"]), int(line["unit_price"]), line.get("category"),
                      tuple(line.get("tags") or ()), reason, resolution)
 

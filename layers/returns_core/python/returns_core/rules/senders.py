@@ -17,7 +17,8 @@ MOVES_INTO: dict[str, frozenset[str]] = {
     # routes: create (-> in_review), review, cancel, confirm, dispute, scan, inspect, approve, retry,
     # carrier events, dispute resolution
     "api": frozenset({statuses.IN_REVIEW, statuses.REQUESTED, statuses.REJECTED, statuses.CANCELLED,
-                      statuses.CLOSED, statuses.DISPUTED, statuses.RESOLVED, statuses.IN_TRANSIT, statuses.LOST, statuses.RECEIVED,
+                      statuses.CLOSED, statuses.DISPUTED, statuses.RESOLVED, statuses.IN_TRANSIT, statuses.LOST,
+                      statuses.RECEIVED,
                       statuses.INSPECTED, statuses.REFUNDING}),
     "issue_label": frozenset({statuses.AWAITING_DROPOFF}),
     "await_callback": frozenset(),   # stores a task token or resumes: never moves a return
@@ -47,7 +48,8 @@ DIRECT: dict[str, frozenset[str]] = {
 }
 
 # The follow-ups of effects.py that send something themselves.
-_ACTION_SENDS = {effects.INSTANT_EXCHANGE: {EVENT}, effects.EXCHANGE: {EVENT}, effects.RELEASE: set()}
+_ACTION_SENDS: dict[str | None, set[str]] = {effects.INSTANT_EXCHANGE: {EVENT}, effects.EXCHANGE: {EVENT},
+                                             effects.RELEASE: set()}
 
 
 def _sent(todo: effects.Effects) -> set[str]:

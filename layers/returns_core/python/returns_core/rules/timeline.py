@@ -7,11 +7,11 @@ neutral sentence rather than the code.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import clock
 from .money import format_amount
-
 
 # The longest text an entry keeps: the longest one the API accepts (a dispute's message, 2,000 characters).
 # The edge refuses longer input with a 4xx naming the field; this bounds what any other writer puts in.
@@ -28,16 +28,16 @@ def _bounded(value: Any) -> Any:
     return value
 
 
-def entry(kind: str, actor: str, detail: Any = None, at: str | None = None) -> dict:
+def entry(kind: str, actor: str, detail: Any = None, at: str | None = None) -> dict[str, Any]:
     """One entry; each text in `detail` at most MAX_TEXT_CHARS long, so no entry outgrows its item."""
     return {"at": at or clock.iso(), "type": kind, "actor": actor, "detail": _bounded(detail)}
 
 
-def has(timeline: list[dict] | None, kind: str) -> bool:
+def has(timeline: list[dict[str, Any]] | None, kind: str) -> bool:
     return any(e.get("type") == kind for e in timeline or [])
 
 
-_CHANNELS = {"en": {"email": "an email", "sms": "a text message"},
+_CHANNELS: dict[str, dict[str | None, str]] = {"en": {"email": "an email", "sms": "a text message"},
              "fr": {"email": "un e-mail", "sms": "un SMS"}}
 LANGUAGES = ("en", "fr")
 
@@ -136,14 +136,16 @@ TEXTS_FR: dict[str, str | Callable[[Any, str, str], str]] = {
     "review.auto_approved": "Votre retour a été accepté.",
     "review.rejected": "Votre retour n’a pas pu être accepté.",
     "label.issued": "Votre étiquette prépayée est prête à télécharger.",
-    "label.failed": "Nous n’avons pas pu préparer votre étiquette prépayée ; notre équipe est prévenue et va vous aider.",
+    "label.failed": "Nous n’avons pas pu préparer votre étiquette prépayée ; notre équipe est prévenue et va vous "
+                    "aider.",
     "label.retry_requested": "Nous préparons à nouveau votre étiquette prépayée.",
     "carrier.dropped_off": "Vous avez déposé votre colis. Merci !",
     "carrier.in_transit": "Votre colis est en route vers notre entrepôt.",
     "carrier.delivered": "Votre colis a été livré à notre entrepôt.",
     "carrier.lost": "Le transporteur a signalé votre colis comme perdu.",
     "parcel.received": "Votre colis est arrivé à notre entrepôt.",
-    "parcel.lost": "Votre colis ne nous est pas parvenu à temps ; nous le considérons comme perdu et réglons votre retour.",
+    "parcel.lost": "Votre colis ne nous est pas parvenu à temps ; nous le considérons comme perdu et réglons votre "
+                   "retour.",
     "return.inspected": "Nous avons vérifié vos articles.",
     "inspection.overdue": "La vérification de vos articles prend plus de temps que d’habitude.",
     "refund.awaiting_approval": "Votre remboursement attend une dernière vérification par notre service financier.",
@@ -169,13 +171,14 @@ TEXTS_FR: dict[str, str | Callable[[Any, str, str], str]] = {
     "claim.refunded": _refund_issued,
     "message.sent": _message_sent,
     "effect.failed": "Nous n’avons pas pu vous envoyer une mise à jour ; notre équipe est prévenue.",
-    "message.undelivered": "Un e-mail que nous vous avons envoyé n’a pas été remis ; notre service client vous contactera autrement.",
+    "message.undelivered": "Un e-mail que nous vous avons envoyé n’a pas été remis ; "
+                           "notre service client vous contactera autrement.",
 }
 _BY_LANGUAGE = {"en": TEXTS, "fr": TEXTS_FR}
 _UPDATED = {"en": "Your return was updated.", "fr": "Votre retour a été mis à jour."}
 
 
-def text(item: dict, currency: str = "", lang: str = "en") -> str:
+def text(item: dict[str, Any], currency: str = "", lang: str = "en") -> str:
     """The sentence for one timeline entry, in English or French (`lang`, see `language`)."""
     lang = language(lang)
     found = _BY_LANGUAGE[lang].get(item.get("type") or "")

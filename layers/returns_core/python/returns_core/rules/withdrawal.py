@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from . import waits
 from .policy import Policy
@@ -54,7 +55,7 @@ def statutory_terms(terms: Policy) -> Policy:
                    keep_item=False, resolutions=tuple(dict.fromkeys(("refund", *terms.resolutions))))
 
 
-def statutory_line(line: dict) -> dict:
+def statutory_line(line: dict[str, Any]) -> dict[str, Any]:
     """An order line as the right sees it: a store's `final_sale` is a commercial term, not a legal exception."""
     return {**line, "final_sale": False}
 
@@ -65,7 +66,8 @@ def refund_due_by(received_at: datetime, refund_seconds: int = REFUND_DAYS * 864
     return received_at + timedelta(seconds=refund_seconds)
 
 
-def whole_order(order_lines: list[dict], reserved_before: dict[str, int], selection: list[dict]) -> bool:
+def whole_order(order_lines: list[dict[str, Any]], reserved_before: dict[str, int],
+                selection: list[dict[str, Any]]) -> bool:
     """Every unit of the order is withdrawn by this selection (nothing of it was held or kept before):
     then the standard delivery is refunded too."""
     asked = {i["sku"]: int(i["qty"]) for i in selection}
@@ -73,7 +75,7 @@ def whole_order(order_lines: list[dict], reserved_before: dict[str, int], select
                for line in order_lines)
 
 
-def withdrawal_id(order_id: str, selection: list[dict]) -> str:
+def withdrawal_id(order_id: str, selection: list[dict[str, Any]]) -> str:
     """The same order and the same lines give the same id: a second confirm finds the first
     (the return is opened under a condition that this id is new on the order)."""
     canonical = ";".join(f"{i['sku']}={int(i['qty'])}" for i in sorted(selection, key=lambda i: i["sku"]))
@@ -105,13 +107,13 @@ def seconds_left(received_at: datetime, refund_due_by: datetime, now: datetime, 
     return {"alert_in": max(0, due - waits.scaled(alert_lead_seconds, wait_scale)), "due_in": due}
 
 
-def with_delivery_refund(quote: dict, delivery_refund: int) -> dict:
+def with_delivery_refund(quote: dict[str, Any], delivery_refund: int) -> dict[str, Any]:
     """A quote (policy.Quote.to_api()) of a withdrawal's return: the standard delivery refunded on top
     (0 for a partial withdrawal). Applied to the request's quote and to every final quote after it."""
     return {**quote, "delivery_refund": int(delivery_refund),
             "refund_amount": int(quote["refund_amount"]) + int(delivery_refund)}
 
 
-def final_quote(quote: dict, stored: Withdrawal | None) -> dict:
+def final_quote(quote: dict[str, Any], stored: Withdrawal | None) -> dict[str, Any]:
     """A return's final quote (inspection, lost parcel, deadline) with what its withdrawal adds, if any."""
     return with_delivery_refund(quote, int(stored.get("delivery_refund") or 0)) if stored else quote

@@ -7,11 +7,9 @@ from typing import Any
 from pynamodb.transactions import TransactWrite
 
 from .. import aws
-from ..rules import claims as rules
-from ..rules import clock, timeline
+from ..rules import claims as rules, clock, timeline
 from ..rules.errors import InvalidTransition, NotFoundError
-from . import timeline as timeline_items
-from . import writes
+from . import timeline as timeline_items, writes
 from .models import ClaimModel
 
 

@@ -22,9 +22,10 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -34,10 +35,28 @@ from pynamodb.transactions import TransactWrite
 from .. import aws, config
 from ..rules import clock, ledger_chain
 from ..rules.errors import UnprocessableError
-from ..rules.ledger_chain import (GENESIS, MALFORMED_ENTRY, MALFORMED_RECORD, MISSING_ENTRY, SCHEME_KEYED,
-                                  SCHEME_LEGACY, Anchor, BadItem, Checkpoint, Item, Link, OrderBook, Record,
-                                  Verdict, check_checkpoint, check_entry, check_head, check_orders, keyed_hash,
-                                  verify)
+from ..rules.ledger_chain import (
+    GENESIS,
+    MALFORMED_ENTRY,
+    MALFORMED_RECORD,
+    MISSING_ENTRY,
+    SCHEME_KEYED,
+    SCHEME_LEGACY,
+    Anchor,
+    BadItem,
+    Checkpoint,
+    Item,
+    Link,
+    OrderBook,
+    Record,
+    Verdict,
+    check_checkpoint,
+    check_entry,
+    check_head,
+    check_orders,
+    keyed_hash,
+    verify,
+)
 from . import writes
 from .models import ClaimModel, CreditModel, LedgerAnchorModel, LedgerEntryModel, OrderModel, ReturnModel, _meta
 
@@ -502,7 +521,9 @@ def _get_all(keys: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
                         or attempt == _READ_ATTEMPTS - 1:
                     raise
                 time.sleep(0.05 * 2 ** attempt)
-        out.extend((table, response.get("Item")) for (table, _), response in zip(chunk, answer["Responses"]))
+        # TransactGetItems answers one response per item, in the request's order.
+        out.extend((table, response.get("Item"))
+                   for (table, _), response in zip(chunk, answer["Responses"], strict=True))
     return out
 
 
@@ -529,7 +550,7 @@ def _book(order_id: str) -> OrderBook:
     total = None if order is None else (_whole(order["refunded_total"], f"order {order_id}")
                                         if "refunded_total" in order else 0)
     records: list[Record] = []
-    for (owner, _), (_, item) in zip(owners, read[1:]):
+    for (owner, _), (_, item) in zip(owners, read[1:], strict=True):
         if item is not None:
             records.extend(_records_of(owner, item))
     return OrderBook(order_id, total, records)

@@ -8,16 +8,38 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pynamodb.attributes import (
-    Attribute, BooleanAttribute, JSONAttribute, ListAttribute, MapAttribute, NumberAttribute,
-    UnicodeAttribute, UnicodeSetAttribute, VersionAttribute,
+    Attribute,
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from .. import aws, config
 from ..rules.shapes import (
-    Address, Approval, ClaimResolution, Customer, DisputeResolution, Dropoff, ExchangeShipment, Inspection,
-    Label, OpsException, Payment, Quote, RefundHolds, Refund, Reserved, Review, Withdrawal,
+    Address,
+    Approval,
+    ClaimResolution,
+    Customer,
+    DisputeResolution,
+    Dropoff,
+    ExchangeShipment,
+    Inspection,
+    Label,
+    OpsException,
+    Payment,
+    Quote,
+    Refund,
+    RefundHolds,
+    Reserved,
+    Review,
+    Withdrawal,
 )
 
 aws.share_service_models_with_pynamodb()   # one parse of DynamoDB's model per process, not per table
@@ -212,7 +234,7 @@ class ReturnModel(Model):
     by_withdrawal_day = ByWithdrawalDay()
 
     @classmethod
-    def load_many(cls, hits) -> list["ReturnModel"]:
+    def load_many(cls, hits) -> list[ReturnModel]:
         """The full records of index hits (keys-only or partial), in the hits' order."""
         ids = list(dict.fromkeys(h.return_id for h in hits))
         found: dict[str, ReturnModel] = {}
@@ -292,7 +314,7 @@ class ClaimModel(Model):
     by_customer = ClaimsByCustomer()
 
     @classmethod
-    def load_many(cls, hits) -> list["ClaimModel"]:
+    def load_many(cls, hits) -> list[ClaimModel]:
         ids = list(dict.fromkeys(h.claim_id for h in hits))
         found: dict[str, ClaimModel] = {}
         for start in range(0, len(ids), 100):

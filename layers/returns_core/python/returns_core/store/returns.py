@@ -7,8 +7,7 @@ from pynamodb.exceptions import UpdateError
 
 from ..rules import timeline
 from ..rules.errors import ReturnNotFound
-from . import timeline as timeline_items
-from . import writes
+from . import timeline as timeline_items, writes
 from .models import ReturnModel
 
 

@@ -27,13 +27,11 @@ from __future__ import annotations
 
 import logging
 
-from ..rules import claims as rules
-from ..rules import clock, ids, policy
+from ..rules import claims as rules, clock, ids, policy
 from ..rules.errors import ConflictError, InvalidTransition, ServiceUnavailableError, UnprocessableError
 from ..rules.settlement import movement_key
 from ..rules.shapes import ClaimResolution
-from ..store import claims as store
-from ..store import ledger, writes
+from ..store import claims as store, ledger, writes
 from ..store.models import ClaimModel, OrderModel
 from . import movements, orders
 
@@ -103,7 +101,8 @@ def _email(claim: ClaimModel, template: str) -> None:
 
     customer = orders.get(claim.order_id).customer
     data = messages.build(template, claim_view(claim), customer)
-    name = messaging.send_email(customer["email"], template, claim.locale or "en", data, about={"claim_id": claim.claim_id})
+    name = messaging.send_email(customer["email"], template, claim.locale or "en", data,
+                                about={"claim_id": claim.claim_id})
     store.append_timeline(claim, actor="system", event="message.sent", detail={"channel": "email", "template": name})
 
 

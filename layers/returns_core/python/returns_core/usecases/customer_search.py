@@ -68,6 +68,7 @@ def search(email: str | None = None, order_id: str | None = None, tracking_numbe
                         for e in claim.get("timeline", [])])
     timeline, truncated = customer_timeline.merge(sources, limit, truncated)
     return {"customer": {"email": newest.get("email"), "name": newest.get("name")},
-            "orders": [customers_view.order_summary(o) for o in orders], "returns": [customers_view.return_summary(r) for r in returns],
+            "orders": [customers_view.order_summary(o) for o in orders],
+            "returns": [customers_view.return_summary(r) for r in returns],
             "claims": [{k: v for k, v in c.items() if k != "timeline"} for c in claims],
             "timeline": timeline, "truncated": truncated}

@@ -12,8 +12,9 @@ Whatever order the API and the workflow act in, each wait is resumed exactly onc
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from ..outbound import deferred_effects, workflow
 from ..rules import clock, statuses, timeline

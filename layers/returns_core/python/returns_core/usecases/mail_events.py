@@ -19,8 +19,7 @@ from typing import Any
 from ..outbound import events
 from ..rules import timeline as timeline_rules
 from ..rules.errors import NotFoundError
-from ..store import claims as claim_store
-from ..store import returns
+from ..store import claims as claim_store, returns
 
 log = logging.getLogger(__name__)
 

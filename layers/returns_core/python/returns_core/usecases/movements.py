@@ -18,9 +18,10 @@ and whatever pays next) is decided, held and paid here, the same way.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from ..rules import clock
 from ..rules.errors import ConflictError

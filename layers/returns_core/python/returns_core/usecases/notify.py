@@ -24,7 +24,8 @@ def email(ret: ReturnModel, template: str, *, customer: Customer | None = None, 
     """`customer`: the order's customer, when the caller has read it already."""
     customer = _customer(ret, customer)
     data = messages.build(template, customer_return_view(ret), customer, **{**_links(ret), **extras})
-    name = messaging.send_email(customer["email"], template, ret.locale or "en", data, about={"return_id": ret.return_id})
+    name = messaging.send_email(customer["email"], template, ret.locale or "en", data,
+                                about={"return_id": ret.return_id})
     returns.append_timeline(ret, actor="system", event="message.sent", detail={"channel": "email", "template": name})
 
 

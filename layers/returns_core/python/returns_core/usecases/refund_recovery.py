@@ -18,8 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from ..rules import claims as claim_rules
-from ..rules import clock, statuses
+from ..rules import claims as claim_rules, clock, statuses
 from ..rules.errors import ConflictError, InvalidTransition
 from ..store.models import ClaimModel, ReturnModel
 from . import lifecycle
@@ -69,7 +68,7 @@ def _retry_failed_refunds(now: datetime) -> int:
 
 
 def _pay_pending_claims(now: datetime) -> tuple[int, int]:
-    from . import claims   # claims -> movements -> ledger: loaded when there is a claim to pay
+    from . import claims  # claims -> movements -> ledger: loaded when there is a claim to pay
 
     paid = waiting = 0
     before = clock.iso(now - timedelta(seconds=CLAIM_GRACE_SECONDS))

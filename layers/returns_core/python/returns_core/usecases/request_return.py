@@ -9,8 +9,7 @@ from pynamodb.transactions import TransactWrite
 
 from .. import aws, config
 from ..outbound import workflow
-from ..rules import clock, ids, policy, statuses, timeline
-from ..rules import withdrawal as statutory
+from ..rules import clock, ids, policy, statuses, timeline, withdrawal as statutory
 from ..rules.errors import ConflictError, ServiceUnavailableError, UnprocessableError
 from ..store import timeline as timeline_items
 from ..store.models import OrderModel, ReturnModel
@@ -167,7 +166,8 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
     if withdrawal is not None:
         ret.withdrawal = withdrawal
         ret.withdrawal_day = withdrawal["received_at"][:10]   # the sparse `by_withdrawal_day` index
-    order_actions = [OrderModel.reserved[return_id].set(policy.holding(items)), OrderModel.updated_at.set(clock.iso(now))]
+    order_actions = [OrderModel.reserved[return_id].set(policy.holding(items)),
+                     OrderModel.updated_at.set(clock.iso(now))]
     order_condition = None
     if withdrawal is not None:
         order_actions.append(OrderModel.withdrawals.add({withdrawal["withdrawal_id"]}))

@@ -14,8 +14,7 @@ is still written here, by the Settle step, which alone may write the ledger.
 """
 from __future__ import annotations
 
-from ..rules import clock, policy, statuses, timeline
-from ..rules import withdrawal as statutory
+from ..rules import clock, policy, statuses, timeline, withdrawal as statutory
 from ..rules.errors import ConflictError, ForbiddenError, InvalidTransition, UnprocessableError
 from ..rules.settlement import FAILED, METHODS, PENDING_MANUAL, awaiting_manual, capture_part, idempotency_key
 from ..store import ledger, returns, writes
@@ -89,7 +88,8 @@ def _still_refunding(ret: ReturnModel) -> None:
         raise InvalidTransition(ret.status, statuses.REFUNDED)
 
 
-def _refund_payment(ret: ReturnModel, order: OrderModel, amount: int, method: str, from_capture: int) -> movements.Payment:
+def _refund_payment(ret: ReturnModel, order: OrderModel, amount: int, method: str,
+                    from_capture: int) -> movements.Payment:
     return movements.Payment(
         key=idempotency_key(ret.return_id), kind="store_credit" if method == "store_credit" else "refund",
         owner=ret, owner_id=ret.return_id, recorded_in="refund", hold=ret.return_id, order=order, amount=amount,

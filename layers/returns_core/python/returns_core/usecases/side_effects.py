@@ -7,7 +7,7 @@ alerted, it never undoes or blocks the change.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from .. import config
 from ..outbound import events

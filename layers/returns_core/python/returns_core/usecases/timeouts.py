@@ -46,12 +46,14 @@ def handle(return_id: str, kind: str, error: dict | None = None) -> str:
         events.alert_ops("label_still_failed", ret, f"return {ret.return_id} still has no label; "
                          f"retry it with POST /returns/{ret.return_id}/label/retry")
     elif kind == "refund_failed":
-        settlement.mark_failed(return_id, (error or {}).get("Error", "unknown") + ": " + (error or {}).get("Cause", "")[:200])
+        error = error or {}
+        settlement.mark_failed(return_id, error.get("Error", "unknown") + ": " + error.get("Cause", "")[:200])
     elif kind == "followup" and s == statuses.REFUNDED:
         notify.email(ret, "followup")
     elif kind == "autoclose" and s == statuses.REFUNDED:
         lifecycle.transition(ret, statuses.CLOSED, actor="system", event="return.auto_closed",
-                             detail="Closed automatically: no answer to the follow-up.", allowed_from={statuses.REFUNDED})
+                             detail="Closed automatically: no answer to the follow-up.",
+                             allowed_from={statuses.REFUNDED})
     elif kind == "dispute_overdue" and s == statuses.DISPUTED:
         _once(ret, "dispute.overdue", "dispute_overdue", "a disputed return has not been resolved by customer service")
     elif kind == "dispute_followup" and s == statuses.RESOLVED:

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import uuid
-
 from datetime import timedelta
 
 from .. import config
-from ..rules import clock, parcels, policy, statuses, timeline
-from ..rules import withdrawal as statutory
+from ..rules import clock, parcels, policy, statuses, timeline, withdrawal as statutory
 from ..rules.errors import ConflictError, InvalidTransition, NotFoundError, UnprocessableError
 from ..store import returns
 from ..store.models import ReturnModel, UnmatchedScanModel

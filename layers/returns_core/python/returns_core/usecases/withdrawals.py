@@ -10,8 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from .. import config
-from ..rules import clock, policy
-from ..rules import withdrawal as statutory
+from ..rules import clock, policy, withdrawal as statutory
 from ..rules.errors import ConflictError, UnprocessableError
 from ..store.models import OrderModel, ReturnModel
 from ..views import eligibility

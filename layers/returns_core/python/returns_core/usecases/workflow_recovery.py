@@ -23,8 +23,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from ..outbound import events, workflow
-from ..rules import clock, policy, statuses
-from ..rules import timeline as timeline_rules
+from ..rules import clock, policy, statuses, timeline as timeline_rules
 from ..rules.errors import ReturnNotFound
 from ..store import returns, writes
 from ..store.models import ReturnModel

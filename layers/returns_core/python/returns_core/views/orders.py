@@ -1,8 +1,7 @@
 """An order as the customer's lookup shows it."""
 from __future__ import annotations
 
-from ..rules import clock, policy
-from ..rules import withdrawal as statutory_right
+from ..rules import clock, policy, withdrawal as statutory_right
 from ..store.models import OrderModel
 
 

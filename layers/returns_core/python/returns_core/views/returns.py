@@ -7,7 +7,6 @@ from ..rules.timeline import text
 from ..store import returns
 from ..store.models import ReturnModel
 
-
 SHIPMENT_FIELDS = ("tracking_number", "carrier", "tracking_url", "lines", "at")   # not who at the store sent it
 
 
@@ -118,8 +117,8 @@ def public_actor(actor: object) -> str:
 def _known_message(name: object) -> bool:
     """A sent message's template as we record it: one of ours, bare (an SMS kind) or as SES names it
     (`<stack>-<template>-<locale>`). Only such a name is shown back; any other text is nobody's to see."""
-    from ..outbound.notifications.messages import SMS_KINDS
     from ..outbound.notifications.catalogue import LOCALES, TEMPLATES
+    from ..outbound.notifications.messages import SMS_KINDS
 
     text = str(name or "")
     if text in TEMPLATES or text in SMS_KINDS:

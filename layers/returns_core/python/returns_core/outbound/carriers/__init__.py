@@ -42,4 +42,5 @@ def get_carrier(name: str = "local") -> CarrierAdapter:
     try:
         return _CARRIERS[name.strip().lower()]()
     except (KeyError, AttributeError):
-        raise CarrierError(f"unknown carrier {name!r}; known: {', '.join(sorted(_CARRIERS))}", field="carrier") from None
+        raise CarrierError(f"unknown carrier {name!r}; known: {', '.join(sorted(_CARRIERS))}",
+                           field="carrier") from None

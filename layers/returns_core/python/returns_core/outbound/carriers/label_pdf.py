@@ -34,7 +34,8 @@ _TEXT = {
         "to": "TO",
         "relay_title": "DROP OFF AT THIS RELAY POINT",
         "hours": "Hours: ",
-        "relay_note": "Drop the parcel here before the deadline in your email. The shop scans this label and gives you a receipt.",
+        "relay_note": "Drop the parcel here before the deadline in your email. "
+                      "The shop scans this label and gives you a receipt.",
         "letterbox_title": "LETTERBOX COLLECTION",
         "letterbox": [
             "1. Pack the items and stick this label on the parcel. Cover or remove any old labels and barcodes.",
@@ -60,7 +61,8 @@ _TEXT = {
         "Le commerçant scanne cette étiquette et vous remet un reçu.",
         "letterbox_title": "COLLECTE EN BOÎTE AUX LETTRES",
         "letterbox": [
-            "1. Emballez les articles et collez cette étiquette sur le colis. Masquez ou retirez les anciennes étiquettes et codes-barres.",
+            "1. Emballez les articles et collez cette étiquette sur le colis. "
+            "Masquez ou retirez les anciennes étiquettes et codes-barres.",
             "2. Le jour de la collecte, déposez le colis avec cette étiquette dans votre boîte aux lettres avant 8 h. "
             "Le transporteur le récupère à l'adresse de l'expéditeur et scanne l'étiquette.",
             "3. Le colis doit tenir dans votre boîte aux lettres et celle-ci doit être accessible au transporteur. "
@@ -72,7 +74,8 @@ _TEXT = {
 
 
 # Letters with no Unicode decomposition to a Latin-1 base.
-_FOLD = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ħ": "H", "ħ": "h", "Ŧ": "T", "ŧ": "t", "Ŋ": "N", "ŋ": "n"})
+_FOLD = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ħ": "H", "ħ": "h", "Ŧ": "T", "ŧ": "t",
+                       "Ŋ": "N", "ŋ": "n"})
 
 
 def pdf_safe(text: str) -> str:
@@ -193,7 +196,8 @@ def _summary_row(c: Canvas, t: dict, request: LabelRequest, tracking_number: str
     return top - QR_SIZE
 
 
-def _address_block(c: Canvas, label: str, addr: Address, top: float, *, name_size: float, size: float, boxed: bool) -> float:
+def _address_block(c: Canvas, label: str, addr: Address, top: float, *, name_size: float, size: float,
+                   boxed: bool) -> float:
     pad = 4.0 if boxed else 0.0
     x, width = MARGIN + pad, PAGE_W - 2 * MARGIN - 2 * pad
     y = top - pad - 7

@@ -12,21 +12,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .base import (
-    DAYS,
-    DROPOFF_METHODS,
-    CarrierError,
-    IssuedLabel,
-    LabelRequest,
-    RelayPoint,
-    tracking_number_for,
-)
+from .base import DAYS, DROPOFF_METHODS, CarrierError, IssuedLabel, LabelRequest, RelayPoint, tracking_number_for
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 MIN_LIMIT, MAX_LIMIT = 1, 20
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
 
-_HOURS = re.compile(r"^(closed|([0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9])(,[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9])*)$")
+_SPAN = r"[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]"
+_HOURS = re.compile(rf"^(closed|({_SPAN})(,{_SPAN})*)$")
 # Code 128 (set B) and the QR code both carry printable ASCII; anything else would
 # make the scanned value differ from the stored one.
 _RETURN_CODE = re.compile(r"^[!-~]{1,40}$")
@@ -99,7 +92,8 @@ def normalize_postcode(postcode: str, country: str) -> str:
     spec = _postcode_tables()[code]
     value = re.sub(r"\s+", "", postcode) if isinstance(postcode, str) else ""
     if not spec.pattern.match(value):
-        raise CarrierError(f"postcode {postcode!r} is not a valid {code} postcode (e.g. {spec.example})", field="postcode")
+        raise CarrierError(f"postcode {postcode!r} is not a valid {code} postcode (e.g. {spec.example})",
+                           field="postcode")
     return value
 
 
@@ -133,7 +127,7 @@ class LocalCarrier:
             raise CarrierError("limit must be an integer", field="limit") from None
         candidates = _relay_points()[1].get(code, ())
         # Ties broken by id so the same query always lists the same points in the same order.
-        ranked = sorted(((haversine_km(lat, lon, p.lat, p.lon), p.id, p) for p in candidates))
+        ranked = sorted((haversine_km(lat, lon, p.lat, p.lon), p.id, p) for p in candidates)
         return [(p, round(d, 1)) for d, _, p in ranked[:limit]]
 
     def get_relay_point(self, relay_point_id: str) -> RelayPoint | None:
@@ -155,7 +149,8 @@ class LocalCarrier:
         if not isinstance(request.return_id, str) or not request.return_id.strip():
             raise CarrierError("return_id is required", field="return_id")
         if not isinstance(request.return_code, str) or not _RETURN_CODE.match(request.return_code):
-            raise CarrierError("return_code must be 1-40 printable ASCII characters without spaces", field="return_code")
+            raise CarrierError("return_code must be 1-40 printable ASCII characters without spaces",
+                               field="return_code")
         if request.dropoff_method not in DROPOFF_METHODS:
             raise CarrierError(f"dropoff_method must be one of {', '.join(DROPOFF_METHODS)}", field="dropoff_method")
         if request.dropoff_method == "relay_point":
@@ -173,5 +168,6 @@ class LocalCarrier:
         # The sender's address only matters when the carrier comes to collect; a missing
         # customer name must not block a relay-point label.
         snd = request.sender
-        if request.dropoff_method == "letterbox" and not (snd.line1.strip() and snd.postcode.strip() and snd.city.strip()):
+        if request.dropoff_method == "letterbox" and not (
+                snd.line1.strip() and snd.postcode.strip() and snd.city.strip()):
             raise CarrierError("letterbox collection needs the sender's street, postcode and city", field="sender")

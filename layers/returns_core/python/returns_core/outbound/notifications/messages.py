@@ -12,8 +12,9 @@ Dates are shown in UTC: the deadlines the workflow sets are UTC instants.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
 
 from ...rules.money import format_amount
 from .catalogue import locale_for
@@ -53,7 +54,7 @@ def format_date(value: str | date | datetime, locale: str | None) -> str:
 
 def _to_date(value: str | date | datetime) -> date:
     if isinstance(value, datetime):
-        return (value.astimezone(timezone.utc) if value.tzinfo else value).date()
+        return (value.astimezone(UTC) if value.tzinfo else value).date()
     if isinstance(value, date):
         return value
     if isinstance(value, str) and value.strip():
@@ -137,7 +138,8 @@ def _item_name(item: Mapping[str, Any], names: Mapping[str, str] | None) -> str:
     return str((names or {}).get(sku) or item.get("name") or sku)
 
 
-def _items(items: Sequence[Mapping[str, Any]], names: Mapping[str, str] | None, *, received: bool = False) -> list[dict[str, str]]:
+def _items(items: Sequence[Mapping[str, Any]], names: Mapping[str, str] | None, *,
+           received: bool = False) -> list[dict[str, str]]:
     out = []
     for item in items:
         qty = item.get("received_qty") if received and item.get("received_qty") is not None else item.get("qty")
@@ -232,7 +234,7 @@ def parcel_received(ret: Return, customer: Customer, *, received_at: str | date 
     if received_at is None:
         received_at = next((e.get("at") for e in reversed(ret.get("timeline") or [])
                             if e.get("type") in ("received", "parcel_received", "scanned") and e.get("at")),
-                           None) or datetime.now(timezone.utc)
+                           None) or datetime.now(UTC)
     received = any(item.get("received_qty") is not None for item in ret.get("items") or [])
     return {
         **_base(ret, customer, portal_url, store_name),
@@ -448,7 +450,7 @@ def format_moment(value: str | datetime, locale: str | None) -> str:
     """``1 December 2026 at 16:05 UTC`` / ``1er décembre 2026 à 16 h 05 UTC``: a date and time, its zone stated."""
     loc = locale_for(locale)
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    moment = moment.astimezone(timezone.utc) if moment.tzinfo else moment
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment
     clock = f"{moment.hour} h {moment.minute:02d}" if loc == "fr" else f"{moment.hour:02d}:{moment.minute:02d}"
     return f"{format_date(moment, loc)} {'à' if loc == 'fr' else 'at'} {clock} UTC"
 
@@ -590,13 +592,15 @@ def sms_text(kind: str, locale: str | None, data: Mapping[str, Any]) -> str:
             candidates = {
                 "store_credit": [f"Votre avoir de {amount} est disponible dès maintenant sur votre compte. Merci !"],
                 "manual": [f"Nous vous avons remboursé {amount}. Il arrive sous quelques jours ouvrés. Merci !"],
-            }.get(method, [f"Nous vous avons remboursé {amount} sur votre moyen de paiement, sous 5 à 10 jours ouvrés. Merci !"])
+            }.get(method, [f"Nous vous avons remboursé {amount} sur votre moyen de paiement, "
+                           "sous 5 à 10 jours ouvrés. Merci !"])
         else:
             candidates = {
                 "store_credit": [f"Your {amount} store credit is in your account now. Thank you!"],
                 "manual": [f"We have refunded you {amount}; it arrives within a few business days. Thank you!"],
             }.get(method, [f"We have refunded {amount} to your payment method; allow 5-10 business days. Thank you!"])
-        candidates.append("Merci ! Votre remboursement est en route." if loc == "fr" else "Your refund is on its way. Thank you!")
+        candidates.append("Merci ! Votre remboursement est en route." if loc == "fr"
+                          else "Your refund is on its way. Thank you!")
     else:
         raise KeyError(f"unknown SMS kind {kind!r}; known: {', '.join(SMS_KINDS)}")
     for body in candidates:

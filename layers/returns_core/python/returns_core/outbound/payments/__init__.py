@@ -43,4 +43,5 @@ def get_provider(name: str) -> PaymentProvider:
     try:
         return _PROVIDERS[name]()
     except KeyError:
-        raise KeyError(f"unknown payment provider {name!r}; known: {', '.join(sorted(_PROVIDERS))}, store_credit") from None
+        raise KeyError(f"unknown payment provider {name!r}; "
+                       f"known: {', '.join(sorted(_PROVIDERS))}, store_credit") from None

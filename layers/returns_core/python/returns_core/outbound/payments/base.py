@@ -114,14 +114,16 @@ class TransientPaymentError(PaymentError):
     """Retry later with the same request. Its own class name so a state
     machine `Retry` can match it by `ErrorEquals`."""
 
-    def __init__(self, message: str, *, code: str | None = None, provider: str | None = None, transient: bool = True) -> None:
+    def __init__(self, message: str, *, code: str | None = None, provider: str | None = None,
+                 transient: bool = True) -> None:
         super().__init__(message, transient=True, code=code, provider=provider)
 
 
 class PermanentPaymentError(PaymentError):
     """Retrying the same request will not help; a person has to look."""
 
-    def __init__(self, message: str, *, code: str | None = None, provider: str | None = None, transient: bool = False) -> None:
+    def __init__(self, message: str, *, code: str | None = None, provider: str | None = None,
+                 transient: bool = False) -> None:
         super().__init__(message, transient=False, code=code, provider=provider)
 
 

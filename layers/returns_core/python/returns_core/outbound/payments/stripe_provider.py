@@ -108,7 +108,8 @@ class StripeProvider:
             if not api_key:
                 raise PermanentPaymentError("STRIPE_API_KEY is not set", code="not_configured", provider=PROVIDER)
             api_base = self._api_base or os.environ.get("STRIPE_API_BASE") or None
-            timeout = self._timeout if self._timeout is not None else _env_float("STRIPE_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
+            timeout = (self._timeout if self._timeout is not None
+                       else _env_float("STRIPE_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
             retries = self._max_network_retries
             if retries is None:
                 retries = int(_env_float("STRIPE_MAX_NETWORK_RETRIES", MAX_SDK_RETRIES))
@@ -161,7 +162,8 @@ def _match(request: RefundRequest, refunds: list[dict[str, Any]]) -> RefundResul
     mine = [r for r in refunds if (r.get("metadata") or {}).get(IDEMPOTENCY_METADATA_KEY) == request.idempotency_key]
     if not mine:
         return None
-    live = sorted((r for r in mine if r.get("status") in _LIVE_STATUSES), key=lambda r: (r.get("created") or 0, r["id"]))
+    live = sorted((r for r in mine if r.get("status") in _LIVE_STATUSES),
+                  key=lambda r: (r.get("created") or 0, r["id"]))
     if not live:
         dead = mine[0]
         # The money did not move; paying again needs a new key (the next refund number).
@@ -220,7 +222,8 @@ def map_stripe_error(exc: Exception, action: str = "calling Stripe") -> PaymentE
     if isinstance(exc, stripe.RateLimitError):
         return TransientPaymentError(where, code=code or "rate_limited", provider=PROVIDER)
     if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
-        return PermanentPaymentError(f"Stripe refused our API key {action}: {text}", code="not_authorised", provider=PROVIDER)
+        return PermanentPaymentError(f"Stripe refused our API key {action}: {text}", code="not_authorised",
+                                     provider=PROVIDER)
     if isinstance(exc, stripe.IdempotencyError):
         return PermanentPaymentError(where, code="idempotency_conflict", provider=PROVIDER)
     if isinstance(exc, stripe.CardError):
@@ -243,7 +246,8 @@ def _env_float(name: str, default: float) -> float:
     try:
         return float(raw)
     except ValueError:
-        raise PermanentPaymentError(f"{name} must be a number, not {raw!r}", code="not_configured", provider=PROVIDER) from None
+        raise PermanentPaymentError(f"{name} must be a number, not {raw!r}", code="not_configured",
+                                    provider=PROVIDER) from None
 
 
 def _api_key_from_environment() -> str:
