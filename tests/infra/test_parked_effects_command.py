@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import boto3
+import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -34,6 +35,7 @@ class _Session(boto3.session.Session):
         return self._lambda if name == "lambda" else super().client(name, *args, **kwargs)
 
 
+@pytest.mark.slow   # moto's CloudFormation: 1.5 s
 @mock_aws
 def test_count_then_replay_a_parked_effect_of_a_deployed_stack(capsys):
     cfn = boto3.client("cloudformation", region_name="eu-west-3")

@@ -41,6 +41,7 @@ def _resources() -> dict:
     return load()["Resources"]
 
 
+@pytest.mark.slow   # cfn-lint over the whole template: 2 s
 def test_cfn_lint_finds_no_stateful_resource_without_deletion_and_replace_policies():
     # I3011 is cfn-lint's informational check "stateful resources have a set DeletionPolicy/UpdateReplacePolicy".
     done = subprocess.run([str(CFN_LINT), "--include-checks", "I3011", "--format", "parseable", "--",
