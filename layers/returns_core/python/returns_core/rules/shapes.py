@@ -97,20 +97,27 @@ class Refund(TypedDict, total=False):
     automatic_retries: int
 
 
-class DisputeResolution(TypedDict, total=False):
+class _Decision(TypedDict, total=False):
+    """Who decided a dispute or a claim, what, when, and the note to the customer."""
     decision: str
     note: str | None
     by: str
     at: str
-    refund_amount: int
+
+
+class _PaidAs(TypedDict, total=False):
+    """How a decided amount is paid, once the Settle function pays it (the keys of a Refund's payment)."""
     method: str
     status: str
     hold: str
-    # once paid by the Settle function, as a Refund: provider, reference, issued_at, ledger_seq, lease_*
     provider: str
     reference: str | None
     issued_at: str | None
     ledger_seq: int
+
+
+class DisputeResolution(_Decision, _PaidAs, total=False):
+    refund_amount: int
 
 
 class Review(TypedDict, total=False):
@@ -151,18 +158,6 @@ class Withdrawal(TypedDict, total=False):
     lines: list[dict[str, Any]]
 
 
-class ClaimResolution(TypedDict, total=False):
-    decision: str
-    note: str | None
-    by: str
-    at: str
+class ClaimResolution(_Decision, _PaidAs, total=False):
     published_at: str
-    # a refund's, once decided (and once paid by the Settle function)
-    amount: int
-    method: str
-    status: str
-    hold: str
-    provider: str
-    reference: str | None
-    issued_at: str | None
-    ledger_seq: int
+    amount: int                # the refund's, once decided
