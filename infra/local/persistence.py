@@ -355,39 +355,41 @@ def _objects_now(touched: list[tuple[str, str, str]]) -> list[tuple]:
     return out
 
 
-def _journaled_email(fn: Callable) -> Callable:
-    @functools.wraps(fn)
-    def wrapper(self, *args, **kwargs):
-        journal = _journal
-        if journal is None:
-            return fn(self, *args, **kwargs)
-        with _messages_lock:
-            before, count = len(self.sent_messages), self.sent_message_count
-            try:
+def _journaled_sends(kind: str, mark: Callable, new_since: Callable) -> Callable:
+    """A backend's send (SES's emails, SNS's SMS) journaled as what it added to the backend's record of
+    sent messages: `mark(backend)` before the call, `new_since(backend, mark)` after it, which is the
+    journal entry's payload, or None when nothing was sent."""
+    def wrap(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(self, *args, **kwargs):
+            journal = _journal
+            if journal is None:
                 return fn(self, *args, **kwargs)
-            finally:
-                sent, recipients = self.sent_messages[before:], self.sent_message_count - count
-                if sent or recipients:
-                    journal.append("ses", lambda: (self.account_id, self.region_name, sent, recipients))
-    return wrapper
+            with _messages_lock:
+                before = mark(self)
+                try:
+                    return fn(self, *args, **kwargs)
+                finally:
+                    sent = new_since(self, before)
+                    if sent is not None:
+                        journal.append(kind, lambda: (self.account_id, self.region_name, *sent))
+        return wrapper
+    return wrap
 
 
-def _journaled_sms(fn: Callable) -> Callable:
-    @functools.wraps(fn)
-    def wrapper(self, *args, **kwargs):
-        journal = _journal
-        if journal is None:
-            return fn(self, *args, **kwargs)
-        with _messages_lock:
-            before = len(self.sms_messages)
-            try:
-                return fn(self, *args, **kwargs)
-            finally:
-                new = len(self.sms_messages) - before
-                if new > 0:   # the newest, in the order they were sent
-                    sent = list(itertools.islice(reversed(self.sms_messages.items()), new))[::-1]
-                    journal.append("sms", lambda: (self.account_id, self.region_name, sent))
-    return wrapper
+def _new_emails(backend, before: tuple[int, int]) -> tuple | None:
+    sent, recipients = backend.sent_messages[before[0]:], backend.sent_message_count - before[1]
+    return (sent, recipients) if sent or recipients else None
+
+
+def _new_sms(backend, before: int) -> tuple | None:
+    new = len(backend.sms_messages) - before
+    # the newest, in the order they were sent
+    return (list(itertools.islice(reversed(backend.sms_messages.items()), new))[::-1],) if new > 0 else None
+
+
+_journaled_email = _journaled_sends("ses", lambda b: (len(b.sent_messages), b.sent_message_count), _new_emails)
+_journaled_sms = _journaled_sends("sms", lambda b: len(b.sms_messages), _new_sms)
 
 
 def _journal_targets() -> list[tuple[type, str, Callable]]:

@@ -4,18 +4,25 @@ return or claim and the template, so a bounce finds its timeline (usecases/mail_
 from __future__ import annotations
 
 import boto3
+import pytest
 from botocore.stub import Stubber
 
 from returns_core import aws
 from returns_core.outbound import messaging
 
 
-def test_an_email_carries_the_configuration_set_and_its_owners_tags(monkeypatch):
+@pytest.fixture
+def ses(monkeypatch):
+    """The SES client the code gets, stubbed as botocore stubs an AWS answer."""
+    client = boto3.client("ses", region_name="eu-west-3", aws_access_key_id="x", aws_secret_access_key="x")
+    monkeypatch.setattr(aws, "client", lambda name: client)
+    return client
+
+
+def test_an_email_carries_the_configuration_set_and_its_owners_tags(monkeypatch, ses):
     monkeypatch.setenv("SES_TEMPLATE_PREFIX", "returns-prod")
     monkeypatch.setenv("SENDER_EMAIL", "returns@shop.example.org")
     monkeypatch.setenv("SES_CONFIGURATION_SET", "returns-prod-mail")
-    ses = boto3.client("ses", region_name="eu-west-3", aws_access_key_id="x", aws_secret_access_key="x")
-    monkeypatch.setattr(aws, "client", lambda name: ses)
     with Stubber(ses) as stub:
         stub.add_response("send_templated_email", {"MessageId": "m-1"}, {
             "Source": "returns@shop.example.org", "Destination": {"ToAddresses": ["ana@example.com"]},
@@ -28,12 +35,10 @@ def test_an_email_carries_the_configuration_set_and_its_owners_tags(monkeypatch)
     assert name == "returns-prod-return_requested-fr"
 
 
-def test_without_a_configuration_set_the_email_still_goes(monkeypatch):
+def test_without_a_configuration_set_the_email_still_goes(monkeypatch, ses):
     monkeypatch.setenv("SES_TEMPLATE_PREFIX", "returns-local")
     monkeypatch.setenv("SENDER_EMAIL", "returns@shop.local")
     monkeypatch.delenv("SES_CONFIGURATION_SET", raising=False)
-    ses = boto3.client("ses", region_name="eu-west-3", aws_access_key_id="x", aws_secret_access_key="x")
-    monkeypatch.setattr(aws, "client", lambda name: ses)
     with Stubber(ses) as stub:
         stub.add_response("send_templated_email", {"MessageId": "m-2"}, {
             "Source": "returns@shop.local", "Destination": {"ToAddresses": ["ana@example.com"]},

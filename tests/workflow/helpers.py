@@ -103,6 +103,21 @@ class Http:
         return response.status_code, payload, response
 
 
+def start_return(http: Http, order_id: str, reason: str = "too_small") -> tuple[str, str]:
+    """The store pushes a paid-offline order, its customer finds it and asks to send one T-shirt back for
+    store credit by letterbox: (return id, the customer's token)."""
+    from returns_core.edge import auth
+
+    assert http.call("PUT", f"/orders/{order_id}", order_payload(provider="manual"),
+                     token=auth.mint("store", "shop"))[0] == 201
+    customer = http.call("POST", "/returns/lookup", {"order_id": order_id, "email": "ana@example.com"})[1]["token"]
+    status, ret, _ = http.call("POST", "/returns", {
+        "order_id": order_id, "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": reason}],
+        "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, token=customer)
+    assert status == 201, ret
+    return ret["return_id"], customer
+
+
 def carrier_event(http: Http, tracking: str, event: str, occurred_at: str = "2026-11-22T10:00:00Z"):
     raw = json.dumps({"tracking_number": tracking, "event": event, "occurred_at": occurred_at,
                       "location": "Paris 11"}).encode()

@@ -14,7 +14,7 @@ import pytest
 from returns_core.edge import auth
 from returns_core.usecases import mail_events
 
-from .helpers import Http, order_payload, wait_for
+from .helpers import Http, start_return, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
 
@@ -53,14 +53,7 @@ def test_what_each_documented_event_means(kind, changes, expected):
 
 def test_a_bounce_and_a_complaint_reach_the_timeline_and_ops_once(stack, api, ops_inbox):
     http = Http(api)
-    store = auth.mint("store", "shop")
-    assert http.call("PUT", "/orders/ORD-BOUNCE", order_payload(provider="manual"), token=store)[0] == 201
-    customer = http.call("POST", "/returns/lookup", {"order_id": "ORD-BOUNCE", "email": "ana@example.com"})[1]["token"]
-    status, ret, _ = http.call("POST", "/returns", {
-        "order_id": "ORD-BOUNCE", "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
-        "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, token=customer)
-    assert status == 201, ret
-    rid = ret["return_id"]
+    rid, customer = start_return(http, "ORD-BOUNCE")
     staff = auth.mint("ops", "ops:eve")
     sent = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=staff)[1],
                     lambda r: any(t["type"] == "message.sent" for t in r["timeline"]), what="the first email")

@@ -15,7 +15,7 @@ from returns_core.edge import auth
 from returns_core.store import returns
 from returns_core.store.models import CreditModel, LedgerEntryModel
 
-from .helpers import Http, carrier_event, effects_settled, order_payload, wait_for
+from .helpers import Http, carrier_event, effects_settled, start_return, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
 
@@ -37,14 +37,7 @@ def _executions(stack, return_id: str) -> list[dict]:
 
 def _received(http: Http, order_id: str) -> tuple[str, str, str]:
     """(return id, customer token, parcel code) of a store-credit return scanned at the warehouse."""
-    store = auth.mint("store", "shop")
-    assert http.call("PUT", f"/orders/{order_id}", order_payload(provider="manual"), token=store)[0] == 201
-    customer = http.call("POST", "/returns/lookup", {"order_id": order_id, "email": "ana@example.com"})[1]["token"]
-    status, ret, _ = http.call("POST", "/returns", {
-        "order_id": order_id, "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "defective"}],
-        "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, token=customer)
-    assert status == 201, ret
-    rid = ret["return_id"]
+    rid, customer = start_return(http, order_id, reason="defective")
     ret = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
                    lambda r: r["status"] == "awaiting_dropoff", what="the label")
     assert carrier_event(http, ret["label"]["tracking_number"], "dropped_off")[0] == 202
@@ -135,14 +128,7 @@ def test_a_parked_status_effect_is_replayed_once_its_cause_is_gone(stack, api):
     from .helpers import history_of, parked_wait, states_entered
 
     http = Http(api)
-    store = auth.mint("store", "shop")
-    assert http.call("PUT", "/orders/ORD-PARKED", order_payload(provider="manual"), token=store)[0] == 201
-    customer = http.call("POST", "/returns/lookup", {"order_id": "ORD-PARKED", "email": "ana@example.com"})[1]["token"]
-    status, ret, _ = http.call("POST", "/returns", {
-        "order_id": "ORD-PARKED", "items": [{"sku": "TSHIRT-M", "qty": 1, "reason": "too_small"}],
-        "resolution": "store_credit", "dropoff": {"method": "letterbox"}}, token=customer)
-    assert status == 201, ret
-    rid = ret["return_id"]
+    rid, customer = start_return(http, "ORD-PARKED")
     ret = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
                    lambda r: r["status"] == "awaiting_dropoff", what="the label")
     wait_for(lambda: parked_wait(rid), lambda w: w[0] == "dropoff", what="the drop-off wait")

@@ -41,8 +41,8 @@ def sweep(now: datetime | None = None) -> dict:
     """One pass; what it did, by count (no ids: this is logged)."""
     now = now or clock.now()
     done = {"restarted": 0, "given_up": 0}
-    for ret, restarts, _ in _stopped_returns():
-        _count(done, restart_workflow(ret, ended=ret.execution_arn, restart=restarts + 1))
+    for ret, restarts, ended_as in _stopped_returns():
+        _count(done, restart_workflow(ret, ended=ret.execution_arn, ended_as=ended_as, restart=restarts + 1))
     before = clock.iso(now - timedelta(seconds=STARTING_GRACE_SECONDS))
     for status in _STARTED_IN:
         hits = ReturnModel.by_status.query(status, ReturnModel.status_since <= before)
@@ -89,21 +89,21 @@ def _start_lost(ret: ReturnModel) -> str | None:
                          withdrawal=bool(ret.withdrawal))
     state = workflow.state_of(arn)
     if state in workflow.ENDED_BADLY:
-        return restart_workflow(ret, ended=None, restart=1)
+        return restart_workflow(ret, ended=None, ended_as=state, restart=1)
     _record(ret, ended=None, started=arn, detail={"restart": 0, "after": "start_lost"})
     return "restarted"
 
 
-def restart_workflow(ret: ReturnModel, *, ended: str | None, restart: int) -> str | None:
+def restart_workflow(ret: ReturnModel, *, ended: str | None, ended_as: str, restart: int) -> str | None:
     """Start the return's workflow again from its status; "restarted", "given_up" or None when another
-    sweep (or ops) got there first."""
+    sweep (or ops) got there first. `ended`: the execution the return names (None: none recorded);
+    `ended_as`: how Step Functions says it ended (FAILED, TIMED_OUT, ABORTED)."""
     if restart > MAX_RESTARTS:
         return _give_up(ret, ended)
     arn = workflow.start(ret.return_id, ret.status, keep_item=policy.keeps_items(ret.items),
                          withdrawal=bool(ret.withdrawal), restart=restart)
-    state = (workflow.state_of(ended) if ended else None) or "ended"
     return "restarted" if _record(ret, ended=ended, started=arn,
-                                  detail={"restart": restart, "after": state.lower()}) else None
+                                  detail={"restart": restart, "after": ended_as.lower()}) else None
 
 
 def _record(ret: ReturnModel, *, ended: str | None, started: str, detail: dict) -> bool:
