@@ -5,7 +5,8 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 # The SAM CLI builds the artifacts; it lives in its own venv (its pins would move the dev ones).
 SAM_CLI := aws-sam-cli==1.170.0
-# What the built functions run on locally: an interpreter with the Lambda runtime's boto3, nothing else.
+# What the built functions run on locally: the Lambda runtime's Python (python3.13: the machine's, or built
+# once by infra/runtime_python.py) with the runtime's boto3, nothing else.
 RUNTIME := $(VENV)/lambda-runtime
 
 .PHONY: run demo reset test test-fast bench lint install build lock system-deps clean deploy deploy-check staff-add staff-list
@@ -22,7 +23,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	[ -x $(VENV)/sam/bin/sam ] || $(PY) -m venv $(VENV)/sam
 	$(VENV)/sam/bin/python -m pip install --quiet '$(SAM_CLI)'
-	rm -rf $(RUNTIME) && $(PY) -m venv $(RUNTIME)
+	runtime_python=$$($(BIN)/python -m infra.runtime_python path) && rm -rf $(RUNTIME) && $$runtime_python -m venv $(RUNTIME)
 	$(BIN)/python -m infra.artifacts runtime-requirements | xargs -d '\n' $(RUNTIME)/bin/python -m pip install --quiet
 	touch $(STAMP)
 

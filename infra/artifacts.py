@@ -4,8 +4,9 @@
     python -m infra.artifacts build    # sam build, unless .aws-sam/build is already that of this tree
 
 The dependencies are declared once, in pyproject.toml's [project] dependencies. The lock pins
-their closure for the python3.11 x86_64 runtime (binary wheels for manylinux2014 only, so every
-.so loads on Amazon Linux 2), less what the runtime already holds ([tool.returns.layer]).
+their closure for the Lambda runtime's Python ([tool.returns.layer] python) on x86_64 (binary
+wheels for manylinux2014 only, so every .so loads on Lambda's Amazon Linux), less what the runtime
+already holds ([tool.returns.layer]).
 """
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def _requirement_name(spec: str) -> str:
 
 
 def runtime_requirements() -> list[str]:
-    """The declared dependencies that the python3.11 runtime provides itself (boto3): the local
+    """The declared dependencies that the Lambda runtime provides itself (boto3): the local
     runtime interpreter holds these and nothing else."""
     provided = {_canonical(n) for n in layer_settings()["provided_by_runtime"]}
     return [s for s in declared() if _requirement_name(s) in provided]
@@ -137,7 +138,12 @@ def _sam_build(quiet: bool) -> Path:
     if not SAM.exists():
         raise BuildError(f"{SAM.relative_to(ROOT)} is missing: `make install` installs the SAM CLI")
     digest = source_digest()
-    env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
+    # sam validates the runtime's interpreter (python3.13) on PATH: the local runtime's, which has pip.
+    runtime_bin = ROOT / ".venv/lambda-runtime/bin"
+    if not (runtime_bin / f"python{layer_settings()['python']}").exists():
+        raise BuildError(f"{runtime_bin.relative_to(ROOT)} is not the python{layer_settings()['python']} "
+                         "runtime: `make install` makes it")
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": f"{runtime_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
     result = subprocess.run([str(SAM), "build", "--cached", "--parallel"], cwd=ROOT, env=env,
                             capture_output=True, text=True)
     if result.returncode != 0:

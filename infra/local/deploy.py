@@ -259,7 +259,7 @@ def deploy(env: str = "local", overrides: dict[str, str] | None = None, stack_na
         memory = int(props.get("MemorySize", globals_fn.get("MemorySize", 128)))
         timeout = int(props.get("Timeout", globals_fn.get("Timeout", 3)))
         c["lambda"].create_function(
-            FunctionName=name, Runtime=globals_fn.get("Runtime", "python3.11"), Role=role,
+            FunctionName=name, Runtime=globals_fn["Runtime"], Role=role,
             Handler=props["Handler"], Code={"ZipFile": _stub_zip()}, MemorySize=memory, Timeout=timeout,
             Environment={"Variables": environment})
         invoke_config = r.resolve(props.get("EventInvokeConfig") or {})

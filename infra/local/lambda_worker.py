@@ -1,4 +1,4 @@
-"""One Lambda execution environment: runs a built function the way the python3.11 runtime does.
+"""One Lambda execution environment: runs a built function the way Lambda's Python runtime does.
 
 Started by infra/local/workers.py as `<runtime python> -I lambda_worker.py` (isolated: no
 PYTHONPATH, no user site, not even this file's folder on the path). Its import path is then what
@@ -54,7 +54,7 @@ def main() -> None:
     sys.stdout = sys.stderr
     # What a pre-loaded runtime (see zygote below) brought must not stand in for this function's INIT:
     # the handler module and the artifact's own code are imported here, in this environment.
-    # As the python3.11 runtime does: a handler on the root logger, its level AWS_LAMBDA_LOG_LEVEL
+    # As Lambda's Python runtime does: a handler on the root logger, its level AWS_LAMBDA_LOG_LEVEL
     # when the function sets one (Lambda's log-level control), else Python's WARNING.
     root_handler = logging.StreamHandler(sys.stderr)
     root_handler.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s\t%(name)s\t%(message)s"))

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import threading
+import tomllib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNTIME_PYTHON = ROOT / ".venv/lambda-runtime/bin/python"
+# The Lambda runtime's Python version (template.yaml's `Runtime` names the same: tests/infra/test_artifacts.py).
+RUNTIME_VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["returns"]["layer"]["python"]
 WORKER = Path(__file__).resolve().parent / "lambda_worker.py"
 INIT_TIMEOUT_SECONDS = 30.0   # Lambda allows 10 s; a loaded 2-core test machine needs more
 
@@ -493,11 +496,11 @@ class FunctionPool:
 
 def lambda_environment(logical_id: str, name: str, artifact: Artifact, memory_mb: int,
                        function_env: dict[str, str], aws: dict[str, str]) -> dict[str, str]:
-    """What Lambda puts in a python3.11 function's environment, the template's variables, and the
+    """What Lambda puts in a python3.13 function's environment, the template's variables, and the
     emulator's endpoint and dummy credentials (`aws`). Nothing of this process's own environment."""
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "en_US.UTF-8", "TZ": ":UTC",
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11", "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_python{RUNTIME_VERSION}", "AWS_LAMBDA_FUNCTION_NAME": name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb), "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}", "AWS_LAMBDA_LOG_STREAM_NAME": "local",
         "LAMBDA_TASK_ROOT": str(artifact.task_root), "_HANDLER": artifact.handler,

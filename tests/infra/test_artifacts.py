@@ -155,9 +155,10 @@ def test_sam_build_leaves_no_artifact_without_its_dependencies(build_dir):
     for name in ("pydantic_core", "cryptography", "PIL", "chalice", "pynamodb", "aws_lambda_powertools", "stripe"):
         assert (layer / "python" / name).is_dir(), f"{name} is missing from the layer"
     assert not (layer / "python" / "boto3").exists() and not (layer / "python" / "botocore").exists()
-    # Every compiled extension is for the runtime's platform (x86_64, CPython 3.11 or abi3).
+    # Every compiled extension is for the runtime's platform (x86_64, the runtime's CPython or abi3).
+    tag = f"cpython-{artifacts.layer_settings()['python'].replace('.', '')}-x86_64"
     for so in (layer / "python").rglob("*.so"):
-        assert "aarch64" not in so.name and ("cpython-311-x86_64" in so.name or "abi3" in so.name
+        assert "aarch64" not in so.name and (tag in so.name or "abi3" in so.name
                                              or ".cpython" not in so.name), so
     for fn in FUNCTIONS:
         assert (build_dir / fn / "app.py").exists()
@@ -297,6 +298,23 @@ def test_a_missing_dependency_fails_a_forked_init_loudly_too(tmp_path, build_dir
     with pytest.raises(workers.FunctionError, match="No module named 'not_in_the_layer'"):
         workers.Worker("Broken", artifact, {"PATH": "/usr/bin:/bin"}, workers.LogSink())
     assert runtime.environments == 1     # the failed INIT was a forked one
+
+
+def test_one_runtime_version_everywhere():
+    """The template's runtime, the layer's lock and build, and the local runtime's interpreter are one
+    Python version: a wheel or a language change that breaks on Lambda breaks here first."""
+    version = artifacts.layer_settings()["python"]
+    template = load(artifacts.ROOT / "template.yaml")
+    assert template["Globals"]["Function"]["Runtime"] == f"python{version}"
+    assert template["Resources"]["ReturnsCoreLayer"]["Properties"]["CompatibleRuntimes"] == [f"python{version}"]
+    assert f"--python-version {version} " in (artifacts.ROOT / "layers/returns_core/Makefile").read_text()
+    for fn, props in template["Resources"].items():
+        if props["Type"] == "AWS::Serverless::Function":
+            assert props["Properties"].get("Runtime", f"python{version}") == f"python{version}", fn
+    out = subprocess.run([str(workers.RUNTIME_PYTHON), "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == version
+    assert version == workers.RUNTIME_VERSION
 
 
 def test_the_runtime_holds_boto3_and_nothing_of_ours():
