@@ -1,4 +1,4 @@
-"""Deploying to AWS, for a store: check, deploy, and rotate the carrier's webhook secret.
+"""Deploying to AWS, for a store: check, deploy, and rotate the secrets others sign with.
 
     python -m infra.deploy check  --env staging     # what CloudFormation would refuse, before anything
     python -m infra.deploy deploy --env staging     # check, sam build, sam deploy --config-env staging
@@ -6,6 +6,7 @@
     python -m infra.deploy carrier-secret begin  --env staging   # new key; old and new both accepted
     python -m infra.deploy carrier-secret finish --env staging   # drop the old key
     python -m infra.deploy carrier-secret show   --env staging   # print the current key for the carrier
+    python -m infra.deploy store-link-secret show|begin|finish --env staging   # the store's return links
 
 The store's own values come from the environment (or `--set Name=value`): SENDER_EMAIL,
 PUBLIC_BASE_URL and STRIPE_API_KEY. They are needed on the first deploy; afterwards sam deploy
@@ -194,7 +195,11 @@ def outputs(stack: str, cloudformation: Any = None) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
 
 
-# --- the carrier secret's rollover ------------------------------------------------------------
+# --- the rollover of the secrets others sign with: the carrier's webhooks, the store's return links ----
+# command -> (the stack output naming the secret, who signs with it)
+ROLLOVER_SECRETS = {"carrier-secret": ("CarrierSecretArn", "the carrier"),
+                    "store-link-secret": ("StoreLinkSecretArn", "the store's order pages")}
+
 # The secret is {"current": key, "previous": key?}; the API accepts a signature by either
 # (chalicelib/authn.py) and re-reads the secret within secret_store.CACHE_SECONDS. So: begin,
 # wait that long, give the carrier the new key, wait until it signs with it, finish.
@@ -213,8 +218,8 @@ def begin_rollover(client: Any, secret_id: str, new_key: str | None = None) -> s
     (finish it first): a second begin would drop the key the carrier may still be using."""
     held = _read(client, secret_id)
     if held.get("previous"):
-        raise RuntimeError("a rollover is already open: run `carrier-secret finish` once the carrier "
-                           "signs with the current key")
+        raise RuntimeError("a rollover is already open: run `finish` once every signer (the carrier, "
+                           "the store's pages) signs with the current key")
     key = new_key or secrets.token_urlsafe(KEY_LENGTH)[:KEY_LENGTH]
     client.put_secret_value(SecretId=secret_id, SecretString=json.dumps({"current": key,
                                                                         "previous": held["current"]}))
@@ -284,9 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         cmd.add_argument("--env", default="staging", help="staging (default) or prod")
         cmd.add_argument("--set", action="append", default=[], metavar="Name=value",
                          help="a template parameter (repeatable)")
-    rot = sub.add_parser("carrier-secret")
-    rot.add_argument("step", choices=("begin", "finish", "show"))
-    rot.add_argument("--env", default="staging")
+    for name in ROLLOVER_SECRETS:
+        rot = sub.add_parser(name)
+        rot.add_argument("step", choices=("begin", "finish", "show"))
+        rot.add_argument("--env", default="staging")
     args = parser.parse_args(argv)
     try:
         stack, params = parameters(args.env, _given(getattr(args, "set", [])))
@@ -309,11 +315,12 @@ def main(argv: list[str] | None = None) -> int:
             import boto3
 
             client = boto3.client("secretsmanager")
-            secret_id = outputs(stack)["CarrierSecretArn"]
+            output, signer = ROLLOVER_SECRETS[args.command]
+            secret_id = outputs(stack)[output]
             if args.step == "begin":
                 begin_rollover(client, secret_id)
-                print("new carrier key set; both keys are accepted. Wait 5 minutes, give the carrier "
-                      "`carrier-secret show`, then run `carrier-secret finish` once it signs with it.")
+                print(f"new key set; both keys are accepted. Wait 5 minutes, give {signer} "
+                      f"`{args.command} show`, then run `{args.command} finish` once it signs with it.")
             elif args.step == "finish":
                 finish_rollover(client, secret_id)
                 print("rollover finished: only the current key is accepted (within 5 minutes)")

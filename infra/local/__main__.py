@@ -1,5 +1,6 @@
 """python -m infra.local run [--api-port N] [--aws-port N] [--stripe-port N] [--base-path /Prod] [--demo] [--verbose]
-                             | token --role ROLE [--sub NAME] [--order ORDER_ID] | reset"""
+                             | token --role ROLE [--sub NAME] [--order ORDER_ID] | reset
+                             | store-link ORDER_ID EMAIL [--days N] [--api-port N] [--base-path /Prod]"""
 from __future__ import annotations
 
 import argparse
@@ -33,6 +34,26 @@ def _token(args: argparse.Namespace) -> int:
     from returns_core.edge import auth
 
     print(auth.mint(args.role, args.sub or f"local-{args.role}", order_id=args.order, ttl=args.ttl))
+    return 0
+
+
+def _store_link(args: argparse.Namespace) -> int:
+    """A return link as the store's order page would make it (../shared/api.md v3, "Store links"),
+    signed with the local stack's store link secret: it opens the portal on that order, signed in."""
+    import time
+    import urllib.parse
+
+    from .template import LOCAL_EMULATOR_PARAMETERS
+
+    sys.path.insert(0, str(ROOT / "layers/returns_core/python"))
+    from returns_core.rules import store_links
+
+    exp = int(time.time()) + args.days * 86400
+    secret = LOCAL_EMULATOR_PARAMETERS["StoreLinkSigningSecret"].encode()
+    sig = store_links.sign(secret, args.order_id, args.email, exp)
+    query = urllib.parse.urlencode({"order_id": args.order_id, "email": args.email, "exp": exp, "sig": sig})
+    base = "/" + args.base_path.strip("/") if args.base_path.strip("/") else ""
+    print(f"http://127.0.0.1:{args.api_port}{base}/portal?{query}")
     return 0
 
 
@@ -85,7 +106,15 @@ def main(argv: list[str] | None = None) -> int:
     reset = sub.add_parser(
         "reset", help="wipe the local stack's data (orders, returns, labels, outbox, token and ledger keys)")
     reset.add_argument("--data-dir", help=data_help)
+    link = sub.add_parser("store-link", help="print a return link signed as the store's order page would sign it")
+    link.add_argument("order_id")
+    link.add_argument("email")
+    link.add_argument("--days", type=int, default=30, help="how long the link opens the order (default 30)")
+    link.add_argument("--api-port", type=_port, default=8000, help="the local stack's API port (default 8000)")
+    link.add_argument("--base-path", default="", help="the stage path the stack serves under, if any")
     args = parser.parse_args(argv)
+    if args.command == "store-link":
+        return _store_link(args)
     if args.command == "run":
         from .server import run as run_stack
         if args.demo:

@@ -58,7 +58,8 @@ def load(path: Path = TEMPLATE) -> dict:
 # What the local stack's emulators are keyed with: the local Stripe's test key (api.md, "The local
 # stack") and the carrier key the README's curl signs with. Set here, not in samconfig.toml, so that
 # no secret, not even an emulator's, lives in a deploy configuration.
-LOCAL_EMULATOR_PARAMETERS = {"CarrierSigningSecret": "local-carrier-secret", "StripeApiKey": "sk_test_local"}
+LOCAL_EMULATOR_PARAMETERS = {"CarrierSigningSecret": "local-carrier-secret", "StripeApiKey": "sk_test_local",
+                             "StoreLinkSigningSecret": "local-store-link-secret"}
 
 
 def samconfig_parameters(env: str = "local", path: Path = SAMCONFIG) -> tuple[str, dict[str, str]]:

@@ -16,6 +16,7 @@ from tests.handlers import forget_function_modules
 ROOT = Path(__file__).resolve().parents[2]
 API_DIR = ROOT / "functions" / "api"
 CARRIER_SECRET = "local-carrier-secret"
+STORE_LINK_SECRET = "local-store-link-secret"
 
 ENV = {
     "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
@@ -26,12 +27,13 @@ ENV = {
     "CREDITS_TABLE": "api-credits", "POLICY_TABLE": "api-policy", "SCANS_TABLE": "api-scans",
     "IDEMPOTENCY_TABLE": "api-requests",
     "LABELS_BUCKET": "api-labels", "TOKEN_SECRET": "test-token-secret", "CARRIER_SECRET": CARRIER_SECRET,
+    "STORE_LINK_SECRET": STORE_LINK_SECRET,
     "SES_TEMPLATE_PREFIX": "api-test", "SENDER_EMAIL": "returns@example.com",
     "LEDGER_VERIFIER_FUNCTION": "api-settle", "LEDGER_ANCHORS_TABLE": "api-ledger-anchors",
     "LEDGER_KEY_SECRET": "test-ledger-key",
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
-UNSET = ("AWS_ENDPOINT_URL", "TOKEN_SECRET_ARN", "CARRIER_SECRET_ARN", "AWS_PROFILE")
+UNSET = ("AWS_ENDPOINT_URL", "TOKEN_SECRET_ARN", "CARRIER_SECRET_ARN", "STORE_LINK_SECRET_ARN", "AWS_PROFILE")
 
 
 MODELS = ("OrderModel", "ReturnModel", "TimelineEntryModel", "LedgerEntryModel", "CreditModel",

@@ -28,7 +28,7 @@ def _refused(env: str, environ: dict, given: dict | None = None) -> str:
 def test_no_secret_has_a_default_and_no_deployed_environment_sets_one():
     template = load()
     secret_parameters = {n for n, spec in template["Parameters"].items() if spec.get("NoEcho")}
-    assert secret_parameters == {"CarrierSigningSecret", "StripeApiKey"}
+    assert secret_parameters == {"CarrierSigningSecret", "StoreLinkSigningSecret", "StripeApiKey"}
     assert all(template["Parameters"][n].get("Default", "") == "" for n in secret_parameters)
     config = tomllib.loads(SAMCONFIG.read_text())
     for env, section in config.items():
@@ -107,7 +107,8 @@ def test_a_deployed_stack_generates_the_carrier_key_and_rotates_it_with_both_key
 
     from tests.conftest import GatewayClient, deployed_stack
 
-    overrides = {"Stage": "staging", "CarrierSigningSecret": "", "StripeApiKey": STORE_VALUES["STRIPE_API_KEY"]}
+    overrides = {"Stage": "staging", "CarrierSigningSecret": "", "StoreLinkSigningSecret": "",
+                 "StripeApiKey": STORE_VALUES["STRIPE_API_KEY"]}
     with deployed_stack(monkeypatch, overrides=overrides,
                         environment_overrides={"SECRETS_CACHE_SECONDS": "0"}) as stack:
         secrets = boto3.client("secretsmanager", region_name="us-east-1")

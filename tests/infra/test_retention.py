@@ -24,12 +24,16 @@ STATEFUL = {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SecretsManager::Sec
 DELETED_WITH_THE_STACK = {"IdempotencyTable"}
 # Each secret's generator as deployed. CloudFormation generates a new value when one of these changes:
 # the token key's (every emailed link dies), the ledger key's (the ledger can no longer be verified),
-# the carrier's (every webhook is refused until the carrier is told). Change one only with a rotation plan.
+# the carrier's (every webhook is refused until the carrier is told), the store link key's (every
+# return link on the store's pages stops opening). Change one only with a rotation plan.
 GENERATORS = {
     "TokenSecret": {"PasswordLength": 48, "ExcludePunctuation": True},
     "CarrierSecret": {"Fn::If": ["CarrierSecretGiven", {"Ref": "AWS::NoValue"},
                                  {"SecretStringTemplate": "{}", "GenerateStringKey": "current",
                                   "PasswordLength": 48, "ExcludePunctuation": True}]},
+    "StoreLinkSecret": {"Fn::If": ["StoreLinkSecretGiven", {"Ref": "AWS::NoValue"},
+                                   {"SecretStringTemplate": "{}", "GenerateStringKey": "current",
+                                    "PasswordLength": 48, "ExcludePunctuation": True}]},
     "LedgerKeySecret": {"PasswordLength": 64, "ExcludePunctuation": True},
     "StripeSecret": None,   # the store's own key, given as a parameter
 }

@@ -95,15 +95,15 @@ def owned_return(who: auth.Principal, return_id: str) -> Any:
     return ret
 
 
-def carrier_keys() -> list[bytes]:
-    """The keys a carrier webhook may be signed with. Deployed: the secret named by CARRIER_SECRET_ARN,
+def _rollover_keys(name: str) -> list[bytes]:
+    """The keys of a secret that rolls over: deployed, the secret named by `<name>_ARN`,
     `{"current": ..., "previous": ...}` (both accepted during a rollover: `python -m infra.deploy
-    carrier-secret`); locally and in tests: CARRIER_SECRET. A plain string is the current key."""
+    carrier-secret` / `store-link-secret`); locally and in tests, `<name>`. A plain string is the current key."""
     import json
 
     from returns_core.outbound import secret_store
 
-    value = secret_store.get("CARRIER_SECRET")
+    value = secret_store.get(name)
     try:
         parsed = json.loads(value)
     except ValueError:
@@ -111,8 +111,18 @@ def carrier_keys() -> list[bytes]:
     keys = [parsed.get("current"), parsed.get("previous")] if isinstance(parsed, dict) else [value]
     keys = [k for k in keys if isinstance(k, str) and k]
     if not keys:   # an empty key would make every signature anyone computes with it valid
-        raise RuntimeError("the carrier secret is empty")
+        raise RuntimeError(f"the secret {name} is empty")
     return [k.encode() for k in keys]
+
+
+def carrier_keys() -> list[bytes]:
+    """The keys a carrier webhook may be signed with (CARRIER_SECRET)."""
+    return _rollover_keys("CARRIER_SECRET")
+
+
+def store_link_keys() -> list[bytes]:
+    """The keys the store signs its return links with (STORE_LINK_SECRET, rules/store_links.py)."""
+    return _rollover_keys("STORE_LINK_SECRET")
 
 
 def verify_carrier(request: Any, raw: bytes) -> None:

@@ -10,7 +10,7 @@ from chalice import Blueprint, Response
 from returns_core.edge import auth
 
 from . import routes, schemas, throttle
-from .authn import check_order, owned_return, proves_order
+from .authn import check_order, owned_return, proves_order, store_link_keys
 from .endpoints import Call, Effect, endpoint
 from .errors import ApiError
 
@@ -43,13 +43,22 @@ def lookup(call: Call) -> dict:
     from returns_core.usecases import orders, policies
 
     body = call.body
-    client = throttle.client_of(call.request)
-    throttle.check(client, body.order_id, body.email, proven=proves_order(call.request, body.order_id))
-    try:
+    if body.sig is not None:
+        # A link the store signed: only the store could make it, so it is no guess and the lookup
+        # limits neither stop nor count it (rules/store_links.py). A bad or expired one is a 401.
+        from returns_core.rules import clock, store_links
+
+        store_links.check(store_link_keys(), body.order_id, body.email, body.exp, body.sig,
+                          now=clock.now().timestamp())
         order = orders.find_for_customer(body.order_id, body.email)
-    except NotFoundError:
-        throttle.failed(client, body.order_id, body.email)
-        raise
+    else:
+        client = throttle.client_of(call.request)
+        throttle.check(client, body.order_id, body.email, proven=proves_order(call.request, body.order_id))
+        try:
+            order = orders.find_for_customer(body.order_id, body.email)
+        except NotFoundError:
+            throttle.failed(client, body.order_id, body.email)
+            raise
     token = auth.mint("customer", sub=f"customer:{order.order_id}", order_id=order.order_id,
                       ttl=auth.CUSTOMER_TTL_SECONDS)
     in_force, decided, defaults = policies.for_lookup(order)

@@ -130,8 +130,10 @@ LOOKUP = _route(
     "POST", "/returns/lookup", "Find an order by number and email; returns a customer token. Failed "
     "lookups are limited per order id and email, and per address (429 with Retry-After); an optional "
     "`Authorization: Bearer` customer token of that order (a portal session, an earlier lookup) proves "
-    "the caller is its customer and lifts the per-address limits", PUBLIC,
-    body=schemas.Lookup, responses=(200, 404, 429), result=LOOKUP_RESULT)
+    "the caller is its customer and lifts the per-address limits. With `exp` and `sig`, a link the store "
+    "signed (HMAC-SHA256 of order_id, lower-cased email and exp with the store link secret): not "
+    "limited; 401 bad_signature or link_expired", PUBLIC,
+    body=schemas.Lookup, responses=(200, 401, 404, 429), result=LOOKUP_RESULT)
 RELAY_POINTS = _route("GET", "/relay-points", "Relay points near a postcode", PUBLIC,
                       params=(schemas.RelayPointQuery,))
 CREATE_RETURN = _route(

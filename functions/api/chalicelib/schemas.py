@@ -154,6 +154,19 @@ class OrderPath(BaseModel):
 class Lookup(_Body):
     order_id: OrderId
     email: Email
+    # A link the store signed (rules/store_links.py): exp (a Unix time) and sig (hex HMAC-SHA256) together.
+    exp: Annotated[StrictInt, Field(ge=0, le=253402300799)] | None = None   # up to 9999-12-31
+    sig: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9a-fA-F]{64}$")] | None = Field(
+        default=None, validate_default=True)
+
+    @field_validator("sig")
+    @classmethod
+    def _with_exp(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if "exp" not in info.data:   # exp itself was refused: that error names it
+            return value
+        if (value is None) != (info.data["exp"] is None):
+            raise ValueError("a signed link gives both exp and sig")
+        return value
 
 
 class ReturnItem(_Body):

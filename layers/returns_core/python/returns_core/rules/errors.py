@@ -15,6 +15,11 @@ class DomainError(Exception):
             self.code = code
 
 
+class UnauthorizedError(DomainError):
+    """The caller's proof (a signature, a link) does not hold."""
+    status, code = 401, "unauthorized"
+
+
 class NotFoundError(DomainError):
     status, code = 404, "not_found"
 
