@@ -155,3 +155,18 @@ def test_a_parcel_with_no_dropoff_event_scans_and_inspects_at_once(local_stack, 
     assert "automatically" not in page.inner_text("#inspect-result")
     expect(page.locator("#inspect-result")).to_contain_text("waits for finance", timeout=30000)
     shot(page, "warehouse-no-dropoff")
+
+
+def test_the_scan_shows_the_return_s_risk_and_its_reasons(local_stack, desk_page):
+    """Issue 33: staff at the bench see the score and why (a new customer returning nearly the whole order)."""
+    page = desk_page
+    ret = _labelled_return(local_stack)
+    sign_in(page, local_stack, "/warehouse", "wh:lea", "warehouse")
+    _scan(page, ret["label"]["code"])
+    page.wait_for_selector("#scan-result.ok")
+    expect(page.locator("#scan-risk")).to_have_text(
+        "Risk 20/100: refund of 12997 is 92 % of the 13996 captured; first order we know of this customer. "
+        "Grade this parcel with care.")
+    page.select_option("#queue-status", "received")
+    queued = page.locator("#queue tbody tr", has_text=ret["label"]["code"])
+    expect(queued.locator(".badge.risk")).to_have_text("Risk 20")

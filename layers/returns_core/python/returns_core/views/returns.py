@@ -10,6 +10,15 @@ from ..store.models import ReturnModel
 SHIPMENT_FIELDS = ("tracking_number", "carrier", "tracking_url", "lines", "at")   # not who at the store sent it
 
 
+def risk_of(ret: ReturnModel) -> dict:
+    """The return's risk as staff lists show it: score and reasons (a return requested before scores: 0,
+    none), and ops's verdict when one was given."""
+    risk = {"score": int((ret.risk or {}).get("score") or 0), "reasons": list((ret.risk or {}).get("reasons") or [])}
+    if ret.risk_verdict:
+        risk["verdict"] = ret.risk_verdict.get("verdict")
+    return risk
+
+
 def return_view(ret: ReturnModel, lang: str = "en") -> dict:
     """`lang` (en, fr) is the language of the timeline's sentences; `locale` is the customer's own."""
     inspected = {}
@@ -49,7 +58,7 @@ def return_view(ret: ReturnModel, lang: str = "en") -> dict:
     }
     # Staff only (not in CUSTOMER_FIELDS): the risk score and its reasons, ops's verdict, when the refund is
     # paid and why, and the receipt of a parcel whose refund was paid before it arrived.
-    view["risk"] = ret.risk or {"score": 0, "reasons": []}
+    view["risk"] = risk_of(ret)
     if ret.risk_verdict:
         view["risk_verdict"] = {k: ret.risk_verdict.get(k) for k in ("verdict", "note", "by", "at")}
     if ret.refund_timing:
