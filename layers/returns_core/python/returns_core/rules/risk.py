@@ -12,6 +12,7 @@ document, each an integer -100..100; rules/policy_document.py):
   full weight at RECENT_FULL or more (weight x (n - 1) / (RECENT_FULL - 1)).
 - `high_value` 15: the refund asked for is above half of the finance approval threshold of its terms.
 - `whole_order` 10: the refund asked for is at least WHOLE_ORDER_PERCENT % of what the order captured.
+  (The refund asked for is what it takes from the capture: a store credit bonus is the store's money.)
 - `new_customer` 10: this order is the only one we know of this customer.
 - `several_orders` 15: returns for at least SEVERAL_ORDERS other orders requested in the last 24 hours.
 - `worse_than_declared` 25: an earlier return graded worse than its reasons said (a "changed my mind"

@@ -54,7 +54,7 @@ def simulate(draft: dict | None, order: dict, items: list[dict], resolution: str
     order_total = sum(int(x["unit_price"]) * int(x["qty"]) for x in order["lines"])
     strictest = min(terms.values(), key=lambda t: t.approval_threshold)
     scored = risk.score(risk.Facts(**{**(customer or {}), "earlier_returns_90d": recent_returns,
-                                      "refund_amount": quote.refund_amount,
+                                      "refund_amount": quote.refund_amount - quote.bonus,
                                       "order_captured": int(order["payment"]["captured_amount"]),
                                       "approval_threshold": strictest.approval_threshold}),
                         document.risk_weights)

@@ -149,7 +149,7 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
         history.append(timeline.entry("exception.granted", actor, granted, at=granted["at"]))
     if risky:
         history.append(timeline.entry("review.required", "system", "A colleague checks this return first."))
-    scored, timing = _risk_and_timing(order, in_force, quote.refund_amount, list(terms.values()), resolution, where)
+    scored, timing = _risk_and_timing(order, in_force, quote, list(terms.values()), resolution, where)
     if timing.held_by:
         # The policy asks for an earlier refund than this return gets: the timeline says why (staff see the
         # score in the detail; the customer the sentence, rules/timeline.py).
@@ -204,12 +204,14 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
 HELD_EVENT = "refund.held_for_inspection"
 
 
-def _risk_and_timing(order: OrderModel, in_force: policies.Version, refund_amount: int, terms: list[policy.Policy],
+def _risk_and_timing(order: OrderModel, in_force: policies.Version, quote: policy.Quote, terms: list[policy.Policy],
                      resolution: str, dropoff: dict) -> tuple[risk.Score, refund_timing.Timing]:
     """The return's risk score (bounded reads, usecases/risk_scoring.py; the weights of the policy version it
-    is judged by) and when its refund is paid."""
+    is judged by) and when its refund is paid. The score weighs what the refund takes from the capture (a
+    store credit bonus is the store's own money)."""
     strictest = min(terms, key=lambda t: t.approval_threshold) if terms else policy.DEFAULT
-    scored = risk.score(risk_scoring.facts(order, refund_amount=refund_amount,
+    refund_amount = quote.refund_amount
+    scored = risk.score(risk_scoring.facts(order, refund_amount=refund_amount - quote.bonus,
                                            approval_threshold=strictest.approval_threshold, dropoff=dropoff),
                         in_force.document.risk_weights)
     timing = refund_timing.decide([t.refund_on for t in terms], [t.risk_hold_above for t in terms], scored.score,
