@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ..rules import clock
 from ..store.models import ReturnModel
-from ..views import risk_of
 from .warehouse import overdue
 
 
@@ -14,7 +13,6 @@ def page(status: str, limit: int, start: dict | None) -> tuple[list[dict], dict 
     now = clock.now()
     items = [{"return_id": r.return_id, "order_id": r.order_id, "code": r.code, "status": r.status,
               "status_since": r.status_since, "resolution": r.resolution, "overdue": overdue(r, now),
-              "items": [{"sku": i["sku"], "name": i.get("name"), "qty": int(i["qty"])} for i in r.items],
-              "risk": risk_of(r)}
+              "items": [{"sku": i["sku"], "name": i.get("name"), "qty": int(i["qty"])} for i in r.items]}
              for r in found]
     return items, found.last_evaluated_key
