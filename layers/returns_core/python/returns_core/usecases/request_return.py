@@ -150,7 +150,7 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
     if risky:
         history.append(timeline.entry("review.required", "system", "A colleague checks this return first."))
     scored, timing = _risk_and_timing(order, in_force, quote, list(terms.values()), resolution, where)
-    if timing.held_by:
+    if timing.held_by and not keep:   # a returnless refund waits for no parcel: nothing to say
         # The policy asks for an earlier refund than this return gets: the timeline says why (staff see the
         # score in the detail; the customer the sentence, rules/timeline.py).
         history.append(timeline.entry(HELD_EVENT, "system", {
