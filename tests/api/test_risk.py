@@ -3,9 +3,12 @@ policy's `refund_on`, `risk_hold_above` and `risk_weights` are validated (422 na
 and ops's verdict on a return is recorded once and read by the customer's next score."""
 from __future__ import annotations
 
+import json
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
-from tests.api.support import auth, customer, error_of, order_body, return_body, send
+from tests.api.support import auth, customer, error_of, order_body, return_body, send, ship, signed
 
 
 def publish(api, document: dict):
@@ -86,3 +89,63 @@ def test_an_ops_verdict_is_recorded_once_and_read_by_the_next_score(api, order):
     reasons = send(api, "GET", f"/returns/{nxt}", None, auth("ops")).json_body["risk"]["reasons"]
     assert [r["code"] for r in reasons] == ["earlier_abuse"]
     assert send(api, "POST", "/returns/nope/risk-verdict", {"verdict": "fine"}, auth("ops")).status_code == 404
+
+
+def _first_scan_return(api, order, tracking: str = "LC12345678903") -> str:
+    assert publish(api, {"defaults": {"refund_on": "first_scan", "risk_hold_above": 90}}).status_code == 200
+    rid = send(api, "POST", "/returns", return_body(), customer(order)).json_body["return_id"]
+    ship(rid, tracking=tracking)
+    return rid
+
+
+def _carrier(api, event: str, at: str, tracking: str = "LC12345678903"):
+    raw = json.dumps({"tracking_number": tracking, "event": event, "occurred_at": at, "location": "Paris"}).encode()
+    return api.http.post("/carrier/events", body=raw, headers=signed(raw))
+
+
+def _staff(api, rid: str) -> dict:
+    return send(api, "GET", f"/returns/{rid}", None, auth("ops")).json_body
+
+
+def test_the_first_scan_starts_the_refund_once_and_the_parcel_is_received_and_graded_after(api, order):
+    rid = _first_scan_return(api, order)
+    assert _carrier(api, "in_transit", "2026-11-02T12:00:00Z").status_code == 202
+    assert _carrier(api, "in_transit", "2026-11-02T12:00:00Z").status_code == 200      # a repeat
+    assert _carrier(api, "dropped_off", "2026-11-02T10:00:00Z").status_code == 202     # earlier, told later
+    ret = _staff(api, rid)
+    types = [e["type"] for e in ret["timeline"]]
+    assert ret["status"] == "refunding" and types.count("refund.paid_early") == 1
+    assert ret["refund_timing"]["paid_early_by"] == "first_scan" and "parcel_received_at" not in ret
+    code = ret["label"]["code"]
+    first = send(api, "POST", "/warehouse/scans", {"code": code}, auth("warehouse"))
+    assert first.status_code == 200 and first.json_body["already_received"] is False
+    assert first.json_body["inspectable"] is True and first.json_body["status"] == "refunding"
+    again = send(api, "POST", "/warehouse/scans", {"code": code}, auth("warehouse"))
+    assert again.json_body["already_received"] is True
+    graded = send(api, "POST", f"/returns/{rid}/inspection",
+                  {"items": [{"sku": "TSHIRT-M", "qty": 1, "condition": "opened"}]}, auth("warehouse"))
+    assert graded.status_code == 200, graded.body
+    ret = _staff(api, rid)
+    (below,) = [e["detail"] for e in ret["timeline"] if e["type"] == "inspection.below_refund"]
+    assert below["difference"] == below["paid"] - below["inspected"] > 0
+    assert ret["quote"]["refund_amount"] == below["paid"] and ret["status"] == "refunding"   # never re-priced
+    assert send(api, "POST", "/warehouse/scans", {"code": code}, auth("warehouse")).json_body[
+        "inspectable"] is False
+
+
+def test_carrier_events_and_scans_racing_start_one_refund_and_record_one_receipt(api, order):
+    """Sent at once, in any order: one early refund, one receipt (whichever of the carrier and the warehouse
+    comes first starts the refund; a scan that finds it started records the receipt beside it)."""
+    rid = _first_scan_return(api, order)
+    code = _staff(api, rid)["label"]["code"]
+    calls = [lambda: _carrier(api, "dropped_off", "2026-11-02T10:00:00Z"),
+             lambda: _carrier(api, "in_transit", "2026-11-02T12:00:00Z"),
+             lambda: send(api, "POST", "/warehouse/scans", {"code": code}, auth("warehouse"))] * 3
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        answers = [f.result() for f in [pool.submit(c) for c in calls]]
+    assert all(a.status_code in (200, 202) for a in answers), [a.body for a in answers]
+    ret = _staff(api, rid)
+    types = [e["type"] for e in ret["timeline"]]
+    assert ret["status"] == "refunding"
+    assert types.count("refund.paid_early") == 1 and types.count("parcel.received") == 1
+    assert ret["parcel_received_at"] and ret["refund_timing"]["paid_early_by"] in ("first_scan", "receipt")

@@ -59,6 +59,8 @@ def scan(code: str, actor: str) -> tuple[ReturnModel, bool]:
         raise ConflictError(parcels.set_aside(ret.status), field="code",
                             code=f"return_{ret.status}", details={"return_id": ret.return_id,
                                                                  "status": ret.status}) from None
+    if not moved.changed and refund_timing.paid_early(moved.ret.refund_timing) and not moved.ret.parcel_received_at:
+        return early_refunds.receive(moved.ret, code, actor)   # the carrier's first scan paid it meanwhile
     return moved.ret, not moved.changed
 
 
