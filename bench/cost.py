@@ -35,7 +35,7 @@ from bench import env
 
 env.in_process()
 
-from bench import prices  # noqa: E402
+from bench import prices, stats  # noqa: E402
 from bench.probe import Probe, forget_cached_clients  # noqa: E402
 
 # path -> share of returns in the blended mix (stated, so the blend can be argued with). Issue 20's new
@@ -62,6 +62,11 @@ PATH_NOTES = {
     "approval": "refund over the finance threshold: parks in awaiting_approval, finance approves",
     "cancel": "customer cancels after the label is issued",
     "expire": "never dropped off: reminder, then expired",
+}
+# Paths measured beside the mix (a store's choice, not a share of today's returns): priced, never blended.
+OUTSIDE_MIX_NOTES = {
+    "first_scan": "refund to the card at the carrier's first scan (policy refund_on first_scan, issue 33): "
+                  "refunded before the parcel arrives, then scanned and inspected all the same, customer confirms",
 }
 ORDER_LINES = [
     {"sku": "TSHIRT-M", "name": "T-shirt M", "qty": 2, "unit_price": 2499, "final_sale": False},
@@ -294,6 +299,36 @@ class Driver:
         self.confirm(ret)
         return ret
 
+    def first_scan(self):
+        """Issue 33: the policy pays at the carrier's first scan (`first_scan_policy`: a rule for reason
+        `wrong_item` only, so the other paths keep paying at inspection). The time from the drop-off event
+        to the refund paid (the confirmation wait parked) is recorded in `dropoff_to_refund_ms`."""
+        from returns_core.store import returns
+        ret = self.start("stripe", "refund", ORDER_LINES, [{"sku": "JEANS-32", "qty": 1, "reason": "wrong_item"}])
+        assert (ret.refund_timing or {}).get("on") == "first_scan", ret.refund_timing
+        self.download_label(ret)
+        t0 = time.perf_counter()
+        self.carrier_event(ret, "dropped_off", "2026-11-20T10:00:00Z")
+        wait_for(lambda: returns.get(ret.return_id), lambda r: r.waiting_for == "confirmation", 30, "early refund")
+        dropoff_to_refund_ms.append((time.perf_counter() - t0) * 1000)
+        for n, event in enumerate(("in_transit", "delivered"), start=1):
+            self.carrier_event(ret, event, f"2026-11-2{n}T10:00:00Z")
+        self.api("POST /warehouse/scans", "POST", "/warehouse/scans", {"code": ret.code}, token=self.warehouse)
+        self.api("POST /returns/{id}/inspection", "POST", f"/returns/{ret.return_id}/inspection",
+                 {"items": [{"sku": "JEANS-32", "qty": 1, "condition": "resellable"}]}, token=self.warehouse, key=True)
+        self._get(ret)
+        self.confirm(ret)
+        return ret
+
+    def first_scan_policy(self) -> None:
+        """The store's policy with a rule paying `wrong_item` returns at the first scan (what `first_scan` runs)."""
+        with probe.paused():   # the store's setup, once, not a return's cost
+            current = self.api("GET /policy", "GET", "/policy", token=self.store)["policy"]
+            rules = [r for r in current.get("rules") or [] if r.get("id") != "bench-first-scan"]
+            rules.append({"id": "bench-first-scan", "match": {"reason": ["wrong_item"]},
+                          "set": {"refund_on": "first_scan", "risk_hold_above": 100}})
+            self.api("PUT /policy", "PUT", "/policy", {"policy": {**current, "rules": rules}}, token=self.store)
+
     def cancel(self):
         ret = self.start("manual", "store_credit", ORDER_LINES,
                          [{"sku": "TSHIRT-M", "qty": 1, "reason": "changed_mind"}])
@@ -448,6 +483,7 @@ def _run(states: list[str], execution: str | None, final_status: str) -> dict:
 
 
 failed: dict[str, list[str]] = {}   # path -> what went wrong, per run (reported, never priced)
+dropoff_to_refund_ms: list[float] = []   # the first_scan path: the carrier's drop-off event -> the refund paid
 
 
 def _session(overrides: dict[str, str], stripe_url: str | None, paths: list[str], reps: int,
@@ -472,6 +508,8 @@ def _session(overrides: dict[str, str], stripe_url: str | None, paths: list[str]
         driver = Driver(stack, stripe_url)
         if "keep_item" in paths:
             driver.keep_item_policy()
+        if "first_scan" in paths:
+            driver.first_scan_policy()
         try:
             if warmup:   # every function's worker INIT and first clients: cold starts are part 2, not the
                 with probe.into("warmup"):   # per-return cost (each session has new workers)
@@ -538,7 +576,7 @@ def summarise(results: dict) -> dict:
         lambdas = {k.split(".")[1]: round(v, 2) for k, v in mean.items()
                    if k.startswith("lambda.") and k.endswith(".invocations")}
         paths[path] = {
-            "runs": len(runs), "note": PATH_NOTES[path],
+            "runs": len(runs), "note": PATH_NOTES.get(path) or OUTSIDE_MIX_NOTES[path],
             "per_return": {k: round(mean.get(k, 0), 4) for k in QUANTITIES},
             "lambda_invocations": lambdas,
             "lambda_ms": {k.split(".")[1]: round(v) for k, v in mean.items() if k.endswith(".ms")},
@@ -597,7 +635,7 @@ def main(argv: list[str]) -> int:
     try:
         with ExitStack() as stack:
             url = stack.enter_context(running_localstripe())
-            first = [p for p in ("refund", "approval", "cancel", "keep_item", "withdrawal", "claim")
+            first = [p for p in ("refund", "approval", "cancel", "keep_item", "withdrawal", "claim", "first_scan")
                      if p not in pending]
             _session({}, url, first, reps, results, True, deadline, access)
             # the dispute's follow-up and auto-close come 1 s after each other; the refund's follow-up keeps
@@ -613,6 +651,10 @@ def main(argv: list[str]) -> int:
     summary = summarise(results)
     summary["pending_paths"] = pending
     summary["failed_runs"] = failed
+    # Issue 33: what paying at the first scan costs (outside the blend: a store's choice, not a share of
+    # today's returns) and how long a customer waits from the drop-off to the refund.
+    summary["first_scan"] = {"usd_per_1000": (summary["paths"].get("first_scan") or {}).get("usd_per_1000_total"),
+                             "dropoff_to_refund_ms": stats.summary_ms(dropoff_to_refund_ms)}
     with open(out, "w") as f:
         json.dump(summary, f, indent=1)
     return 0

@@ -166,6 +166,12 @@ def summary_rows(r: dict) -> list[tuple[str, str, str, str]]:
     if hp is not None:
         rows.append(("Cost per 1,000 returns, happy path only (Stripe refund)", f"${hp:.3f}", f"≤ ${COST_TARGET:.2f}",
                      _mark(hp <= COST_TARGET)))
+    fs = cost.get("first_scan") or {}
+    if fs.get("usd_per_1000") is not None:
+        p95 = (fs.get("dropoff_to_refund_ms") or {}).get("p95")
+        rows.append(("First-scan refund (issue 33): cost per 1,000 returns; drop-off → refund p95",
+                     f"${fs['usd_per_1000']:.3f}; " + ("n/a" if p95 is None else f"{p95 / 1000:.2f} s"),
+                     f"≤ ${COST_TARGET:.2f}", _mark(fs["usd_per_1000"] <= COST_TARGET)))
     t = r["happy_path_transitions"]
     rows.append(("Billed transitions, happy path (request → closed)",
                  f"{t} ({cost.get('happy_path_transitions_to_refund')} to refund)" if t is not None else "error",
@@ -240,7 +246,8 @@ def cost_tables(r: dict) -> str:
     rows = []
     for name, p in paths.items():
         u, q = p["usd_per_1000"], p["per_return"]
-        rows.append([f"{name} ({cost['mix'].get(name, 0):.0%})"] + [f"{u.get(s, 0):.3f}" for s in SERVICES] + [
+        share = f"{cost['mix'][name]:.0%}" if name in cost["mix"] else "outside the mix"
+        rows.append([f"{name} ({share})"] + [f"{u.get(s, 0):.3f}" for s in SERVICES] + [
             f"**{p['usd_per_1000_total']:.3f}**", p["transitions"], q["lambda.requests"], round(q["dynamodb.wru"]),
             q["dynamodb.rru"], q["ses.emails"], q["sns.publish"], q["sns.sms"], q["api.requests"]])
     b = cost["blended_usd_per_1000"]

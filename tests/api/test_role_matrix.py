@@ -31,6 +31,7 @@ BODIES = {
     ("POST", "/returns/{return_id}/inspection"): {"items": [{"sku": "TSHIRT-M", "qty": 1,
                                                              "condition": "resellable"}]},
     ("POST", "/returns/{return_id}/review"): {"decision": "approve"},
+    ("POST", "/returns/{return_id}/risk-verdict"): {"verdict": "fine"},
     ("POST", "/returns/{return_id}/exchange/shipped"): {"tracking_number": "1Z999AA10123456784"},
     ("POST", "/returns/{return_id}/refund/retry"): {},
     ("POST", "/returns/{return_id}/label/retry"): {"note": "the carrier is back"},

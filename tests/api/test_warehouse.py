@@ -53,8 +53,12 @@ def test_a_scan_by_label_code_receives_the_parcel_and_lists_what_to_expect(api, 
     code = record(rid).code
     res = scan(api, f"  {code.lower()}\n")  # a scanner may add whitespace; codes are case-insensitive
     assert res.status_code == 200, res.body
+    # Issue 33 added the return's risk (staff see it at the bench) and whether the parcel waits for grading.
     assert res.json_body == {"return_id": rid, "code": code, "status": "received", "already_received": False,
-                             "expected_items": [{"sku": "TSHIRT-M", "name": "T-shirt M", "qty": 2}]}
+                             "expected_items": [{"sku": "TSHIRT-M", "name": "T-shirt M", "qty": 2}],
+                             "inspectable": True, "risk": {"score": 10, "reasons": [
+                                 {"code": "new_customer", "detail": "first order we know of this customer",
+                                  "points": 10}]}}
     entry = [t for t in timeline_of(record(rid)) if t["type"] == "parcel.received"]
     assert len(entry) == 1 and entry[0]["actor"] == "warehouse:wes"
 

@@ -154,3 +154,29 @@ def test_ops_finds_a_customer_resolves_their_dispute_and_approves_a_review(local
     approved = [t for t in got["timeline"] if t["type"] == "review.approved"]
     assert approved and approved[0]["actor"] == "ops:carla"
     _fits(page)
+
+
+def test_ops_sees_a_return_s_risk_and_marks_it_fine_or_abuse(local_stack, desk_page):
+    """Issue 33: the customer's returns show their risk score and each reason with its points; ops marks
+    one as abuse from the page, and the verdict is on the return and in its (staff) timeline."""
+    stack = local_stack
+    order_id, customer = _order(stack, "ORD-RISK-")
+    rid = _start(stack, order_id, customer)
+    page = desk_page
+    sign_in(page, stack, "/ops", "ops:carla", "ops")
+    page.select_option("#search-key", "order_id")
+    page.fill("#search-value", order_id)
+    page.press("#search-value", "Enter")
+    row = page.locator("#customer-returns tbody tr", has_text=rid)
+    expect(row.locator(".badge", has_text="risk 10")).to_be_visible(timeout=ANSWER)
+    expect(row.locator("ul.reasons li[data-code='new_customer']")).to_have_text(
+        "first order we know of this customer (+10)")
+    row.get_by_label(f"Note on the verdict on {rid}").fill("box was empty")
+    row.get_by_role("button", name=f"Mark return {rid} abuse").click()
+    expect(row.locator(".note.ok")).to_have_text("Marked abuse: this customer's next returns score higher.",
+                                                 timeout=ANSWER)
+    got = stack.request("GET", f"/returns/{rid}", token=stack.token("ops", "ops:carla"))[1]
+    assert got["risk_verdict"]["verdict"] == "abuse" and got["risk_verdict"]["by"] == "ops:carla"
+    assert [t["detail"] for t in got["timeline"] if t["type"] == "risk.verdict"] == [
+        {"verdict": "abuse", "note": "box was empty"}]
+    _fits(page)

@@ -155,3 +155,24 @@ def test_a_parcel_with_no_dropoff_event_scans_and_inspects_at_once(local_stack, 
     assert "automatically" not in page.inner_text("#inspect-result")
     expect(page.locator("#inspect-result")).to_contain_text("waits for finance", timeout=30000)
     shot(page, "warehouse-no-dropoff")
+
+
+def test_the_scan_shows_the_return_s_risk_and_its_reasons(local_stack, desk_page):
+    """Issue 33: staff at the bench see the score and why (a new customer returning nearly the whole order),
+    on the scan and on a parcel opened from the queue."""
+    page = desk_page
+    ret = _labelled_return(local_stack)
+    sign_in(page, local_stack, "/warehouse", "wh:lea", "warehouse")
+    _scan(page, ret["label"]["code"])
+    page.wait_for_selector("#scan-result.ok")
+    # What the refund takes from the 13,996 captured (the store credit bonus is the store's own money).
+    taken = ret["quote"]["refund_amount"] - ret["quote"]["bonus"]
+    reasons = ([f"refund of {taken} is {taken * 100 // 13996} % of the 13996 captured"]
+               if taken * 100 >= 13996 * 90 else []) + ["first order we know of this customer"]
+    score = 10 * len(reasons)
+    expect(page.locator("#scan-risk")).to_have_text(
+        f"Risk {score}/100: {'; '.join(reasons)}. Grade this parcel with care.")
+    # Opened again from the queue (which reads the status index only), the risk comes with the return.
+    page.evaluate("document.getElementById('scan-risk').textContent = ''")
+    page.locator("#queue tbody tr", has_text=ret["label"]["code"]).get_by_role("button", name="Inspect").click()
+    expect(page.locator("#scan-risk")).to_contain_text(f"Risk {score}/100")

@@ -60,6 +60,8 @@ def test_every_path_of_the_mix_is_described_and_the_mix_adds_up(cost):
     assert sum(cost.MIX.values()) == pytest.approx(1.0)
     assert set(cost.MIX) == set(cost.PATH_NOTES) and set(cost.REQUIRED_ROUTES) <= set(cost.MIX)
     assert all(callable(getattr(cost.Driver, p)) for p in cost.MIX)
+    assert all(callable(getattr(cost.Driver, p)) for p in cost.OUTSIDE_MIX_NOTES)
+    assert not set(cost.OUTSIDE_MIX_NOTES) & set(cost.MIX)   # measured beside the blend, never in it
     # Issue 20's shares, taken from `refund`: withdrawal 3%, claim 2%.
     assert (cost.MIX["withdrawal"], cost.MIX["claim"], cost.MIX["refund"]) == (0.03, 0.02, 0.33)
 

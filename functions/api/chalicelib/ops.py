@@ -21,6 +21,15 @@ def review(call: Call, return_id: str) -> Effect:
     return lambda: views.return_view(reviews.decide(return_id, req.decision, req.note, call.who.sub))
 
 
+@endpoint(bp, routes.RISK_VERDICT)
+def risk_verdict(call: Call, return_id: str) -> Effect:
+    from returns_core import views
+    from returns_core.usecases import risk_scoring
+
+    req = call.body
+    return lambda: views.return_view(risk_scoring.record_verdict(return_id, req.verdict, req.note, call.who.sub))
+
+
 @endpoint(bp, routes.RETRY_REFUND)
 def retry_refund(call: Call, return_id: str) -> Effect:
     from returns_core import views

@@ -35,4 +35,5 @@ def simulate(call: Call) -> dict:
     body = call.body
     order = body.order.model_dump(mode="json", exclude_none=True)
     return policy_simulation.simulate(body.policy, order, [i.model_dump() for i in body.items], body.resolution,
-                                      body.customer_returns_in_90_days)
+                                      body.customer_returns_in_90_days,
+                                      body.risk.model_dump() if body.risk is not None else None)

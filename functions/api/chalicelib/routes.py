@@ -189,6 +189,10 @@ WAREHOUSE_QUEUE = _route("GET", "/warehouse/queue", "Returns in one status, olde
 # --- customer service -----------------------------------------------------------------------------
 REVIEW = _route("POST", "/returns/{return_id}/review", "Approve or reject a risky return", OPS, body=schemas.Review,
                 responses=(200, 404, 409), idempotent_key=True)
+RISK_VERDICT = _route(
+    "POST", "/returns/{return_id}/risk-verdict",
+    "Mark a return fine or abuse: kept on it, told in its timeline, a signal of the customer's next risk scores",
+    OPS, body=schemas.RiskVerdict, responses=(200, 404, 422), idempotent_key=True)
 RETRY_REFUND = _route("POST", "/returns/{return_id}/refund/retry", "Retry a failed refund", OPS, body=schemas.Note,
                       responses=(200, 404, 409), idempotent_key=True, empty_body=True)
 DISPUTES = _route("GET", "/ops/disputes", "Disputed returns", OPS)

@@ -290,6 +290,12 @@ class Review(_Body):
     note: Text | None = None
 
 
+class RiskVerdict(_Body):
+    """Ops's word on a return (api.md v3 "When the refund is paid, and risk")."""
+    verdict: Literal["fine", "abuse"]
+    note: Text | None = None
+
+
 class ExchangeShipped(_Body):
     """The store shipped an exchange's replacement."""
     tracking_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=64,
@@ -424,12 +430,26 @@ class SimulatedOrder(OrderUpsert):
     order_id: OrderId
 
 
+class SimulatedRisk(_Body):
+    """What the sample's risk score knows of its customer beyond the order (rules/risk.py Facts); all 0 or
+    false unless given."""
+    other_orders_returned_24h: Annotated[StrictInt, Field(ge=0, le=10000)] = 0
+    only_order: StrictBool = False
+    worse_than_declared: Annotated[StrictInt, Field(ge=0, le=10000)] = 0
+    abuse_verdicts: Annotated[StrictInt, Field(ge=0, le=10000)] = 0
+    fine_verdicts: Annotated[StrictInt, Field(ge=0, le=10000)] = 0
+    address_mismatch: StrictBool = False
+    name_mismatch: StrictBool = False
+    failed_lookups: Annotated[StrictInt, Field(ge=0, le=10000)] = 0
+
+
 class PolicySimulate(_Body):
     """A sample order under a draft policy (or the current one): the per-line decisions and the quote,
     nothing stored. `customer_returns_in_90_days`: the customer's earlier returns the rules and the
-    review see (0 unless given)."""
+    review see (0 unless given); `risk`: the rest of what the risk score would know of the customer."""
     policy: dict | None = None
     order: SimulatedOrder
     items: Annotated[list[ReturnItem], Field(min_length=1, max_length=100)]
     resolution: Resolution
     customer_returns_in_90_days: Annotated[StrictInt, Field(ge=0, le=10000)] = 0
+    risk: SimulatedRisk | None = None

@@ -46,6 +46,10 @@ class Policy:
     keep_item: bool = False          # returnless: the customer keeps the item, refunded without a parcel
     returnable: bool = True
     message: str | None = None       # why not, when not returnable
+    # When the refund is paid (rules/refund_timing.py) and the risk score above which it waits for the
+    # inspection whatever refund_on says (rules/risk.py).
+    refund_on: str = "inspection"
+    risk_hold_above: int = 50
 
     def item_percent(self, condition: str, reason: str) -> int:
         if condition == LOST_IN_TRANSIT:
@@ -62,7 +66,7 @@ class Policy:
                 "approval_threshold": self.approval_threshold, "risky_order_total": self.risky_order_total,
                 "risky_returns_in_90_days": self.risky_returns_in_90_days, "grade_percent": dict(self.grade_percent),
                 "resolutions": list(self.resolutions), "shipping_fee_reasons": list(self.shipping_fee_reasons),
-                "keep_item": self.keep_item}
+                "keep_item": self.keep_item, "refund_on": self.refund_on, "risk_hold_above": self.risk_hold_above}
 
     @staticmethod
     def from_stored(stored: dict[str, Any] | None) -> Policy:
@@ -77,7 +81,10 @@ class Policy:
             risky_returns_in_90_days=int(stored["risky_returns_in_90_days"]),
             grade_percent={k: int(v) for k, v in dict(stored["grade_percent"]).items()},
             resolutions=tuple(stored["resolutions"]), shipping_fee_reasons=tuple(stored["shipping_fee_reasons"]),
-            keep_item=bool(stored["keep_item"]))
+            keep_item=bool(stored["keep_item"]),
+            # Items stored before refunds could be paid early: at inspection, as they always were.
+            refund_on=str(stored.get("refund_on", "inspection")),
+            risk_hold_above=int(stored.get("risk_hold_above", 50)))
 
 
 DEFAULT = Policy()

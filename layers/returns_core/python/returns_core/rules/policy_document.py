@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from . import refund_timing, risk
 from .policy import CONDITIONS, CUSTOMER_CHOICE_REASONS, DEFAULT, REASONS, RESOLUTIONS, Policy
 
 # The defaults document of api.md: what the rules in policy.py have always applied.
@@ -53,6 +54,9 @@ ANY_CURRENCY = "*"
 MATCH_KEYS = ("sku", "category", "tags", "country", "reason", "resolution", "unit_price_below",
               "unit_price_above", "delivered_from", "delivered_to", "customer_returns_in_90_days_above")
 SET_EXTRA = ("returnable", "message")
+# api.md v3 "When the refund is paid, and risk": settings of `defaults` and `set` that the built-in
+# document leaves out (absent: at inspection, hold above 50), and the document's own `risk_weights`.
+TIMING_KEYS = ("refund_on", "risk_hold_above")
 
 
 class PolicyInvalid(ValueError):
@@ -75,6 +79,7 @@ class Document:
     defaults: dict[str, Any]          # the store's defaults over BUILT_IN's: complete
     rules: tuple[Rule, ...]
     source: dict[str, Any] = field(default_factory=dict)   # the document as the store wrote it
+    risk_weights: dict[str, int] = field(default_factory=dict)   # the store's overrides of risk.WEIGHTS
 
     def to_api(self) -> dict[str, Any]:
         return copy.deepcopy(self.source)
@@ -179,7 +184,7 @@ class _Check:
         return True
 
 
-DEFAULT_KEYS = tuple(BUILT_IN["defaults"])
+DEFAULT_KEYS = tuple(BUILT_IN["defaults"]) + TIMING_KEYS
 
 
 def _settings(c: _Check, path: str, given: dict[str, Any], extra: tuple[str, ...] = ()) -> None:
@@ -220,6 +225,18 @@ def _settings(c: _Check, path: str, given: dict[str, Any], extra: tuple[str, ...
                     c.integer(f"{p}.returns_in_90_days", value["returns_in_90_days"], 1, 1000)
         elif key == "message" and (not isinstance(value, str) or not value.strip() or len(value) > MESSAGE_MAX):
             c.bad(p, f"must be a non-empty text of at most {MESSAGE_MAX} characters")
+        elif key == "refund_on" and value not in refund_timing.MOMENTS:
+            c.bad(p, f"must be one of {', '.join(refund_timing.MOMENTS)}")
+        elif key == "risk_hold_above":
+            c.integer(p, value, 0, 100)
+
+
+def _risk_weights(c: _Check, path: str, given: Any) -> None:
+    if c.obj(path, given):
+        c.unknown(path, given, risk.SIGNALS)
+        for code, weight in given.items():
+            if code in risk.SIGNALS:
+                c.integer(f"{path}.{code}", weight, risk.WEIGHT_MIN, risk.WEIGHT_MAX)
 
 
 def _match(c: _Check, path: str, given: dict[str, Any]) -> None:
@@ -255,7 +272,9 @@ def parse(doc: Any, path: str = "policy") -> Document:
     c = _Check()
     if not c.obj(path, doc):
         raise PolicyInvalid(c.problems)
-    c.unknown(path, doc, ("defaults", "rules"))
+    c.unknown(path, doc, ("defaults", "rules", "risk_weights"))
+    if "risk_weights" in doc:
+        _risk_weights(c, f"{path}.risk_weights", doc["risk_weights"])
     defaults = doc.get("defaults", {})
     if c.obj(f"{path}.defaults", defaults):
         _settings(c, f"{path}.defaults", defaults)
@@ -288,7 +307,7 @@ def parse(doc: Any, path: str = "policy") -> Document:
         raise PolicyInvalid(c.problems)
     merged = _merge(BUILT_IN["defaults"], defaults)
     return Document(merged, tuple(Rule(r["id"], dict(r.get("match", {})), dict(r["set"])) for r in rules),
-                    copy.deepcopy(doc))
+                    copy.deepcopy(doc), dict(doc.get("risk_weights") or {}))
 
 
 
@@ -391,6 +410,8 @@ def _terms(settings: dict[str, Any], currency: str, base: Policy = DEFAULT) -> P
         risky_returns_in_90_days=int(review["returns_in_90_days"]),
         returnable=bool(settings.get("returnable", True)),
         message=settings.get("message"),
+        refund_on=str(settings.get("refund_on", refund_timing.INSPECTION)),
+        risk_hold_above=int(settings.get("risk_hold_above", refund_timing.DEFAULT_HOLD_ABOVE)),
     )
 
 

@@ -127,6 +127,37 @@ class Review(TypedDict, total=False):
     note: str | None
 
 
+class RiskReason(TypedDict):
+    code: str
+    detail: str
+    points: int
+
+
+class Risk(TypedDict, total=False):
+    """A return's risk score, decided when it is requested (rules/risk.py)."""
+    score: int
+    reasons: list[RiskReason]
+
+
+class RiskVerdict(TypedDict, total=False):
+    """Ops's word on a return: fine or abuse (a signal of the customer's next scores)."""
+    verdict: str
+    note: str | None
+    by: str
+    at: str
+
+
+class RefundTiming(TypedDict, total=False):
+    """When the refund is paid (rules/refund_timing.py), and once paid before the inspection, when and how."""
+    asked: str
+    on: str
+    held_by: str | None
+    score: int
+    hold_above: int
+    paid_early_at: str        # the move to `refunding` before the inspection
+    paid_early_by: str        # first_scan | receipt: what triggered it
+
+
 class ExchangeShipment(TypedDict, total=False):
     tracking_number: str
     carrier: str

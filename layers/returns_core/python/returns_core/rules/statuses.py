@@ -38,8 +38,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     LABEL_FAILED: frozenset({REQUESTED, CANCELLED}),
     # Approved returns go back to `requested`: the workflow then issues their label.
     IN_REVIEW: frozenset({REQUESTED, REJECTED, CANCELLED}),
-    AWAITING_DROPOFF: frozenset({IN_TRANSIT, RECEIVED, CANCELLED, EXPIRED}),
+    # A refund paid at the carrier's first scan or at receipt (rules/refund_timing.py) goes from here to
+    # `refunding`: the status follows the money; the parcel's receipt and grading are recorded beside it.
+    AWAITING_DROPOFF: frozenset({IN_TRANSIT, RECEIVED, CANCELLED, EXPIRED, REFUNDING}),
     # A withdrawal's refund is paid by its deadline once the parcel is sent, inspected or not (Art. 13(3)).
+    # So does a refund paid at receipt (rules/refund_timing.py).
     IN_TRANSIT: frozenset({RECEIVED, LOST, REFUNDING}),
     RECEIVED: frozenset({INSPECTED, REFUNDING}),
     INSPECTED: frozenset({AWAITING_APPROVAL, REFUNDING}),

@@ -106,6 +106,11 @@ TEXTS: dict[str, str | Callable[[Any, str, str], str]] = {
     "refund.retry_requested": "We are trying your refund again.",
     "refund.failed": "Your refund could not be paid yet; our team is on it.",
     "refund.issued": _refund_issued,
+    "refund.held_for_inspection": "Your refund will be paid once we have checked your items.",
+    "refund.paid_early": "We are paying your refund now, without waiting for your parcel to be checked.",
+    # Staff only (views/returns.STAFF_ONLY_TYPES): the ops page's sentences.
+    "risk.verdict": "Customer service gave its verdict on this return.",
+    "inspection.below_refund": "The inspection found less than the refund already paid; customer service was told.",
     "exchange.requested": "Your replacement has been requested from the store.",
     "exchange.shipped": _exchange_shipped,
     "return.cancelled": "You cancelled this return.",
@@ -156,6 +161,12 @@ TEXTS_FR: dict[str, str | Callable[[Any, str, str], str]] = {
     "refund.retry_requested": "Nous tentons à nouveau votre remboursement.",
     "refund.failed": "Votre remboursement n’a pas encore pu être payé ; notre équipe s’en occupe.",
     "refund.issued": _refund_issued,
+    "refund.held_for_inspection": "Votre remboursement sera versé une fois vos articles vérifiés.",
+    "refund.paid_early": "Nous versons votre remboursement dès maintenant, sans attendre la vérification de votre "
+                         "colis.",
+    "risk.verdict": "Le service client a donné son avis sur ce retour.",
+    "inspection.below_refund": "La vérification a trouvé moins que le remboursement déjà versé ; le service client "
+                               "est prévenu.",
     "exchange.requested": "Votre article de remplacement a été demandé à la boutique.",
     "exchange.shipped": _exchange_shipped,
     "return.cancelled": "Vous avez annulé ce retour.",

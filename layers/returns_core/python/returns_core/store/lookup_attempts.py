@@ -43,3 +43,11 @@ def record_failure(address: str, order_id: str, email: str, now: int) -> None:
     for key in _keys(address, order_id, email, lookup_limits.window(now)).values():
         RequestRecordModel(key).update(actions=[RequestRecordModel.count.add(1),
                                                 RequestRecordModel.expiration.set(expires)])
+
+
+def email_failures(email: str, now: int) -> int:
+    """Failed lookups naming this email from anywhere, in this window and the one before (two key reads):
+    a signal of the return's risk score (rules/risk.py `many_lookups`)."""
+    current = lookup_limits.window(now)
+    keys = [_key("email", email.strip().lower(), window) for window in (current, current - 1)]
+    return sum(int(record.count or 0) for record in RequestRecordModel.batch_get(keys))

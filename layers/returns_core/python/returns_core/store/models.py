@@ -37,8 +37,11 @@ from ..rules.shapes import (
     Quote,
     Refund,
     RefundHolds,
+    RefundTiming,
     Reserved,
     Review,
+    Risk,
+    RiskVerdict,
     Withdrawal,
 )
 
@@ -224,6 +227,13 @@ class ReturnModel(Model):
     # refund_due_by, delivery_refund, lines; `withdrawal_day` (received_at's UTC day) keys its index.
     withdrawal: Document[Withdrawal | None] = Document(null=True)
     withdrawal_day = UnicodeAttribute(null=True)
+    # api.md v3 "When the refund is paid, and risk": the score decided at the request (staff only), ops's
+    # verdict, when the refund is paid (and, paid before the inspection, what triggered it), and when a
+    # parcel refunded before it arrived was received (its status stays that of its money).
+    risk: Document[Risk | None] = Document(null=True)
+    risk_verdict: Document[RiskVerdict | None] = Document(null=True)
+    refund_timing: Document[RefundTiming | None] = Document(null=True)
+    parcel_received_at = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
     by_order = ByOrder()

@@ -1,11 +1,11 @@
 """Carrier tracking events: late, repeated or out of order, they never move a return backwards."""
 from __future__ import annotations
 
-from ..rules import carrier_moves, timeline
+from ..rules import carrier_moves, refund_timing, statuses, timeline
 from ..rules.errors import InvalidTransition, NotFoundError, TooManyRequestsError, UnprocessableError
 from ..store import returns, writes
 from ..store.models import ReturnModel
-from . import lifecycle
+from . import early_refunds, lifecycle
 
 
 class TooManyEvents(TooManyRequestsError):
@@ -46,9 +46,14 @@ def apply(tracking_number: str, event: str, occurred_at: str, location: str | No
     remember = ReturnModel.carrier_seen.add({key})
     move = carrier_moves.MOVES.get(event)
     if move and ret.status in move[1]:
+        target, updates, also = move[0], [remember], []
+        if refund_timing.pays_at_first_scan(ret.refund_timing, event):
+            # The policy pays at the first scan: the parcel is in the carrier's hands, the money goes now.
+            extra, also = early_refunds.start(ret, refund_timing.FIRST_SCAN, "carrier")
+            target, updates = statuses.REFUNDING, [remember, *extra]
         try:
-            moved = lifecycle.transition(ret, move[0], actor="carrier", event=f"carrier.{event}", detail=detail,
-                                         allowed_from=move[1], updates=[remember])
+            moved = lifecycle.transition(ret, target, actor="carrier", event=f"carrier.{event}", detail=detail,
+                                         allowed_from=move[1], updates=updates, also=also)
             if moved.changed:
                 return ret, True
         except InvalidTransition:

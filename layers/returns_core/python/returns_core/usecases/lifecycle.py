@@ -34,12 +34,13 @@ class Moved:
 
 def transition(ret: ReturnModel, new: str, *, actor: str, event: str, detail: Any = None,
                allowed_from: Iterable[str] | None = None, updates: list | None = None,
-               order: OrderOnce | None = None) -> Moved:
+               order: OrderOnce | None = None, also: list[dict] | None = None) -> Moved:
     """Move `ret` to `new` with a conditional write; replays of the same move are no-ops.
 
     `allowed_from` narrows the statuses this caller may move from (default: the lifecycle's rules).
     `updates` are extra PynamoDB actions written in the same update. `order`: the return's order as
-    the caller reads it, for the move's effects carried out here (its messages' customer).
+    the caller reads it, for the move's effects carried out here (its messages' customer). `also`: more
+    timeline entries (rules.timeline.entry) written with the move's own.
     """
     sources = set(allowed_from) if allowed_from is not None else None
 
@@ -57,7 +58,7 @@ def transition(ret: ReturnModel, new: str, *, actor: str, event: str, detail: An
             *([] if still_waiting else [ReturnModel.task_token.remove(), ReturnModel.waiting_for.remove()]),
             *(updates or []),
         ], condition=ReturnModel.status == current, memo=(current, None if still_waiting else ret.task_token),
-            timeline=[timeline.entry(event, actor, detail, now)])
+            timeline=[timeline.entry(event, actor, detail, now), *(also or [])])
 
     written = writes.update(ret, decide, busy=lambda: InvalidTransition(
         ret.status, new, "the return is changing too fast; try again"))

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from .. import config
 from ..rules import clock, statuses
 from ..store.models import ReturnModel
+from ..views import risk_of
 
 # How long a return may sit in a status before ops sees it as overdue: the workflow's own wait for it
 # (config.workflow_timeouts), or for a refund being paid, a day (a payment completes in seconds; a
@@ -35,7 +36,7 @@ def row(ret: ReturnModel, now: datetime) -> dict:
             "currency": ret.currency, "refund_amount": int((ret.quote or {}).get("refund_amount") or 0),
             "tracking_number": label.get("tracking_number"), "overdue": overdue(ret, now),
             "items": [{"sku": i["sku"], "name": i.get("name"), "qty": int(i["qty"]), "reason": i["reason"]}
-                      for i in ret.items]}
+                      for i in ret.items], "risk": risk_of(ret)}
 
 
 def page(status: str, limit: int, start: dict | None) -> tuple[list[dict], dict | None]:

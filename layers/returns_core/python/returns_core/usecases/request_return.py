@@ -9,12 +9,12 @@ from pynamodb.transactions import TransactWrite
 
 from .. import aws, config
 from ..outbound import workflow
-from ..rules import clock, ids, policy, statuses, timeline, withdrawal as statutory
+from ..rules import clock, ids, policy, refund_timing, risk, statuses, timeline, withdrawal as statutory
 from ..rules.errors import ConflictError, ServiceUnavailableError, UnprocessableError
 from ..store import timeline as timeline_items
 from ..store.models import OrderModel, ReturnModel
 from ..views import eligibility
-from . import labels, lifecycle, orders, policies, side_effects
+from . import labels, lifecycle, orders, policies, risk_scoring, side_effects
 
 RISK_WINDOW_DAYS = 90
 
@@ -149,6 +149,12 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
         history.append(timeline.entry("exception.granted", actor, granted, at=granted["at"]))
     if risky:
         history.append(timeline.entry("review.required", "system", "A colleague checks this return first."))
+    scored, timing = _risk_and_timing(order, in_force, quote, list(terms.values()), resolution, where)
+    if timing.held_by and not keep:   # a returnless refund waits for no parcel: nothing to say
+        # The policy asks for an earlier refund than this return gets: the timeline says why (staff see the
+        # score in the detail; the customer the sentence, rules/timeline.py).
+        history.append(timeline.entry(HELD_EVENT, "system", {
+            "reason": timing.held_by, "asked": timing.asked, "score": scored.score, "hold_above": timing.hold_above}))
     quoted = quote.to_api()
     if withdrawal is not None:
         quoted = statutory.with_delivery_refund(quoted, int(withdrawal.get("delivery_refund") or 0))
@@ -162,6 +168,7 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
         quote=quoted, dropoff=where, policy_version=in_force.version,
         deadline=clock.iso(now + timedelta(seconds=config.periods()["dropoff"])),   # told: never the scaled wait
         timeline_count=len(history), exception=granted,
+        risk=scored.to_api(), refund_timing=timing.to_stored(),
     )
     if withdrawal is not None:
         ret.withdrawal = withdrawal
@@ -192,6 +199,24 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
                                       retry_after=WORKFLOW_RETRY_AFTER_SECONDS, code="workflow_unavailable") from None
     ret.update(actions=[ReturnModel.execution_arn.set(arn)])
     return ret
+
+
+HELD_EVENT = "refund.held_for_inspection"
+
+
+def _risk_and_timing(order: OrderModel, in_force: policies.Version, quote: policy.Quote, terms: list[policy.Policy],
+                     resolution: str, dropoff: dict) -> tuple[risk.Score, refund_timing.Timing]:
+    """The return's risk score (bounded reads, usecases/risk_scoring.py; the weights of the policy version it
+    is judged by) and when its refund is paid. The score weighs what the refund takes from the capture (a
+    store credit bonus is the store's own money)."""
+    strictest = min(terms, key=lambda t: t.approval_threshold) if terms else policy.DEFAULT
+    refund_amount = quote.refund_amount
+    scored = risk.score(risk_scoring.facts(order, refund_amount=refund_amount - quote.bonus,
+                                           approval_threshold=strictest.approval_threshold, dropoff=dropoff),
+                        in_force.document.risk_weights)
+    timing = refund_timing.decide([t.refund_on for t in terms], [t.risk_hold_above for t in terms], scored.score,
+                                  resolution, policy.needs_approval(refund_amount, strictest))
+    return scored, timing
 
 
 def _made_before(return_id: str, order: OrderModel) -> ReturnModel | None:

@@ -5,12 +5,12 @@ import uuid
 from datetime import timedelta
 
 from .. import config
-from ..rules import clock, parcels, policy, statuses, timeline, withdrawal as statutory
+from ..rules import clock, parcels, policy, refund_timing, statuses, timeline, withdrawal as statutory
 from ..rules.errors import ConflictError, InvalidTransition, NotFoundError, UnprocessableError
 from ..store import returns
 from ..store.models import ReturnModel, UnmatchedScanModel
 from ..views import return_view
-from . import lifecycle, orders
+from . import early_refunds, lifecycle, orders
 
 _UNMATCHED = "unmatched"
 
@@ -34,6 +34,8 @@ def scan(code: str, actor: str) -> tuple[ReturnModel, bool]:
                             field="code", code="unknown_parcel")
     if ret.status in parcels.ARRIVED and _was_received(ret):
         return ret, True
+    if refund_timing.paid_early(ret.refund_timing) and ret.status not in statuses.SCANNABLE:
+        return early_refunds.receive(ret, code, actor)
     if ret.status not in statuses.SCANNABLE:
         # A return refunded as lost is `refunded` now, yet its parcel never came in: still a lost parcel.
         status = ret.status if ret.status not in parcels.ARRIVED else statuses.LOST
@@ -41,9 +43,15 @@ def scan(code: str, actor: str) -> tuple[ReturnModel, bool]:
                                               "for customer service"),
                             field="code", code=f"return_{status}",
                             details={"return_id": ret.return_id, "status": ret.status})
+    target, updates, also = statuses.RECEIVED, [], []
+    if refund_timing.pays_at_receipt(ret.refund_timing):
+        # The policy pays at receipt (or at the first scan, which this parcel never had): pay now, received.
+        updates, also = early_refunds.start(ret, refund_timing.RECEIPT, actor)
+        target, updates = statuses.REFUNDING, [*updates, ReturnModel.parcel_received_at.set(clock.iso())]
     try:
-        moved = lifecycle.transition(ret, statuses.RECEIVED, actor=actor, event=parcels.RECEIVED_EVENT,
-                                     detail={"code": code.strip()[:100]}, allowed_from=statuses.SCANNABLE)
+        moved = lifecycle.transition(ret, target, actor=actor, event=parcels.RECEIVED_EVENT,
+                                     detail={"code": code.strip()[:100]}, allowed_from=statuses.SCANNABLE,
+                                     updates=updates, also=also)
     except InvalidTransition:
         ret.refresh(consistent_read=True)  # moved meanwhile (another scan, a cancel): judge it again
         if ret.status in parcels.ARRIVED and _was_received(ret):
@@ -51,6 +59,8 @@ def scan(code: str, actor: str) -> tuple[ReturnModel, bool]:
         raise ConflictError(parcels.set_aside(ret.status), field="code",
                             code=f"return_{ret.status}", details={"return_id": ret.return_id,
                                                                  "status": ret.status}) from None
+    if not moved.changed and refund_timing.paid_early(moved.ret.refund_timing) and not moved.ret.parcel_received_at:
+        return early_refunds.receive(moved.ret, code, actor)   # the carrier's first scan paid it meanwhile
     return moved.ret, not moved.changed
 
 
@@ -79,7 +89,8 @@ def inspect(return_id: str, lines: list[dict], actor: str) -> ReturnModel:
         # regrade what is already graded and maybe paid: say so, with the return as it stands.
         raise ConflictError(f"this return was already inspected by {ret.inspection.get('by')}",
                             code="already_inspected", details={"return": return_view(ret)})
-    if ret.status != statuses.RECEIVED:
+    early = refund_timing.paid_early(ret.refund_timing)
+    if ret.status != statuses.RECEIVED and not early:
         raise ConflictError(f"the return is {ret.status}; only a received parcel can be inspected",
                             code="not_received")
     announced = {i["sku"]: i for i in ret.items}
@@ -91,6 +102,8 @@ def inspect(return_id: str, lines: list[dict], actor: str) -> ReturnModel:
         if counted[line["sku"]] > int(announced[line["sku"]]["qty"]):
             raise UnprocessableError(f"more {line['sku']} graded than were received", field=f"items[{n}].qty",
                                      code="over_quantity")
+    if early:
+        return early_refunds.inspect(ret, lines, actor)   # refunded before it arrived: graded, never re-priced
     order = orders.get(ret.order_id)
     final = policy.quote_inspected(list(announced.values()), lines, orders.prices(order), ret.currency,
                                    ret.resolution)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..store.models import OrderModel, ReturnModel
+from .returns import risk_of
 
 
 def order_summary(order: OrderModel) -> dict:
@@ -23,4 +24,4 @@ def return_summary(ret: ReturnModel) -> dict:
             "refund": ({k: refund.get(k) for k in ("amount", "method", "status", "reference", "issued_at")}
                        if refund else None),
             "items": [{"sku": i["sku"], "qty": int(i["qty"]), "reason": i["reason"]} for i in ret.items],
-            "exception": (ret.exception or None)}
+            "exception": (ret.exception or None), "risk": risk_of(ret)}

@@ -2,10 +2,10 @@
 disputes, finance's refunds to approve and to record (the by_status index, whole records read once)."""
 from __future__ import annotations
 
-from ..rules import statuses
+from ..rules import refund_timing, statuses
 from ..rules.settlement import awaiting_manual
 from ..store.models import ReturnModel
-from .returns import return_view
+from .returns import return_view, risk_of
 
 LIMIT = 200
 
@@ -36,4 +36,7 @@ def scanned(ret: ReturnModel, already: bool) -> dict:
     return {"return_id": ret.return_id, "code": ret.code, "status": ret.status,
             "expected_items": [{"sku": i["sku"], "name": i.get("name"), "qty": int(i["qty"])}
                                for i in ret.items],
-            "already_received": already}
+            "already_received": already, "risk": risk_of(ret),
+            # Whether the parcel waits for its grading: received, or refunded before it arrived and scanned in.
+            "inspectable": ret.status == statuses.RECEIVED or (
+                refund_timing.paid_early(ret.refund_timing) and bool(ret.parcel_received_at) and not ret.inspection)}

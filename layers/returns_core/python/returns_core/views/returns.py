@@ -10,6 +10,15 @@ from ..store.models import ReturnModel
 SHIPMENT_FIELDS = ("tracking_number", "carrier", "tracking_url", "lines", "at")   # not who at the store sent it
 
 
+def risk_of(ret: ReturnModel) -> dict:
+    """The return's risk as staff lists show it: score and reasons (a return requested before scores: 0,
+    none), and ops's verdict when one was given."""
+    risk = {"score": int((ret.risk or {}).get("score") or 0), "reasons": list((ret.risk or {}).get("reasons") or [])}
+    if ret.risk_verdict:
+        risk["verdict"] = ret.risk_verdict.get("verdict")
+    return risk
+
+
 def return_view(ret: ReturnModel, lang: str = "en") -> dict:
     """`lang` (en, fr) is the language of the timeline's sentences; `locale` is the customer's own."""
     inspected = {}
@@ -47,6 +56,15 @@ def return_view(ret: ReturnModel, lang: str = "en") -> dict:
         "created_at": ret.created_at, "locale": ret.locale,
         "timeline": [{**entry, "text": text(entry, ret.currency, lang)} for entry in returns.timeline_of(ret)],
     }
+    # Staff only (not in CUSTOMER_FIELDS): the risk score and its reasons, ops's verdict, when the refund is
+    # paid and why, and the receipt of a parcel whose refund was paid before it arrived.
+    view["risk"] = risk_of(ret)
+    if ret.risk_verdict:
+        view["risk_verdict"] = {k: ret.risk_verdict.get(k) for k in ("verdict", "note", "by", "at")}
+    if ret.refund_timing:
+        view["refund_timing"] = dict(ret.refund_timing)
+    if ret.parcel_received_at:
+        view["parcel_received_at"] = ret.parcel_received_at
     exception = ret.exception
     if exception:
         # An ops agent's exception: why, by whom, and the eligibility rules it waived.
@@ -95,6 +113,7 @@ CUSTOMER_DETAIL = {
     "return.requested": ("items", "resolution"), "return.cancelled": ("reason",),
     "return.confirmed": ("satisfied", "comment", "score"), "return.disputed": ("message",),
     "refund.issued": ("amount",), "dispute.adjustment_paid": ("amount",), "claim.refunded": ("amount",),
+    "refund.paid_early": ("on", "amount"),
     "exchange.shipped": ("tracking_number", "carrier", "tracking_url"),
     "message.sent": ("channel", "template"),   # which message: the one in the customer's mailbox
     "message.undelivered": ("channel",),       # why (a bounce, their own complaint) stays with staff
@@ -103,6 +122,9 @@ CUSTOMER_DETAIL = {
     "carrier.dropped_off": _CARRIER, "carrier.in_transit": _CARRIER, "carrier.delivered": _CARRIER,
     "carrier.lost": _CARRIER,
 }
+# Entries that are staff's business only: ops's verdict on the return, and an inspection found worth less
+# than the refund already paid (nothing is taken back; ops decides). The customer's timeline leaves them out.
+STAFF_ONLY_TYPES = frozenset({"risk.verdict", "inspection.below_refund"})
 # Who did it, as the customer is told: themselves, the carrier, our systems, or our team (never a name).
 _PUBLIC_ACTORS = ("system", "carrier")
 
@@ -149,7 +171,7 @@ def for_customer(view: dict) -> dict:
             continue
         value = view[key]
         if key == "timeline":
-            value = [customer_entry(e) for e in value or []]
+            value = [customer_entry(e) for e in value or [] if e.get("type") not in STAFF_ONLY_TYPES]
         elif key in CUSTOMER_NESTED and isinstance(value, dict):
             value = {k: value[k] for k in CUSTOMER_NESTED[key] if k in value}
         elif key in CUSTOMER_NESTED and isinstance(value, list):
