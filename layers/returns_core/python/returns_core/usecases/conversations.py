@@ -17,7 +17,7 @@ from datetime import datetime
 
 from .. import config
 from ..edge import auth, reply_addresses
-from ..outbound import events, messaging
+from ..outbound import events, message_photos, messaging
 from ..outbound.notifications import messages as builders
 from ..rules import clock, conversations as rules, ids
 from ..store import claims as claim_store, conversations as store, returns as return_store
@@ -51,8 +51,8 @@ def message_view(message: MessageModel) -> dict:
     view = {"message_id": message.message_id, "at": message.at, "from": message.sender, "body": message.body,
             "channel": message.channel}
     if message.attachments:
-        view["attachments"] = [{k: a.get(k) for k in ("photo_id", "content_type", "size", "name")}
-                               for a in message.attachments]
+        view["attachments"] = [{k: a.get(k) for k in ("photo_id", "content_type", "size", "name", "refused")
+                                if a.get(k) is not None} for a in message.attachments]
     return view
 
 
@@ -129,7 +129,18 @@ def note(owner: Owner, body: str, actor: str) -> dict:
 
 
 def messages_of(owner: Owner, *, staff: bool) -> list[dict]:
-    found = [message_view(m) for m in store.messages(owner.conversation)]
+    """Oldest first; the customer's without notes. Staff get each kept photo's link (fresh, it expires)."""
+    stored = store.messages(owner.conversation)
+    found = []
+    for message in stored:
+        view = message_view(message)
+        if staff:
+            links = {a["photo_id"]: message_photos.view_url(a["s3_key"])
+                     for a in message.attachments or [] if a.get("s3_key") and a.get("photo_id")}
+            for attachment in view.get("attachments", []):
+                if attachment.get("photo_id") in links:
+                    attachment["url"] = links[attachment["photo_id"]]
+        found.append(view)
     return found if staff else [m for m in found if rules.visible_to_customer(m)]
 
 
@@ -246,9 +257,11 @@ def _email(owner: Owner, text: str, agent_name: str) -> None:
                                            auth.mint_portal_link(owner.order_id, owner.return_id))
         view = customer_return_view(return_store.get(owner.return_id)) if owner.return_id else _view(owner)
         data = builders.build("agent_message", view, customer, body=text, agent_name=agent_name, **links)
+        reply_to = reply_addresses.address_of(owner.conversation)
+        data["reply_address"] = reply_to or ""   # unprinted: the local outbox's Reply (SES keeps the header)
         about = {"return_id": owner.return_id} if owner.return_id else {"claim_id": owner.claim_id}
         name = messaging.send_email(customer["email"], "agent_message", owner.locale, data, about=about,
-                                    reply_to=reply_addresses.address_of(owner.conversation))
+                                    reply_to=reply_to)
         _tell_timeline(owner, "message.sent", {"channel": "email", "template": name})
     except Exception as exc:  # noqa: BLE001 - recorded; the agent's message is kept and shown
         log.warning("agent message email failed", extra={"conversation": owner.conversation,
