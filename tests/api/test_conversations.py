@@ -163,8 +163,18 @@ def test_take_and_escalate(api, order):
     assert res.status_code == 200 and res.json_body["escalation"]["reason"] == "asks for a goodwill gesture"
     other = start_return(api)["return_id"]
     _say(api, other, "another question")
-    lead = send(api, "GET", "/ops/inbox?lead=true", None, auth("ops")).json_body["items"]
-    assert lead[0]["return_id"] == rid and lead[0]["escalated"]
+    from returns_core.edge import auth as tokens
+
+    agent = send(api, "GET", "/ops/inbox", None, auth("ops")).json_body["items"]
+    assert [i["return_id"] for i in agent] == [rid, other]   # the longest wait first
+    # A lead (an ops member in the `lead` group) sees escalations first: made here by waiting less.
+    _say(api, rid, "I am still here", auth("ops"))
+    _say(api, rid, "and still waiting")
+    assert [i["return_id"] for i in send(api, "GET", "/ops/inbox", None, auth("ops")).json_body["items"]] == \
+        [other, rid]
+    lead = {"Authorization": "Bearer " + tokens.mint("ops", "ops:lea", lead=True), "Content-Type": "application/json"}
+    items = send(api, "GET", "/ops/inbox", None, lead).json_body["items"]
+    assert [i["return_id"] for i in items] == [rid, other] and items[0]["escalated"]
 
 
 def test_a_claim_has_its_conversation(api, order, mail):

@@ -102,7 +102,8 @@ def escalate(call: Call, return_id: str) -> Effect:
 def inbox(call: Call) -> dict:
     from returns_core.usecases import conversations
 
-    return {"items": conversations.inbox(lead=call.query(schemas.InboxQuery).lead == "true")}
+    lead = call.who.lead or call.query(schemas.InboxQuery).lead == "true"
+    return {"items": conversations.inbox(lead=lead)}
 
 
 @endpoint(bp, routes.OPS_REPLIES)

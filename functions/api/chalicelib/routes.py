@@ -308,7 +308,8 @@ ESCALATE_CONVERSATION = _route(
     responses=(200, 404, 422), idempotent_key=True)
 OPS_INBOX = _route(
     "GET", "/ops/inbox", "Conversations waiting for an answer, the longest wait first: {items: [{return_id | "
-    "claim_id, last_message_at, first_response_due, assigned_to, escalated}]}; `?lead=true` puts escalations first",
+    "claim_id, last_message_at, first_response_due, assigned_to, escalated}]}; for a lead (the `lead` staff "
+    "group beside `ops`), or with `?lead=true`, escalations first",
     OPS, params=(schemas.InboxQuery,))
 OPS_REPLIES = _route("GET", "/ops/replies", "Ready-made replies in one language: {items: [{reply_id, title, body}]}",
                      OPS, params=(schemas.RepliesQuery,))
