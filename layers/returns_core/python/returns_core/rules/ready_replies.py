@@ -1,6 +1,7 @@
 """Ready-made replies for the common complaints, in each customer language, and how one is filled in.
 
-A reply's text holds placeholders in braces (``{customer_name}``, ``{return_id}``, ``{refund_amount}``,
+A reply is the answer itself: the email it is sent in (`agent_message`) greets the customer by name and
+signs it. Its text holds placeholders in braces (``{customer_name}``, ``{return_id}``, ``{refund_amount}``,
 ``{deadline}``, ``{quote_explanation}``...): `render` fills them from the values a use case computed
 from the return (amounts and dates already formatted for the customer's locale). An unknown or
 missing placeholder is left as an empty string rather than showing braces to a customer; a brace an
@@ -22,51 +23,51 @@ PLACEHOLDERS = ("customer_name", "return_id", "order_id", "status", "refund_amou
 SEEDED: dict[str, dict[str, tuple[str, str]]] = {
     "where_is_my_refund": {
         "en": ("Where is my refund?",
-               "Hello {customer_name},\n\nYour return {return_id} is {status}. The refund of {refund_amount} "
+               "Your return {return_id} is {status}. The refund of {refund_amount} "
                "goes back by {refund_method}; a bank usually shows it within 3 to 5 working days of being "
                "issued.\n\nIf it has not arrived by then, answer this message and we will look at it with you."),
         "fr": ("Où est mon remboursement ?",
-               "Bonjour {customer_name},\n\nVotre retour {return_id} est {status}. Le remboursement de "
+               "Votre retour {return_id} est {status}. Le remboursement de "
                "{refund_amount} vous est versé par {refund_method} ; une banque l’affiche en général sous 3 à "
                "5 jours ouvrés après son émission.\n\nS’il n’est pas arrivé d’ici là, répondez à ce message et "
                "nous regarderons avec vous."),
     },
     "label_not_received": {
         "en": ("Label not received",
-               "Hello {customer_name},\n\nSorry that the label did not reach you. You can download it at any "
+               "Sorry that the label did not reach you. You can download it at any "
                "time from your return's page (return {return_id}); its tracking number is {tracking_number}. "
                "Please drop the parcel off before {deadline}."),
         "fr": ("Étiquette non reçue",
-               "Bonjour {customer_name},\n\nDésolés que l’étiquette ne vous soit pas parvenue. Vous pouvez la "
+               "Désolés que l’étiquette ne vous soit pas parvenue. Vous pouvez la "
                "télécharger à tout moment depuis la page de votre retour ({return_id}) ; son numéro de suivi "
                "est {tracking_number}. Merci de déposer le colis avant le {deadline}."),
     },
     "refund_lower_than_expected": {
         "en": ("Refund lower than expected",
-               "Hello {customer_name},\n\nThank you for asking. For return {return_id}, the items came to "
+               "Thank you for asking. For return {return_id}, the items came to "
                "{items_total}, and {deductions} was taken off:\n{quote_explanation}\nThe refund is therefore "
                "{refund_amount}. If something here looks wrong to you, tell us and we will check it again."),
         "fr": ("Remboursement plus bas que prévu",
-               "Bonjour {customer_name},\n\nMerci de votre question. Pour le retour {return_id}, les articles "
+               "Merci de votre question. Pour le retour {return_id}, les articles "
                "représentaient {items_total}, dont {deductions} ont été déduits :\n{quote_explanation}\nLe "
                "remboursement est donc de {refund_amount}. Si quelque chose vous semble inexact, dites-le-nous "
                "et nous vérifierons à nouveau."),
     },
     "item_damaged": {
         "en": ("Item damaged",
-               "Hello {customer_name},\n\nWe are sorry the item arrived damaged. Could you reply with a photo "
+               "We are sorry the item arrived damaged. Could you reply with a photo "
                "of it and of the parcel? We will then settle return {return_id} as quickly as we can."),
         "fr": ("Article abîmé",
-               "Bonjour {customer_name},\n\nNous sommes désolés que l’article soit arrivé abîmé. Pourriez-vous "
+               "Nous sommes désolés que l’article soit arrivé abîmé. Pourriez-vous "
                "répondre avec une photo de l’article et du colis ? Nous traiterons ensuite le retour "
                "{return_id} au plus vite."),
     },
     "parcel_in_transit": {
         "en": ("Parcel on its way",
-               "Hello {customer_name},\n\nYour parcel ({tracking_number}) is on its way to our warehouse. "
+               "Your parcel ({tracking_number}) is on its way to our warehouse. "
                "We check it within two working days of its arrival and tell you at once."),
         "fr": ("Colis en route",
-               "Bonjour {customer_name},\n\nVotre colis ({tracking_number}) est en route vers notre entrepôt. "
+               "Votre colis ({tracking_number}) est en route vers notre entrepôt. "
                "Nous le contrôlons sous deux jours ouvrés après son arrivée et vous prévenons aussitôt."),
     },
 }
