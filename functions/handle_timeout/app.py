@@ -3,7 +3,8 @@
 Also the workflow sweep (`{"workflow_sweep": {}}`, on the template's schedule): returns whose execution
 ended before they did, or never started, get a new one from their status (usecases/workflow_recovery.py).
 And the inbox sweep (`{"inbox_sweep": {}}`): ops is alerted once for each customer who waits past the
-first response's due time (usecases/conversations.py)."""
+first response's due time (usecases/conversations.py), and customers whose return is late at a step are
+told before they ask (usecases/proactive_messages.py)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -46,10 +47,11 @@ def sweep_workflows(event: SweepInput, context: LambdaContext) -> dict:
 
 @sweep_step
 def sweep_inbox(event: SweepInput, context: LambdaContext) -> dict:
-    from returns_core.usecases import conversations
+    from returns_core.usecases import conversations, proactive_messages
 
-    done = {"alerted": conversations.sweep_overdue()}
+    done = {"alerted": conversations.sweep_overdue(), "told": proactive_messages.sweep()}
     metrics.add_metric(name="ConversationsOverdue", unit=MetricUnit.Count, value=done["alerted"])
+    metrics.add_metric(name="CustomersToldBeforeAsking", unit=MetricUnit.Count, value=done["told"])
     logger.info("inbox sweep", extra=done)
     return done
 

@@ -210,3 +210,24 @@ def test_confirm_takes_a_score_and_satisfaction_counts_it(api, order, mail):
     assert figures["median_first_response_seconds"] is not None and figures["median_first_response_seconds"] >= 0
     assert send(api, "GET", f"/analytics/satisfaction?from={today}&to={today}", None,
                 auth("warehouse")).status_code == 403
+
+
+def test_a_late_step_is_told_to_the_customer_before_they_ask_once(api, order, mail):
+    from datetime import timedelta
+
+    from returns_core.rules import clock
+    from returns_core.store.models import ReturnModel
+    from returns_core.store.returns import get
+    from returns_core.usecases import proactive_messages
+
+    late, fresh = start_return(api)["return_id"], start_return(api)["return_id"]
+    for rid, days in ((late, 4), (fresh, 1)):
+        get(rid).update(actions=[ReturnModel.status.set("received"),
+                                 ReturnModel.status_since.set(clock.iso(clock.now() - timedelta(days=days)))])
+    assert proactive_messages.sweep() == 1
+    [told] = send(api, "GET", f"/returns/{late}/messages", None, customer("o-1")).json_body["items"]
+    assert told["from"] == "agent" and told["body"].startswith(f"Votre colis du retour {late} est bien arrivé")
+    assert send(api, "GET", f"/returns/{fresh}/messages", None, customer("o-1")).json_body["items"] == []
+    assert [m for m in _sent() if "agent_message-fr" in m.template]
+    assert proactive_messages.sweep() == 0   # once per stay in the status
+    assert send(api, "GET", "/ops/inbox", None, auth("ops")).json_body["items"] == []   # nobody asked anything

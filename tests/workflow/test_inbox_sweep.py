@@ -59,16 +59,16 @@ def test_a_wait_past_its_due_time_alerts_ops_once_and_an_answer_ends_it(stack, a
         status, _, _ = http.call("POST", f"/returns/{rid}/messages", {"body": "Any news?"}, token=customer)
         assert status == 201
     ops_inbox()   # drop anything earlier
-    assert _run(stack, schedule) == {"alerted": 0}   # nobody waits past the due time yet
+    assert _run(stack, schedule) == {"alerted": 0, "told": 0}   # nobody waits past the due time yet
 
     _age(overdue, hours=72)
-    assert _run(stack, schedule) == {"alerted": 1}
+    assert _run(stack, schedule) == {"alerted": 1, "told": 0}
     alerts = [json.loads(a["message"]) for a in ops_inbox()]
     overdue_alerts = [a for a in alerts if a["type"] == "conversation.overdue"]
     assert [a["data"]["return_id"] for a in overdue_alerts] == [overdue]
     assert "ana@example.com" not in json.dumps(alerts)   # no personal data in the alert
 
-    assert _run(stack, schedule) == {"alerted": 0}   # once per wait
+    assert _run(stack, schedule) == {"alerted": 0, "told": 0}   # once per wait
     ops = auth.mint("ops", "ops:marie")
     status, inbox, _ = http.call("GET", "/ops/inbox", token=ops)
     assert [i["return_id"] for i in inbox["items"]] == [overdue, recent]   # the longest wait first

@@ -432,6 +432,7 @@ class ConversationModel(Model):
     overdue_alerted = BooleanAttribute(null=True)    # the sweep told ops once for this wait
     assigned_to = UnicodeAttribute(null=True)        # the agent who took it
     escalation: Document[dict | None] = Document(null=True)   # {reason, by, at}: for a lead
+    proactive_sent = UnicodeSetAttribute(null=True)  # "<kind>:<status_since>" (rules/proactive.py), told once
     version = VersionAttribute()
 
     inbox_index = ConversationInbox()

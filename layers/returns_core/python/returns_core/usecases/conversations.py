@@ -19,7 +19,7 @@ from .. import config
 from ..edge import auth, reply_addresses
 from ..outbound import events, message_photos, messaging
 from ..outbound.notifications import messages as builders
-from ..rules import clock, conversations as rules, ids
+from ..rules import clock, conversations as rules, ids, proactive
 from ..store import claims as claim_store, conversations as store, returns as return_store
 from ..store.models import ClaimModel, ConversationModel, MessageModel, ReturnModel
 from ..views import customer_return_view, return_view
@@ -27,6 +27,7 @@ from ..views.claims import claim_view
 from . import orders, ready_replies
 
 log = logging.getLogger(__name__)
+PROACTIVE_ACTOR = "system:proactive"
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,33 @@ def agent_says(owner: Owner, body: str | None, actor: str, reply_id: str | None 
     _, message = store.append(_load(owner), _message(rules.AGENT, text, actor, "ops", at, reply_id), change)
     _email(owner, text, agent_name)
     return message_view(message)
+
+
+def tell_before_asked(ret: ReturnModel, kind: str) -> bool:
+    """A proactive message (rules/proactive.py) when a step of the return is late: written in the
+    conversation as customer service's and emailed, once per stay in the status. It answers no question:
+    a customer waiting for an answer stays in the inbox. False when it was told already."""
+    owner = of_return(ret)
+    key = proactive.sent_key(kind, ret.status_since)
+    text = proactive.text(kind, ret.locale or "en", ret.return_id)
+    at = clock.iso()
+
+    def change(conv: ConversationModel) -> list:
+        if key in (conv.proactive_sent or set()):
+            raise _AlreadyTold
+        conv.proactive_sent = {*(conv.proactive_sent or set()), key}
+        return []
+
+    try:
+        store.append(_load(owner), _message(rules.AGENT, text, PROACTIVE_ACTOR, "ops", at), change)
+    except _AlreadyTold:
+        return False
+    _email(owner, text, "")
+    return True
+
+
+class _AlreadyTold(Exception):
+    pass
 
 
 def note(owner: Owner, body: str, actor: str) -> dict:
