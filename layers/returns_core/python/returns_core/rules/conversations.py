@@ -39,7 +39,7 @@ def checked_body(body: str | None, field: str = "body") -> str:
     return text
 
 
-def visible_to_customer(message: dict) -> bool:
+def visible_to_customer(message: dict[str, object]) -> bool:
     return message.get("from") != NOTE
 
 

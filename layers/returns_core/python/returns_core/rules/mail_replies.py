@@ -44,7 +44,7 @@ class Reply:
     subject: str
     text: str                        # the new text, quoted history cut off
     photos: list[Attachment]
-    refused: list[dict]              # [{name, content_type, size, reason}]: too_large, not_an_image, too_many
+    refused: list[dict[str, object]]  # [{name, content_type, size, reason}]: too_large, not_an_image, too_many
 
 
 # ---------------------------------------------------------------- HTML to text
@@ -149,15 +149,16 @@ def _body_text(message: EmailMessage) -> str:
     return html_to_text(str(part.get_content())) if part is not None else ""
 
 
-def _attachments(message: EmailMessage) -> tuple[list[Attachment], list[dict]]:
+def _attachments(message: EmailMessage) -> tuple[list[Attachment], list[dict[str, object]]]:
     photos: list[Attachment] = []
-    refused: list[dict] = []
+    refused: list[dict[str, object]] = []
     for part in message.iter_attachments():
         if part.is_multipart():
             continue
         name = part.get_filename() or "attachment"
         declared = part.get_content_type()
-        data = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
         seen = {"name": name, "content_type": declared, "size": len(data)}
         sniffed = sniff_image(data[:16])
         if sniffed is None or sniffed not in PHOTO_TYPES:

@@ -73,7 +73,7 @@ SEEDED: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-class _Blank(dict):
+class _Blank(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return ""
 
