@@ -9,7 +9,20 @@ from __future__ import annotations
 from chalice import Chalice
 from chalice.app import CaseInsensitiveMapping
 
-from chalicelib import carrier, claims, customer, finance, ops, pages, policy, service, store, warehouse, withdrawals
+from chalicelib import (
+    carrier,
+    claims,
+    conversations,
+    customer,
+    finance,
+    ops,
+    pages,
+    policy,
+    service,
+    store,
+    warehouse,
+    withdrawals,
+)
 from chalicelib.errors import envelope
 from returns_core import logsafe
 
@@ -20,7 +33,7 @@ app = Chalice(app_name="returns-api")
 app.api.binary_types.append("application/pdf")
 
 for blueprint in (service.bp, store.bp, customer.bp, carrier.bp, warehouse.bp, ops.bp, finance.bp, policy.bp,
-                  withdrawals.bp, pages.bp, claims.bp):
+                  withdrawals.bp, pages.bp, claims.bp, conversations.bp):
     app.register_blueprint(blueprint)
 
 

@@ -1,7 +1,10 @@
 """A workflow wait ran out (or a refund failed): remind, expire, declare lost, alert, close.
 
 Also the workflow sweep (`{"workflow_sweep": {}}`, on the template's schedule): returns whose execution
-ended before they did, or never started, get a new one from their status (usecases/workflow_recovery.py)."""
+ended before they did, or never started, get a new one from their status (usecases/workflow_recovery.py).
+And the inbox sweep (`{"inbox_sweep": {}}`): ops is alerted once for each customer who waits past the
+first response's due time (usecases/conversations.py), and customers whose return is late at a step are
+told before they ask (usecases/proactive_messages.py)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -16,6 +19,7 @@ if TYPE_CHECKING:
     from returns_core.edge.step_events import SweepInput, TimeoutInput
 
 SWEEP_REQUEST = "workflow_sweep"   # template.yaml, HandleTimeoutFunction's WorkflowSweep schedule
+INBOX_SWEEP_REQUEST = "inbox_sweep"   # template.yaml, HandleTimeoutFunction's InboxSweep schedule
 
 step = Step("TimeoutInput")   # Logger, Metrics; Tracer and the parser join at the first event
 sweep_step = Step("SweepInput", like=step)
@@ -25,6 +29,8 @@ logger, metrics = step.logger, step.metrics
 def handler(event: Any, context: LambdaContext) -> dict:
     if isinstance(event, dict) and SWEEP_REQUEST in event:
         return sweep_workflows(event[SWEEP_REQUEST], context)
+    if isinstance(event, dict) and INBOX_SWEEP_REQUEST in event:
+        return sweep_inbox(event[INBOX_SWEEP_REQUEST], context)
     return handle_timeout(event, context)
 
 
@@ -36,6 +42,17 @@ def sweep_workflows(event: SweepInput, context: LambdaContext) -> dict:
     metrics.add_metric(name="WorkflowsRestarted", unit=MetricUnit.Count, value=done["restarted"])
     metrics.add_metric(name="WorkflowsGivenUp", unit=MetricUnit.Count, value=done["given_up"])
     logger.info("workflow sweep", extra=done)
+    return done
+
+
+@sweep_step
+def sweep_inbox(event: SweepInput, context: LambdaContext) -> dict:
+    from returns_core.usecases import conversations, proactive_messages
+
+    done = {"alerted": conversations.sweep_overdue(), "told": proactive_messages.sweep()}
+    metrics.add_metric(name="ConversationsOverdue", unit=MetricUnit.Count, value=done["alerted"])
+    metrics.add_metric(name="CustomersToldBeforeAsking", unit=MetricUnit.Count, value=done["told"])
+    logger.info("inbox sweep", extra=done)
     return done
 
 

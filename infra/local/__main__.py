@@ -33,7 +33,8 @@ def _token(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(ROOT / "layers/returns_core/python"))
     from returns_core.edge import auth
 
-    print(auth.mint(args.role, args.sub or f"local-{args.role}", order_id=args.order, ttl=args.ttl))
+    print(auth.mint(args.role, args.sub or f"local-{args.role}", order_id=args.order, ttl=args.ttl,
+                    lead=args.lead))
     return 0
 
 
@@ -100,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     tok.add_argument("--role", required=True, choices=["customer", "store", "warehouse", "finance", "ops"])
     tok.add_argument("--sub", help="who the token names (recorded as the actor)")
     tok.add_argument("--order", help="the order a customer token is scoped to")
+    tok.add_argument("--lead", action="store_true", help="an ops lead (sees escalated conversations first)")
     tok.add_argument("--ttl", type=int, default=12 * 3600)
     tok.add_argument("--aws-port", type=int, default=5000, help=argparse.SUPPRESS)   # before v2; not needed now
     tok.add_argument("--data-dir", help=data_help)

@@ -33,7 +33,9 @@ NOT_EMULATED = {"AWS::Logs::LogGroup", "AWS::Logs::MetricFilter", "AWS::S3::Buck
                 "AWS::SNS::TopicPolicy", "AWS::SES::ConfigurationSetEventDestination",
                 "AWS::Lambda::Permission", "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolGroup",
                 "AWS::Cognito::UserPoolDomain", "AWS::Cognito::ManagedLoginBranding",
-                "AWS::Cognito::UserPoolResourceServer", "AWS::Cognito::UserPoolClient"}
+                "AWS::Cognito::UserPoolResourceServer", "AWS::Cognito::UserPoolClient",
+                # SES receiving: locally the outbox's Reply stores the MIME and invokes InboundMailFunction itself
+                "AWS::SES::ReceiptRuleSet", "AWS::SES::ReceiptRule"}
 # What it creates: data, messaging, keys and secrets first (the functions' environment refers to them),
 # then the functions and the state machine.
 EMULATED = {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SNS::Topic", "AWS::SQS::Queue", "AWS::KMS::Key",

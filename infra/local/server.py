@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import signal
 import sys
 import threading
 import urllib.request
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -79,9 +81,11 @@ def _local_only(path: str) -> Response | None:
 
 
 def http_server(api: RestApi, port: int, read_timeout: float = READ_TIMEOUT_SECONDS,
-                staff_sign_in: sign_in.LocalSignIn | None = None) -> ThreadingHTTPServer:
+                staff_sign_in: sign_in.LocalSignIn | None = None,
+                mail_reply: Callable[[bytes], dict] | None = None) -> ThreadingHTTPServer:
     """The gateway on a TCP port: requests served concurrently, each with a bounded read time.
-    `staff_sign_in`: the local staff sign-in (sign_in.py), answered here, never by the API."""
+    `staff_sign_in`: the local staff sign-in (sign_in.py), answered here, never by the API.
+    `mail_reply`: the outbox's Reply (`POST /outbox/reply`, a MIME message), as SES would receive it."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -97,7 +101,12 @@ def http_server(api: RestApi, port: int, read_timeout: float = READ_TIMEOUT_SECO
             path = self.path.split("?", 1)[0]
             local = path[len(api.base_path):] if path.startswith(api.base_path) else None
             query = self.path.split("?", 1)[1] if "?" in self.path else ""
-            response = (_local_only(local) if local is not None else None) or (
+            if local == "/outbox/reply" and self.command == "POST" and mail_reply is not None:
+                answer = json.dumps(mail_reply(body)).encode()
+                response = Response(200, [("Content-Type", "application/json")], answer)
+            else:
+                response = None
+            response = response or (_local_only(local) if local is not None else None) or (
                 staff_sign_in.answer(self.command, local, query, body)
                 if staff_sign_in is not None and local is not None else None) or api.handle(
                 self.command, self.path, list(self.headers.items()), body, self.client_address[0])
@@ -297,7 +306,10 @@ def _run(data: persistence.DataDir, port_list: list[ports.Port], base_path: str,
         api_fn = stack.function("ApiFunction")
         api = RestApi.from_template(load(), lambda event: dispatch.call(api_fn, event), base_path=base_path)
         staff = sign_in.for_stack(stack.environment, base_path)
-        server = bound(port_list[0], lambda: http_server(api, api_port, staff_sign_in=staff))
+        inbound = stack.function("InboundMailFunction")
+        mail_reply = functools.partial(outbox.reply, bucket=inbound.environment["INBOUND_MAIL_BUCKET"],
+                                       invoke=dispatch.invoker("InboundMailFunction"))
+        server = bound(port_list[0], lambda: http_server(api, api_port, staff_sign_in=staff, mail_reply=mail_reply))
         cleanup.append(server.server_close)
         state.write_text(json.dumps({"pid": os.getpid(), "stack": stack.name, "aws": os.environ["AWS_ENDPOINT_URL"],
                                      "api": f"http://{HOST}:{api_port}{base_path}", "stripe": stripe.url,

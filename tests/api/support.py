@@ -22,7 +22,7 @@ ENV = {
     "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
     "ORDERS_TABLE": "api-orders", "RETURNS_TABLE": "api-returns", "TIMELINE_TABLE": "api-timeline",
-    "CLAIMS_TABLE": "api-claims",
+    "CLAIMS_TABLE": "api-claims", "CONVERSATIONS_TABLE": "api-conversations",
     "LEDGER_TABLE": "api-ledger",
     "CREDITS_TABLE": "api-credits", "POLICY_TABLE": "api-policy", "SCANS_TABLE": "api-scans",
     "IDEMPOTENCY_TABLE": "api-requests",
@@ -37,7 +37,8 @@ UNSET = ("AWS_ENDPOINT_URL", "TOKEN_SECRET_ARN", "CARRIER_SECRET_ARN", "STORE_LI
 
 
 MODELS = ("OrderModel", "ReturnModel", "TimelineEntryModel", "LedgerEntryModel", "CreditModel",
-          "UnmatchedScanModel", "RequestRecordModel", "PolicyVersionModel", "ClaimModel")
+          "UnmatchedScanModel", "RequestRecordModel", "PolicyVersionModel", "ClaimModel",
+          "ConversationModel", "MessageModel", "ReplyModel", "FeedbackModel")
 
 
 def _forget_clients() -> None:

@@ -48,6 +48,10 @@ BODIES = {
     ("POST", "/claims/{claim_id}/photos"): {"content_type": "image/png"},
     ("POST", "/claims/{claim_id}/resolve"): {"decision": "reject", "note": "it was in the parcel"},
     ("POST", "/withdrawals"): {"order_id": "o-1", "confirm": False},
+    ("POST", "/returns/{return_id}/messages"): {"body": "where is my label?"},
+    ("POST", "/claims/{claim_id}/messages"): {"body": "any news?"},
+    ("POST", "/returns/{return_id}/conversation/escalate"): {"reason": "asks for a goodwill gesture"},
+    ("PUT", "/ops/replies/{reply_id}"): {"locale": "en", "title": "Thanks", "body": "Thank you {customer_name}."},
 }
 # The claim routes' target: an open claim of o-1 (seed_claim), as the return is start_return's.
 CLAIM_ID = "clm_matrix"

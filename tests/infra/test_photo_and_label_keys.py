@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 
 from infra.local import post_policy
 from infra.local.template import load
-from returns_core.outbound import claim_photos, exports, label_store
+from returns_core.outbound import claim_photos, exports, label_store, message_photos
 
 BUCKET = "returns-local-labelsbucket"
 PREFIXES = {"photos": claim_photos.PREFIX, "labels": label_store.PREFIX, "exports": exports.PREFIX}
@@ -89,7 +89,10 @@ def test_each_function_writes_its_own_prefix_and_none_the_whole_bucket():
         if puts:
             writers[lid] = set(puts)
     assert writers == {"IssueLabelFunction": {"${LabelsBucket.Arn}/labels/*"},
-                       "ApiFunction": {"${LabelsBucket.Arn}/claims/*", "${LabelsBucket.Arn}/exports/*"}}
+                       "ApiFunction": {"${LabelsBucket.Arn}/claims/*", "${LabelsBucket.Arn}/exports/*"},
+                       # photos of customers' email replies (issue 32), under their own prefix
+                       "InboundMailFunction": {"${LabelsBucket.Arn}/messages/*"}}
+    assert {f"${{LabelsBucket.Arn}}/{message_photos.PREFIX}*"} == writers["InboundMailFunction"]
     assert f"${{LabelsBucket.Arn}}/{claim_photos.PREFIX}*" in writers["ApiFunction"]
     assert {f"${{LabelsBucket.Arn}}/{label_store.PREFIX}*"} == writers["IssueLabelFunction"]
 

@@ -65,13 +65,18 @@ print(json.dumps({k: v for k, v in out["Resources"].items()
     assert result.returncode == 0, result.stderr
     resources = json.loads(result.stdout)
     permissions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Permission"}
-    # The API's one permission for API Gateway; each sweeper's schedule (EventBridge) has its own.
-    assert sorted(permissions) == ["ApiInvokePermission", "HandleTimeoutFunctionWorkflowSweepPermission",
+    # The API's one permission for API Gateway; each sweeper's schedule (EventBridge) has its own; SES's
+    # receipt rule invokes the InboundMail function (issue 32).
+    assert sorted(permissions) == ["ApiInvokePermission", "HandleTimeoutFunctionInboxSweepPermission",
+                                   "HandleTimeoutFunctionWorkflowSweepPermission", "InboundMailInvokePermission",
                                    "SettleFunctionRefundSweepPermission", "StatusEffectsFunctionMailEventsPermission"]
+    inbound = permissions["InboundMailInvokePermission"]["Properties"]
+    assert inbound["Principal"] == "ses.amazonaws.com" and inbound["SourceAccount"] == {"Ref": "AWS::AccountId"}
     mail = permissions["StatusEffectsFunctionMailEventsPermission"]["Properties"]
     assert mail["Principal"] == "sns.amazonaws.com" and "MailEventsTopic" in json.dumps(mail["SourceArn"])
     for name, function in (("SettleFunctionRefundSweepPermission", "SettleFunction"),
-                           ("HandleTimeoutFunctionWorkflowSweepPermission", "HandleTimeoutFunction")):
+                           ("HandleTimeoutFunctionWorkflowSweepPermission", "HandleTimeoutFunction"),
+                           ("HandleTimeoutFunctionInboxSweepPermission", "HandleTimeoutFunction")):
         sweep = permissions[name]["Properties"]
         assert sweep["Principal"] == "events.amazonaws.com" and function in json.dumps(sweep["FunctionName"])
     source = json.dumps(permissions["ApiInvokePermission"]["Properties"]["SourceArn"])

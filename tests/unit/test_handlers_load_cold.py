@@ -14,7 +14,7 @@ CONFIG = ("STATE_MACHINE_ARN", "RETURNS_TABLE", "ORDERS_TABLE", "LEDGER_TABLE", 
 
 
 def test_every_step_is_here():
-    assert STEPS == ["await_callback", "handle_timeout", "issue_label", "settle", "status_effects"]
+    assert STEPS == ["await_callback", "handle_timeout", "inbound_mail", "issue_label", "settle", "status_effects"]
 
 
 @pytest.mark.parametrize("step", STEPS)

@@ -88,6 +88,8 @@ def data_for(template: str, locale: str, ret: dict | None = None, **overrides) -
                       closes_after_days=30)
     if template == "claim_resolved":
         extras.update(decision="refund", note="Sorry the mug broke & the wait", amount=1299)
+    if template == "agent_message":
+        extras.update(body="Your refund left today.\n<b>Bold</b> & kind regards", agent_name="Marie")
     if template == "exchange_shipping":
         extras.update(tracking_number="TRK999", tracking_url="https://track.example/TRK999?a=1&b=2",
                       items=[{"sku": "TSHIRT-L", "name": "T-shirt L", "qty": 1}])
@@ -475,6 +477,8 @@ def test_build_ignores_extras_a_builder_does_not_take():
             extras.update(decision="reject", closes_after_days=30)
         if template == "claim_resolved":
             extras["decision"] = "reject"
+        if template == "agent_message":
+            extras["body"] = "Bonjour"
         if template in ("return_requested", "dropoff_reminder"):
             extras["relay_point"] = RELAY
         data = build(template, RETURN, customer("fr"), **extras)
@@ -510,7 +514,7 @@ def test_template_names():
 
 def test_ses_template_resources():
     res = ses_template_resources()
-    assert len(res) == len(TEMPLATES) * len(LOCALES) == 34
+    assert len(res) == len(TEMPLATES) * len(LOCALES) == 36   # + agent_message (issue 32)
     tpl = res["TplReturnRequestedEn"]
     assert tpl["Type"] == "AWS::SES::Template"
     props = tpl["Properties"]["Template"]

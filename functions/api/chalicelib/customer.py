@@ -206,7 +206,8 @@ def confirm(call: Call, return_id: str) -> Effect:
     from returns_core.usecases import customer_moves
 
     return _customer_move(call, return_id,
-                          lambda ret, data, sub: customer_moves.confirm(ret, data.satisfied, data.comment, sub))
+                          lambda ret, data, sub: customer_moves.confirm(ret, data.satisfied, data.comment, sub,
+                                                                         data.score))
 
 
 @endpoint(bp, routes.DISPUTE)

@@ -290,6 +290,42 @@ FINANCE_WITHDRAWALS = _route(
     "refund date and whether it was on time", FINANCE, params=(schemas.DateRange, schemas.Page),
     required_params=("from", "to"))
 
+# --- conversations with the customer (chalicelib/conversations.py) -------------------------------------
+_MESSAGE = ("`{body}` (the customer, or an agent), or for ops `{reply_id, body?}` (a ready-made reply filled "
+            "from the record in the customer's language) or `{body, internal: true}` (a note the customer never "
+            "sees). 201 {message_id, at, from, body}. Empty or over 20 kB: 422 naming `body`. A customer's message "
+            "puts the conversation in the ops inbox; an agent's answers it and is emailed to the customer")
+RETURN_MESSAGE = _route("POST", "/returns/{return_id}/messages", "Write in a return's conversation: " + _MESSAGE,
+                        ("customer", "ops"), body=schemas.MessagePost, responses=(201, 403, 404, 422),
+                        idempotent_key=True)
+RETURN_MESSAGES = _route("GET", "/returns/{return_id}/messages", "A return's conversation, oldest first (ops: "
+                         "with notes and who holds it)", ("customer", "ops"), responses=(200, 404))
+CLAIM_MESSAGE = _route("POST", "/claims/{claim_id}/messages", "Write in a claim's conversation: " + _MESSAGE,
+                       ("customer", "ops"), body=schemas.MessagePost, responses=(201, 403, 404, 422),
+                       idempotent_key=True)
+CLAIM_MESSAGES = _route("GET", "/claims/{claim_id}/messages", "A claim's conversation, oldest first",
+                        ("customer", "ops"), responses=(200, 404))
+TAKE_CONVERSATION = _route(
+    "POST", "/returns/{return_id}/conversation/take", "Take a return's conversation: it is the caller's "
+    "(taking it again changes nothing)", OPS, responses=(200, 404), no_body="the caller takes it")
+ESCALATE_CONVERSATION = _route(
+    "POST", "/returns/{return_id}/conversation/escalate", "Escalate a return's conversation to a lead, "
+    "with a reason (leads see escalations first in the inbox; ops is alerted)", OPS, body=schemas.Escalation,
+    responses=(200, 404, 422), idempotent_key=True)
+OPS_INBOX = _route(
+    "GET", "/ops/inbox", "Conversations waiting for an answer, the longest wait first: {items: [{return_id | "
+    "claim_id, last_message_at, first_response_due, assigned_to, escalated}]}; for a lead (the `lead` staff "
+    "group beside `ops`), or with `?lead=true`, escalations first",
+    OPS, params=(schemas.InboxQuery,))
+OPS_REPLIES = _route("GET", "/ops/replies", "Ready-made replies in one language: {items: [{reply_id, title, body}]}",
+                     OPS, params=(schemas.RepliesQuery,))
+EDIT_REPLY = _route("PUT", "/ops/replies/{reply_id}", "Edit (or add) a ready-made reply in one language",
+                    OPS, body=schemas.ReplyEdit, responses=(200, 422), path_model=schemas.ReplyPath)
+SATISFACTION = _route(
+    "GET", "/analytics/satisfaction", "Customers' scores (POST /returns/{id}/confirm `score`) in the range: "
+    "{count, average, by_reason, median_first_response_seconds}", ("finance", "ops"),
+    params=(schemas.DateRange,), required_params=("from", "to"))
+
 # --- the pages (each signs its staff in itself, pages.staff_page) ---------------------------------------
 PORTAL_PAGE = _route("GET", "/portal", "The customer's returns page", PUBLIC, produces="text/html")
 WAREHOUSE_PAGE = _route("GET", "/warehouse", "The warehouse scanning page", PUBLIC, produces="text/html")

@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
+    StrictStr,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -218,6 +219,7 @@ class Cancel(_Body):
 class Confirm(_Body):
     satisfied: StrictBool
     comment: Text | None = None
+    score: Annotated[StrictInt, Field(ge=1, le=5)] | None = None   # how satisfied, 1..5 (satisfaction analytics)
 
 
 class Dispute(_Body):
@@ -453,3 +455,38 @@ class PolicySimulate(_Body):
     resolution: Resolution
     customer_returns_in_90_days: Annotated[StrictInt, Field(ge=0, le=10000)] = 0
     risk: SimulatedRisk | None = None
+
+
+# --- conversations with the customer -------------------------------------------------
+
+class MessagePost(_Body):
+    """`body` (the customer, or an agent's free text), or for ops `reply_id` (a ready-made reply filled
+    from the return; `body` then replaces the filled text). `internal`: an agent's note, never shown or
+    sent to the customer. The text's bounds (empty, over 20 kB: 422 naming `body`) are rules/conversations.py's."""
+    body: StrictStr | None = None
+    reply_id: Id | None = None
+    internal: StrictBool = False
+
+
+class RepliesQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    locale: Literal["en", "fr"] = "en"
+
+
+class ReplyEdit(_Body):
+    locale: Literal["en", "fr"]
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+
+
+class ReplyPath(BaseModel):
+    reply_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,64}$")]
+
+
+class Escalation(_Body):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class InboxQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    lead: Literal["true", "false"] | None = None

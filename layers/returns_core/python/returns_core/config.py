@@ -89,3 +89,18 @@ def workflow_timeouts() -> dict[str, int]:
     values["dropoff_before_reminder"] = max(1, values["dropoff"] - lead)
     values["dropoff_after_reminder"] = max(1, lead)
     return values
+
+
+# Customer service's hours and the first answer's deadline in those hours (template parameters
+# ServiceHours, FirstResponseHours: rules/conversations.py reads the text).
+def service_hours() -> str:
+    return setting("SERVICE_HOURS", "mon-fri 09:00-18:00 Europe/Paris")
+
+
+def first_response_hours() -> float:
+    return float(setting("FIRST_RESPONSE_HOURS", "4") or 4)
+
+
+def mail_domain() -> str:
+    """Where customers' email replies are received (template parameter MailDomain); empty: none."""
+    return setting("MAIL_DOMAIN", "").strip().lower()

@@ -49,6 +49,7 @@ class Principal:
     order_id: str | None = None
     return_id: str | None = None   # a link's token or a portal session: this one return of the order
     scope: str | None = None       # a link's token: the one thing it may do (LINK_SCOPES); None: a session
+    lead: bool = False             # an ops lead (the `lead` staff group beside `ops`): sees escalations first
 
     @property
     def scope_kind(self) -> str | None:
@@ -68,7 +69,7 @@ def secret() -> bytes:
 
 
 def mint(role: str, sub: str, order_id: str | None = None, ttl: int = 12 * 3600, now: float | None = None,
-         return_id: str | None = None, scope: str | None = None) -> str:
+         return_id: str | None = None, scope: str | None = None, lead: bool = False) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     issued = int(now if now is not None else time.time())
@@ -79,6 +80,8 @@ def mint(role: str, sub: str, order_id: str | None = None, ttl: int = 12 * 3600,
         claims["return_id"] = return_id
     if scope is not None:
         claims["scope"] = scope
+    if lead and role == "ops":
+        claims["lead"] = True
     head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
     body = _b64(json.dumps(claims, separators=(",", ":")).encode())
     sig = _b64(hmac.new(secret(), f"{head}.{body}".encode(), hashlib.sha256).digest())
@@ -121,7 +124,8 @@ def verify(token: str, now: float | None = None) -> Principal:
     if return_id is not None and (claims["role"] != "customer" or not isinstance(return_id, str)):
         raise InvalidToken("bad claims")
     return Principal(claims["role"], claims["sub"], claims.get("order_id"), return_id,
-                     _scope(claims.get("scope"), return_id, claims["sub"]))
+                     _scope(claims.get("scope"), return_id, claims["sub"]),
+                     lead=claims["role"] == "ops" and claims.get("lead") is True)
 
 
 def _scope(scope: object, return_id: str | None, sub: str) -> str | None:
@@ -163,6 +167,7 @@ def mint_session(order_id: str, return_id: str, now: float | None = None) -> str
 # `store`: people of the store who edit its returns policy (/policy); the store's systems use the
 # store client's client-credentials token instead.
 STAFF_GROUPS = ("warehouse", "finance", "ops", "store")
+LEAD_GROUP = "lead"   # beside `ops`: customer service's leads, who take escalated conversations
 STORE_SCOPE = "returns/store"
 JWKS_TTL_SECONDS = 3600
 _jwks_lock = threading.Lock()
@@ -258,4 +263,5 @@ def verify_cognito(token: str, now: float | None = None) -> Principal:
     username = claims.get("username") if use == "access" else claims.get("cognito:username")
     if not isinstance(username, str) or not username:
         raise InvalidToken("bad claims")
-    return Principal(roles[0], username)
+    # `lead` is no role of its own: a lead is an ops member who is also in the lead group.
+    return Principal(roles[0], username, lead=roles[0] == "ops" and LEAD_GROUP in groups)

@@ -82,3 +82,21 @@ class MailEventsInput(BaseModel):
 
         return [json.loads(record["Sns"]["Message"]) for record in self.Records]
 
+
+
+class InboundMailInput(BaseModel):
+    """SES's receipt rule invoking the InboundMail function (a Lambda action after its S3 action): one
+    record per received message, `ses.mail.messageId` naming the object the S3 action stored, and
+    `ses.receipt` the recipients and the SPF/DKIM/DMARC verdicts."""
+    Records: list[dict] = Field(min_length=1, max_length=10)
+
+    def received(self) -> list[tuple[str, list[str], dict]]:
+        """(message id, recipients, verdicts) of each record."""
+        out = []
+        for record in self.Records:
+            ses = record.get("ses") or {}
+            receipt = ses.get("receipt") or {}
+            verdicts = {k: receipt.get(k) for k in ("spfVerdict", "dkimVerdict", "dmarcVerdict") if receipt.get(k)}
+            out.append((str((ses.get("mail") or {}).get("messageId") or ""), list(receipt.get("recipients") or []),
+                        verdicts))
+        return out

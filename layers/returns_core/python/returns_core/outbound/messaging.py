@@ -12,19 +12,23 @@ from .notifications.catalogue import template_name
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
-def send_email(to: str, template: str, locale: str, data: dict, about: dict[str, str] | None = None) -> str:
+def send_email(to: str, template: str, locale: str, data: dict, about: dict[str, str] | None = None,
+               reply_to: str | None = None) -> str:
     """Send one templated email; the SES template's name (what the timeline records).
 
     Sent through the stack's configuration set (SES_CONFIGURATION_SET) when there is one: SES then keeps
     bounced and complaining addresses off the list, and publishes the bounce or complaint with the
     message's tags, `about` (`{"return_id": ...}` or `{"claim_id": ...}`) and the template, which is how
-    usecases/mail_events.py finds whose timeline to tell, with no address kept anywhere."""
+    usecases/mail_events.py finds whose timeline to tell, with no address kept anywhere. `reply_to`: where the
+    customer's reply goes (a conversation's address)."""
     name = template_name(config.setting("SES_TEMPLATE_PREFIX"), template, locale or "en")
     tags = {**(about or {}), "template": name}
     options: dict = {"Tags": [{"Name": key, "Value": _TAG_UNSAFE.sub("_", value)[:256]} for key, value in tags.items()]}
     configuration_set = config.setting("SES_CONFIGURATION_SET", "")
     if configuration_set:
         options["ConfigurationSetName"] = configuration_set
+    if reply_to:   # a conversation's own address: the customer's answer comes back to it (edge/reply_addresses.py)
+        options["ReplyToAddresses"] = [reply_to]
     aws.client("ses").send_templated_email(
         Source=config.setting("SENDER_EMAIL"), Destination={"ToAddresses": [to]},
         Template=name, TemplateData=json.dumps(data, ensure_ascii=False), **options)

@@ -69,6 +69,10 @@ def new_claim_id() -> str:
     return "clm_" + _b32(_random_or_seeded(b"claim", 16), 20).lower()
 
 
+def new_message_id() -> str:
+    return "msg_" + _b32(secrets.token_bytes(10), 16).lower()
+
+
 def new_photo_id() -> str:
     return "pho_" + _b32(secrets.token_bytes(10), 16).lower()
 

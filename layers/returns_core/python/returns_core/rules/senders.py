@@ -28,6 +28,7 @@ MOVES_INTO: dict[str, frozenset[str]] = {
                                  statuses.REFUND_FAILED, statuses.LABEL_FAILED}),
     "settle": frozenset({statuses.AWAITING_APPROVAL, statuses.REFUNDING, statuses.REFUNDED}),
     "status_effects": frozenset(),   # moves nothing: it carries out what follows the API's moves (below)
+    "inbound_mail": frozenset(),     # appends a customer's email reply to its conversation: no move, no message
 }
 
 # Functions that send what follows another function's moves: the API hands its moves' effects to
@@ -45,6 +46,7 @@ DIRECT: dict[str, frozenset[str]] = {
     "handle_timeout": frozenset({EMAIL, ALERT}),
     "settle": frozenset(),
     "status_effects": frozenset(),
+    "inbound_mail": frozenset(),   # a reply is appended; the agent's answer is the API's email
 }
 
 # The follow-ups of effects.py that send something themselves.

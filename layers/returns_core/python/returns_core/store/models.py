@@ -413,3 +413,77 @@ class PolicyVersionModel(Model):
     document = JSONAttribute()                   # JSON text: rule ids and skus are the store's strings
     updated_at = UnicodeAttribute()
     updated_by = UnicodeAttribute()
+
+
+class ConversationInbox(GlobalSecondaryIndex):
+    """Sparse: only a conversation waiting for customer service carries `inbox` ("open"), keyed by when
+    its wait began: GET /ops/inbox and the first-response sweep read it oldest first, no Scan."""
+    Meta = _index_meta("inbox", IncludeProjection(["return_id", "claim_id", "last_message_at",
+                                                   "first_response_due", "assigned_to", "escalation"]))
+    inbox = UnicodeAttribute(hash_key=True)
+    waiting_since = UnicodeAttribute(range_key=True)
+
+
+class ConversationModel(Model):
+    """The conversation of one return or claim (store/conversations.py): who holds it, whether an answer
+    is due, how many messages it has. Its messages are items of the same partition (MessageModel)."""
+    Meta = _meta("CONVERSATIONS_TABLE")
+    conversation = UnicodeAttribute(hash_key=True)   # the return's or the claim's id
+    item = UnicodeAttribute(range_key=True, default="state")
+    return_id = UnicodeAttribute(null=True)
+    claim_id = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute()
+    locale = UnicodeAttribute(default="en")
+    message_count = NumberAttribute(default=0)
+    last_message_at = UnicodeAttribute(null=True)
+    inbox = UnicodeAttribute(null=True)              # "open" while the customer waits for an answer
+    waiting_since = UnicodeAttribute(null=True)      # the customer's first unanswered message
+    first_response_due = UnicodeAttribute(null=True)
+    overdue_alerted = BooleanAttribute(null=True)    # the sweep told ops once for this wait
+    assigned_to = UnicodeAttribute(null=True)        # the agent who took it
+    escalation: Document[dict | None] = Document(null=True)   # {reason, by, at}: for a lead
+    proactive_sent = UnicodeSetAttribute(null=True)  # "<kind>:<status_since>" (rules/proactive.py), told once
+    version = VersionAttribute()
+
+    inbox_index = ConversationInbox()
+
+
+class MessageModel(Model):
+    """One message, written once (condition: it does not exist) in the same transaction as the
+    conversation's count, and never changed. `item` = "m#<seq>" keeps them in order, oldest first."""
+    Meta = _meta("CONVERSATIONS_TABLE")
+    conversation = UnicodeAttribute(hash_key=True)
+    item = UnicodeAttribute(range_key=True)
+    message_id = UnicodeAttribute()
+    at = UnicodeAttribute()
+    sender = UnicodeAttribute(attr_name="from")      # customer | agent | note (staff only)
+    body = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    channel = UnicodeAttribute()                     # portal | email | ops
+    reply_id = UnicodeAttribute(null=True)
+    attachments = JSONAttribute(null=True)           # [{photo_id, s3_key, content_type, size}]
+
+
+class ReplyModel(Model):
+    """A ready-made reply as an agent edited it (`conversation` = "replies#<locale>"); the seeded ones
+    (rules/ready_replies.py) apply until edited."""
+    Meta = _meta("CONVERSATIONS_TABLE")
+    conversation = UnicodeAttribute(hash_key=True)
+    item = UnicodeAttribute(range_key=True)          # the reply id
+    title = UnicodeAttribute()
+    body = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class FeedbackModel(Model):
+    """What satisfaction analytics read, one partition per UTC day (`conversation` = "<kind>#<day>"):
+    a customer's score (kind "score", one per return, put on the condition that it does not exist) or a
+    conversation's first response time (kind "first_response")."""
+    Meta = _meta("CONVERSATIONS_TABLE")
+    conversation = UnicodeAttribute(hash_key=True)
+    item = UnicodeAttribute(range_key=True)          # the return's id (score), "<conversation>#<at>" (response)
+    at = UnicodeAttribute()
+    score = NumberAttribute(null=True)
+    reasons = UnicodeSetAttribute(null=True)
+    seconds = NumberAttribute(null=True)

@@ -26,6 +26,7 @@ TEMPLATES: tuple[str, ...] = (
     "claim_received",
     "claim_resolved",
     "withdrawal_received",
+    "agent_message",
 )
 
 

@@ -471,6 +471,17 @@ def withdrawal_received(ret: Return, customer: Customer, *, product_names: Mappi
             "items": _items(ret.get("items") or [], product_names)}
 
 
+def agent_message(ret: Return, customer: Customer, *, body: str = "", agent_name: str = "", portal_url: str = "",
+                  store_name: str = "") -> dict[str, Any]:
+    """An agent's message in the customer's conversation (a return's or a claim's: `ret` is its view).
+    The text is the agent's, sent as text: SES escapes it in the HTML part, as every value."""
+    if not body.strip():
+        raise ValueError("an agent's message needs its text")
+    data = _base(ret, customer, portal_url, store_name)
+    data.update(body=body, agent_name=agent_name, reference=str(ret.get("return_id") or ret.get("claim_id") or ""))
+    return data
+
+
 BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "return_requested": return_requested,
     "dropoff_reminder": dropoff_reminder,
@@ -489,6 +500,7 @@ BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "claim_received": claim_received,
     "claim_resolved": claim_resolved,
     "withdrawal_received": withdrawal_received,
+    "agent_message": agent_message,
 }
 
 
