@@ -46,6 +46,8 @@ class Policy:
     keep_item: bool = False          # returnless: the customer keeps the item, refunded without a parcel
     returnable: bool = True
     message: str | None = None       # why not, when not returnable
+    # Which carriers issue the label, per country and drop-off method (policy_document.CARRIER_KEYS).
+    carriers: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def item_percent(self, condition: str, reason: str) -> int:
         if condition == LOST_IN_TRANSIT:

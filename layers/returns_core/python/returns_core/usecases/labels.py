@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .. import config
 from ..outbound import carriers, label_store
-from ..rules import statuses
+from ..rules import policy_document, statuses
 from ..rules.errors import UnprocessableError
 from ..rules.shapes import Address, Customer, Dropoff
 from ..store import returns, writes
@@ -26,11 +26,11 @@ def warehouse_address() -> carriers.Address:
         country=config.setting("WAREHOUSE_COUNTRY", "FR"))
 
 
-def dropoff_for(order: OrderModel, dropoff: dict, preferred: list[str] | None = None) -> dict:
+def dropoff_for(order: OrderModel, dropoff: dict, policy_carriers: dict | None = None) -> dict:
     """The drop-off a return records: its relay point, or the address its parcel leaves from (collected
     from its letterbox, or taken to a post office: the one given, else the order's shipping address), and
     the carrier that issues its label: the customer's pick (`dropoff.carrier`), else the store's policy
-    preference for the country and method (`preferred`), else the first configured one that serves them.
+    preference for the country and method (`policy_carriers`), else the first configured one serving them.
     422 naming the field when there is none."""
     method, wanted = dropoff["method"], dropoff.get("carrier")
     if method == "relay_point":
@@ -40,16 +40,29 @@ def dropoff_for(order: OrderModel, dropoff: dict, preferred: list[str] | None = 
         if point is None:
             raise UnprocessableError("unknown relay point", field="dropoff.relay_point_id", code="unknown_relay_point")
         return {"method": method, "relay_point": point.to_api(),
-                "carrier": _carrier(point.country, method, wanted, preferred, owner_of=point_id)}
+                "carrier": _carrier(point.country, method, wanted, policy_carriers, owner_of=point_id)}
     address = dropoff.get("address") or order.shipping_address
     if not address:
         raise UnprocessableError("a collection address is needed", field="dropoff.address")
     return {"method": method, "address": address,
-            "carrier": _carrier(address.get("country") or "", method, wanted, preferred)}
+            "carrier": _carrier(address.get("country") or "", method, wanted, policy_carriers)}
 
 
-def _carrier(country: str, method: str, wanted: str | None, preferred: list[str] | None,
+def carriers_for(country: str, policy_carriers: dict | None) -> dict[str, str | None]:
+    """The carrier each drop-off method's label would go with in this country (POST /policy/simulate)."""
+    out: dict[str, str | None] = {}
+    for method in carriers.DROPOFF_METHODS:
+        try:
+            out[method] = carriers.carrier_for(
+                country, method, None, policy_document.carrier_preference(policy_carriers or {}, country, method)).name
+        except carriers.CarrierError:
+            out[method] = None
+    return out
+
+
+def _carrier(country: str, method: str, wanted: str | None, policy_carriers: dict | None,
              owner_of: str | None = None) -> str:
+    preferred = policy_document.carrier_preference(policy_carriers or {}, country.strip().upper(), method)
     try:
         if owner_of is not None and not wanted:
             # A relay point belongs to one carrier's network: the one that knows it.

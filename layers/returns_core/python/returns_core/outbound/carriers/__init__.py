@@ -115,7 +115,10 @@ def carrier_for(country: str, method: str, wanted: str | None = None,
         return code in c.countries() and method in c.dropoff_methods
 
     if wanted:
-        chosen = get_carrier(wanted)
+        try:
+            chosen = get_carrier(wanted)
+        except CarrierError as exc:
+            raise CarrierError(str(exc), field="dropoff.carrier") from None
         if chosen.name not in configured_ids():
             raise CarrierError(f"carrier {wanted!r} is not configured", field="dropoff.carrier")
         if not serves(chosen):
