@@ -1,0 +1,30 @@
+"""`make deploy-check` lists which carriers of LabelCarriers can issue labels (issue 29)."""
+from __future__ import annotations
+
+from infra import deploy
+from infra.local.template import load
+
+
+def test_the_default_is_the_demo_and_the_check_says_its_labels_are_not_carried():
+    assert deploy.carrier_lines({}, load(), None) == [
+        "demo: configured, DEMO labels only: no carrier collects them (set LabelCarriers)"]
+
+
+def test_each_named_carrier_is_configured_only_with_its_credentials():
+    params = {"LabelCarriers": "dhl_parcel_de,gls,colissimo"}
+    secret = {"dhl_parcel_de": {"username": "u", "password": "p"}, "gls": {}}
+    assert deploy.carrier_lines(params, load(), secret) == [
+        "dhl_parcel_de: configured",
+        "gls: NOT configured: its credentials are missing from CarrierCredentialsSecretArn",
+        "colissimo: NOT configured: its credentials are missing from CarrierCredentialsSecretArn"]
+    assert deploy.carrier_lines(params, load(), None)[0].startswith("dhl_parcel_de: not configured yet")
+
+
+def test_the_credentials_secret_is_the_label_functions_alone():
+    resources = load()["Resources"]
+    readers = [lid for lid, res in resources.items() if res["Type"] == "AWS::Serverless::Function"
+               and "CarrierCredentialsSecret" in str(res["Properties"].get("Policies"))]
+    assert readers == ["IssueLabelFunction"]
+    env = resources["IssueLabelFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["CARRIER_CREDENTIALS_ARN"] == {"Ref": "CarrierCredentialsSecret"}
+    assert "CARRIER_CREDENTIALS_ARN" not in str(load()["Globals"])
