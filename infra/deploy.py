@@ -29,7 +29,8 @@ from . import artifacts
 # Environment variables a store sets for `make deploy`, and the parameters they fill.
 FROM_ENVIRONMENT = {"SENDER_EMAIL": "SenderEmail", "PUBLIC_BASE_URL": "PublicBaseUrl",
                     "STRIPE_API_KEY": "StripeApiKey", "SENDER_IDENTITY_EXISTS": "SenderIdentityExists",
-                    "SENDER_IDENTITY_KIND": "SenderIdentityKind", "OPS_ALERT_EMAIL": "OpsAlertEmail"}
+                    "SENDER_IDENTITY_KIND": "SenderIdentityKind", "OPS_ALERT_EMAIL": "OpsAlertEmail",
+                    "LABEL_CARRIERS": "LabelCarriers", "ALLOW_DEMO_CARRIER": "AllowDemoCarrier"}
 # Step Functions' vended logs: a log group outside this prefix grows the account's CloudWatch Logs resource
 # policy, whose 5,120 characters a few stacks fill (the deploy then fails creating the state machine).
 VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/"

@@ -28,3 +28,18 @@ def test_the_credentials_secret_is_the_label_functions_alone():
     env = resources["IssueLabelFunction"]["Properties"]["Environment"]["Variables"]
     assert env["CARRIER_CREDENTIALS_ARN"] == {"Ref": "CarrierCredentialsSecret"}
     assert "CARRIER_CREDENTIALS_ARN" not in str(load()["Globals"])
+
+
+def test_a_deployed_stack_with_only_the_demo_carrier_is_refused_unless_the_store_allows_it():
+    import pytest
+
+    from infra.local.template import ParameterError, check_parameters
+
+    store = {"Stage": "prod", "SenderEmail": "returns@shop.example", "PublicBaseUrl": "https://returns.shop.example",
+             "StripeApiKey": "sk_live_abc123"}
+    with pytest.raises(ParameterError, match="RealCarriersOutsideTheLocalStack: LabelCarriers is only the demo"):
+        check_parameters(load(), store)
+    check_parameters(load(), {**store, "AllowDemoCarrier": "true"})
+    check_parameters(load(), {**store, "LabelCarriers": "dhl_parcel_de,demo"})
+    _, params = deploy.parameters("prod", environ={"LABEL_CARRIERS": "gls", "ALLOW_DEMO_CARRIER": "false"})
+    assert (params["LabelCarriers"], params["AllowDemoCarrier"]) == ("gls", "false")
