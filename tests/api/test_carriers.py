@@ -159,3 +159,25 @@ def test_simulate_says_which_carrier_each_dropoff_would_go_with(api, monkeypatch
     assert res.json_body["carriers"] == {"relay_point": "demo", "letterbox": "demo", "post_office": "dhl_parcel_de"}
     without = send(api, "POST", "/policy/simulate", body, auth("ops")).json_body
     assert without["carriers"]["post_office"] == "gls"
+
+
+def test_a_carrier_that_does_not_answer_is_retried_never_a_fake_label(api, monkeypatch):
+    """A timeout or 5xx raises TransientError, which the state machine retries with backoff before
+    label_failed (statemachines: IssueLabel's Retry); the return keeps no label meanwhile."""
+    import pytest
+
+    from returns_core.edge.steps import TransientError
+    from returns_core.usecases import labels
+
+    monkeypatch.setenv("LABEL_CARRIERS", "dhl_parcel_de,demo")
+    monkeypatch.setenv("CARRIER_CREDENTIALS", json.dumps({"dhl_parcel_de": DHL}))
+    status, ret = _return_from_germany(api, {"method": "post_office"})
+    assert status == 201, ret
+    with carrier_http(monkeypatch, ("/token", TOKEN), ("/returns/v1/orders", TimeoutError("timed out"))), \
+            pytest.raises(TransientError, match="dhl_parcel_de: unavailable"):
+        labels.issue(ret["return_id"])
+    view = send(api, "GET", f"/returns/{ret['return_id']}", None, customer("o-1")).json_body
+    assert view["status"] == "requested" and view["label"] is None
+    with carrier_http(monkeypatch, ("/token", TOKEN),
+                      ("/returns/v1/orders", sample("dhl_parcel_de", "return_response.json"))):
+        assert labels.issue(ret["return_id"]) == "awaiting_dropoff"   # the retry issues it

@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from returns_core.outbound.carriers import CATALOGUE, Address, CarrierError, CarrierRefused, LabelRequest
+from returns_core.outbound.carriers import (
+    CATALOGUE,
+    Address,
+    CarrierError,
+    CarrierRefused,
+    CarrierUnavailable,
+    LabelRequest,
+)
 
 from tests.carrier_http_double import TOKEN, carrier_http, sample
 
@@ -78,13 +85,15 @@ def test_dhl_documented_error_is_the_carriers_refusal_in_its_own_words(monkeypat
     assert any("Bad Request" in m for m in refused.value.messages), refused.value.messages
 
 
-@pytest.mark.parametrize("fault", [TimeoutError("timed out"), (503, b"<html>Service Unavailable</html>")],
-                         ids=["timeout", "5xx"])
-def test_dhl_timeout_or_5xx_issues_no_label(monkeypatch, fault):
+FAULTS = [TimeoutError("timed out"), (503, b"<html>Service Unavailable</html>"), (502, b"")]
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=["timeout", "503", "502-empty"])
+def test_dhl_timeout_or_5xx_issues_no_label_and_is_worth_retrying(monkeypatch, fault):
     with carrier_http(monkeypatch, ("/token", TOKEN), ("/returns/v1/orders", fault)), \
-            pytest.raises(CarrierError) as failed:
+            pytest.raises(CarrierUnavailable) as failed:
         CATALOGUE["dhl_parcel_de"].issue_label(_request(MAX, WAREHOUSE_DE), DHL)
-    assert failed.value.field == "carrier"
+    assert failed.value.carrier == "dhl_parcel_de" and not isinstance(failed.value, CarrierError)
 
 
 # --- Colissimo (France: the return product CORE) -----------------------------------------------
@@ -122,6 +131,12 @@ def test_colissimo_sample_answer_becomes_our_label(monkeypatch):
     # The label is the part of the multipart answer after the JSON, as Colissimo sent it.
     raw = sample("colissimo", "shipment_response.multipart")
     assert raw[raw.index(b"%PDF"):].startswith(label.pdf[:1000])
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=["timeout", "503", "502-empty"])
+def test_colissimo_timeout_or_5xx_issues_no_label_and_is_worth_retrying(monkeypatch, fault):
+    with carrier_http(monkeypatch, ("/generateLabel", fault)), pytest.raises(CarrierUnavailable):
+        CATALOGUE["colissimo"].issue_label(_request(MARIE, WAREHOUSE_FR), COLISSIMO)
 
 
 def test_colissimo_documented_error_is_refused_in_its_words(monkeypatch):

@@ -133,9 +133,16 @@ def issue(return_id: str, *, entered_with: str | None = None, keep_item: bool = 
 def _issue(carrier: carriers.CarrierAdapter, request: carriers.LabelRequest) -> carriers.IssuedLabel:
     """The demo prints here; a real carrier is asked through karrio with the credentials the store set
     (read here, in the label function, and nowhere else)."""
-    if isinstance(carrier, carriers.KarrioCarrier):
+    if not isinstance(carrier, carriers.KarrioCarrier):
+        return carrier.issue_label(request)
+    try:
         return carrier.issue_label(request, carriers.credentials_of(carrier.id))
-    return carrier.issue_label(request)
+    except carriers.CarrierUnavailable as exc:
+        # The state machine retries TransientError with backoff, then the return goes to label_failed with
+        # this reason; a refusal (CarrierError) goes there at once. Imported here: only the label step.
+        from ..edge.steps import TransientError
+
+        raise TransientError(str(exc)) from None
 
 
 def mark_failed(ret: ReturnModel, error: str) -> None:

@@ -25,7 +25,7 @@ from .base import (
     tracking_number_for,
 )
 from .demo_carrier import DemoCarrier, haversine_km, normalize_postcode
-from .karrio_carriers import CATALOGUE, CarrierRefused, KarrioCarrier
+from .karrio_carriers import CATALOGUE, CarrierRefused, CarrierUnavailable, KarrioCarrier
 
 __all__ = [
     "DROPOFF_METHODS",
@@ -34,6 +34,7 @@ __all__ = [
     "CarrierError",
     "CATALOGUE",
     "CarrierRefused",
+    "CarrierUnavailable",
     "DemoCarrier",
     "IssuedLabel",
     "KarrioCarrier",

@@ -38,6 +38,20 @@ class CarrierRefused(CarrierError):
         self.messages = messages
 
 
+class CarrierUnavailable(RuntimeError):
+    """No answer the carrier gave: a timeout, a 5xx, a body karrio could not read. Worth retrying (the
+    label step raises it as TransientError, which the state machine retries with backoff)."""
+
+    def __init__(self, carrier: str, reason: str) -> None:
+        super().__init__(f"{carrier}: unavailable ({reason})")
+        self.carrier = carrier
+
+
+# karrio's code for an exception inside it (the connection, or an answer it could not parse), as opposed to
+# the carrier's own error codes it parsed from an answer.
+_KARRIO_INTERNAL = "SHIPPING_SDK_INTERNAL_ERROR"
+
+
 @dataclass(frozen=True)
 class KarrioCarrier:
     """One carrier karrio knows, as the service offers it for returns."""
@@ -99,7 +113,9 @@ class KarrioCarrier:
         shipment, messages = karrio.Shipment.create(self.shipment_request(request, credentials)) \
             .from_(gateway).parse()
         if shipment is None or not shipment.tracking_number:
-            raise CarrierRefused(self.id, [m.message or m.code or "no label" for m in messages] or ["no label"])
+            if all(m.code == _KARRIO_INTERNAL for m in messages):   # none at all: an empty 5xx
+                raise CarrierUnavailable(self.id, "; ".join(m.message or "" for m in messages) or "no answer")
+            raise CarrierRefused(self.id, [m.message or m.code or "no label" for m in messages])
         return issued_label(self.id, shipment)
 
 
