@@ -30,7 +30,10 @@ from . import artifacts
 FROM_ENVIRONMENT = {"SENDER_EMAIL": "SenderEmail", "PUBLIC_BASE_URL": "PublicBaseUrl",
                     "STRIPE_API_KEY": "StripeApiKey", "SENDER_IDENTITY_EXISTS": "SenderIdentityExists",
                     "SENDER_IDENTITY_KIND": "SenderIdentityKind", "OPS_ALERT_EMAIL": "OpsAlertEmail",
-                    "LABEL_CARRIERS": "LabelCarriers", "ALLOW_DEMO_CARRIER": "AllowDemoCarrier"}
+                    "LABEL_CARRIERS": "LabelCarriers", "ALLOW_DEMO_CARRIER": "AllowDemoCarrier",
+                    "RETURN_ADDRESS_NAME": "ReturnAddressName", "RETURN_ADDRESS_LINE1": "ReturnAddressLine1",
+                    "RETURN_ADDRESS_POSTCODE": "ReturnAddressPostcode", "RETURN_ADDRESS_CITY": "ReturnAddressCity",
+                    "RETURN_ADDRESS_COUNTRY": "ReturnAddressCountry"}
 # Step Functions' vended logs: a log group outside this prefix grows the account's CloudWatch Logs resource
 # policy, whose 5,120 characters a few stacks fill (the deploy then fails creating the state machine).
 VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/"

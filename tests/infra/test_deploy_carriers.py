@@ -43,3 +43,13 @@ def test_a_deployed_stack_with_only_the_demo_carrier_is_refused_unless_the_store
     check_parameters(load(), {**store, "LabelCarriers": "dhl_parcel_de,demo"})
     _, params = deploy.parameters("prod", environ={"LABEL_CARRIERS": "gls", "ALLOW_DEMO_CARRIER": "false"})
     assert (params["LabelCarriers"], params["AllowDemoCarrier"]) == ("gls", "false")
+
+
+def test_the_return_address_on_every_label_is_the_stores_parameters():
+    env = load()["Resources"]["IssueLabelFunction"]["Properties"]["Environment"]["Variables"]
+    assert {k: v for k, v in env.items() if k.startswith("WAREHOUSE_")} == {
+        "WAREHOUSE_NAME": {"Ref": "ReturnAddressName"}, "WAREHOUSE_LINE1": {"Ref": "ReturnAddressLine1"},
+        "WAREHOUSE_POSTCODE": {"Ref": "ReturnAddressPostcode"}, "WAREHOUSE_CITY": {"Ref": "ReturnAddressCity"},
+        "WAREHOUSE_COUNTRY": {"Ref": "ReturnAddressCountry"}}
+    _, params = deploy.parameters("prod", environ={"RETURN_ADDRESS_CITY": "Lyon", "RETURN_ADDRESS_COUNTRY": "FR"})
+    assert (params["ReturnAddressCity"], params["ReturnAddressCountry"]) == ("Lyon", "FR")
