@@ -30,7 +30,11 @@ from . import artifacts
 # Environment variables a store sets for `make deploy`, and the parameters they fill.
 FROM_ENVIRONMENT = {"SENDER_EMAIL": "SenderEmail", "PUBLIC_BASE_URL": "PublicBaseUrl",
                     "STRIPE_API_KEY": "StripeApiKey", "SENDER_IDENTITY_EXISTS": "SenderIdentityExists",
-                    "SENDER_IDENTITY_KIND": "SenderIdentityKind", "OPS_ALERT_EMAIL": "OpsAlertEmail"}
+                    "SENDER_IDENTITY_KIND": "SenderIdentityKind", "OPS_ALERT_EMAIL": "OpsAlertEmail",
+                    "LABEL_CARRIERS": "LabelCarriers", "ALLOW_DEMO_CARRIER": "AllowDemoCarrier",
+                    "RETURN_ADDRESS_NAME": "ReturnAddressName", "RETURN_ADDRESS_LINE1": "ReturnAddressLine1",
+                    "RETURN_ADDRESS_POSTCODE": "ReturnAddressPostcode", "RETURN_ADDRESS_CITY": "ReturnAddressCity",
+                    "RETURN_ADDRESS_COUNTRY": "ReturnAddressCountry"}
 # Step Functions' vended logs: a log group outside this prefix grows the account's CloudWatch Logs resource
 # policy, whose 5,120 characters a few stacks fill (the deploy then fails creating the state machine).
 VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/"
@@ -187,6 +191,40 @@ def _check_account(stack: str, params: dict[str, str]) -> None:
         raise ParameterError("\n".join(problems))
 
 
+# --- the carriers ------------------------------------------------------------------------------------
+
+def carrier_lines(params: dict[str, str], template: dict, credentials: dict | None) -> list[str]:
+    """Which carriers of LabelCarriers can issue labels: the demo prints DEMO labels no carrier takes; a
+    real one needs its credentials in CarrierCredentialsSecret (`credentials`: its value, None before the
+    first deploy)."""
+    wanted = params.get("LabelCarriers") or template["Parameters"]["LabelCarriers"]["Default"]
+    lines = []
+    for carrier in (c.strip() for c in wanted.split(",") if c.strip()):
+        if carrier == "demo":
+            lines.append("demo: configured, DEMO labels only: no carrier collects them (set LabelCarriers)")
+        elif credentials is None:
+            lines.append(f"{carrier}: not configured yet (after the first deploy, put its credentials in "
+                         "CarrierCredentialsSecretArn)")
+        elif isinstance(credentials.get(carrier), dict) and credentials[carrier]:
+            lines.append(f"{carrier}: configured")
+        else:
+            lines.append(f"{carrier}: NOT configured: its credentials are missing from CarrierCredentialsSecretArn")
+    return lines
+
+
+def _carrier_credentials(stack: str) -> dict | None:
+    import boto3
+
+    try:
+        arn = outputs(stack).get("CarrierCredentialsSecretArn")
+        if not arn:
+            return None
+        value = json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
+    except Exception:  # noqa: BLE001 - no stack yet, or no access: the check says "not configured yet"
+        return None
+    return value if isinstance(value, dict) else {}
+
+
 def outputs(stack: str, cloudformation: Any = None) -> dict[str, str]:
     import boto3
 
@@ -300,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
             check(args.env, params, _existing_parameters(stack))
             _check_account(stack, params)
             print(f"{stack}: parameters are complete and acceptable")
+            for line in carrier_lines(params, load(), _carrier_credentials(stack)):
+                print(f"  carrier {line}")
         elif args.command == "deploy":
             check(args.env, params, _existing_parameters(stack))
             _check_account(stack, params)

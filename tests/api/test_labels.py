@@ -110,19 +110,19 @@ def test_a_record_written_while_the_carrier_prints_does_not_fail_the_label(api, 
     """The API writes a return after starting its workflow (a withdrawal's acknowledgement is recorded as
     a message sent, usecases/withdrawals.py) while the label step is at the carrier: the step stores its
     label on the return as it is now, it does not fail the return to label_failed on the version it read."""
-    from returns_core.outbound.carriers import LocalCarrier
+    from returns_core.outbound.carriers import DemoCarrier
     from returns_core.store import returns
     from returns_core.usecases import labels
 
     rid = _requested(api, order_body(shipping_address=HOME), {"method": "letterbox"})
-    printed = LocalCarrier.issue_label
+    printed = DemoCarrier.issue_label
 
     def issue_label_meanwhile_recorded(self, request):
         returns.append_timeline(returns.get(rid), actor="system", event="message.sent",
                                 detail={"channel": "email", "template": "withdrawal_received"})
         return printed(self, request)
 
-    monkeypatch.setattr(LocalCarrier, "issue_label", issue_label_meanwhile_recorded)
+    monkeypatch.setattr(DemoCarrier, "issue_label", issue_label_meanwhile_recorded)
     assert labels.issue(rid) == "awaiting_dropoff"
     ret = returns.get(rid)
     assert ret.label["tracking_number"] == ret.tracking_number and ret.label["s3_key"]

@@ -148,6 +148,22 @@ def test_the_built_layer_is_the_layer_package_and_its_requirements_only(build_di
     assert json.loads(out.stdout) == []
 
 
+def test_the_built_layer_holds_karrio_and_every_carrier_the_label_function_asks(build_dir):
+    """karrio is imported only when a real carrier issues a label (not at INIT): that the label function
+    finds it, with each carrier's extension, is proved here, on Lambda's import path."""
+    from returns_core.outbound.carriers import CATALOGUE
+
+    built = build_dir / "ReturnsCoreLayer" / "python"
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import karrio.sdk as karrio; "
+            "from loguru import logger; logger.remove(); "
+            "print(json.dumps(sorted(n for n in sys.argv[2:] if karrio.gateway[n] is not None)))")
+    names = sorted(c.karrio_name for c in CATALOGUE.values())
+    out = subprocess.run([str(workers.RUNTIME_PYTHON), "-I", "-c", code, str(built), *names],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == names
+
+
 def test_sam_build_leaves_no_artifact_without_its_dependencies(build_dir):
     layer = build_dir / "ReturnsCoreLayer"
     assert (layer / "python" / "returns_core" / "__init__.py").exists()

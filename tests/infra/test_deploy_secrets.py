@@ -15,7 +15,8 @@ from infra import deploy
 from infra.local.template import SAMCONFIG, ParameterError, check_parameters, load
 
 STORE_VALUES = {"SENDER_EMAIL": "returns@shop.example.org", "PUBLIC_BASE_URL": "https://returns.shop.example.org",
-                "STRIPE_API_KEY": "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"}
+                "STRIPE_API_KEY": "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc",
+                "LABEL_CARRIERS": "dhl_parcel_de"}   # issue 29: a deployed stack names a real carrier
 
 
 def _refused(env: str, environ: dict, given: dict | None = None) -> str:
@@ -74,7 +75,8 @@ def test_the_stores_values_pass_and_an_update_keeps_the_previous_ones():
     _, params = deploy.parameters("prod", environ=STORE_VALUES)
     deploy.check("prod", params)
     _, bare = deploy.parameters("prod", environ={})
-    deploy.check("prod", bare, previous={"SenderEmail", "PublicBaseUrl", "StripeApiKey"})
+    deploy.check("prod", bare, previous={"SenderEmail", "PublicBaseUrl", "StripeApiKey", "LabelCarriers",
+                                         "AllowDemoCarrier"})
 
 
 def test_the_local_stack_deploys_only_what_cloudformation_would_accept():
@@ -108,7 +110,7 @@ def test_a_deployed_stack_generates_the_carrier_key_and_rotates_it_with_both_key
     from tests.conftest import GatewayClient, deployed_stack
 
     overrides = {"Stage": "staging", "CarrierSigningSecret": "", "StoreLinkSigningSecret": "",
-                 "StripeApiKey": STORE_VALUES["STRIPE_API_KEY"]}
+                 "StripeApiKey": STORE_VALUES["STRIPE_API_KEY"], "LabelCarriers": "dhl_parcel_de"}
     with deployed_stack(monkeypatch, overrides=overrides,
                         environment_overrides={"SECRETS_CACHE_SECONDS": "0"}) as stack:
         secrets = boto3.client("secretsmanager", region_name="us-east-1")

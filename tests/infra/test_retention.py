@@ -36,9 +36,10 @@ GENERATORS = {
                                     "PasswordLength": 48, "ExcludePunctuation": True}]},
     "LedgerKeySecret": {"PasswordLength": 64, "ExcludePunctuation": True},
     "StripeSecret": None,   # the store's own key, given as a parameter
+    "CarrierCredentialsSecret": None,   # the store puts its carriers' credentials in it (issue 29)
 }
 STORE = {"SenderEmail": "returns@shop.example.org", "PublicBaseUrl": "https://returns.shop.example.org",
-         "StripeApiKey": "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"}
+         "StripeApiKey": "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc", "LabelCarriers": "colissimo"}
 
 
 def _resources() -> dict:

@@ -23,7 +23,7 @@ from tests.ports import free_port
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 120    # a sam build check and the deploy on a loaded 2-core box
 STAGING = {"Stage": "staging", "SenderEmail": "returns@shop.example", "PublicBaseUrl": "https://returns.shop.example",
-           "StripeApiKey": "sk_live_abc123"}
+           "StripeApiKey": "sk_live_abc123", "LabelCarriers": "gls"}
 
 
 def test_a_deployed_stack_refuses_shortened_waits_and_the_local_stack_takes_them():

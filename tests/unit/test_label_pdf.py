@@ -12,9 +12,9 @@ import zxingcpp
 from returns_core.outbound.carriers import (
     Address,
     CarrierError,
+    DemoCarrier,
     IssuedLabel,
     LabelRequest,
-    LocalCarrier,
     get_carrier,
     is_valid_tracking_number,
     tracking_number_for,
@@ -31,12 +31,12 @@ WAREHOUSE = Address(name="Entrepôt Retours Sud", line1="ZA des Bréguières", p
 
 
 @pytest.fixture(scope="module")
-def carrier() -> LocalCarrier:
+def carrier() -> DemoCarrier:
     return get_carrier()
 
 
 @pytest.fixture(scope="module")
-def relay_request(carrier: LocalCarrier) -> LabelRequest:
+def relay_request(carrier: DemoCarrier) -> LabelRequest:
     point, _ = carrier.search_relay_points("75011", "FR", 1)[0]
     return LabelRequest(
         return_id="ret_01J8Z5Q4", return_code=CODE, sender=SENDER, warehouse=WAREHOUSE,
@@ -50,12 +50,12 @@ def letterbox_request(relay_request: LabelRequest) -> LabelRequest:
 
 
 @pytest.fixture(scope="module")
-def fr_label(carrier: LocalCarrier, relay_request: LabelRequest) -> IssuedLabel:
+def fr_label(carrier: DemoCarrier, relay_request: LabelRequest) -> IssuedLabel:
     return carrier.issue_label(relay_request)
 
 
 @pytest.fixture(scope="module")
-def en_label(carrier: LocalCarrier, letterbox_request: LabelRequest) -> IssuedLabel:
+def en_label(carrier: DemoCarrier, letterbox_request: LabelRequest) -> IssuedLabel:
     return carrier.issue_label(letterbox_request)
 
 
@@ -123,7 +123,7 @@ def test_english_letterbox_label(en_label: IssuedLabel) -> None:
     assert "RELAY POINT" not in text and "DESTINATAIRE" not in text
 
 
-def test_french_letterbox_instructions(carrier: LocalCarrier, letterbox_request: LabelRequest) -> None:
+def test_french_letterbox_instructions(carrier: DemoCarrier, letterbox_request: LabelRequest) -> None:
     text = _text(carrier.issue_label(dataclasses.replace(letterbox_request, locale="fr-BE")).pdf)
     assert "COLLECTE EN BOÎTE AUX LETTRES" in text
     assert "jour de la collecte" in text and "dans votre boîte aux lettres" in text
@@ -148,7 +148,7 @@ def test_qr_and_code128_decode_to_the_return_code(which: str, request: pytest.Fi
     assert found.get("Code128") == [CODE]
 
 
-def test_long_names_and_a_long_code_still_scan(carrier: LocalCarrier, relay_request: LabelRequest) -> None:
+def test_long_names_and_a_long_code_still_scan(carrier: DemoCarrier, relay_request: LabelRequest) -> None:
     long = "Établissements Très-Longuement-Nommés du Faubourg Saint-Antoine et Associés " * 2
     code = "RT-" + "7K3F9QXM" * 2
     req = dataclasses.replace(
@@ -160,7 +160,7 @@ def test_long_names_and_a_long_code_still_scan(carrier: LocalCarrier, relay_requ
     assert "…" in _text(label.pdf)  # truncated, not overflowing the page
 
 
-def test_characters_outside_latin1_are_substituted(carrier: LocalCarrier, relay_request: LabelRequest) -> None:
+def test_characters_outside_latin1_are_substituted(carrier: DemoCarrier, relay_request: LabelRequest) -> None:
     req = dataclasses.replace(relay_request, sender=dataclasses.replace(SENDER, name="Łucja Ștefănescu 😀"))
     text = _text(carrier.issue_label(req).pdf)
     assert "Lucja Stefanescu ?" in text
@@ -171,7 +171,7 @@ def test_characters_outside_latin1_are_substituted(carrier: LocalCarrier, relay_
 # --- determinism and validation ------------------------------------------------
 
 
-def test_tracking_number_is_deterministic(carrier: LocalCarrier, relay_request: LabelRequest,
+def test_tracking_number_is_deterministic(carrier: DemoCarrier, relay_request: LabelRequest,
                                           fr_label: IssuedLabel) -> None:
     again = carrier.issue_label(relay_request)
     assert again.tracking_number == fr_label.tracking_number == tracking_number_for(relay_request.return_id)
@@ -209,22 +209,45 @@ def test_tracking_number_format_and_check_digit() -> None:
           "sender": Address(name="Zoë", line1="", postcode="75011", city="Paris", country="FR")}, "sender"),
     ],
 )
-def test_bad_requests_name_the_field(carrier: LocalCarrier, relay_request: LabelRequest, change: dict,
+def test_bad_requests_name_the_field(carrier: DemoCarrier, relay_request: LabelRequest, change: dict,
                                      field: str) -> None:
     with pytest.raises(CarrierError) as err:
         carrier.issue_label(dataclasses.replace(relay_request, **change))
     assert err.value.field == field
 
 
-def test_sender_without_name_is_accepted_for_relay_point(carrier: LocalCarrier, relay_request: LabelRequest) -> None:
+def test_sender_without_name_is_accepted_for_relay_point(carrier: DemoCarrier, relay_request: LabelRequest) -> None:
     # Orders may come without a customer name; the relay-point label must still be issued.
     req = dataclasses.replace(relay_request, sender=Address(name="", line1="", postcode="", city="", country=""))
     assert CODE in _text(carrier.issue_label(req).pdf)
 
 
-def test_unknown_relay_point_is_refused(carrier: LocalCarrier, relay_request: LabelRequest) -> None:
+def test_unknown_relay_point_is_refused(carrier: DemoCarrier, relay_request: LabelRequest) -> None:
     assert relay_request.relay_point is not None
     forged = dataclasses.replace(relay_request.relay_point, id="LC-FR-00000-99")
     with pytest.raises(CarrierError) as err:
         carrier.issue_label(dataclasses.replace(relay_request, relay_point=forged))
     assert err.value.field == "relay_point_id"
+
+
+def test_every_demo_label_says_it_is_no_carrier_label(fr_label: IssuedLabel, en_label: IssuedLabel) -> None:
+    """Issue 29: nobody may take a demo label for a carrier's; its codes still scan under the mark."""
+    for label in (fr_label, en_label):
+        assert _text(label.pdf).count("DEMO — not a carrier label") >= 1
+        assert label.carrier == "demo"
+    codes = _decode(fr_label.pdf)
+    assert codes["QRCode"] and codes["Code128"]
+
+
+def test_the_demo_label_is_also_paperless_a_qr_png_of_the_return_code(fr_label: IssuedLabel,
+                                                                      relay_request: LabelRequest) -> None:
+    from PIL import Image
+
+    assert fr_label.qr_png is not None and fr_label.qr_png.startswith(b"\x89PNG")
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(fr_label.qr_png)))
+    assert [r.text for r in found] == [relay_request.return_code]
+
+
+def test_a_post_office_label_says_where_to_drop_it(carrier: DemoCarrier, letterbox_request: LabelRequest) -> None:
+    request = dataclasses.replace(letterbox_request, dropoff_method="post_office")
+    assert "DROP OFF AT A POST OFFICE" in _text(carrier.issue_label(request).pdf)

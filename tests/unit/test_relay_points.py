@@ -12,21 +12,24 @@ import pytest
 from returns_core.outbound.carriers import (
     CarrierAdapter,
     CarrierError,
-    LocalCarrier,
+    DemoCarrier,
     RelayPoint,
     get_carrier,
     haversine_km,
     opening_hours_summary,
 )
 from returns_core.outbound.carriers.base import DAYS
-from returns_core.outbound.carriers.local_carrier import DATA_DIR, postcode_coordinates
+from returns_core.outbound.carriers.demo_carrier import DATA_DIR, postcode_coordinates
 
 # Rough bounding boxes: metropolitan France with Corsica, and Belgium.
-BBOX = {"FR": (41.3, 51.2, -5.2, 9.6), "BE": (49.4, 51.6, 2.5, 6.5)}
+BBOX = {"FR": (41.3, 51.2, -5.2, 9.6), "BE": (49.4, 51.6, 2.5, 6.5), "DE": (47.2, 55.1, 5.8, 15.1),
+        "AT": (46.3, 49.1, 9.5, 17.2), "NL": (50.7, 53.6, 3.3, 7.3), "LU": (49.4, 50.2, 5.7, 6.6),
+        "PT": (36.9, 42.2, -9.6, -6.1), "ES": (35.9, 43.8, -9.4, 4.4), "IT": (36.6, 47.1, 6.6, 18.6)}
+NINE = ("AT", "BE", "DE", "ES", "FR", "IT", "LU", "NL", "PT")
 
 
 @pytest.fixture(scope="module")
-def carrier() -> LocalCarrier:
+def carrier() -> DemoCarrier:
     return get_carrier()
 
 
@@ -50,7 +53,7 @@ def test_dataset_covers_the_required_cities(points: list[dict]) -> None:
     assert len({p["city"] for p in points if p["country"] == "FR"}) >= 25
 
 
-def test_dataset_rows_are_well_formed(points: list[dict], carrier: LocalCarrier) -> None:
+def test_dataset_rows_are_well_formed(points: list[dict], carrier: DemoCarrier) -> None:
     assert len({p["id"] for p in points}) == len(points)
     for p in points:
         lat_min, lat_max, lon_min, lon_max = BBOX[p["country"]]
@@ -86,7 +89,7 @@ def test_haversine_known_distance() -> None:
 # --- search ------------------------------------------------------------------
 
 
-def test_paris_11e_finds_paris_points_nearest_first(carrier: LocalCarrier) -> None:
+def test_paris_11e_finds_paris_points_nearest_first(carrier: DemoCarrier) -> None:
     results = carrier.search_relay_points("75011", "FR")
     assert len(results) == 5
     first, distance = results[0]
@@ -114,13 +117,13 @@ def test_paris_11e_finds_paris_points_nearest_first(carrier: LocalCarrier) -> No
         ("4000", "BE", "Liège"),
     ],
 )
-def test_city_centre_postcodes_find_local_points(carrier: LocalCarrier, postcode: str, country: str, city: str) -> None:
+def test_city_centre_postcodes_find_local_points(carrier: DemoCarrier, postcode: str, country: str, city: str) -> None:
     (first, distance), *_ = carrier.search_relay_points(postcode, country, limit=3)
     assert first.city == city
     assert distance < 3
 
 
-def test_belgium_only_returns_belgian_points(carrier: LocalCarrier) -> None:
+def test_belgium_only_returns_belgian_points(carrier: DemoCarrier) -> None:
     results = carrier.search_relay_points("1050", "BE", limit=20)
     assert results and all(p.country == "BE" for p, _ in results)
     assert results[0][0].city in {"Ixelles", "Bruxelles", "Saint-Gilles"}
@@ -128,28 +131,28 @@ def test_belgium_only_returns_belgian_points(carrier: LocalCarrier) -> None:
     assert all(p.country == "BE" for p, _ in carrier.search_relay_points("7700", "BE"))
 
 
-def test_input_is_normalised(carrier: LocalCarrier) -> None:
+def test_input_is_normalised(carrier: DemoCarrier) -> None:
     assert carrier.search_relay_points(" 75 011 ", "fr", 3) == carrier.search_relay_points("75011", "FR", 3)
 
 
-def test_rural_postcode_falls_back_to_the_departement(carrier: LocalCarrier) -> None:
+def test_rural_postcode_falls_back_to_the_departement(carrier: DemoCarrier) -> None:
     # 29 = Finistère: Brest has a point; a village postcode still gets results.
     (first, distance), *_ = carrier.search_relay_points("29860", "FR", 1)
     assert first.city == "Brest" and distance < 80
 
 
 @pytest.mark.parametrize(("limit", "expected"), [(1, 1), (3, 3), (0, 1), (-4, 1), (20, 20), (500, 20)])
-def test_limit_is_clamped(carrier: LocalCarrier, limit: int, expected: int) -> None:
+def test_limit_is_clamped(carrier: DemoCarrier, limit: int, expected: int) -> None:
     assert len(carrier.search_relay_points("75011", "FR", limit=limit)) == expected
 
 
-def test_search_is_deterministic(carrier: LocalCarrier) -> None:
+def test_search_is_deterministic(carrier: DemoCarrier) -> None:
     ids = [[p.id for p, _ in carrier.search_relay_points("69002", "FR", 20)] for _ in range(3)]
     assert ids[0] == ids[1] == ids[2]
 
 
-@pytest.mark.parametrize("country", ["DE", "XX", "", "FRA", None])
-def test_unknown_country(carrier: LocalCarrier, country: str) -> None:
+@pytest.mark.parametrize("country", ["XX", "", "FRA", "CH", None])
+def test_unknown_country(carrier: DemoCarrier, country: str) -> None:
     with pytest.raises(CarrierError) as err:
         carrier.search_relay_points("75011", country)
     assert err.value.field == "country"
@@ -164,13 +167,13 @@ def test_unknown_country(carrier: LocalCarrier, country: str) -> None:
         ("0999", "BE"), ("10000", "BE"), ("B-1000", "BE"), ("75011", "BE"), ("1050", "FR"),
     ],
 )
-def test_bad_postcode(carrier: LocalCarrier, postcode: str, country: str) -> None:
+def test_bad_postcode(carrier: DemoCarrier, postcode: str, country: str) -> None:
     with pytest.raises(CarrierError) as err:
         carrier.search_relay_points(postcode, country)
     assert err.value.field == "postcode"
 
 
-def test_bad_limit_type(carrier: LocalCarrier) -> None:
+def test_bad_limit_type(carrier: DemoCarrier) -> None:
     with pytest.raises(CarrierError) as err:
         carrier.search_relay_points("75011", "FR", limit="lots")  # type: ignore[arg-type]
     assert err.value.field == "limit"
@@ -179,7 +182,7 @@ def test_bad_limit_type(carrier: LocalCarrier) -> None:
 # --- lookup and the API shape ------------------------------------------------
 
 
-def test_get_relay_point_round_trip(carrier: LocalCarrier) -> None:
+def test_get_relay_point_round_trip(carrier: DemoCarrier) -> None:
     for point, _ in carrier.search_relay_points("44000", "FR", 5):
         assert carrier.get_relay_point(point.id) == point
     assert carrier.get_relay_point("LC-FR-99999-01") is None
@@ -187,7 +190,7 @@ def test_get_relay_point_round_trip(carrier: LocalCarrier) -> None:
     assert carrier.get_relay_point(None) is None  # type: ignore[arg-type]
 
 
-def test_to_api_shape(carrier: LocalCarrier) -> None:
+def test_to_api_shape(carrier: DemoCarrier) -> None:
     point, distance = carrier.search_relay_points("75011", "FR", 1)[0]
     body = point.to_api(distance)
     assert set(body) == {"id", "name", "address", "postcode", "city", "country", "distance_km", "opening_hours"}
@@ -199,7 +202,7 @@ def test_to_api_shape(carrier: LocalCarrier) -> None:
     assert point.to_api()["distance_km"] is None
 
 
-def test_relay_points_are_hashable(carrier: LocalCarrier) -> None:
+def test_relay_points_are_hashable(carrier: DemoCarrier) -> None:
     pts = [p for p, _ in carrier.search_relay_points("75011", "FR", 5)]
     assert len(set(pts)) == 5
 
@@ -218,8 +221,9 @@ def test_opening_hours_summary() -> None:
 
 def test_get_carrier() -> None:
     carrier = get_carrier()
-    assert isinstance(carrier, CarrierAdapter) and carrier.name == "local"
-    assert isinstance(get_carrier("LOCAL"), LocalCarrier)
+    # Issue 29: the dataset carrier says what it is; returns stored under its old name still find it.
+    assert isinstance(carrier, CarrierAdapter) and carrier.name == "demo" and carrier.demo is True
+    assert isinstance(get_carrier("LOCAL"), DemoCarrier) and isinstance(get_carrier("Demo"), DemoCarrier)
     with pytest.raises(CarrierError) as err:
         get_carrier("pigeon")
     assert err.value.field == "carrier"
@@ -235,3 +239,23 @@ def test_importing_carriers_does_not_load_reportlab() -> None:
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code, str(layer)], check=True)
+
+
+def test_the_demo_serves_nine_countries_each_with_its_own_relay_points_marked_demo(carrier: DemoCarrier) -> None:
+    assert carrier.countries() == NINE
+    for country in NINE:
+        example = {"AT": "1010", "BE": "1050", "DE": "10115", "ES": "28013", "FR": "75011", "IT": "00184",
+                   "LU": "1009", "NL": "1012 AB", "PT": "1100-148"}[country]
+        found = carrier.search_relay_points(example, country, 3)
+        assert found and all(p.country == country for p, _ in found), country
+        if country not in ("FR", "BE"):   # the points added for the demo say so in their name
+            assert all(p.name.startswith("DEMO ") and p.id.startswith("DEMO-") for p, _ in found), country
+
+
+@pytest.mark.parametrize(("postcode", "country"), [("1234", "DE"), ("123456", "IT"), ("1012", "NL"), ("53000", "ES"),
+                                                   ("11001", "AT"), ("1100", "PT"), ("ABCDE", "DE")])
+def test_a_postcode_a_country_does_not_have_is_refused_naming_the_field(carrier: DemoCarrier, postcode: str,
+                                                                        country: str) -> None:
+    with pytest.raises(CarrierError) as err:
+        carrier.search_relay_points(postcode, country)
+    assert err.value.field == "postcode"

@@ -66,7 +66,7 @@ def lookup(call: Call) -> dict:
     # offers a country it would then refuse.
     return {"token": token, "expires_in": auth.CUSTOMER_TTL_SECONDS, "order": views.order_view(order, decided),
             "policy": _policy(defaults, in_force.version),
-            "dropoff_countries": list(carriers.get_carrier().countries())}
+            "dropoff_countries": carriers.served_countries()}
 
 
 @endpoint(bp, routes.RELAY_POINTS)
@@ -74,7 +74,7 @@ def relay_points(call: Call) -> dict:
     from returns_core.outbound import carriers
 
     q = call.query(schemas.RelayPointQuery)
-    found = carriers.get_carrier().search_relay_points(q.postcode, q.country, q.limit)
+    found = carriers.relay_point_carrier().search_relay_points(q.postcode, q.country, q.limit)
     return {"items": [point.to_api(distance) for point, distance in found]}
 
 
@@ -125,9 +125,12 @@ def get_return(call: Call, return_id: str) -> dict:
     if view["label"]:
         # Fresh on every read (it expires): never part of a stored idempotent response.
         view["label"]["download_url"] = labels.presigned_url(ret, seconds=15 * 60)
+        # The paperless label (a QR code PNG shown at the counter), beside or instead of the PDF.
+        if qr_url := labels.qr_presigned_url(ret, seconds=15 * 60):
+            view["label"]["qr_url"] = qr_url
     # As at lookup: a portal opened from a message link (no lookup) offers a failed label's
-    # collection address only in the countries the carrier serves.
-    view["dropoff_countries"] = list(carriers.get_carrier().countries())
+    # collection address only in the countries the carriers serve.
+    view["dropoff_countries"] = carriers.served_countries()
     return view
 
 

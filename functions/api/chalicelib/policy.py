@@ -1,6 +1,7 @@
 """The store's returns policy: read a version, publish the next, simulate an order under a draft.
 
-Who may read, publish and simulate: routes.GET_POLICY, PUT_POLICY, SIMULATE_POLICY (api.md)."""
+Who may read, publish and simulate: routes.GET_POLICY, PUT_POLICY, SIMULATE_POLICY (api.md); and the
+carriers its `carriers` key may name (routes.CARRIERS)."""
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -37,3 +38,10 @@ def simulate(call: Call) -> dict:
     return policy_simulation.simulate(body.policy, order, [i.model_dump() for i in body.items], body.resolution,
                                       body.customer_returns_in_90_days,
                                       body.risk.model_dump() if body.risk is not None else None)
+
+
+@endpoint(bp, routes.CARRIERS)
+def list_carriers(call: Call) -> dict:
+    from returns_core.outbound import carriers
+
+    return {"items": [carriers.describe(c) for c in carriers.all_carriers().values()]}

@@ -278,6 +278,10 @@ PUT_POLICY = _route("PUT", "/policy", "Publish the next version of the returns p
 SIMULATE_POLICY = _route("POST", "/policy/simulate", "A sample order's per-line decisions and quote under a draft "
                          "policy (or the one in force), nothing stored", ("store", "ops"),
                          body=schemas.PolicySimulate, responses=(200, 422))
+# Which carriers the policy's `carriers` key may name, and which the store has set up (issue 29).
+CARRIERS = _route("GET", "/carriers", "Every carrier this build issues return labels with: its countries, drop-off "
+                  "methods, label formats, whether the store configured it, whether it is the demo",
+                  ("store", "ops"))
 
 # --- the EU right of withdrawal -------------------------------------------------------------------
 WITHDRAW = _route(

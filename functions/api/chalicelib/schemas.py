@@ -182,6 +182,7 @@ class Dropoff(_Body):
     method: DropoffMethod
     relay_point_id: Id | None = None
     address: Address | None = None
+    carrier: Id | None = None       # GET /carriers' id, where several serve the country and method
 
 
 class ReturnException(_Body):

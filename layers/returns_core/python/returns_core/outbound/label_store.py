@@ -1,4 +1,5 @@
-"""Label PDFs in the private S3 bucket, served by presigned URL."""
+"""Labels in the private S3 bucket, served by presigned URL: the printable label (PDF, or PNG where the
+carrier gives one) and the paperless label's QR code (PNG)."""
 from __future__ import annotations
 
 from .. import aws, config
@@ -13,10 +14,16 @@ def key_of(return_id: str) -> str:
     return f"{PREFIX}{return_id}.pdf"
 
 
-def put(return_id: str, pdf: bytes) -> str:
-    key = key_of(return_id)
+def put(return_id: str, pdf: bytes, label_format: str = "PDF") -> str:
+    key = key_of(return_id) if label_format.upper() != "PNG" else f"{PREFIX}{return_id}.png"
     aws.client("s3").put_object(Bucket=config.setting("LABELS_BUCKET"), Key=key, Body=pdf,
-                                ContentType="application/pdf")
+                                ContentType="image/png" if key.endswith(".png") else "application/pdf")
+    return key
+
+
+def put_qr(return_id: str, png: bytes) -> str:
+    key = f"{PREFIX}{return_id}.qr.png"
+    aws.client("s3").put_object(Bucket=config.setting("LABELS_BUCKET"), Key=key, Body=png, ContentType="image/png")
     return key
 
 

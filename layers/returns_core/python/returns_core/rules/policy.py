@@ -50,6 +50,8 @@ class Policy:
     # inspection whatever refund_on says (rules/risk.py).
     refund_on: str = "inspection"
     risk_hold_above: int = 50
+    # Which carriers issue the label, per country and drop-off method (policy_document.CARRIER_KEYS).
+    carriers: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def item_percent(self, condition: str, reason: str) -> int:
         if condition == LOST_IN_TRANSIT:

@@ -187,12 +187,46 @@ class _Check:
 DEFAULT_KEYS = tuple(BUILT_IN["defaults"]) + TIMING_KEYS
 
 
+# --- carriers (issue 29): which carrier issues the label, per country and drop-off method --------------
+# `carriers`: {"<ISO country or *>": {"<drop-off method or *>": ["<carrier id>", ...]}}, the order in which
+# the configured carriers are tried (outbound/carriers.carrier_for). The ids and methods are those of
+# outbound/carriers (GET /carriers); tests/unit/test_policy_carriers.py keeps the two lists equal.
+CARRIER_KEYS = ("carriers",)
+CARRIER_IDS = ("demo", "colissimo", "dhl_parcel_de", "gls", "bpost", "easypost")
+CARRIER_METHODS = ("relay_point", "letterbox", "post_office")
+
+
+def _carriers(c: _Check, path: str, value: Any) -> None:
+    if not c.obj(path, value):
+        return
+    for country, methods in value.items():
+        p = f"{path}.{country}"
+        if country != "*" and not (isinstance(country, str) and re.fullmatch(r"[A-Z]{2}", country)):
+            c.bad(p, "must be an upper-case ISO 3166-1 alpha-2 code or *")
+        elif c.obj(p, methods):
+            c.unknown(p, methods, CARRIER_METHODS + ("*",))
+            for method, ids in methods.items():
+                c.choices(f"{p}.{method}", ids, CARRIER_IDS)
+
+
+def carrier_preference(carriers: dict[str, Any], country: str, method: str) -> list[str]:
+    """The carriers the policy prefers for this country and method, the most specific entry first."""
+    for where in (country, "*"):
+        for how in (method, "*"):
+            found = (carriers.get(where) or {}).get(how)
+            if found:
+                return list(found)
+    return []
+
+
 def _settings(c: _Check, path: str, given: dict[str, Any], extra: tuple[str, ...] = ()) -> None:
     """The keys of `defaults` (every one optional), and in a rule's `set` also `returnable`, `message`."""
-    c.unknown(path, given, DEFAULT_KEYS + extra)
+    c.unknown(path, given, DEFAULT_KEYS + CARRIER_KEYS + extra)
     for key, value in given.items():
         p = f"{path}.{key}"
-        if key == "window_days":
+        if key == "carriers":
+            _carriers(c, p, value)
+        elif key == "window_days":
             c.integer(p, value, 0, MAX_WINDOW_DAYS)
         elif key == "resolutions":
             c.choices(p, value, RESOLUTIONS)
@@ -335,7 +369,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict) and key in (
-                "grades", "review", "return_shipping_fee"):
+                "grades", "review", "return_shipping_fee", "carriers"):
             out[key] = _merge(out[key], value)
         elif isinstance(value, dict) and key in ("approval_above", "amount", "order_above"):
             prev = out.get(key)
@@ -412,6 +446,7 @@ def _terms(settings: dict[str, Any], currency: str, base: Policy = DEFAULT) -> P
         message=settings.get("message"),
         refund_on=str(settings.get("refund_on", refund_timing.INSPECTION)),
         risk_hold_above=int(settings.get("risk_hold_above", refund_timing.DEFAULT_HOLD_ABOVE)),
+        carriers=copy.deepcopy(settings.get("carriers") or {}),
     )
 
 

@@ -54,15 +54,18 @@ class Quote(TypedDict, total=False):
 
 
 class Dropoff(TypedDict, total=False):
-    method: str              # relay_point | letterbox
+    method: str              # relay_point | letterbox | post_office
     relay_point: dict[str, Any]
     address: Address
+    carrier: str             # the carrier id that issues the label (outbound/carriers)
 
 
 class Label(TypedDict, total=False):
     tracking_number: str
     code: str
-    s3_key: str
+    s3_key: str              # the printable label, when the carrier gave one
+    qr_s3_key: str           # the paperless label's QR code (PNG), when the carrier gave one
+    carrier: str
 
 
 class Inspection(TypedDict, total=False):

@@ -7,7 +7,7 @@ from datetime import datetime
 from ..rules import clock, paid, policy, policy_document, refund_timing, risk
 from ..rules.errors import UnprocessableError
 from ..rules.policy_document import OrderFacts
-from . import policies
+from . import labels, policies
 from .request_return import check_selection, keep_terms
 
 
@@ -68,5 +68,7 @@ def simulate(draft: dict | None, order: dict, items: list[dict], resolution: str
             terms.values(), key=lambda t: t.approval_threshold)),
         "items": [{"sku": i["sku"], "rule": decided[i["sku"]].rule, "keep_item": terms[i["sku"]].keep_item}
                   for i in items],
+        # Issue 29: the carrier each drop-off method's label would go with, by the policy's `carriers`.
+        "carriers": labels.carriers_for(facts.country or "", terms[items[0]["sku"]].carriers),
     })
     return out

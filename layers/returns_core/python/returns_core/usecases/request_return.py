@@ -122,7 +122,9 @@ def create(order: OrderModel, items: list[dict], resolution: str, dropoff: dict,
     terms = keep_terms(decided, items)
     keep = policy.keeps_items([{"keep_item": t.keep_item} for t in terms.values()])
     # A returnless return sends no parcel: there is nothing to collect or drop off.
-    where = labels.dropoff_for(order, dropoff) if not keep else {"method": "none"}
+    # The label's carrier as the policy prefers it (its `carriers`), by the first item's terms.
+    where = labels.dropoff_for(order, dropoff, policy_carriers=terms[items[0]["sku"]].carriers) \
+        if not keep else {"method": "none"}
     currency = order.currency
     paid = orders.paid_for(order, items, lines)
     quote = policy.quote_request(items, orders.prices(order), currency, resolution, paid=paid, terms=terms)

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DROPOFF_METHODS: tuple[str, ...] = ("relay_point", "letterbox")
+# relay_point: a shop the customer picked (GET /relay-points); letterbox: collected from the customer's
+# letterbox; post_office: any counter of the carrier, no point picked (the carrier's own network).
+DROPOFF_METHODS: tuple[str, ...] = ("relay_point", "letterbox", "post_office")
 
 
 class CarrierError(ValueError):
@@ -77,13 +79,23 @@ class LabelRequest:
 
 @dataclass(frozen=True)
 class IssuedLabel:
+    """What a carrier hands back: its tracking number, the printable label (`pdf`; a carrier may give it
+    as PNG, `label_format` says which) and, where it offers paperless drop-off, a QR code (PNG) to show
+    at the counter. At least one of the two."""
     tracking_number: str
-    pdf: bytes
+    pdf: bytes | None
+    qr_png: bytes | None = None
+    carrier: str = "demo"
+    label_format: str = "PDF"
 
 
 @runtime_checkable
 class CarrierAdapter(Protocol):
-    name: str
+    name: str           # the carrier's id: GET /carriers, `dropoff.carrier`
+    display_name: str
+    demo: bool
+    dropoff_methods: tuple[str, ...]
+    label_formats: tuple[str, ...]
 
     def countries(self) -> tuple[str, ...]:
         """The ISO country codes this carrier collects from (relay points and letterboxes)."""

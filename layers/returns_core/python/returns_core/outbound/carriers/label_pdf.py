@@ -30,6 +30,9 @@ _TEXT = {
         "items": "Contents: {n} item(s)",
         "method_relay_point": "Drop-off: relay point",
         "method_letterbox": "Drop-off: letterbox collection",
+        "method_post_office": "Drop-off: post office",
+        "post_office_title": "DROP OFF AT A POST OFFICE",
+        "post_office": ["Stick this label on the parcel and hand it in at a counter of the carrier."],
         "from": "FROM",
         "to": "TO",
         "relay_title": "DROP OFF AT THIS RELAY POINT",
@@ -53,6 +56,9 @@ _TEXT = {
         "items": "Contenu : {n} article(s)",
         "method_relay_point": "Dépôt : point relais",
         "method_letterbox": "Dépôt : collecte en boîte aux lettres",
+        "method_post_office": "Dépôt : bureau de poste",
+        "post_office_title": "À DÉPOSER DANS UN BUREAU DE POSTE",
+        "post_office": ["Collez cette étiquette sur le colis et déposez-le à un guichet du transporteur."],
         "from": "EXPÉDITEUR",
         "to": "DESTINATAIRE",
         "relay_title": "À DÉPOSER DANS CE POINT RELAIS",
@@ -128,7 +134,21 @@ def _address_lines(addr: Address) -> list[str]:
     return [ln for ln in (addr.line1, addr.line2, city) if ln]
 
 
-def render_label_pdf(request: LabelRequest, tracking_number: str, *, carrier_name: str = "Local Carrier") -> bytes:
+# Printed across every demo label, so nobody hands one to a carrier (issue 29).
+DEMO_MARK = "DEMO — not a carrier label"
+
+
+def render_qr_png(code: str) -> bytes:
+    """The return code as a QR code PNG, for a paperless drop-off (the customer shows it at the counter)."""
+    import segno
+
+    buf = io.BytesIO()
+    segno.make_qr(code, error="m").save(buf, kind="png", scale=8, border=4)
+    return buf.getvalue()
+
+
+def render_label_pdf(request: LabelRequest, tracking_number: str, *, carrier_name: str = "DEMO — not a carrier",
+                     demo: bool = True) -> bytes:
     from reportlab.pdfgen.canvas import Canvas
 
     t = _TEXT["fr" if is_french(request.locale) else "en"]
@@ -149,10 +169,25 @@ def render_label_pdf(request: LabelRequest, tracking_number: str, *, carrier_nam
     y = _address_block(c, t["to"], request.warehouse, y - 5, name_size=10, size=9, boxed=True)
     floor = _barcode(c, request.return_code)
     _dropoff_block(c, t, request, top=y - 7, bottom=floor + 6)
+    if demo:
+        _demo_mark(c)
 
     c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def _demo_mark(c: Canvas) -> None:
+    """A grey diagonal DEMO band over the page and the words at the top: readable, the codes still scan."""
+    c.saveState()
+    c.setFillGray(0.55, alpha=0.35)
+    c.setFont(BOLD, 15)
+    c.translate(PAGE_W / 2, PAGE_H / 2)
+    c.rotate(35)
+    c.drawCentredString(0, 0, pdf_safe(DEMO_MARK))
+    c.restoreState()
+    c.setFont(BOLD, 7)
+    c.drawCentredString(PAGE_W / 2, PAGE_H - MARGIN + 2, pdf_safe(DEMO_MARK))
 
 
 def _header(c: Canvas, title: str, carrier_name: str) -> float:
@@ -243,6 +278,8 @@ def _dropoff_block(c: Canvas, t: dict, request: LabelRequest, *, top: float, bot
         title = t["relay_title"]
         head = [(BOLD, rp.name), (FONT, rp.address), (FONT, f"{rp.postcode} {rp.city}")]
         body = [t["hours"] + opening_hours_summary(rp.opening_hours, request.locale), t["relay_note"]]
+    elif request.dropoff_method == "post_office":
+        title, head, body = t["post_office_title"], [], list(t["post_office"])
     else:
         title = t["letterbox_title"]
         head = []

@@ -1,4 +1,8 @@
-"""The dataset-backed carrier: the default locally and in tests, no network at run time.
+"""The demo carrier: dataset-backed, the default locally and in tests, no network at run time.
+
+It is no carrier: nobody collects its parcels. Every label it prints says "DEMO — not a carrier label",
+its relay points are invented (relay_points.json says so), and GET /carriers lists it with `demo: true`.
+A deployed store configures a real carrier (karrio_carriers.py).
 
 Relay points and postcode coordinates are JSON files shipped in the layer, read
 once per process (a warm Lambda pays for it only on the first search).
@@ -110,10 +114,13 @@ def postcode_coordinates(postcode: str, country: str) -> tuple[float, float]:
     raise CarrierError(f"postcode {value} is outside the {code} relay network", field="postcode")
 
 
-class LocalCarrier:
-    name = "local"
+class DemoCarrier:
+    name = "demo"
     tracking_prefix = "LC"
-    display_name = "Local Carrier"
+    display_name = "DEMO — not a carrier"
+    demo = True
+    dropoff_methods = DROPOFF_METHODS
+    label_formats = ("pdf", "qr")
 
     def countries(self) -> tuple[str, ...]:
         return supported_countries()
@@ -140,10 +147,11 @@ class LocalCarrier:
         tracking = tracking_number_for(request.return_id, self.tracking_prefix)
         # Imported here, not at module top: reportlab costs ~100 ms of cold start
         # and only the label step needs it.
-        from .label_pdf import render_label_pdf
+        from .label_pdf import render_label_pdf, render_qr_png
 
-        pdf = render_label_pdf(request, tracking, carrier_name=self.display_name)
-        return IssuedLabel(tracking_number=tracking, pdf=pdf)
+        pdf = render_label_pdf(request, tracking, carrier_name=self.display_name, demo=True)
+        return IssuedLabel(tracking_number=tracking, pdf=pdf, qr_png=render_qr_png(request.return_code),
+                           carrier=self.name)
 
     def _validate(self, request: LabelRequest) -> None:
         if not isinstance(request.return_id, str) or not request.return_id.strip():
