@@ -1,0 +1,86 @@
+"""A ledger's history written cheaply: entries sealed under the ledger key, their anchors, each
+chain's keyed checkpoint and listing, and for each entry the order and the return whose records agree
+with it (so a check that reads them finds nothing wrong), put straight into moto's DynamoDB backend
+(no HTTP round trip: about 40 µs an item instead of 2 ms), for the ledger verification bench
+(bench/ledger_verification.py) and tests/workflow/test_ledger_chains.py.
+
+Only inside moto (in-process): it writes through moto's own backend, never to AWS."""
+from __future__ import annotations
+
+import os
+
+from returns_core.rules import ledger_chain
+from returns_core.store import ledger
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+
+
+def _backend():
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends[ACCOUNT][REGION]
+
+
+def _order_ids_by_shard(count: int, prefix: str) -> list[list[str]]:
+    """`count` order ids, dealt to their shard (the chain they append to)."""
+    shards: list[list[str]] = [[] for _ in range(ledger.shard_count())]
+    for n in range(count):
+        order_id = f"{prefix}-{n}"
+        shards[ledger.shard_of(order_id)].append(order_id)
+    return shards
+
+
+def write_history(entries: int, day: str, key: bytes, amount: int = 100) -> dict[str, int]:
+    """`entries` refunds issued on `day` (a day before yesterday: closed), one order and one return each,
+    spread over the day's chains by the order's shard as appends spread them. Returns chain -> head."""
+    backend = _backend()
+    tables = {name: os.environ[env] for name, env in (("ledger", "LEDGER_TABLE"), ("anchors", "LEDGER_ANCHORS_TABLE"),
+                                                      ("orders", "ORDERS_TABLE"), ("returns", "RETURNS_TABLE"))}
+    put = {name: backend.get_table(table).put_item for name, table in tables.items()}
+    at = f"{day}T12:00:00.000Z"
+    heads: dict[str, int] = {}
+    for order_ids in _order_ids_by_shard(entries, f"H{day.replace('-', '')}"):
+        if not order_ids:
+            continue
+        chain = ledger.chain_for(order_ids[0], day)
+        prev_hash = ledger_chain.GENESIS
+        for seq, order_id in enumerate(order_ids, start=1):
+            return_id = f"R{order_id}"
+            item = {"ledger": {"S": chain}, "seq": {"N": str(seq)}, "entry_id": {"S": f"{return_id}:refund:1"},
+                    "kind": {"S": "store_credit"}, "return_id": {"S": return_id}, "order_id": {"S": order_id},
+                    "amount": {"N": str(amount)}, "currency": {"S": "EUR"}, "method": {"S": "store_credit"},
+                    "reference": {"S": f"SC-{order_id}"}, "issued_at": {"S": at}, "issued_day": {"S": day},
+                    "prev_hash": {"S": prev_hash}, "hash_scheme": {"N": "2"}}
+            item["hash"] = {"S": ledger_chain.keyed_hash(item, key)}
+            put["ledger"](item)
+            put["anchors"]({"ledger": {"S": chain}, "seq": {"N": str(seq)}, "hash": item["hash"]})
+            put["orders"]({"order_id": {"S": order_id}, "currency": {"S": "EUR"}, "refunded_total": {"N": str(amount)},
+                           "payment": {"M": {"provider": {"S": "manual"}, "reference": {"S": "offline"},
+                                             "captured_amount": {"N": str(amount)}}}})
+            put["returns"]({"return_id": {"S": return_id}, "order_id": {"S": order_id}, "created_at": {"S": at},
+                            "refund": {"M": {
+                "amount": {"N": str(amount)}, "method": {"S": "store_credit"}, "status": {"S": "succeeded"},
+                "ledger_seq": {"N": str(seq)}, "ledger_chain": {"S": chain}, "issued_at": {"S": at}}}})
+            prev_hash = item["hash"]["S"]
+        mark = ledger_chain.checkpoint(len(order_ids), prev_hash, key, chain)
+        put["orders"]({"order_id": {"S": ledger.checkpoint_id(chain)}, "ledger": {"S": chain},
+                       "head_seq": {"N": str(mark.seq)}, "head_hash": {"S": mark.hash}, "mac": {"S": mark.mac}})
+        heads[chain] = len(order_ids)
+    _add_names(put["orders"], ledger.DAYS_ID, {day})
+    _add_names(put["orders"], ledger.chains_id(day), set(heads))
+    return heads
+
+
+def _add_names(put, item_id: str, names: set[str]) -> None:
+    from moto.dynamodb.models import dynamodb_backends
+
+    table = dynamodb_backends[ACCOUNT][REGION].get_table(os.environ["ORDERS_TABLE"])
+    current = table.get_item(*_key(item_id))
+    held = set(current.to_json()["Attributes"].get("names", {}).get("SS", [])) if current else set()
+    put({"order_id": {"S": item_id}, "names": {"SS": sorted(held | names)}})
+
+
+def _key(item_id: str):
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    return DynamoType({"S": item_id}), None
