@@ -219,7 +219,7 @@ def summary_rows(r: dict) -> list[tuple[str, str, str, str]]:
                          _mark(scale >= LEDGER_SCALE_TARGET)))
     lv = ((r.get("details") or {}).get("ledger_verification") or {}).get("sizes") or {}
     if lv:
-        reads = {n: v["sweep_20"]["requests"] for n, v in lv.items()}
+        reads = {n: v["sweep_off"]["requests"] for n, v in lv.items()}
         rows.append((f"Ledger verification job: requests for {r['details']['ledger_verification']['batch']} new "
                      f"entries at {', '.join(reads)} old", ", ".join(str(v) for v in reads.values()),
                      "the same at every size", _mark(len(set(reads.values())) == 1)))
@@ -231,8 +231,9 @@ def ledger_verification_table(r: dict) -> str:
     if not lv.get("sizes"):
         return f"ledger_verification: {lv.get('error', 'no result')}"
     rows = [[n, v["history_chains"], v["sweep_off"]["requests"], v["sweep_off"]["checked"],
-             v["sweep_20"]["requests"], v["sweep_20"]["checked"], v["sweep_20"]["seconds"],
-             v["sweep_off"]["ok"] and v["sweep_20"]["ok"]] for n, v in lv["sizes"].items()]
+             (v.get("sweep_20") or {}).get("requests", "-"), (v.get("sweep_20") or {}).get("checked", "-"),
+             v["sweep_off"]["seconds"], v["sweep_off"]["ok"] and (v.get("sweep_20") or {}).get("ok", True)]
+            for n, v in lv["sizes"].items()]
     return _table(["old entries", "their chains", "requests (sweep off)", "entries checked",
                    "requests (sweep 20)", "entries checked", "run s (moto)", "ok"], rows)
 
@@ -241,10 +242,11 @@ def ledger_contention_table(r: dict) -> str:
     lc = r["details"].get("ledger_contention") or {}
     if not lc.get("sizes"):
         return f"ledger_contention: {lc.get('error', 'no result')}"
-    rows = [[n, v["wall_seconds"], v["appends_per_second"], v["retries"], v["failures"], v["verified"],
-             v["chain_length"], v.get("chains", "")] for n, v in lc["sizes"].items()]
-    return _table(["concurrent settles", "wall s", "appends/s", "lost races retried", "failures", "chain verified",
-                   "entries", "chains"], rows)
+    rounds = lc.get("by_latency") or {"0ms": lc["sizes"]}
+    rows = [[tag, n, v["wall_seconds"], v["appends_per_second"], v["retries"], v["failures"], v["verified"],
+             v["chain_length"], v.get("chains", "")] for tag, sizes in rounds.items() for n, v in sizes.items()]
+    return _table(["DynamoDB round trip", "concurrent settles", "wall s", "appends/s", "lost races retried",
+                   "failures", "chain verified", "entries", "chains"], rows)
 
 
 def _table(head: list[str], rows: list) -> str:
