@@ -35,15 +35,19 @@ LATENCY_MS = tuple(float(x) for x in os.environ.get("BENCH_DYNAMODB_LATENCY_MS",
 _latency = {"seconds": 0.0}
 
 
-def _round_trip(**_) -> None:
-    if _latency["seconds"]:
-        time.sleep(_latency["seconds"])
-
-
 def _with_round_trips() -> None:
-    from botocore import handlers
+    """Every DynamoDB request of every client (boto3's, PynamoDB's, made before or after) waits the
+    round trip first, in the caller's thread, before moto (and its lock) sees the request."""
+    from botocore.endpoint import Endpoint
 
-    handlers.BUILTIN_HANDLERS.append(("before-call.dynamodb", _round_trip))
+    send = Endpoint._send_request
+
+    def with_round_trip(self, request_dict, operation_model):
+        if _latency["seconds"] and operation_model.service_model.endpoint_prefix == "dynamodb":
+            time.sleep(_latency["seconds"])
+        return send(self, request_dict, operation_model)
+
+    Endpoint._send_request = with_round_trip
 
 
 def _settle_at_once(return_ids: list[str]) -> tuple[float, dict[str, str]]:
