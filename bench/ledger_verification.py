@@ -8,10 +8,10 @@ run (its state starts); then BATCH new store-credit refunds settled through `use
 (today's chains), and the next run's DynamoDB requests counted by operation (botocore's
 before-call event), with the sweep off and at a budget of 20 entries a run. Reads must not grow with the
 history: the job reads the new entries, the open chains and a fixed sweep. The old entries' orders and
-returns are written up to BENCH_LEDGER_MONEY_UP_TO entries (0 by default; there the sweep, which reads them, is measured too);
-above, the history is the ledger's own items (entries, anchors, checkpoints, listings) and the run is
-measured with the sweep off. moto's base-table Query is made to start from the partition
-(ledger_history.partition_queries): requests are what is counted, and they are unchanged by it.
+returns are written up to BENCH_LEDGER_MONEY_UP_TO entries (0 by default; there the sweep, which
+reads them, is measured too); above, the history is the ledger's own items (entries, anchors,
+checkpoints, listings) and the run is measured with the sweep off. moto's base-table Query is made to
+start from the partition (ledger_history.partition_queries): requests are what is counted, unchanged by it.
 
     python -m bench.ledger_verification OUT.json      (BENCH_LEDGER_HISTORY=10000,100000,1000000)
 """

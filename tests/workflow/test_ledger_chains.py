@@ -273,3 +273,25 @@ def test_the_sweep_re_verifies_old_entries_a_fixed_number_a_run(stack, monkeypat
     results = [ledger_audit.run_verification() for _ in range(6)]
     assert all(r["checked"] <= 50 for r in results)
     assert any(_found(r) == (False, 2, "hash_mismatch", chain) for r in results), results
+
+
+def test_the_ledger_jobs_are_scheduled_on_the_settle_function_which_runs_them(stack, load_handler):
+    from chalice.local import LambdaContext
+
+    from infra.local import schedules
+    from infra.local.template import load
+
+    def Context():
+        return LambdaContext("SettleFunction", 512)
+
+    found = {s.name: s for s in schedules.of_template(load()) if s.function == "SettleFunction"}
+    assert found["LedgerHeadsAnchor"].event == {"ledger_anchor": {}} and found["LedgerHeadsAnchor"].every_seconds == 300
+    assert found["LedgerVerification"].event == {"ledger_verify_run": {}}
+    assert found["LedgerVerification"].every_seconds == 900
+    a, _ = _two_orders_apart()
+    _refunds(a, 2)
+    settle = load_handler("settle")
+    assert settle.handler({"ledger_anchor": {}}, Context())["chains"] == 1   # "refunds" has no anchor here
+    result = settle.handler({"ledger_verify_run": {}}, Context())
+    assert (result["ok"], result["checked"], result["run"]) == (True, 2, 1)
+    assert settle.handler({"ledger_verify": {"days": None}}, Context())["run"] == 2   # the API's ask: a run now
