@@ -49,7 +49,8 @@ def _open_days(today: str) -> list[str]:
     return [(date.fromisoformat(today) - timedelta(days=1)).isoformat(), today]
 
 
-def _put(table: str, item: dict, condition: str | None, values: dict | None = None) -> bool:
+def _put(table: str, item: dict, condition: str | None, values: dict | None = None,
+         names: dict | None = None) -> bool:
     from botocore.exceptions import ClientError
 
     request: dict[str, Any] = {"TableName": table, "Item": item}
@@ -57,6 +58,8 @@ def _put(table: str, item: dict, condition: str | None, values: dict | None = No
         request["ConditionExpression"] = condition
     if values:
         request["ExpressionAttributeValues"] = values
+    if names:
+        request["ExpressionAttributeNames"] = names
     try:
         aws.client("dynamodb").put_item(**request)
         return True
@@ -118,7 +121,9 @@ def _fresh_state() -> dict:
 
 def _read_state(key: bytes, last_run: int) -> tuple[dict, Verdict | None]:
     """The job's state, checked: its MAC, and its run against the newest result (an old state put
-    back is behind it). A state that fails is named, and the run starts again from scratch."""
+    back is behind it). A run writes its state, then its result: a state one run ahead of the newest
+    result is a run whose result is still being written (or was never). A state that fails is named,
+    and the run starts again from scratch."""
     item = aws.client("dynamodb").get_item(TableName=OrderModel.Meta.table_name, ConsistentRead=True,
                                            Key={"order_id": {"S": VERIFIED_ID}}).get("Item")
     if item is None:
@@ -131,17 +136,21 @@ def _read_state(key: bytes, last_run: int) -> tuple[dict, Verdict | None]:
         ok = hmac.compare_digest(ledger_chain.verified_mac(state, key).encode(), mac.encode())
     except (KeyError, TypeError, ValueError):
         ok, state = False, None
-    if not ok or not isinstance(state, dict) or int(state.get("run", -1)) != last_run:
+    if not ok or not isinstance(state, dict) or int(state.get("run", -1)) not in (last_run, last_run + 1):
         return _fresh_state(), Verdict(False, 0, None, BAD_VERIFICATION)
     return state, None
 
 
-def _write_state(state: dict, key: bytes, previous_run: int) -> bool:
+def _write_state(state: dict, key: bytes, previous_run: int | None) -> bool:
+    """Put the state of run `state["run"]` over the one of `previous_run` (None: whatever is there, a
+    state that failed its check): False when another run got there first (this run then records nothing)."""
     item = {"order_id": {"S": VERIFIED_ID}, "run": {"N": str(state["run"])},
             "state": {"S": json.dumps(state, sort_keys=True, separators=(",", ":"))},
             "mac": {"S": ledger_chain.verified_mac(state, key)}}
-    # The run's result is already recorded under its number (put once): the state follows it.
-    return _put(OrderModel.Meta.table_name, item, None)
+    if previous_run is None:
+        return _put(OrderModel.Meta.table_name, item, None)
+    return _put(OrderModel.Meta.table_name, item, "attribute_not_exists(order_id) OR #r = :r",
+                {":r": {"N": str(previous_run)}}, {"#r": "run"})
 
 
 # -- the verification job -----------------------------------------------------------------------
@@ -277,6 +286,8 @@ def run_verification(key: bytes, today: str | None = None) -> dict:
     newest = _newest(VERIFICATIONS)
     last_run = int(ledger._seq_of(newest)) if newest else 0
     state, finding = _read_state(key, last_run)
+    held_run = None if finding is not None else int(state["run"])
+    last_run = max(last_run, held_run or 0)
     before = json.loads(json.dumps(state))   # what the state was: kept when this run finds something
     chains_state: dict[str, list] = dict(state["chains"])
     checked: dict[tuple[str, int], Link] = {}
@@ -322,16 +333,17 @@ def run_verification(key: bytes, today: str | None = None) -> dict:
                             _anchored_seq(verdict, anchored, chains_state))
     result.update({"at": at, "run": run, "chains": len(working),
                    "verified_through": {c: s for c, (s, _) in sorted(chains_state.items())}})
-    if not _put(LedgerAnchorModel.Meta.table_name,
-                {"ledger": {"S": VERIFICATIONS}, "seq": {"N": str(run)}, "at": {"S": at},
-                 "result": {"S": json.dumps(result, sort_keys=True)}}, "attribute_not_exists(seq)"):
-        return {**result, "run": None}   # another run recorded first: this answer stands alone
     if verdict.ok:
         state["chains"] = chains_state
     else:   # nothing this run read counts as verified: the next run reads it again (and finds it again)
         state = {**before, "sweep": None}
     state["run"] = run
-    _write_state(state, key, last_run)
+    # The state first, on the run it was read at: of two runs at once, one writes. Then the result.
+    if not _write_state(state, key, held_run) or not _put(
+            LedgerAnchorModel.Meta.table_name, {"ledger": {"S": VERIFICATIONS}, "seq": {"N": str(run)},
+                                                "at": {"S": at}, "result": {"S": json.dumps(result, sort_keys=True)}},
+            "attribute_not_exists(seq)"):
+        return {**result, "run": None}   # another run recorded first: this answer stands alone
     return result
 
 
