@@ -56,8 +56,8 @@ def _counted(run) -> tuple[dict, Counter, float]:
 def _one_size(size: int) -> dict:
     from moto import mock_aws
 
-    from bench.ledger_history import write_history
-    from infra.local import deploy
+    from bench.ledger_history import partition_queries, write_history
+    from infra.local import atomic, deploy
     from returns_core import aws
     from returns_core.outbound import secret_store as secrets
     from returns_core.store import ledger_jobs
@@ -65,6 +65,10 @@ def _one_size(size: int) -> dict:
 
     from workflow.refund_fixtures import make_order, make_return
 
+    partition_queries()
+    # DynamoDB's per-request atomicity, and a transaction's rollback copy of only the items it names
+    # (moto copies every table a transaction touches: O(history) per append).
+    atomic.install()
     with mock_aws(config=env.MOTO_CONFIG):
         aws.reset()
         secrets.reset()
@@ -79,6 +83,8 @@ def _one_size(size: int) -> dict:
         # (moto answers an index Query by reading the whole table).
         heads = write_history(size, day=HISTORY_DAY, key=key, money=size <= MONEY_UP_TO)
         written = time.perf_counter() - t0
+        money = size <= MONEY_UP_TO
+        os.environ["LEDGER_VERIFY_SWEEP"] = str(SWEEP) if money else "0"   # no orders to sweep: not swept
         first = ledger_jobs.run_verification(key)
         out: dict = {"history": sum(heads.values()), "history_chains": len(heads),
                      "history_write_seconds": round(written, 1), "first_run_ok": first["ok"]}
