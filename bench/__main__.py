@@ -32,6 +32,7 @@ PARTS = {
     "concurrent": ("bench.throughput", [], 600),
     "throughput": ("bench.dispatch_ratio", ["--lifecycles", "8", "--rounds", "2"], 420),
     "ledger_contention": ("bench.ledger_contention", [], 300),
+    "ledger_verification": ("bench.ledger_verification", [], 1500),   # 1M old entries written to moto first
     "journal": ("bench.journal_cost", [], 180),   # the local stack's write-ahead journal, off vs on
 }
 

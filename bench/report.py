@@ -9,6 +9,7 @@ BEGIN, END = "<!-- BEGIN bench -->", "<!-- END bench -->"
 COST_TARGET, TRANSITIONS_TARGET, INIT_TARGET = 1.00, 20, 1.25
 BLENDED_TARGET = 0.80                       # issue 20: every path ≤ COST_TARGET, the blend ≤ this
 SCAN_P95_LOAD_MS, LABEL_P95_MS, THROUGHPUT_RATIO_TARGET = 300, 5000, 0.8
+LEDGER_SCALE_TARGET = 5   # issue 35: appends/s at 20 writers over those at 1
 # The cost part's figures measured on the code before issue 20's changes (fewer emails, timeline records
 # as single writes), by the same bench (bench/cost.py), kept for the before/after table.
 BEFORE = Path(__file__).resolve().parent / "results" / "cost-before-issue20.json"
@@ -93,7 +94,8 @@ def assemble(parts: dict, machine: str, date: str, runtime: float) -> dict:
         "journal": ({"error": parts["journal"]["error"]} if (parts.get("journal") or {}).get("error") else
                     (parts.get("journal") or {}).get("rounds", {})),
         "details": {"cost": cost, "coldstart": cold, "queries": q, "concurrent": conc, "package": pkg,
-                    "ledger_contention": contention, "throughput": ratio_part, "journal": parts.get("journal", {})},
+                    "ledger_contention": contention, "throughput": ratio_part, "journal": parts.get("journal", {}),
+                    "ledger_verification": parts.get("ledger_verification", {})},
     }
 
 
@@ -213,21 +215,44 @@ def summary_rows(r: dict) -> list[tuple[str, str, str, str]]:
     if lc and not lc.get("error"):
         most = max(lc, key=int)
         worst = sum(v["failures"] for v in lc.values())
-        rows.append((f"Concurrent settles on one ledger chain (N = {', '.join(lc)})",
+        rows.append((f"Concurrent settles on the ledger's chains (N = {', '.join(lc)})",
                      f"{worst} failed, {lc[most]['appends_per_second']} appends/s at N={most}, "
                      f"chain {'verified' if all(v['verified'] for v in lc.values()) else 'BROKEN'}",
                      "0 failures, verified", _mark(worst == 0 and all(v["verified"] for v in lc.values()))))
+        if "1" in lc and lc["1"]["appends_per_second"]:
+            scale = round(lc[most]["appends_per_second"] / lc["1"]["appends_per_second"], 1)
+            rows.append((f"Ledger appends/s at N={most} vs N=1", f"{scale}×", f"≥ {LEDGER_SCALE_TARGET}×",
+                         _mark(scale >= LEDGER_SCALE_TARGET)))
+    lv = ((r.get("details") or {}).get("ledger_verification") or {}).get("sizes") or {}
+    if lv:
+        reads = {n: v["sweep_off"]["requests"] for n, v in lv.items()}
+        rows.append((f"Ledger verification job: requests for {r['details']['ledger_verification']['batch']} new "
+                     f"entries at {', '.join(reads)} old", ", ".join(str(v) for v in reads.values()),
+                     "the same at every size", _mark(len(set(reads.values())) == 1)))
     return rows
+
+
+def ledger_verification_table(r: dict) -> str:
+    lv = r["details"].get("ledger_verification") or {}
+    if not lv.get("sizes"):
+        return f"ledger_verification: {lv.get('error', 'no result')}"
+    rows = [[n, v["history_chains"], v["sweep_off"]["requests"], v["sweep_off"]["checked"],
+             (v.get("sweep_20") or {}).get("requests", "-"), (v.get("sweep_20") or {}).get("checked", "-"),
+             v["sweep_off"]["seconds"], v["sweep_off"]["ok"] and (v.get("sweep_20") or {}).get("ok", True)]
+            for n, v in lv["sizes"].items()]
+    return _table(["old entries", "their chains", "requests (sweep off)", "entries checked",
+                   "requests (sweep 20)", "entries checked", "run s (moto)", "ok"], rows)
 
 
 def ledger_contention_table(r: dict) -> str:
     lc = r["details"].get("ledger_contention") or {}
     if not lc.get("sizes"):
         return f"ledger_contention: {lc.get('error', 'no result')}"
-    rows = [[n, v["wall_seconds"], v["appends_per_second"], v["retries"], v["failures"], v["verified"],
-             v["chain_length"]] for n, v in lc["sizes"].items()]
-    return _table(["concurrent settles", "wall s", "appends/s", "lost races retried", "failures", "chain verified",
-                   "chain length"], rows)
+    rounds = lc.get("by_latency") or {"0ms": lc["sizes"]}
+    rows = [[tag, n, v["wall_seconds"], v["appends_per_second"], v["retries"], v["failures"], v["verified"],
+             v["chain_length"], v.get("chains", "")] for tag, sizes in rounds.items() for n, v in sizes.items()]
+    return _table(["DynamoDB round trip", "concurrent settles", "wall s", "appends/s", "lost races retried",
+                   "failures", "chain verified", "entries", "chains"], rows)
 
 
 def _table(head: list[str], rows: list) -> str:
@@ -400,7 +425,8 @@ def tables(r: dict) -> str:
         "\n== Query cost at 10k and 100k rows", query_table(r),
         "\n== 50 concurrent lifecycles over HTTP (local stack)", concurrent_text(r),
         "\n== Package size (sam build artifacts)", package_table(r),
-        "\n== Concurrent settles on one ledger chain (in-process moto)", ledger_contention_table(r),
+        "\n== Concurrent settles on the ledger's chains (in-process moto)", ledger_contention_table(r),
+        "\n== Ledger verification job: requests per run (in-process moto)", ledger_verification_table(r),
         "\n== Write-ahead journal of the local stack: conditional writes through the emulator, off vs on",
         journal_table(r),
     ]
@@ -427,8 +453,10 @@ def readme_block(r: dict) -> str:
         "", "Package size (the `sam build` artifacts in "
             f"`{r['details']['package'].get('artifacts', '.aws-sam/build')}`):",
         "", package_table(r),
-        "", "Concurrent settles on one ledger chain (in-process moto, store credit; `bench/ledger_contention.py`):",
+        "", "Concurrent settles on the ledger's chains (in-process moto, store credit; `bench/ledger_contention.py`):",
         "", ledger_contention_table(r),
+        "", "Ledger verification job: DynamoDB requests of one run after the same batch of new refunds, with the "
+        "history written straight to moto (`bench/ledger_verification.py`):", "", ledger_verification_table(r),
         "", "What the local stack's write-ahead journal costs a conditional write through the emulator "
             "(medians of alternating off/on rounds; `bench/journal_cost.py`):",
         "", journal_table(r),

@@ -10,7 +10,10 @@ Also the refund sweeper (`{"refund_sweep": {}}`, on the template's schedule): re
 left unpaid are retried, claims' refunds left pending are paid (usecases/refund_recovery.py).
 
 Also the ledger's check: this function alone holds the ledger key, so the API's
-`/finance/ledger/verify` asks it (an event `{"ledger_verify": {"days": [...] | null}}`)."""
+`/finance/ledger/verify` asks it (an event `{"ledger_verify": {"days": [...] | null}}`: a range of days
+read live; without days, a run of the verification job, store/ledger_jobs.py). And the ledger's two
+scheduled jobs: the anchor over every chain's head (`{"ledger_anchor": {}}`) and the incremental
+verification (`{"ledger_verify_run": {}}`), on the template's schedules."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -27,12 +30,16 @@ if TYPE_CHECKING:
 VERIFY_REQUEST = "ledger_verify"   # returns_core.outbound.ledger_verifier.REQUEST
 CLAIM_REQUEST = "claim_refund"     # returns_core.outbound.claim_payer.REQUEST
 SWEEP_REQUEST = "refund_sweep"     # template.yaml, SettleFunction's RefundSweep schedule
+ANCHOR_REQUEST = "ledger_anchor"   # template.yaml, SettleFunction's LedgerHeadsAnchor schedule
+VERIFY_RUN_REQUEST = "ledger_verify_run"   # template.yaml, SettleFunction's LedgerVerification schedule
 
 step = Step("StepInput")   # Logger, Metrics; Tracer and the parser join at the first event
 verify_step = Step("LedgerVerifyInput", like=step)
 movement_step = Step("MovementInput", like=step)
 claim_step = Step("ClaimRefundInput", like=step)
 sweep_step = Step("SweepInput", like=step)
+anchor_step = Step("SweepInput", like=step)
+verify_run_step = Step("SweepInput", like=step)
 logger, metrics = step.logger, step.metrics
 
 
@@ -101,22 +108,42 @@ def sweep_refunds(event: SweepInput, context: LambdaContext) -> dict:
     return done
 
 
-@verify_step
-def verify_ledger(event: LedgerVerifyInput, context: LambdaContext) -> dict:
-    verdict = ledger_audit.verify(event.day_strings())
+def _report(verdict: dict) -> dict:
     if not verdict["ok"]:
         # An alarm on this metric pages ops: the ledger was edited outside the Settle step.
         # Ids and the reason only (an order's id is no personal data; the verdict never carries any).
         logger.error("ledger check failed", extra={"first_bad_seq": verdict["first_bad_seq"],
                                                    "reason": verdict["reason"], "order_id": verdict.get("order_id"),
-                                                   "record": verdict.get("record")})
+                                                   "record": verdict.get("record"), "chain": verdict.get("chain")})
         metrics.add_metric(name="LedgerTampered", unit=MetricUnit.Count, value=1)
     return verdict
+
+
+@verify_step
+def verify_ledger(event: LedgerVerifyInput, context: LambdaContext) -> dict:
+    days = event.day_strings()
+    return _report(ledger_audit.verify(days) if days is not None else ledger_audit.check_now())
+
+
+@anchor_step
+def anchor_heads(event: SweepInput, context: LambdaContext) -> dict:
+    done = ledger_audit.anchor_heads()
+    logger.info("ledger heads anchored", extra=done)
+    return done
+
+
+@verify_run_step
+def run_verification(event: SweepInput, context: LambdaContext) -> dict:
+    return _report(ledger_audit.run_verification())
 
 
 def handler(event: Any, context: LambdaContext) -> dict:
     if isinstance(event, dict) and VERIFY_REQUEST in event:
         return verify_ledger(event[VERIFY_REQUEST], context)
+    if isinstance(event, dict) and ANCHOR_REQUEST in event:
+        return anchor_heads(event[ANCHOR_REQUEST], context)
+    if isinstance(event, dict) and VERIFY_RUN_REQUEST in event:
+        return run_verification(event[VERIFY_RUN_REQUEST], context)
     if isinstance(event, dict) and SWEEP_REQUEST in event:
         return sweep_refunds(event[SWEEP_REQUEST], context)
     if isinstance(event, dict) and CLAIM_REQUEST in event:

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from returns_core.edge import auth
-from returns_core.rules import ledger_chain
+from returns_core.rules import clock, ledger_chain
 from returns_core.store import ledger
 from returns_core.usecases import settlement
 
@@ -22,8 +22,13 @@ def _db():
     return boto3.client("dynamodb", region_name="us-east-1")
 
 
+def _chain() -> str:
+    """The chain of today's refunds of order O-T (store/ledger.py: by day and shard): all three entries."""
+    return ledger.chain_for("O-T", clock.iso()[:10])
+
+
 def _key(seq: int) -> dict:
-    return {"ledger": {"S": "refunds"}, "seq": {"N": str(seq)}}
+    return {"ledger": {"S": _chain()}, "seq": {"N": str(seq)}}
 
 
 def _entry(seq: int) -> dict:
@@ -39,7 +44,7 @@ def _rechained_unkeyed() -> None:
     prev_hash = ledger_chain.GENESIS
     for seq in (1, 2, 3):
         _db().delete_item(TableName=os.environ["LEDGER_ANCHORS_TABLE"], Key=_key(seq))
-        entry = ledger.get(seq)
+        entry = ledger.get(seq, _chain())
         entry.hash_scheme, entry.prev_hash = None, prev_hash
         entry.hash = ledger_chain.legacy_hash(ledger_chain.legacy_fields(ledger.stored(entry)), prev_hash)
         entry.save()

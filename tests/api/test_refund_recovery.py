@@ -103,7 +103,7 @@ def test_the_sweeper_never_retries_a_refusal(api, order):
 def test_the_sweeper_pays_a_claim_left_pending_once(api, order):
     from returns_core import aws as core_aws
     from returns_core.rules import clock
-    from returns_core.store.models import LedgerEntryModel
+    from returns_core.store import ledger
     from returns_core.usecases import refund_recovery
 
     from tests.api.support import settle_answers_the_ledger_check
@@ -125,7 +125,7 @@ def test_the_sweeper_pays_a_claim_left_pending_once(api, order):
     assert refund_recovery.sweep(later)["claims_paid"] == 0
     got = send(api, "GET", f"/claims/{cid}", None, auth("ops")).json_body
     assert got["status"] == "refunded"
-    mine = [e for e in LedgerEntryModel.query("refunds", consistent_read=True) if e.return_id == cid]
+    mine = [e for e in ledger.entries() if e.return_id == cid]
     assert [(e.kind, int(e.amount)) for e in mine] == [("claim", 900)]
 
 

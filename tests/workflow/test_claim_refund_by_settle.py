@@ -5,7 +5,8 @@ its key); the rules are tested at the API level (tests/api/test_claims.py)."""
 from __future__ import annotations
 
 from returns_core.edge import auth
-from returns_core.store.models import LedgerEntryModel, OrderModel
+from returns_core.store import ledger
+from returns_core.store.models import OrderModel
 
 from .helpers import order_payload
 
@@ -26,7 +27,7 @@ def test_a_claim_refund_is_paid_by_settle_once_and_the_ledger_verifies(stack, ht
     assert resolved["status"] == "refunded" and resolved["resolution"]["amount"] == 7999
     # Sent again with another key: decided and paid, a 409; the ledger holds one entry.
     assert http.call("POST", f"/claims/{cid}/resolve", body, token=ops)[0] == 409
-    entries = [e for e in LedgerEntryModel.query("refunds", consistent_read=True) if e.return_id == cid]
+    entries = [e for e in ledger.entries() if e.return_id == cid]
     assert [(e.kind, int(e.amount), e.entry_id) for e in entries] == [("claim", 7999, f"{cid}:claim:1")]
     assert int(OrderModel.get("ORD-CLAIM", consistent_read=True).refunded_total) == 7999
     assert http.call("GET", "/finance/ledger/verify", token=auth.mint("finance", "fin:eve"))[1]["ok"] is True

@@ -9,7 +9,7 @@ import os
 import pytest
 
 from returns_core.edge import auth
-from returns_core.store.models import LedgerEntryModel
+from returns_core.store import ledger
 
 from .helpers import Http, carrier_event, effects_settled, order_payload, wait_for
 
@@ -90,7 +90,7 @@ def test_exchange_after_inspection_swaps_passing_items_and_refunds_the_failed_on
     assert sent[0]["data"]["when"] == "inspected"
     assert sorted((x["sku"], x["qty"], x["exchange_for"]) for x in sent[0]["data"]["lines"]) == [
         ("TSHIRT-M", 1, "TSHIRT-L"), ("TSHIRT-M", 1, "TSHIRT-L")]
-    assert [int(e.amount) for e in LedgerEntryModel.query("refunds") if e.return_id == rid] == [jeans_refund]
+    assert [int(e.amount) for e in ledger.entries() if e.return_id == rid] == [jeans_refund]
     timeline = http.call("GET", f"/returns/{rid}", token=customer)[1]["timeline"]
     texts = [t["text"] for t in timeline if t["type"] == "exchange.requested"]
     assert texts == ["Your replacement has been requested from the store."]
@@ -105,7 +105,7 @@ def test_full_exchange_moves_no_money(stack, api):
     done = wait_for(lambda: http.call("GET", f"/returns/{rid}", token=customer)[1],
                     lambda r: r["status"] == "refunded", what="the settlement", timeout=30)
     assert done["refund"]["amount"] == 0 and done["quote"]["refund_amount"] == 0
-    assert [e for e in LedgerEntryModel.query("refunds") if e.return_id == rid] == []
+    assert [e for e in ledger.entries() if e.return_id == rid] == []
     (sent,) = wait_for(lambda: _events(stack, "return.exchange_requested", rid), bool, what="the exchange event",
                        timeout=30)
     assert sorted((x["sku"], x["qty"], x["exchange_for"]) for x in sent["data"]["lines"]) == [

@@ -13,13 +13,20 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from returns_core import aws
-from returns_core.rules import ledger_chain
+from returns_core.rules import clock, ledger_chain
 from returns_core.store import ledger
 from returns_core.usecases import ledger_audit, settlement
 
 from .refund_fixtures import make_order, make_return
 
-ENTRY = {"ledger": {"S": "refunds"}}
+
+def _chain() -> str:
+    """The chain of today's refunds of order O3 (store/ledger.py: by day and shard): all three entries."""
+    return ledger.chain_for("O3", clock.iso()[:10])
+
+
+def _checkpoint_key() -> dict:
+    return {"order_id": {"S": ledger.checkpoint_id(_chain())}}
 
 
 def _db():
@@ -32,7 +39,7 @@ def _tables() -> dict[str, str]:
 
 
 def _key(seq: int) -> dict:
-    return {**ENTRY, "seq": {"N": str(seq)}}
+    return {"ledger": {"S": _chain()}, "seq": {"N": str(seq)}}
 
 
 def _item(table: str, key: dict) -> dict:
@@ -64,7 +71,7 @@ def _three_entries() -> str:
         assert settlement.settle(f"R3-{i}") == "refunded"
     assert ledger_audit.verify(None) == {"ok": True, "checked": 3, "first_bad_seq": None, "reason": None,
                                          "anchored_seq": 3}
-    return ledger.get(1).issued_day
+    return ledger.get(1, _chain()).issued_day
 
 
 def test_1_the_tail_deleted_with_its_anchor_is_missing_per_the_keyed_checkpoint(stack):
@@ -80,7 +87,7 @@ def test_1_the_tail_deleted_with_its_anchor_and_an_old_checkpoint_put_back_still
     for i in range(2):
         make_return(f"R3-{i}", "O3", 1000 + i)
         assert settlement.settle(f"R3-{i}") == "refunded"
-    old_checkpoint = _item("orders", {"order_id": {"S": ledger.CHECKPOINT_ID}})   # a copy kept by the tamperer
+    old_checkpoint = _item("orders", _checkpoint_key())   # a copy kept by the tamperer
     make_return("R3-2", "O3", 1002)
     assert settlement.settle("R3-2") == "refunded"
     _delete("ledger", _key(3))
@@ -94,11 +101,11 @@ def test_1_the_tail_deleted_with_its_anchor_and_an_old_checkpoint_put_back_still
 
 def test_1_the_checkpoint_deleted_or_forged_is_named(stack):
     _three_entries()
-    mark = _item("orders", {"order_id": {"S": ledger.CHECKPOINT_ID}})
-    _delete("orders", {"order_id": {"S": ledger.CHECKPOINT_ID}})
+    mark = _item("orders", _checkpoint_key())
+    _delete("orders", _checkpoint_key())
     assert _verdict() == (False, None, "missing_checkpoint")
     # A checkpoint for a shorter head, made without the key (a guessed one)
-    forged = ledger_chain.checkpoint(2, ledger.get(2).hash, b"a guessed key")
+    forged = ledger_chain.checkpoint(2, ledger.get(2, _chain()).hash, b"a guessed key", _chain())
     _put("orders", {**mark, "head_seq": {"N": "2"}, "head_hash": {"S": forged.hash}, "mac": {"S": forged.mac}})
     assert _verdict() == (False, None, "bad_checkpoint")
     _put("orders", {**mark, "head_seq": {"S": "two"}})
@@ -112,14 +119,14 @@ def test_2_every_anchor_dropped_and_the_entries_rechained_unkeyed_is_found(stack
     prev_hash = ledger_chain.GENESIS
     for seq in (1, 2, 3):
         _delete("anchors", _key(seq))
-        entry = ledger.get(seq)
+        entry = ledger.get(seq, _chain())
         entry.hash_scheme, entry.prev_hash = None, prev_hash
         entry.hash = ledger_chain.legacy_hash(ledger_chain.legacy_fields(ledger.stored(entry)), prev_hash)
         entry.save()
         prev_hash = entry.hash
-    _delete("orders", {"order_id": {"S": ledger.CHECKPOINT_ID}})   # and the checkpoint, for good measure
+    _delete("orders", _checkpoint_key())   # and the checkpoint, for good measure
     assert _verdict() == (False, 1, "unkeyed_entry")
-    assert _verdict([ledger.get(1).issued_day]) == (False, 1, "unkeyed_entry")
+    assert _verdict([ledger.get(1, _chain()).issued_day]) == (False, 1, "unkeyed_entry")
 
 
 def test_3_both_ledger_tables_wiped_is_a_missing_tail_from_the_first_entry(stack):
@@ -128,7 +135,7 @@ def test_3_both_ledger_tables_wiped_is_a_missing_tail_from_the_first_entry(stack
         for item in _all(table):
             _delete(table, {"ledger": item["ledger"], "seq": item["seq"]})
     assert ledger_audit.verify(None) == {"ok": False, "checked": 0, "first_bad_seq": 1, "reason": "missing_tail",
-                                         "anchored_seq": None}
+                                         "anchored_seq": None, "chain": _chain()}
     assert _verdict([today]) == (False, 1, "missing_tail")
 
 
@@ -233,7 +240,7 @@ def stored(stack):
     items = {("ledger", s): _item("ledger", _key(s)) for s in (1, 2, 3)}
     items.update({("anchors", s): _item("anchors", _key(s)) for s in (1, 2, 3)})
     items[("orders", "O3")] = _item("orders", {"order_id": {"S": "O3"}})
-    items[("orders", "checkpoint")] = _item("orders", {"order_id": {"S": ledger.CHECKPOINT_ID}})
+    items[("orders", "checkpoint")] = _item("orders", _checkpoint_key())
     items.update({("returns", i): _item("returns", {"return_id": {"S": f"R3-{i}"}}) for i in range(3)})
     # DynamoDB refuses a value of another type for an index's key attribute (moto does not): skipped.
     index_keys = {}

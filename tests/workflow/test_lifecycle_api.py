@@ -5,7 +5,7 @@ import boto3
 import pytest
 
 from returns_core.edge import auth
-from returns_core.store.models import LedgerEntryModel
+from returns_core.store import ledger
 
 from .helpers import Http, carrier_event, order_payload, states_entered, wait_for
 
@@ -80,7 +80,7 @@ def test_one_return_end_to_end_through_the_api(stack, api):
                                   token=customer)
     assert status == 200 and closed["status"] == "closed"
 
-    entries = list(LedgerEntryModel.query("refunds"))
+    entries = list(ledger.entries())
     assert [(e.return_id, int(e.amount), e.inspected_by) for e in entries] == [(rid, 2204, "wh:bob")]
 
     sfn = boto3.client("stepfunctions", region_name="us-east-1")

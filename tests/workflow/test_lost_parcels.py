@@ -10,7 +10,7 @@ import os
 import pytest
 
 from returns_core.edge import auth
-from returns_core.store.models import LedgerEntryModel
+from returns_core.store import ledger
 
 from .helpers import Http, carrier_event, order_payload, sent_emails, wait_for
 
@@ -65,7 +65,7 @@ def test_a_lost_parcel_over_the_threshold_waits_for_finance_then_is_refunded(sta
     # Settled as an inspection in which the carrier lost every item: the paid price, the bonus.
     assert ret["quote"]["refund_amount"] == 66000 and ret["quote"]["bonus"] == 6000
     assert [(i["sku"], i["condition"], i["received_qty"]) for i in ret["items"]] == [("COAT", "lost_in_transit", 0)]
-    assert [e for e in LedgerEntryModel.query("refunds") if e.return_id == rid] == []
+    assert [e for e in ledger.entries() if e.return_id == rid] == []
 
     finance = auth.mint("finance", "fin:eve")
     status, body, _ = http.call("POST", f"/returns/{rid}/refund/approve", {"note": "carrier claim filed"},
@@ -73,7 +73,7 @@ def test_a_lost_parcel_over_the_threshold_waits_for_finance_then_is_refunded(sta
     assert status == 200, body
     done = wait_for(get, lambda r: r["status"] == "refunded", what="the refund", timeout=90)
     assert done["refund"]["amount"] == 66000 and done["refund"]["method"] == "store_credit"
-    (entry,) = [e for e in LedgerEntryModel.query("refunds") if e.return_id == rid]
+    (entry,) = [e for e in ledger.entries() if e.return_id == rid]
     assert int(entry.amount) == 66000 and entry.approved_by == "fin:eve"
 
 
@@ -94,7 +94,7 @@ def test_a_lost_exchange_parcel_gets_its_replacement_and_no_refund_of_nothing(st
                    what="the settlement", timeout=90)
     # The replacement is the settlement: no money moved, no ledger entry, no refund message of 0.
     assert ret["refund"]["status"] == "none"
-    assert [e for e in LedgerEntryModel.query("refunds") if e.return_id == rid] == []
+    assert [e for e in ledger.entries() if e.return_id == rid] == []
     emails = sent_emails(rid)
     assert not [name for name, _ in emails if "refund_issued" in name], emails
     assert not any("0,00" in json.dumps(data, ensure_ascii=False) for _, data in emails), emails

@@ -8,7 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from returns_core.edge import auth
-from returns_core.store.models import CreditModel, LedgerEntryModel, OrderModel
+from returns_core.store import ledger
+from returns_core.store.models import CreditModel, OrderModel
 
 from .helpers import Http, carrier_event, order_payload, wait_for
 
@@ -73,7 +74,7 @@ def test_store_credit_on_a_single_item_order_is_paid_with_its_bonus(stack, http)
 
     order = OrderModel.get("ORD-SOLO", consistent_read=True)
     assert int(order.refunded_total) == 3000   # the capture side only
-    [entry] = list(LedgerEntryModel.query("refunds", consistent_read=True))
+    [entry] = list(ledger.entries())
     assert (int(entry.amount), int(entry.bonus)) == (3300, 300)
     assert int(CreditModel.get(order.customer_key, "EUR", consistent_read=True).balance) == 3300
     recon = _reconciliation(http)
@@ -103,7 +104,7 @@ def test_a_discounted_order_refunds_what_was_paid_unit_by_unit(stack, http, orde
         assert ret["status"] == "refunded", (n, [t for t in ret["timeline"] if t["type"].startswith("refund")])
     order = OrderModel.get(order_id, consistent_read=True)
     assert int(order.refunded_total) == 6000 <= captured
-    amounts = sorted((int(e.amount), int(e.bonus or 0)) for e in LedgerEntryModel.query("refunds")
+    amounts = sorted((int(e.amount), int(e.bonus or 0)) for e in ledger.entries()
                      if e.order_id == order_id)
     assert amounts == [(3000, 0), (3300, 300)]
     assert _reconciliation(http)["over_refunded"] == []

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from returns_core.rules.errors import ConflictError, InvalidTransition, ServiceUnavailableError, UnprocessableError
 from returns_core.store import ledger, returns
-from returns_core.store.models import ClaimModel, LedgerEntryModel, OrderModel, ReturnModel
+from returns_core.store.models import ClaimModel, OrderModel, ReturnModel
 from returns_core.usecases import ledger_audit, settlement
 
 from .refund_fixtures import make_order, make_return, reserve_units
@@ -135,7 +135,7 @@ def test_returns_claims_and_adjustments_never_refund_a_unit_or_a_cent_twice(stac
                 _adjustment(order_id, units, how)
         order = OrderModel.get(order_id, consistent_read=True)
         assert not order.refund_holds, order.refund_holds   # every hold paid or given back
-        mine = [e for e in LedgerEntryModel.query("refunds", consistent_read=True) if e.order_id == order_id]
+        mine = [e for e in ledger.entries() if e.order_id == order_id]
         # Every movement once: one entry per movement key, and each owner's record names its entry.
         assert len({e.entry_id for e in mine}) == len(mine), [e.entry_id for e in mine]
         # The money: the order's total is its entries', never past the capture.
@@ -176,7 +176,7 @@ def test_a_store_credit_bonus_is_credited_and_never_counted_against_the_capture(
             credited += amount + amount // 10 if amount else 0
     order = OrderModel.get(order_id, consistent_read=True)
     assert int(order.refunded_total) == taken <= int(order.payment["captured_amount"])
-    mine = [e for e in LedgerEntryModel.query("refunds", consistent_read=True) if e.order_id == order_id]
+    mine = [e for e in ledger.entries() if e.order_id == order_id]
     assert sum(from_capture(e) for e in mine) == taken
     assert sum(int(e.amount) for e in mine) == credited
     if credited:

@@ -8,7 +8,7 @@ import threading
 import boto3
 import pytest
 
-from returns_core.rules import ledger_chain
+from returns_core.rules import clock, ledger_chain
 from returns_core.rules.errors import UnprocessableError
 from returns_core.rules.settlement import idempotency_key
 from returns_core.store import ledger, returns
@@ -16,6 +16,11 @@ from returns_core.store.models import LedgerAnchorModel, LedgerEntryModel, Order
 from returns_core.usecases import ledger_audit, lifecycle, settlement
 
 from .refund_fixtures import make_order, make_return
+
+
+def _chain(order_id: str = "O3") -> str:
+    """The chain today's movements of an order are appended to (store/ledger.py: by day and shard)."""
+    return ledger.chain_for(order_id, clock.iso()[:10])
 
 
 def _movement(ret: ReturnModel, amount: int) -> ledger.Movement:
@@ -89,27 +94,28 @@ def _table():
 
 def test_verify_names_an_edited_entry(stack):
     _three_entries()
-    today = ledger.get(1).issued_day
+    today = ledger.get(1, _chain()).issued_day
     assert _verify([today]) == {"ok": True, "checked": 3, "first_bad_seq": None, "reason": None, "anchored_seq": 3}
-    _table().update_item(Key={"ledger": "refunds", "seq": 2}, UpdateExpression="SET amount = :a",
+    _table().update_item(Key={"ledger": _chain(), "seq": 2}, UpdateExpression="SET amount = :a",
                          ExpressionAttributeValues={":a": 99999})
     assert _verify([today]) == {"ok": False, "checked": 1, "first_bad_seq": 2, "reason": "hash_mismatch",
-                                "anchored_seq": 3}
+                                "anchored_seq": 3, "chain": _chain()}
     assert _verdict(_verify()) == (False, 2, "hash_mismatch")
 
 
-def _forge_unkeyed_chain(from_seq: int, edit: dict) -> None:
+def _forge_unkeyed_chain(from_seq: int, edit: dict, chain: str | None = None) -> None:
     """What anyone with write access to the table could do before: edit an entry, then recompute the
     (unkeyed) SHA-256 chain from there to the tail, so every hash and link is consistent again."""
-    prev_hash = ledger.get(from_seq - 1).hash if from_seq > 1 else ledger_chain.GENESIS
-    for entry in list(ledger.entries(since_seq=from_seq - 1)):
+    chain = chain or _chain()
+    prev_hash = ledger.get(from_seq - 1, chain).hash if from_seq > 1 else ledger_chain.GENESIS
+    for entry in list(ledger.entries(chain, since_seq=from_seq - 1)):
         if int(entry.seq) == from_seq:
             for name, value in edit.items():
                 setattr(entry, name, value)
         entry.hash_scheme = None
         entry.prev_hash = prev_hash
         entry.hash = ledger_chain.legacy_hash(ledger_chain.legacy_fields(ledger.stored(entry)), prev_hash)
-        _table().delete_item(Key={"ledger": "refunds", "seq": int(entry.seq)})
+        _table().delete_item(Key={"ledger": chain, "seq": int(entry.seq)})
         entry.save()
         prev_hash = entry.hash
 
@@ -119,12 +125,12 @@ def test_an_amount_edited_and_the_unkeyed_chain_recomputed_is_found(stack):
     _forge_unkeyed_chain(2, {"amount": 5})
     assert [int(e.amount) for e in ledger.entries()] == [1000, 5, 1002]
     assert _verdict(_verify()) == (False, 2, "unkeyed_entry")
-    assert _verdict(_verify([ledger.get(1).issued_day])) == (False, 2, "unkeyed_entry")
+    assert _verdict(_verify([ledger.get(1, _chain()).issued_day])) == (False, 2, "unkeyed_entry")
 
 
 def test_a_chain_recomputed_with_a_guessed_key_is_found(stack):
     _three_entries()
-    for entry in list(ledger.entries(since_seq=1)):
+    for entry in list(ledger.entries(_chain(), since_seq=1)):
         entry.amount = int(entry.amount) + 1
         ledger.seal(entry, b"not-the-ledger-key")
         entry.save()
@@ -133,10 +139,10 @@ def test_a_chain_recomputed_with_a_guessed_key_is_found(stack):
 
 def test_verify_names_a_deleted_entry_the_last_one_included(stack):
     _three_entries()
-    today = ledger.get(1).issued_day
+    today = ledger.get(1, _chain()).issued_day
     for deleted in (2, 3):
-        saved = ledger.get(deleted)
-        _table().delete_item(Key={"ledger": "refunds", "seq": deleted})
+        saved = ledger.get(deleted, _chain())
+        _table().delete_item(Key={"ledger": _chain(), "seq": deleted})
         assert _verdict(_verify([today])) == (False, deleted, "missing_entry"), deleted
         assert _verdict(_verify()) == (False, deleted, "missing_entry"), deleted
         saved.save()
@@ -145,7 +151,7 @@ def test_verify_names_a_deleted_entry_the_last_one_included(stack):
 
 def test_after_the_last_entry_was_deleted_the_next_refund_does_not_reuse_its_seq(stack):
     _three_entries()
-    _table().delete_item(Key={"ledger": "refunds", "seq": 3})
+    _table().delete_item(Key={"ledger": _chain(), "seq": 3})
     make_return("R3-next", "O3", 500)
     assert settlement.settle("R3-next") == "refunded"
     assert returns.get("R3-next").refund["ledger_seq"] == 4
@@ -156,22 +162,22 @@ def test_after_the_last_entry_was_deleted_the_next_refund_does_not_reuse_its_seq
 
 def test_a_changed_issued_day_is_found_in_either_day(stack):
     _three_entries()
-    today = ledger.get(1).issued_day
+    today = ledger.get(1, _chain()).issued_day
     for seq in (2, 3):   # in the middle, and the last entry (nothing after it links to it)
-        _table().update_item(Key={"ledger": "refunds", "seq": seq}, UpdateExpression="SET issued_day = :d",
+        _table().update_item(Key={"ledger": _chain(), "seq": seq}, UpdateExpression="SET issued_day = :d",
                              ExpressionAttributeValues={":d": "2000-01-01"})
         assert _verdict(_verify([today])) == (False, seq, "hash_mismatch"), seq
         assert _verdict(_verify(["2000-01-01"])) == (False, seq, "hash_mismatch"), seq
         assert _verdict(_verify()) == (False, seq, "hash_mismatch"), seq
-        _table().update_item(Key={"ledger": "refunds", "seq": seq}, UpdateExpression="SET issued_day = :d",
+        _table().update_item(Key={"ledger": _chain(), "seq": seq}, UpdateExpression="SET issued_day = :d",
                              ExpressionAttributeValues={":d": today})
     assert _verify([today])["ok"] is True
 
 
 def test_a_forged_entry_at_the_tail_is_found_and_blocks_the_next_append(stack):
     _three_entries()
-    last = ledger.get(3)
-    forged = LedgerEntryModel("refunds", 4, **{k: getattr(last, k) for k in (
+    last = ledger.get(3, _chain())
+    forged = LedgerEntryModel(_chain(), 4, **{k: getattr(last, k) for k in (
         "kind", "order_id", "currency", "method", "reference", "inspected_by", "issued_at", "issued_day")},
         entry_id="R-x:refund:1", return_id="R-x", amount=777, prev_hash=last.hash)
     forged.hash = ledger_chain.legacy_hash(ledger_chain.legacy_fields(ledger.stored(forged)), last.hash)
@@ -189,14 +195,16 @@ def test_a_forged_entry_at_the_tail_is_found_and_blocks_the_next_append(stack):
 
 def test_an_entry_slipped_between_two_is_found(stack):
     _three_entries()
-    between = ledger.get(2)
+    between = ledger.get(2, _chain())
     between.seq = 2.5
     between.save()
     result = _verify()
     assert result["ok"] is False and result["first_bad_seq"] == 3
 
 
-def test_entries_of_the_unkeyed_scheme_still_verify_and_the_keyed_chain_continues_them(stack, monkeypatch):
+def test_entries_of_the_unkeyed_scheme_still_verify_beside_the_keyed_chains(stack, monkeypatch):
+    # Issue 35: the first chain ("refunds") is closed; a new refund starts its own day/shard chain
+    # (before, it continued the first chain at seq 3). Both verify, each as its own chain.
     # Scheme 1 is accepted only up to the deployment's configured last legacy seq (template parameter).
     monkeypatch.setenv("LEDGER_LEGACY_LAST_SEQ", "2")
     prev_hash = ledger_chain.GENESIS
@@ -212,13 +220,16 @@ def test_entries_of_the_unkeyed_scheme_still_verify_and_the_keyed_chain_continue
     make_order("O-new", captured=5000)
     make_return("R-new", "O-new", 1000)
     assert settlement.settle("R-new") == "refunded"
-    third = ledger.get(3)
-    assert int(third.hash_scheme) == 2 and third.prev_hash == prev_hash
-    assert _verify() == {"ok": True, "checked": 3, "first_bad_seq": None, "reason": None, "anchored_seq": 3}
+    first = ledger.get(1, _chain("O-new"))
+    assert int(first.hash_scheme) == 2 and first.prev_hash == ledger_chain.GENESIS
+    assert ledger.get(3) is None   # nothing appended to the first chain any more
+    assert _verify() == {"ok": True, "checked": 3, "first_bad_seq": None, "reason": None, "anchored_seq": 1}
     assert _verify(["2026-11-02"])["ok"] is True
     # The keyed entry cannot be turned into an unkeyed one, recomputed
-    _forge_unkeyed_chain(3, {"amount": 1})
-    assert _verdict(_verify()) == (False, 3, "unkeyed_entry")
+    _forge_unkeyed_chain(1, {"amount": 1}, _chain("O-new"))
+    result = _verify()
+    assert (result["ok"], result["first_bad_seq"], result["reason"], result["chain"]) == \
+        (False, 1, "unkeyed_entry", _chain("O-new"))
 
 
 def test_anchors_are_one_per_entry_and_racing_appends_still_verify(stack):
@@ -240,8 +251,8 @@ def test_anchors_are_one_per_entry_and_racing_appends_still_verify(stack):
     for t in threads:
         t.join(30)
     assert errors == []
-    assert [int(a.seq) for a in LedgerAnchorModel.query("refunds")] == [1, 2, 3, 4]
-    assert {a.hash for a in LedgerAnchorModel.query("refunds")} == {e.hash for e in ledger.entries()}
+    assert [int(a.seq) for a in LedgerAnchorModel.query(_chain("O9"))] == [1, 2, 3, 4]
+    assert {a.hash for a in LedgerAnchorModel.query(_chain("O9"))} == {e.hash for e in ledger.entries()}
     assert _verify() == {"ok": True, "checked": 4, "first_bad_seq": None, "reason": None, "anchored_seq": 4}
 
 

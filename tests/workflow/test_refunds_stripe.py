@@ -9,7 +9,8 @@ import pytest
 
 from infra.local import faults
 from returns_core.edge import auth
-from returns_core.store.models import LedgerEntryModel, ReturnModel
+from returns_core.store import ledger
+from returns_core.store.models import ReturnModel
 from returns_core.usecases import ledger_audit, settlement
 
 from tests.conftest import GatewayClient
@@ -52,7 +53,7 @@ def _status(rid: str) -> str:
 
 
 def _ledger() -> list:
-    return list(LedgerEntryModel.query("refunds", consistent_read=True))
+    return list(ledger.entries())
 
 
 LINES = [{"sku": "COAT", "name": "Coat", "qty": 2, "unit_price": 8999, "final_sale": False}]

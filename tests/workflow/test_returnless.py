@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from returns_core.edge import auth
-from returns_core.store.models import LedgerEntryModel
+from returns_core.store import ledger
 
 from .helpers import Http, order_payload, sent_emails, wait_for
 
@@ -43,7 +43,7 @@ def _assert_refunded_without_a_parcel(http: Http, stack, rid: str, customer: str
                     lambda r: r["status"] == "refunded", what="the returnless refund", timeout=30)
     assert done["refund"]["amount"] == amount and done["label"] is None
     assert http.call("GET", f"/returns/{rid}/label", token=customer)[0] == 404
-    (entry,) = [e for e in LedgerEntryModel.query("refunds") if e.return_id == rid]
+    (entry,) = [e for e in ledger.entries() if e.return_id == rid]
     assert int(entry.amount) == amount
     timeline = [t["type"] for t in done["timeline"]]
     assert not [t for t in timeline if t.startswith(("label.", "carrier.", "parcel.", "return.inspected"))], timeline
@@ -84,7 +84,7 @@ def test_a_risky_returnless_return_is_reviewed_first_then_refunded(stack, api):
         return http.call("GET", f"/returns/{rid}", token=customer)[1]
 
     wait_for(get, lambda r: r["status"] == "in_review", what="the review")
-    assert [e for e in LedgerEntryModel.query("refunds") if e.return_id == rid] == []
+    assert [e for e in ledger.entries() if e.return_id == rid] == []
     status, body, _ = http.call("POST", f"/returns/{rid}/review", {"decision": "approve", "note": "known customer"},
                                 token=auth.mint("ops", "ops:lea"))
     assert status == 200, body

@@ -11,8 +11,8 @@ import time
 import pytest
 
 from returns_core.edge import auth
-from returns_core.store import returns
-from returns_core.store.models import LedgerEntryModel, ReturnModel
+from returns_core.store import ledger, returns
+from returns_core.store.models import ReturnModel
 
 from tests.conftest import GatewayClient
 
@@ -67,7 +67,7 @@ def test_a_parcel_not_received_in_time_is_lost_then_refunded_and_ops_alerted(sho
     assert "parcel.received" not in kinds
     # The customer is not held hostage: the quoted amount, as store credit, ledgered once.
     assert ret["refund"]["method"] == "store_credit" and ret["refund"]["amount"] == created["quote"]["refund_amount"]
-    assert [(e.return_id, int(e.amount)) for e in LedgerEntryModel.query("refunds")] == \
+    assert [(e.return_id, int(e.amount)) for e in ledger.entries()] == \
         [(rid, created["quote"]["refund_amount"])]
 
     alerts = wait_for(ops, lambda a: any(x["type"] == "parcel_lost" for x in a), what="the ops alert")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from returns_core.edge import auth
-from returns_core.store.models import LedgerEntryModel
+from returns_core.store import ledger
 
 from tests.conftest import GatewayClient
 
@@ -96,7 +96,7 @@ def test_dropped_off_never_inspected_is_refunded_by_the_deadline_after_an_ops_al
     assert "return.inspected" not in kinds
     assert ret["refund"]["amount"] == payload["payment"]["captured_amount"] == ret["quote"]["refund_amount"]
     assert kinds.count("withdrawal.refund_due") == 1
-    assert [(e.return_id, int(e.amount)) for e in LedgerEntryModel.query("refunds")] == \
+    assert [(e.return_id, int(e.amount)) for e in ledger.entries()] == \
         [(rid, payload["payment"]["captured_amount"])]
     alerts = [m for m in ops() if "withdrawal" in str(m)]
     assert len(alerts) == 1

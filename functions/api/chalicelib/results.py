@@ -13,7 +13,15 @@ LEDGER_VERDICT = {"type": "object", "required": ["ok", "checked", "first_bad_seq
     "anchored_seq": {**_SEQ, "description": "The last sequence number the anchor table recorded"},
     "order_id": {"type": "string", "description": "Only when an order's total or records disagree with the ledger"},
     "record": {"type": "string", "description": "Only when a record disagrees: \"return <id> refund\", "
-               "\"return <id> dispute_resolution\" or \"claim <id> resolution\""}}}
+               "\"return <id> dispute_resolution\" or \"claim <id> resolution\""},
+    "chain": {"type": "string", "description": "Only when a finding names one: the chain of first_bad_seq "
+              "(\"refunds\", the first chain, or \"refunds/<day>/s<shard>\")"},
+    "at": {"type": "string", "format": "date-time",
+           "description": "Without a range: when the verification job's run that answers ran"},
+    "run": {"type": "integer", "nullable": True, "description": "Without a range: the job's run number"},
+    "chains": {"type": "integer", "description": "Without a range: the chains the run checked to their head"},
+    "verified_through": {"type": "object", "additionalProperties": {"type": "integer"},
+                         "description": "Without a range: per open chain, the last seq the job has verified"}}}
 
 LOOKUP_RESULT = {"type": "object", "required": ["token", "order", "policy", "dropoff_countries"], "properties": {
     "token": {"type": "string"}, "expires_in": {"type": "integer"},

@@ -260,8 +260,9 @@ REFUNDS_CSV = _route(
     "to S3: with Accept: application/json, 200 {url, rows, expires_in} (a presigned GET link); otherwise "
     "303 to that link", FINANCE, params=(schemas.DateRange,), required_params=("from", "to"), produces="text/csv")
 VERIFY_LEDGER = _route(
-    "GET", "/finance/ledger/verify", "Check the ledger's keyed hash chain over the range (from and to: both "
-    "or neither) and its last entry against the anchored head (503: the check could not run)",
+    "GET", "/finance/ledger/verify", "Check the ledger's keyed hash chains over the range (from and to: both "
+    "or neither) and each chain's last entry against its anchored head; without a range, a run of the "
+    "incremental verification job (its time in `at`) (503: the check could not run)",
     FINANCE, responses=(200, 503), params=(schemas.DateRange,), result=LEDGER_VERDICT)
 RECONCILIATION = _route("GET", "/finance/reconciliation",
                         "Captured, refunded and remaining per order refunded in the range", FINANCE,

@@ -24,6 +24,14 @@ Entries are checked as stored items, typed as DynamoDB holds them (`parse`), so 
 wrong type is named (`malformed_entry`) instead of failing the check, and one nobody declared is
 covered by the seal.
 
+Several chains: the entries are spread over chains by issue day and a shard of the order
+(`refunds/<day>/s<n>`, store/ledger.py), each with its own sequence numbers, anchors and keyed
+checkpoint, so appends race only within their chain. The first chain, `refunds`, holds the entries
+written before (it is closed: nothing appends to it any more) and keeps its checkpoint's MAC without
+a chain name; every other checkpoint's MAC names its chain, so one chain's checkpoint is never valid
+as another's. A chain removed whole (entries, anchors and checkpoint) is caught by the periodic
+anchor over every chain's head (`heads_mac`): a keyed, append-only record of (chain, seq, hash).
+
 Beside the chain, the money: an order's `refunded_total` must be the sum of what its entries took
 from the capture, and every return's and claim's record of a movement must name its own entry
 (`check_orders`), so an entry deleted with everything that pointed at it still shows in the order.
@@ -45,6 +53,10 @@ SCHEME_KEYED = 2
 SEAL = "hash"            # the one stored attribute the seal does not cover: it is the seal
 _KEYED_DOMAIN = b"returns/refund-ledger/entry/v2\n"   # an entry's MAC is never valid as another message's
 _CHECKPOINT_DOMAIN = b"returns/refund-ledger/head/v1\n"  # nor an entry's as a checkpoint's, and back
+_CHAIN_CHECKPOINT_DOMAIN = b"returns/refund-ledger/chain-head/v1\n"  # a day/shard chain's head: names the chain
+_HEADS_DOMAIN = b"returns/refund-ledger/heads/v1\n"     # the periodic anchor over every chain's head
+_VERIFIED_DOMAIN = b"returns/refund-ledger/verified/v1\n"  # the verification job's own checkpoints
+LEGACY_CHAIN = "refunds"   # the first chain: every entry before the day/shard chains
 
 # Scheme 1's fields (frozen: they are what the entries of that scheme were hashed over).
 LEGACY_FIELDS = ("seq", "entry_id", "kind", "return_id", "order_id", "amount", "currency", "method",
@@ -71,9 +83,13 @@ ORDER_TOTAL_MISMATCH = "order_total_mismatch"  # an order's refunded_total is no
 RECORD_MISMATCH = "record_mismatch"      # a return's or claim's record names an entry that is missing or not its own
 UNRECORDED_ENTRY = "unrecorded_entry"    # an entry its return's or claim's record does not name
 MALFORMED_RECORD = "malformed_record"    # an order's total or a record's ledger_seq/amount is not a number
+MISSING_CHAIN = "missing_chain"          # a chain the heads anchor recorded is gone (or shorter than recorded)
+BAD_HEADS = "bad_heads"                  # a heads anchor record whose MAC fails or that does not follow the last
+BAD_VERIFICATION = "bad_verification_checkpoint"  # the verification job's checkpoint fails its MAC
 REASONS = (MISSING_ENTRY, BROKEN_LINK, BAD_SEAL, UNKEYED_ENTRY, UNKNOWN_SCHEME, ANCHOR_MISMATCH, UNANCHORED_ENTRY,
            MALFORMED_ENTRY, UNKNOWN_ATTRIBUTE, MISSING_TAIL, MISSING_CHECKPOINT, BAD_CHECKPOINT, STALE_CHECKPOINT,
-           ORDER_TOTAL_MISMATCH, RECORD_MISMATCH, UNRECORDED_ENTRY, MALFORMED_RECORD)
+           ORDER_TOTAL_MISMATCH, RECORD_MISMATCH, UNRECORDED_ENTRY, MALFORMED_RECORD, MISSING_CHAIN, BAD_HEADS,
+           BAD_VERIFICATION)
 
 
 @dataclass(frozen=True)
@@ -120,6 +136,7 @@ class Verdict:
     reason: str | None = None
     order_id: str | None = None     # the order whose total or records disagree with the ledger
     record: str | None = None       # "return <id> refund", "claim <id> resolution": the record that disagrees
+    chain: str | None = None        # the chain of first_bad_seq (or of the finding), when one is named
 
 
 def _binary(value: Any) -> str:
@@ -201,15 +218,54 @@ def _text(link: Link, name: str) -> str | None:
     return value["S"] if value else None
 
 
-def checkpoint_mac(seq: int, head_hash: str, key: bytes) -> str:
-    """The checkpoint's MAC: only the key's holder can say where the ledger ends."""
+def checkpoint_mac(seq: int, head_hash: str, key: bytes, chain: str | None = None) -> str:
+    """The checkpoint's MAC: only the key's holder can say where a chain ends. `chain`: None for the
+    first chain (its checkpoints were written before chains had names), else the chain's id."""
     if not key:
         raise ValueError("the ledger key is empty")
-    return hmac.new(key, _CHECKPOINT_DOMAIN + f"{int(seq)}:{head_hash}".encode(), hashlib.sha256).hexdigest()
+    if chain is None or chain == LEGACY_CHAIN:
+        message = _CHECKPOINT_DOMAIN + f"{int(seq)}:{head_hash}".encode()
+    else:
+        message = _CHAIN_CHECKPOINT_DOMAIN + f"{chain}\n{int(seq)}:{head_hash}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def checkpoint(seq: int, head_hash: str, key: bytes) -> Checkpoint:
-    return Checkpoint(int(seq), head_hash, checkpoint_mac(seq, head_hash, key))
+def checkpoint(seq: int, head_hash: str, key: bytes, chain: str | None = None) -> Checkpoint:
+    return Checkpoint(int(seq), head_hash, checkpoint_mac(seq, head_hash, key, chain))
+
+
+def _mac_of(domain: bytes, body: Any, key: bytes) -> str:
+    if not key:
+        raise ValueError("the ledger key is empty")
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hmac.new(key, domain + text, hashlib.sha256).hexdigest()
+
+
+def heads_mac(seq: int, at: str, heads: Mapping[str, tuple[int, str]], prev_mac: str, key: bytes) -> str:
+    """The MAC of one periodic anchor over every chain's head: its place in the run of such records
+    (`seq`, and `prev_mac`, the MAC of the record before), when it was taken, and (chain -> (seq, hash))."""
+    return _mac_of(_HEADS_DOMAIN, {"seq": int(seq), "at": at, "prev": prev_mac,
+                                   "heads": {c: [int(s), h] for c, (s, h) in heads.items()}}, key)
+
+
+def verified_mac(state: Mapping[str, Any], key: bytes) -> str:
+    """The MAC of the verification job's checkpoints: what it has verified, per chain (seq, hash),
+    what the heads anchors told it to expect, and where it goes on from."""
+    return _mac_of(_VERIFIED_DOMAIN, state, key)
+
+
+def check_heads(recorded: Mapping[str, tuple[int, str]], anchored: Mapping[str, Anchor | None]) -> Verdict | None:
+    """Every chain's head as a heads anchor recorded it against the chain as it is now (None: they agree).
+    A chain goes on growing after the record: its anchor at the recorded seq must still hold the
+    recorded hash; a chain gone, or shorter than recorded, is `missing_chain`."""
+    for chain in sorted(recorded):
+        seq, head_hash = recorded[chain]
+        now = anchored.get(chain)
+        if now is None or now.seq < seq:
+            return Verdict(False, 0, (now.seq if now else 0) + 1, MISSING_CHAIN, chain=chain)
+        if now.seq == seq and now.hash != head_hash:
+            return Verdict(False, 0, seq, ANCHOR_MISMATCH, chain=chain)
+    return None
 
 
 def expected_seal(link: Link, key: bytes) -> str | None:
@@ -291,7 +347,7 @@ def check_head(last: Link | None, head: Anchor | None) -> Verdict | None:
 
 
 def check_checkpoint(mark: Checkpoint | BadItem | None, head: Anchor | None, last: Link | None,
-                     key: bytes) -> Verdict | None:
+                     key: bytes, chain: str | None = None) -> Verdict | None:
     """The keyed checkpoint against the anchored head (None: they agree). Run after check_head, so
     the head and the ledger's last entry already agree.
 
@@ -303,7 +359,7 @@ def check_checkpoint(mark: Checkpoint | BadItem | None, head: Anchor | None, las
         return None   # nothing appended under the key yet (a new ledger, or scheme 1 entries only)
     if isinstance(mark, BadItem):
         return Verdict(False, 0, None, BAD_CHECKPOINT)
-    if not hmac.compare_digest(checkpoint_mac(mark.seq, mark.hash, key).encode(), mark.mac.encode()):
+    if not hmac.compare_digest(checkpoint_mac(mark.seq, mark.hash, key, chain).encode(), mark.mac.encode()):
         return Verdict(False, 0, None, BAD_CHECKPOINT)
     head_seq = head.seq if head is not None else 0
     if mark.seq > head_seq:
@@ -327,6 +383,11 @@ class Record:
     order_id: str
     ledger_seq: int
     amount: int
+    chain: str = LEGACY_CHAIN   # the chain holding ledger_seq (records written before chains: the first)
+
+    @property
+    def where(self) -> tuple[str, int]:
+        return (self.chain, self.ledger_seq)
 
     @property
     def label(self) -> str:
@@ -347,35 +408,51 @@ class OrderBook:
     records: list[Record] = field(default_factory=list)
 
 
-def check_orders(checked: Iterable[Link], books: Mapping[str, OrderBook], entries: Mapping[int, Item],
+Where = tuple[str, int]   # (chain, seq): an entry's place in the ledger
+
+
+def where_of(link: Link) -> Where:
+    """The entry's chain (its stored `ledger` key; the first chain when a test's link has none) and seq."""
+    return (_text(link, "ledger") or LEGACY_CHAIN, link.seq)
+
+
+def _is_legacy(where: Where, legacy_last_seq: int) -> bool:
+    return where[0] == LEGACY_CHAIN and where[1] <= legacy_last_seq
+
+
+def check_orders(checked: Iterable[Link], books: Mapping[str, OrderBook], entries: Mapping[Any, Item],
                  legacy_last_seq: int = 0) -> Verdict | None:
     """The money around the checked entries (None: it agrees). For each order a checked entry
     touches: every record of its returns and claims names an entry of its own with the amount it
     says, every checked entry is named by its record, and the order's refunded_total is the sum of
-    what its entries took from the capture. Entries of scheme 1 (at or below `legacy_last_seq`) were
-    written before the records named them: they count in the sums and need no record."""
+    what its entries took from the capture. Entries of scheme 1 (the first chain, at or below
+    `legacy_last_seq`) were written before the records named them: they count in the sums and need
+    no record. `entries`: by (chain, seq); a bare seq is the first chain's."""
     checked = list(checked)
-    named: dict[int, Record] = {}
-    for order_id in dict.fromkeys(_text(link, "order_id") for link in checked
-                                  if link.seq > legacy_last_seq):
+    found: dict[Where, Item] = {(k if isinstance(k, tuple) else (LEGACY_CHAIN, int(k))): v for k, v in entries.items()}
+    named: dict[Where, Record] = {}
+    recorded = [link for link in checked if not _is_legacy(where_of(link), legacy_last_seq)]
+    for order_id in dict.fromkeys(_text(link, "order_id") for link in recorded):
         book = books[cast(str, order_id)]   # every entry names its order (the model requires it)
         for record in book.records:
-            entry = entries.get(record.ledger_seq)
+            entry = found.get(record.where)
             if isinstance(entry, BadItem):
-                return Verdict(False, 0, record.ledger_seq, MALFORMED_ENTRY)
+                return Verdict(False, 0, record.ledger_seq, MALFORMED_ENTRY, chain=record.chain)
             kind = _text(entry, "kind") if entry is not None else None
             if (entry is None or _text(entry, "return_id") != record.owner_id
                     or _text(entry, "order_id") != record.order_id or _number(entry, "amount") != record.amount
                     or RECORD_OF_KIND.get(kind or "") != (record.owner, record.name)):
-                return Verdict(False, 0, record.ledger_seq, RECORD_MISMATCH, order_id=order_id, record=record.label)
-            named[record.ledger_seq] = record
-    for link in checked:
-        if link.seq > legacy_last_seq and link.seq not in named:
-            return Verdict(False, 0, link.seq, UNRECORDED_ENTRY, order_id=_text(link, "order_id"))
-    for order_id in dict.fromkeys(_text(link, "order_id") for link in checked if link.seq > legacy_last_seq):
+                return Verdict(False, 0, record.ledger_seq, RECORD_MISMATCH, order_id=order_id, record=record.label,
+                               chain=record.chain)
+            named[record.where] = record
+    for link in recorded:
+        if where_of(link) not in named:
+            return Verdict(False, 0, link.seq, UNRECORDED_ENTRY, order_id=_text(link, "order_id"),
+                           chain=where_of(link)[0])
+    for order_id in dict.fromkeys(_text(link, "order_id") for link in recorded):
         book = books[cast(str, order_id)]
-        ours: dict[int, Item] = {link.seq: link for link in checked if _text(link, "order_id") == order_id}
-        ours.update({r.ledger_seq: entries[r.ledger_seq] for r in book.records})
+        ours: dict[Where, Item] = {where_of(link): link for link in checked if _text(link, "order_id") == order_id}
+        ours.update({r.where: found[r.where] for r in book.records})
         total = sum(from_capture_of(link) for link in ours.values() if isinstance(link, Link))
         if book.refunded_total != total:
             return Verdict(False, 0, None, ORDER_TOTAL_MISMATCH, order_id=order_id)

@@ -91,6 +91,7 @@ class Refund(TypedDict, total=False):
     reference: str | None
     issued_at: str | None
     ledger_seq: int
+    ledger_chain: str        # the chain holding ledger_seq (absent: the first chain, "refunds")
     lease_owner: str
     lease_until: str
     manual_reference: str
@@ -117,6 +118,7 @@ class _PaidAs(TypedDict, total=False):
     reference: str | None
     issued_at: str | None
     ledger_seq: int
+    ledger_chain: str
 
 
 class DisputeResolution(_Decision, _PaidAs, total=False):
