@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from returns_core.edge import auth
-from returns_core.store.models import LedgerEntryModel
+from returns_core.store import ledger
 
 from .helpers import Http, carrier_event, parked_wait, start_return, wait_for
 
@@ -43,7 +43,7 @@ def _types(ret: dict) -> list[str]:
 
 
 def _ledger(rid: str) -> list:
-    return [e for e in LedgerEntryModel.query("refunds") if e.return_id == rid]
+    return [e for e in ledger.entries() if e.return_id == rid]
 
 
 def _awaiting_dropoff(http: Http, order_id: str) -> tuple[str, str, dict]:
