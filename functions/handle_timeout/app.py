@@ -1,7 +1,9 @@
 """A workflow wait ran out (or a refund failed): remind, expire, declare lost, alert, close.
 
 Also the workflow sweep (`{"workflow_sweep": {}}`, on the template's schedule): returns whose execution
-ended before they did, or never started, get a new one from their status (usecases/workflow_recovery.py)."""
+ended before they did, or never started, get a new one from their status (usecases/workflow_recovery.py).
+And finance's roll-up (`{"finance_rollup": {}}`, on its schedule): the day aggregates that /analytics/returns
+and /finance/reconciliation read catch up with the returns and the ledger (usecases/finance_rollup.py)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
     from returns_core.edge.step_events import SweepInput, TimeoutInput
 
 SWEEP_REQUEST = "workflow_sweep"   # template.yaml, HandleTimeoutFunction's WorkflowSweep schedule
+ROLLUP_REQUEST = "finance_rollup"   # template.yaml, HandleTimeoutFunction's FinanceRollup schedule
 
 step = Step("TimeoutInput")   # Logger, Metrics; Tracer and the parser join at the first event
 sweep_step = Step("SweepInput", like=step)
@@ -25,6 +28,8 @@ logger, metrics = step.logger, step.metrics
 def handler(event: Any, context: LambdaContext) -> dict:
     if isinstance(event, dict) and SWEEP_REQUEST in event:
         return sweep_workflows(event[SWEEP_REQUEST], context)
+    if isinstance(event, dict) and ROLLUP_REQUEST in event:
+        return roll_up_finance(event[ROLLUP_REQUEST], context)
     return handle_timeout(event, context)
 
 
@@ -36,6 +41,17 @@ def sweep_workflows(event: SweepInput, context: LambdaContext) -> dict:
     metrics.add_metric(name="WorkflowsRestarted", unit=MetricUnit.Count, value=done["restarted"])
     metrics.add_metric(name="WorkflowsGivenUp", unit=MetricUnit.Count, value=done["given_up"])
     logger.info("workflow sweep", extra=done)
+    return done
+
+
+@sweep_step
+def roll_up_finance(event: SweepInput, context: LambdaContext) -> dict:
+    from returns_core.usecases import finance_rollup
+
+    done = finance_rollup.run()
+    metrics.add_metric(name="FinanceReturnsCounted", unit=MetricUnit.Count, value=done["returns"])
+    metrics.add_metric(name="FinanceEntriesCounted", unit=MetricUnit.Count, value=done["entries"])
+    logger.info("finance roll-up", extra=done)
     return done
 
 
