@@ -67,8 +67,8 @@ print(json.dumps({k: v for k, v in out["Resources"].items()
     permissions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Permission"}
     # The API's one permission for API Gateway; each sweeper's schedule (EventBridge) has its own.
     assert sorted(permissions) == ["ApiInvokePermission", "HandleTimeoutFunctionFinanceRollupPermission",
-                                   "HandleTimeoutFunctionWorkflowSweepPermission", "SettleFunctionRefundSweepPermission",
-                                   "StatusEffectsFunctionMailEventsPermission"]
+                                   "HandleTimeoutFunctionWorkflowSweepPermission",
+                                   "SettleFunctionRefundSweepPermission", "StatusEffectsFunctionMailEventsPermission"]
     mail = permissions["StatusEffectsFunctionMailEventsPermission"]["Properties"]
     assert mail["Principal"] == "sns.amazonaws.com" and "MailEventsTopic" in json.dumps(mail["SourceArn"])
     for name, function in (("SettleFunctionRefundSweepPermission", "SettleFunction"),
