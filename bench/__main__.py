@@ -34,6 +34,8 @@ PARTS = {
     "ledger_contention": ("bench.ledger_contention", [], 300),
     "ledger_verification": ("bench.ledger_verification", [], 1500),   # 1M old entries written to moto first
     "journal": ("bench.journal_cost", [], 180),   # the local stack's write-ahead journal, off vs on
+    # finance's pages at 10k, 100k and 1M ledger entries and returns (~2.8 GB of moto objects at 1M)
+    "finance_aggregates": ("bench.finance_aggregates", ["--budget", "600"], 900),
 }
 
 
@@ -65,7 +67,8 @@ def _run(name: str, module: str, args: list[str], limit: int, log) -> dict:
                            text=True, timeout=limit)
         for line in p.stderr.splitlines():
             if line.startswith(f"{name}:") or line.startswith("cost:") or line.startswith("queries:") \
-                    or line.startswith("coldstart:") or line.startswith("journal:"):
+                    or line.startswith("coldstart:") or line.startswith("journal:") \
+                    or line.startswith("finance:"):
                 print("   " + line, flush=True)
         if p.returncode != 0:
             log.write(p.stderr)

@@ -93,10 +93,20 @@ def assemble(parts: dict, machine: str, date: str, runtime: float) -> dict:
             "throughput_ratio": THROUGHPUT_RATIO_TARGET},
         "journal": ({"error": parts["journal"]["error"]} if (parts.get("journal") or {}).get("error") else
                     (parts.get("journal") or {}).get("rounds", {})),
+        "finance_reads": _finance_reads(parts.get("finance_aggregates") or {}),
         "details": {"cost": cost, "coldstart": cold, "queries": q, "concurrent": conc, "package": pkg,
                     "ledger_contention": contention, "throughput": ratio_part, "journal": parts.get("journal", {}),
-                    "ledger_verification": parts.get("ledger_verification", {})},
+                    "ledger_verification": parts.get("ledger_verification", {}),
+                    "finance_aggregates": parts.get("finance_aggregates", {})},
     }
+
+
+def _finance_reads(fin: dict) -> dict:
+    """Per size, each finance page's DynamoDB calls and read units (bench/finance_aggregates.py)."""
+    if fin.get("error"):
+        return {"error": fin["error"]}
+    return {size: {page: {"calls": m["calls_total"], "read_units": m["read_units"]} for page, m in pages.items()}
+            for size, pages in (fin.get("sizes") or {}).items()}
 
 
 def history_line(r: dict, run: str) -> dict:
@@ -123,6 +133,7 @@ def history_line(r: dict, run: str) -> dict:
         "init_ratio_worst": ratios.get(worst_init), "init_ratio_worst_function": worst_init,
         "scans_per_lifecycle": r.get("scans_per_lifecycle"),
         "query_cost_flat": (details.get("queries") or {}).get("flat"),
+        "finance_reads_flat": (details.get("finance_aggregates") or {}).get("flat"),
         "concurrent_failures": None if conc.get("skipped") else conc.get("failures"),
         "concurrent_per_minute": None if conc.get("skipped") else conc.get("per_minute"),
         "scan_p95_load_ms": ((lat.get("load") or {}).get("scan") or {}).get("p95"),
@@ -190,6 +201,12 @@ def summary_rows(r: dict) -> list[tuple[str, str, str, str]]:
     if q.get("flat") is not None:
         rows.append(("Finance page / queue page cost, 10k vs 100k rows", "equal" if q["flat"] else "GROWS",
                      "equal", _mark(q["flat"])))
+    fin = r["details"].get("finance_aggregates") or {}
+    if fin.get("flat") is not None:
+        sizes = ", ".join(f"{int(n) // 10**6}M" if int(n) >= 10**6 else f"{int(n) // 1000}k"
+                          for n in fin.get("sizes", {}))
+        rows.append((f"Finance analytics / reconciliation reads, {sizes} rows", "equal" if fin["flat"] else "GROWS",
+                     "equal", _mark(fin["flat"])))
     conc = r["concurrent"]
     rows.append(("50 concurrent lifecycles over HTTP (failures)",
                  "skipped" if conc.get("skipped") else f"{conc['failures']} failed, {conc['per_minute']}/min",
@@ -371,6 +388,26 @@ def query_table(r: dict) -> str:
                    "moto ms (informational)"], rows) + "\n\n" + note
 
 
+def finance_table(r: dict) -> str:
+    fin = r["details"].get("finance_aggregates") or {}
+    if not fin.get("sizes"):
+        return f"finance_aggregates: {fin.get('error', 'no result')}"
+    rows = []
+    for size, pages in fin["sizes"].items():
+        for page, m in pages.items():
+            rows.append([f"{int(size):,}", page, ", ".join(f"{op} {n}" for op, n in sorted(m["calls"].items())),
+                         m["scans"], m["items_examined_by_queries"], m["read_units"], m["moto_wall_ms"]])
+    roll = fin.get("roll_up") or {}
+    per_day = fin.get("per_day")
+    note = (f"one day ({fin.get('queried_day')}, {per_day} returns and {per_day} ledger entries), "
+            f"reconciliation's first page of 100 orders; the day's aggregates made by the roll-up's counting "
+            f"({roll.get('returns')} returns, {roll.get('entries')} entries, {roll.get('seconds_in_moto')} s in moto, "
+            f"whose transactions copy every table); fill time (s): {fin.get('fill_seconds')}"
+            + (f"; {fin['incomplete']}" if fin.get("incomplete") else ""))
+    return _table(["ledger entries and returns", "page", "DynamoDB calls", "scans", "items examined", "read units",
+                   "moto ms (informational)"], rows) + "\n\n" + note
+
+
 def package_table(r: dict) -> str:
     pkg = r["details"]["package"]
     if not pkg.get("functions"):
@@ -423,6 +460,7 @@ def tables(r: dict) -> str:
         "\n== Throughput: built artifacts vs in-process dispatch", throughput_text(r),
         "\n== Cold start", cold_table(r),
         "\n== Query cost at 10k and 100k rows", query_table(r),
+        "\n== Finance pages from the day aggregates at 10k, 100k and 1M rows", finance_table(r),
         "\n== 50 concurrent lifecycles over HTTP (local stack)", concurrent_text(r),
         "\n== Package size (sam build artifacts)", package_table(r),
         "\n== Concurrent settles on the ledger's chains (in-process moto)", ledger_contention_table(r),
@@ -450,6 +488,8 @@ def readme_block(r: dict) -> str:
         "", "Cold start (the built function in a fresh runtime interpreter: sys.path = its `.aws-sam/build` folder + "
             "the built layer; init = handler module import):", "", cold_table(r),
         "", "Query cost:", "", query_table(r),
+        "", "Finance pages from the day aggregates (`bench/finance_aggregates.py`: /analytics/returns and "
+            "/finance/reconciliation for one day):", "", finance_table(r),
         "", "Package size (the `sam build` artifacts in "
             f"`{r['details']['package'].get('artifacts', '.aws-sam/build')}`):",
         "", package_table(r),

@@ -4,7 +4,9 @@ Also the workflow sweep (`{"workflow_sweep": {}}`, on the template's schedule): 
 ended before they did, or never started, get a new one from their status (usecases/workflow_recovery.py).
 And the inbox sweep (`{"inbox_sweep": {}}`): ops is alerted once for each customer who waits past the
 first response's due time (usecases/conversations.py), and customers whose return is late at a step are
-told before they ask (usecases/proactive_messages.py)."""
+told before they ask (usecases/proactive_messages.py).
+And finance's roll-up (`{"finance_rollup": {}}`, on its schedule): the day aggregates that /analytics/returns
+and /finance/reconciliation read catch up with the returns and the ledger (usecases/finance_rollup.py)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 
 SWEEP_REQUEST = "workflow_sweep"   # template.yaml, HandleTimeoutFunction's WorkflowSweep schedule
 INBOX_SWEEP_REQUEST = "inbox_sweep"   # template.yaml, HandleTimeoutFunction's InboxSweep schedule
+ROLLUP_REQUEST = "finance_rollup"   # template.yaml, HandleTimeoutFunction's FinanceRollup schedule
 
 step = Step("TimeoutInput")   # Logger, Metrics; Tracer and the parser join at the first event
 sweep_step = Step("SweepInput", like=step)
@@ -31,6 +34,8 @@ def handler(event: Any, context: LambdaContext) -> dict:
         return sweep_workflows(event[SWEEP_REQUEST], context)
     if isinstance(event, dict) and INBOX_SWEEP_REQUEST in event:
         return sweep_inbox(event[INBOX_SWEEP_REQUEST], context)
+    if isinstance(event, dict) and ROLLUP_REQUEST in event:
+        return roll_up_finance(event[ROLLUP_REQUEST], context)
     return handle_timeout(event, context)
 
 
@@ -53,6 +58,17 @@ def sweep_inbox(event: SweepInput, context: LambdaContext) -> dict:
     metrics.add_metric(name="ConversationsOverdue", unit=MetricUnit.Count, value=done["alerted"])
     metrics.add_metric(name="CustomersToldBeforeAsking", unit=MetricUnit.Count, value=done["told"])
     logger.info("inbox sweep", extra=done)
+    return done
+
+
+@sweep_step
+def roll_up_finance(event: SweepInput, context: LambdaContext) -> dict:
+    from returns_core.usecases import finance_rollup
+
+    done = finance_rollup.run()
+    metrics.add_metric(name="FinanceReturnsCounted", unit=MetricUnit.Count, value=done["returns"])
+    metrics.add_metric(name="FinanceEntriesCounted", unit=MetricUnit.Count, value=done["entries"])
+    logger.info("finance roll-up", extra=done)
     return done
 
 

@@ -23,7 +23,7 @@ ENV = {
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
     "ORDERS_TABLE": "api-orders", "RETURNS_TABLE": "api-returns", "TIMELINE_TABLE": "api-timeline",
     "CLAIMS_TABLE": "api-claims", "CONVERSATIONS_TABLE": "api-conversations",
-    "LEDGER_TABLE": "api-ledger",
+    "LEDGER_TABLE": "api-ledger", "FINANCE_AGGREGATES_TABLE": "api-finance-aggregates",
     "CREDITS_TABLE": "api-credits", "POLICY_TABLE": "api-policy", "SCANS_TABLE": "api-scans",
     "IDEMPOTENCY_TABLE": "api-requests",
     "LABELS_BUCKET": "api-labels", "TOKEN_SECRET": "test-token-secret", "CARRIER_SECRET": CARRIER_SECRET,
@@ -213,3 +213,13 @@ def in_process(app_module):
             return {"errorType": type(exc).__name__}, "Unhandled"
 
     return invoke
+
+
+def roll_up_finance() -> dict:
+    """Finance's roll-up pass (usecases/finance_rollup.py, on a schedule in the stack): what
+    /analytics/returns and /finance/reconciliation read next."""
+    from returns_core.usecases import finance_rollup
+
+    done = finance_rollup.run()
+    assert done["complete"], done
+    return done

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from tests.api.support import auth, boto, customer, error_of, order_body, send, ship, start_return
+from tests.api.support import auth, boto, customer, error_of, order_body, roll_up_finance, send, ship, start_return
 
 CAPTURED = 12997
 # What the order's lines were paid (rules/paid.py over order_body): its capture, shared by list price.
@@ -251,6 +251,7 @@ def test_a_refund_is_paid_once_as_a_claim_entry_and_the_ledger_verifies(api, ord
     csv_text = api.http.get(f"/finance/refunds.csv?from={day}&to={day}",
                             headers={"Accept": "*/*", **auth("finance")}).body.decode()
     assert csv_text.splitlines()[1].split(",")[-1] == "claim"
+    roll_up_finance()
     recon = send(api, "GET", f"/finance/reconciliation?from={day}&to={day}", None, auth("finance")).json_body
     assert recon["orders"][0]["refunded_in_range_by_kind"] == {"claim": TSHIRT_UNIT_PAID}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 
-from tests.api.support import auth, customer, error_of, send, ship, start_return
+from tests.api.support import auth, customer, error_of, roll_up_finance, send, ship, start_return
 
 CAPTURED = 12997
 
@@ -111,6 +111,7 @@ def test_the_adjustment_is_paid_once_as_an_adjustment_entry(api, order):
                             headers={"Accept": "*/*", **auth("finance")}).body.decode()
     header, line = csv_text.splitlines()[0].split(","), csv_text.splitlines()[1].split(",")
     assert header[-1] == "kind" and line[-1] == "adjustment"
+    roll_up_finance()
     recon = send(api, "GET", f"/finance/reconciliation?from={day}&to={day}", None, auth("finance")).json_body
     assert recon["orders"][0]["refunded_in_range_by_kind"] == {"adjustment": 1000}
 

@@ -14,7 +14,7 @@ from returns_core.store.models import ReturnModel
 from returns_core.usecases import settlement
 
 from tests.conftest import GatewayClient
-from tests.workflow.helpers import Http, carrier_event, order_payload, wait_for
+from tests.workflow.helpers import Http, carrier_event, order_payload, roll_up_finance, wait_for
 from tests.workflow.refund_fixtures import make_order, make_return
 
 
@@ -66,6 +66,7 @@ def test_a_manual_refund_waits_for_finance_then_the_workflow_ledgers_it(stack, h
     status, page, _ = http.call("GET", f"/finance/refunds?{_range()}", token=_fin())
     assert status == 200 and [(i["return_id"], i["method"], i["reference"]) for i in page["items"]] == \
         [(rid, "manual", "BANK-1")]
+    roll_up_finance(stack)
     status, recon, _ = http.call("GET", f"/finance/reconciliation?{_range()}", token=_fin())
     assert status == 200 and recon["over_refunded"] == []
     [line] = recon["orders"]

@@ -21,7 +21,8 @@ from infra.local.template import load
 
 DATA_PREFIXES = ("dynamodb:", "s3:", "sqs:", "ses:", "secretsmanager:", "states:")
 LEDGER_WRITER = "SettleFunction"
-LEDGER_READERS = {"ApiFunction", LEDGER_WRITER}   # finance reads the ledger through the API
+# finance reads the ledger through the API; finance's roll-up (HandleTimeout) queries its chains (Query only)
+LEDGER_READERS = {"ApiFunction", LEDGER_WRITER, "HandleTimeoutFunction"}
 LEDGER_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
                  "dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete", "dynamodb:*"}
 # SAM policy templates -> (reads?, writes including Update/Delete?)

@@ -67,8 +67,11 @@ print(json.dumps({k: v for k, v in out["Resources"].items()
     permissions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Permission"}
     # The API's one permission for API Gateway; each sweeper's schedule (EventBridge) has its own; SES's
     # receipt rule invokes the InboundMail function (issue 32).
-    assert sorted(permissions) == ["ApiInvokePermission", "HandleTimeoutFunctionInboxSweepPermission",
+    assert sorted(permissions) == ["ApiInvokePermission", "HandleTimeoutFunctionFinanceRollupPermission",
+                                   "HandleTimeoutFunctionInboxSweepPermission",
                                    "HandleTimeoutFunctionWorkflowSweepPermission", "InboundMailInvokePermission",
+                                   "SettleFunctionLedgerHeadsAnchorPermission",
+                                   "SettleFunctionLedgerVerificationPermission",
                                    "SettleFunctionRefundSweepPermission", "StatusEffectsFunctionMailEventsPermission"]
     inbound = permissions["InboundMailInvokePermission"]["Properties"]
     assert inbound["Principal"] == "ses.amazonaws.com" and inbound["SourceAccount"] == {"Ref": "AWS::AccountId"}
@@ -76,7 +79,10 @@ print(json.dumps({k: v for k, v in out["Resources"].items()
     assert mail["Principal"] == "sns.amazonaws.com" and "MailEventsTopic" in json.dumps(mail["SourceArn"])
     for name, function in (("SettleFunctionRefundSweepPermission", "SettleFunction"),
                            ("HandleTimeoutFunctionWorkflowSweepPermission", "HandleTimeoutFunction"),
-                           ("HandleTimeoutFunctionInboxSweepPermission", "HandleTimeoutFunction")):
+                           ("HandleTimeoutFunctionInboxSweepPermission", "HandleTimeoutFunction"),
+                           ("HandleTimeoutFunctionFinanceRollupPermission", "HandleTimeoutFunction"),
+                           ("SettleFunctionLedgerHeadsAnchorPermission", "SettleFunction"),
+                           ("SettleFunctionLedgerVerificationPermission", "SettleFunction")):
         sweep = permissions[name]["Properties"]
         assert sweep["Principal"] == "events.amazonaws.com" and function in json.dumps(sweep["FunctionName"])
     source = json.dumps(permissions["ApiInvokePermission"]["Properties"]["SourceArn"])

@@ -54,6 +54,16 @@ def effects_settled() -> None:
     dispatch.drain()
 
 
+def roll_up_finance(stack) -> dict:
+    """Finance's roll-up, run as its schedule runs it (HandleTimeout's FinanceRollup, over Lambda's Invoke,
+    the built artifact): what /analytics/returns and /finance/reconciliation read next."""
+    out = boto3.client("lambda", region_name="us-east-1").invoke(
+        FunctionName=stack.function("HandleTimeoutFunction").name, Payload=json.dumps({"finance_rollup": {}}).encode())
+    body = json.loads(out["Payload"].read())
+    assert "FunctionError" not in out and body["complete"], body
+    return body
+
+
 def states_entered(events: list[dict]) -> list[str]:
     """The states an execution entered, in order, from its history (each one a billed transition)."""
     return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]

@@ -11,7 +11,7 @@ from returns_core.edge import auth
 from returns_core.store import ledger
 from returns_core.store.models import CreditModel, OrderModel
 
-from .helpers import Http, carrier_event, order_payload, wait_for
+from .helpers import Http, carrier_event, order_payload, roll_up_finance, wait_for
 
 pytestmark = pytest.mark.xdist_group("workflow")
 
@@ -51,7 +51,8 @@ def _return_one(http: Http, order_id: str, email: str, sku: str, resolution: str
     return {"created": created, "settled": ret}
 
 
-def _reconciliation(http: Http) -> dict:
+def _reconciliation(http: Http, stack) -> dict:
+    roll_up_finance(stack)
     today = date.today()
     query = f"from={(today - timedelta(days=1)).isoformat()}&to={(today + timedelta(days=1)).isoformat()}"
     status, body, _ = http.call("GET", f"/finance/reconciliation?{query}", token=auth.mint("finance", "fin:eve"))
@@ -77,7 +78,7 @@ def test_store_credit_on_a_single_item_order_is_paid_with_its_bonus(stack, http)
     [entry] = list(ledger.entries())
     assert (int(entry.amount), int(entry.bonus)) == (3300, 300)
     assert int(CreditModel.get(order.customer_key, "EUR", consistent_read=True).balance) == 3300
-    recon = _reconciliation(http)
+    recon = _reconciliation(http, stack)
     [row] = [o for o in recon["orders"] if o["order_id"] == "ORD-SOLO"]
     assert (row["captured"], row["refunded"], row["refunded_in_range"], row["remaining"]) == (3000, 3000, 3000, 0)
     assert recon["over_refunded"] == []
@@ -107,7 +108,7 @@ def test_a_discounted_order_refunds_what_was_paid_unit_by_unit(stack, http, orde
     amounts = sorted((int(e.amount), int(e.bonus or 0)) for e in ledger.entries()
                      if e.order_id == order_id)
     assert amounts == [(3000, 0), (3300, 300)]
-    assert _reconciliation(http)["over_refunded"] == []
+    assert _reconciliation(http, stack)["over_refunded"] == []
 
 
 @pytest.mark.parametrize("change, field", [

@@ -2,7 +2,7 @@
 the CSV export, the ledger check, reconciliation and return analytics.
 
 Every read is a Query or GetItem on a key or an index: the ledger by day (`by_day`, one
-Query per day of the range), returns by status (`by_status`, status_since in the range).
+Query per day of the range); reconciliation and analytics from finance's day aggregates.
 """
 from __future__ import annotations
 
@@ -179,18 +179,23 @@ def verify_ledger(call: Call) -> dict:
 
 @endpoint(bp, routes.RECONCILIATION)
 def reconciliation(call: Call) -> dict:
-    """Per order refunded in the range: captured, refunded (the order's total), remaining.
+    """The range's ledger totals by currency and kind (in all and per day), and a page of the orders refunded
+    in it (one row per order and day, by day then order id; `next_cursor` for the next page): captured,
+    refunded (the order's total), remaining. Read from finance's day aggregates: bounded reads per page.
 
     Counted from the capture side: a store credit bonus is the store's money, not the order's."""
     from returns_core.views import finance
 
     start, end = _range(call, required=True)
-    return finance.reconciliation(_days(start, end))
+    page = call.query(schemas.Page)
+    days = _days(start, end)
+    rows, next_cursor = by_day(days, page.cursor, page.limit, finance.reconciliation_orders)
+    return {**finance.reconciliation_page(rows), **finance.reconciliation_totals(days), "next_cursor": next_cursor}
 
 
 @endpoint(bp, routes.ANALYTICS)
 def analytics(call: Call) -> dict:
-    """Returns whose current status began in the range (by_status: one Query per status)."""
+    """Returns whose current status began in the range, from finance's day aggregates (one read per day)."""
     from returns_core.views import finance
 
     start, end = _range(call, required=True)

@@ -265,8 +265,9 @@ VERIFY_LEDGER = _route(
     "incremental verification job (its time in `at`) (503: the check could not run)",
     FINANCE, responses=(200, 503), params=(schemas.DateRange,), result=LEDGER_VERDICT)
 RECONCILIATION = _route("GET", "/finance/reconciliation",
-                        "Captured, refunded and remaining per order refunded in the range", FINANCE,
-                        params=(schemas.DateRange,), required_params=("from", "to"))
+                        "Ledger totals by currency and kind; captured, refunded and remaining per order refunded "
+                        "in the range, a page at a time (cursor)", FINANCE,
+                        params=(schemas.DateRange, schemas.Page), required_params=("from", "to"))
 ANALYTICS = _route("GET", "/analytics/returns",
                    "Returns by reason, SKU and status; return rate; drop-off to refund time",
                    ("finance", "ops"), params=(schemas.DateRange,), required_params=("from", "to"))

@@ -1,15 +1,14 @@
 """What finance reads beside its queue: the ledger a day at a time, reconciliation per order, and
-return analytics. Every read is a Query or a GetItem on a key or an index: the ledger by day (`by_day`),
-returns by status (`by_status`, status_since in the range)."""
+return analytics. The ledger is a Query on its `by_day` index; reconciliation and analytics read the day
+aggregates usecases/finance_rollup.py keeps (store/finance_aggregates.py): a few key reads per day of the
+range, however many returns and entries the days hold."""
 from __future__ import annotations
 
-import statistics
-from datetime import date, datetime
+from datetime import date, timedelta
 
-from ..rules import statuses
-from ..rules.ledger_chain import from_capture
-from ..store import ledger, returns
-from ..store.models import LedgerEntryModel, OrderModel, ReturnModel
+from ..rules import finance_counts
+from ..store import finance_aggregates as aggregates
+from ..store.models import LedgerEntryModel, OrderModel
 
 
 def ledger_on(day: str, start: dict | None, limit: int) -> tuple[list[LedgerEntryModel], dict | None]:
@@ -19,66 +18,71 @@ def ledger_on(day: str, start: dict | None, limit: int) -> tuple[list[LedgerEntr
     return items, results.last_evaluated_key
 
 
-def reconciliation(days: list[str]) -> dict:
-    """Per order refunded on these days: captured, refunded (the order's total), remaining.
+def _days(start: date, end: date) -> list[str]:
+    return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+
+
+def reconciliation_totals(days: list[str]) -> dict:
+    """The range's ledger totals by currency and kind ({paid, captured, entries}), in all and per day:
+    one BatchGetItem of the days' aggregates."""
+    found = aggregates.days("ledger", days)
+    whole: dict[str, int] = {}
+    for counts in found.values():
+        finance_counts.add(whole, counts)
+    return {"totals": finance_counts.totals(whole),
+            "by_day": {day: finance_counts.totals(found[day]) for day in days if day in found}}
+
+
+def reconciliation_orders(day: str, start: dict | None, limit: int) -> tuple[list[dict], dict | None]:
+    """Up to `limit` orders refunded on `day` (by order id, from `start`), each with what the day's entries
+    took from its capture (in all and by kind); and where to go on from. For views.by_day paging."""
+    rows, key = aggregates.order_rows("ledger", day, start, limit)
+    return [{**row, "day": day} for row in rows], key
+
+
+def reconciliation_page(rows: list[dict]) -> dict:
+    """A page of order rows (one per order and day refunded) with each order's captured, refunded (the
+    order's total) and remaining: one BatchGetItem of the page's orders.
 
     Counted from the capture side: a store credit bonus is the store's money, not the order's."""
-    in_range: dict[str, int] = {}
-    by_kind: dict[str, dict[str, int]] = {}   # order -> ledger kind (refund, adjustment, claim...) -> from the capture
-    for entry in ledger.entries_on_days(days):
-        in_range[entry.order_id] = in_range.get(entry.order_id, 0) + from_capture(entry)
-        kinds = by_kind.setdefault(entry.order_id, {})
-        kinds[entry.kind] = kinds.get(entry.kind, 0) + from_capture(entry)
+    known = {o.order_id: o for o in OrderModel.batch_get(list({r["order_id"] for r in rows}))} if rows else {}
     orders = []
-    for order in sorted(OrderModel.batch_get(list(in_range)), key=lambda o: o.order_id):
+    for row in rows:
+        order = known.get(row["order_id"])
+        if order is None:
+            continue
         captured = int(order.payment["captured_amount"])
         refunded = int(order.refunded_total or 0)
-        orders.append({"order_id": order.order_id, "currency": order.currency, "captured": captured,
-                       "refunded": refunded, "remaining": captured - refunded,
-                       "refunded_in_range": in_range[order.order_id],
-                       "refunded_in_range_by_kind": by_kind[order.order_id]})
-    over = [o["order_id"] for o in orders if o["refunded"] > o["captured"] or o["refunded_in_range"] > o["captured"]]
-    missing = sorted(set(in_range) - {o["order_id"] for o in orders})
+        orders.append({"order_id": order.order_id, "day": row["day"], "currency": order.currency,
+                       "captured": captured, "refunded": refunded, "remaining": captured - refunded,
+                       "refunded_in_range": row.get("in_range", 0),
+                       "refunded_in_range_by_kind": finance_counts.prefixed(row, "kind:")})
+    over = sorted({o["order_id"] for o in orders if o["refunded"] > o["captured"]
+                   or o["refunded_in_range"] > o["captured"]})
+    missing = sorted({r["order_id"] for r in rows} - set(known))
     return {"orders": orders, "over_refunded": over, "unknown_orders": missing}
 
 
-def _at(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 def analytics(start: date, end: date) -> dict:
-    """Returns whose current status began from `start` to `end` (by_status: one Query per status)."""
-    since, until = start.isoformat(), end.isoformat() + "T\uffff"
-    by_reason: dict[str, int] = {}
-    by_sku: dict[str, int] = {}
-    by_status: dict[str, int] = {}
-    returned_units: dict[str, int] = {}
-    durations: list[float] = []
-    count = 0
-    for status in statuses.ALL:
-        hits = ReturnModel.by_status.query(status, ReturnModel.status_since.between(since, until))
-        for ret in ReturnModel.load_many(hits):   # the index holds only a queue row
-            count += 1
-            by_status[status] = by_status.get(status, 0) + 1
-            for item in ret.items or []:
-                qty = int(item.get("qty") or 0)
-                by_reason[item.get("reason") or "other"] = by_reason.get(item.get("reason") or "other", 0) + 1
-                by_sku[item["sku"]] = by_sku.get(item["sku"], 0) + qty
-                returned_units[ret.order_id] = returned_units.get(ret.order_id, 0) + qty
-            times = {}
-            # Only a paid return has a drop-off-to-refund time: the others' timelines are not read.
-            for entry in returns.timeline_of(ret) if (ret.refund or {}).get("issued_at") else []:
-                times.setdefault(entry.get("type"), entry.get("at"))
-            if times.get("carrier.dropped_off") and times.get("refund.issued"):
-                durations.append((_at(times["refund.issued"]) - _at(times["carrier.dropped_off"])).total_seconds())
-    ordered = 0
-    if returned_units:
-        for order in OrderModel.batch_get(list(returned_units)):
-            ordered += sum(int(line.get("qty") or 0) for line in order.lines or [])
-    returned = sum(returned_units.values())
-    return {"from": start.isoformat(), "to": end.isoformat(), "returns": count,
-            "by_reason": dict(sorted(by_reason.items())), "by_sku": dict(sorted(by_sku.items())),
-            "by_status": dict(sorted(by_status.items())),
+    """Returns whose current status began from `start` to `end`, from the day aggregates: one BatchGetItem.
+
+    `ordered_units` adds each day's orders (the units of every order with a return counted that day): an
+    order whose returns are counted on two days of the range counts twice. The median is read from a
+    histogram of 2 % buckets (rules/finance_counts.py): within 1 % of the true median."""
+    days = _days(start, end)
+    whole: dict[str, int] = {}
+    for counts in aggregates.days("returns", days).values():
+        finance_counts.add(whole, counts)
+    returned, ordered = whole.get(finance_counts.UNITS, 0), whole.get(finance_counts.ORDERED, 0)
+    by_sku = finance_counts.prefixed(whole, finance_counts.SKU)
+    if whole.get(finance_counts.OTHER_SKUS):
+        by_sku["other"] = whole[finance_counts.OTHER_SKUS]
+    durations = {int(bucket): n for bucket, n in finance_counts.prefixed(whole, finance_counts.DURATION).items()}
+    return {"from": start.isoformat(), "to": end.isoformat(), "returns": whole.get(finance_counts.RETURNS, 0),
+            "by_reason": finance_counts.prefixed(whole, finance_counts.REASON), "by_sku": by_sku,
+            "by_status": finance_counts.prefixed(whole, finance_counts.STATUS),
             "returned_units": returned, "ordered_units": ordered,
             "return_rate": round(returned / ordered, 4) if ordered else None,
-            "median_dropoff_to_refund_seconds": statistics.median(durations) if durations else None}
+            "median_dropoff_to_refund_seconds": finance_counts.median_of(durations),
+            "dropoff_to_refund_seconds_histogram": {str(finance_counts.bucket_seconds(b)): n
+                                                    for b, n in sorted(durations.items()) if n}}
