@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from returns_core.rules import clock, finance_counts
 from returns_core.rules.finance_counts import duration_bucket
-from returns_core.store import finance_aggregates as aggregates
+from returns_core.store import finance_aggregates as aggregates, ledger
 from returns_core.store.models import ReturnModel
 from returns_core.usecases import finance_rollup
 from returns_core.views import finance
@@ -63,12 +63,25 @@ def _put_return(rid: str, ret: dict) -> None:
 
 
 def _put_entry(seq: int, entry: dict) -> None:
-    boto("dynamodb").put_item(TableName=ENV["LEDGER_TABLE"], Item={
-        "ledger": {"S": "refunds"}, "seq": {"N": str(seq)}, "entry_id": {"S": f"e-{seq}:{entry['kind']}:1"},
+    """An entry as an append stores it (store/ledger.py): in the chain of its day and order's shard, at
+    that chain's next number, the chain listed beside the orders by its first entry. Every third one goes
+    to the first chain ("refunds"), as the entries of a stack from before the chains do."""
+    ddb, day = boto("dynamodb"), entry["issued_at"][:10]
+    chain = ledger.LEDGER if seq % 3 == 0 else ledger.chain_for(entry["order_id"], day)
+    last = ddb.query(TableName=ENV["LEDGER_TABLE"], KeyConditionExpression="ledger = :c",
+                     ExpressionAttributeValues={":c": {"S": chain}}, ScanIndexForward=False, Limit=1)["Items"]
+    at = int(last[0]["seq"]["N"]) + 1 if last else 1
+    if at == 1 and chain != ledger.LEDGER:
+        for names_id, name in ((ledger.DAYS_ID, day), (ledger.chains_id(day), chain)):
+            ddb.update_item(TableName=ENV["ORDERS_TABLE"], Key={"order_id": {"S": names_id}},
+                            UpdateExpression="ADD #n :n", ExpressionAttributeNames={"#n": "names"},
+                            ExpressionAttributeValues={":n": {"SS": [name]}})
+    ddb.put_item(TableName=ENV["LEDGER_TABLE"], Item={
+        "ledger": {"S": chain}, "seq": {"N": str(at)}, "entry_id": {"S": f"e-{seq}:{entry['kind']}:1"},
         "kind": {"S": entry["kind"]}, "return_id": {"S": f"e-{seq}"}, "order_id": {"S": entry["order_id"]},
         "amount": {"N": str(entry["amount"])}, "bonus": {"N": str(entry["bonus"])},
         "currency": {"S": entry["currency"]}, "method": {"S": "stripe"}, "reference": {"S": f"re_{seq}"},
-        "issued_at": {"S": entry["issued_at"]}, "issued_day": {"S": entry["issued_at"][:10]},
+        "issued_at": {"S": entry["issued_at"]}, "issued_day": {"S": day},
         "prev_hash": {"S": "0"}, "hash": {"S": "1"}})
 
 
@@ -167,7 +180,7 @@ def test_the_aggregates_equal_a_recount_whatever_the_history(aws, monkeypatch, h
             for _ in range(1 if kind == "rollup" else 2):
                 assert finance_rollup.run(now=now)["complete"]
         elif kind == "place_lost":   # every source read again from the start: nothing may count twice
-            for name in ("returns", "ledger"):
+            for name in ("returns", finance_rollup.LEDGER_PLACE):
                 boto("dynamodb").delete_item(TableName=ENV["FINANCE_AGGREGATES_TABLE"],
                                              Key={"pk": {"S": "rollup"}, "sk": {"S": name}})
             assert finance_rollup.run(now=now)["complete"]
