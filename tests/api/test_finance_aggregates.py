@@ -54,11 +54,14 @@ def _put_return(rid: str, ret: dict) -> None:
             "resolution": {"S": "refund"}, "currency": {"S": "EUR"},
             "items": {"L": [{"M": {"sku": {"S": sku}, "qty": {"N": str(qty)}, "reason": {"S": reason}}}
                             for sku, qty, reason in ret["items"]]},
-            "timeline": {"L": [{"M": {"type": {"S": t}, "at": {"S": at}, "actor": {"S": "x"}}}
-                               for t, at in ret["timeline"]]},
+            "timeline": {"L": [{"M": {"type": {"S": t}, "at": {"S": at}, "actor": {"S": "x"},
+                                      **({"detail": {"M": {"on": {"S": rest[0]}}}} if rest else {})}}
+                               for t, at, *rest in ret["timeline"]]},
             "version": {"N": str(ret["version"])}}
     if ret.get("paid_at"):
         item["refund"] = {"M": {"issued_at": {"S": ret["paid_at"]}}}
+    if ret.get("inspected_at"):
+        item["inspection"] = {"M": {"at": {"S": ret["inspected_at"]}}}
     boto("dynamodb").put_item(TableName=ENV["RETURNS_TABLE"], Item=item)
 
 
@@ -114,6 +117,8 @@ def _recount(rets: dict[str, dict], entries: list[dict]) -> tuple[dict, dict, di
             seconds = (datetime.fromisoformat(times["refund.issued"].replace("Z", "+00:00"))
                        - datetime.fromisoformat(times["carrier.dropped_off"].replace("Z", "+00:00"))).total_seconds()
             finance_counts.add(counts, {f"dur:{duration_bucket(seconds)}": 1})
+        if ret.get("paid_at"):
+            finance_counts.add(counts, {"paid": 1})   # paid at the inspection (these histories pay none early)
         orders_of_day.setdefault(day, set()).add(ret["order_id"])
     for day, orders in orders_of_day.items():
         finance_counts.add(days[day], {"ordered": sum(ORDERS[o] for o in orders)})
@@ -278,3 +283,38 @@ def test_reconciliation_pages_its_orders_with_a_cursor_and_totals_every_currency
                     ("o-3", 300, {"refund": 300})]
     bad = send(api, "GET", f"/finance/reconciliation?from={day}&to={day}&cursor=bm9wZQ", None, auth("finance"))
     assert bad.status_code == 400 and bad.json_body["error"]["details"]["field"] == "cursor"
+
+
+def test_refunds_paid_before_the_inspection_are_counted_with_the_time_saved_and_the_shortfalls(api):
+    """Issue 33's analytics: of the paid returns, those paid early (at the first scan: before receipt; or
+    at receipt), the median time from that refund to the inspection, and inspections below the refund."""
+    _wipe()
+    _put_orders()
+    t = START + timedelta(hours=1)
+
+    def paid(rid: str, order_id: str, early: str | None, inspected_after: timedelta | None, below: bool) -> None:
+        at = _iso(t)
+        line = [("return.requested", at), ("carrier.dropped_off", at)]
+        if early:
+            line.append(("refund.paid_early", at, early))
+        line.append(("refund.issued", at))
+        if below:
+            line.append(("inspection.below_refund", at))
+        ret = {"order_id": order_id, "items": [("COAT", 1, "defective")], "status": "refunded",
+               "status_since": at, "created_at": at, "timeline": line, "version": 2, "paid_at": at}
+        if inspected_after is not None:
+            ret["inspected_at"] = _iso(t + inspected_after)
+        _put_return(rid, ret)
+
+    paid("r-a", "o-1", "first_scan", timedelta(days=3), True)
+    paid("r-b", "o-2", "first_scan", None, False)              # not inspected yet: no time saved to count
+    paid("r-c", "o-3", "receipt", timedelta(days=1), False)
+    paid("r-d", "o-1", None, None, False)                      # paid at the inspection
+    assert finance_rollup.run(now=t + timedelta(hours=1))["complete"]
+    stats = send(api, "GET", f"/analytics/returns?from={_iso(START)[:10]}&to={_iso(START)[:10]}", None,
+                 auth("finance")).json_body
+    assert (stats["paid_returns"], stats["refunds_before_inspection"], stats["refunds_before_receipt"],
+            stats["inspections_below_refund"]) == (4, 3, 2, 1)
+    assert stats["refunds_before_inspection_share"] == 0.75
+    # the median of 1 and 3 days, each read from its 2 % bucket
+    assert abs(stats["median_time_saved_seconds"] - 2 * 86400) / (2 * 86400) < 0.01

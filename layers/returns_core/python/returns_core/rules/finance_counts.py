@@ -12,11 +12,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 RETURNS = "returns"
 UNITS = "units"
 ORDERED = "ordered"
 STATUS, REASON, SKU, DURATION = "status:", "reason:", "sku:", "dur:"
+# Refunds paid before the inspection (rules/refund_timing.py, issue 33): of the paid returns (PAID), those
+# paid early (PAID_EARLY: at the carrier's first scan or at receipt; PAID_BEFORE_RECEIPT: at the first scan),
+# the time saved once the parcel was inspected (a histogram like the durations', SAVED), and the inspections
+# that found less than was paid (BELOW_REFUND).
+PAID, PAID_EARLY, PAID_BEFORE_RECEIPT, SAVED, BELOW_REFUND = (
+    "paid", "paid_early", "paid_before_receipt", "saved:", "below_refund")
 # A day item holds at most this many SKUs by name; the day's further SKUs add to OTHER_SKUS (an item is at
 # most 400 KB: 1,000 SKUs of up to 64 characters and their counts are about 75 KB).
 MAX_SKUS_PER_DAY = 1000
@@ -57,12 +64,34 @@ def median_of(histogram: Mapping[int, int]) -> float | None:
     return (found[0] + found[1]) / 2
 
 
+@dataclass(frozen=True)
+class EarlyRefund:
+    """How a paid return's refund was timed (read from its timeline): paid early, at which trigger
+    (`first_scan` or `receipt`), the seconds from that refund to the inspection (None until inspected),
+    and whether the inspection found less than was paid."""
+    paid_early: bool = False
+    trigger: str | None = None
+    saved_seconds: float | None = None
+    below_refund: bool = False
+
+
 def return_counts(status: str, items: Iterable[Mapping[str, object]], duration_seconds: float | None,
-                  sku_attribute: Mapping[str, str] | None = None) -> dict[str, int]:
+                  sku_attribute: Mapping[str, str] | None = None, paid: EarlyRefund | None = None) -> dict[str, int]:
     """What one return adds to its day: the return, its status, each item's reason (one per line, as
-    by_reason always counted) and its SKU's units, its units, its drop-off-to-refund bucket if paid.
-    `sku_attribute` maps a SKU to the attribute it is counted under (its own or OTHER_SKUS)."""
+    by_reason always counted) and its SKU's units, its units, its drop-off-to-refund bucket if paid, and
+    when paid (`paid`) how early. `sku_attribute` maps a SKU to the attribute it is counted under (its
+    own or OTHER_SKUS)."""
     counts: dict[str, int] = {RETURNS: 1, STATUS + status: 1}
+    if paid is not None:
+        counts[PAID] = 1
+        if paid.paid_early:
+            counts[PAID_EARLY] = 1
+            if paid.trigger == "first_scan":
+                counts[PAID_BEFORE_RECEIPT] = 1
+            if paid.saved_seconds is not None:
+                counts[SAVED + str(duration_bucket(max(0.0, paid.saved_seconds)))] = 1
+            if paid.below_refund:
+                counts[BELOW_REFUND] = 1
     for item in items:
         qty = int(str(item.get("qty") or 0))
         reason = str(item.get("reason") or "other")

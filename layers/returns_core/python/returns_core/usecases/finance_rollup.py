@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
-from ..rules import clock, finance_counts, statuses
+from ..rules import clock, finance_counts, refund_timing, statuses
 from ..rules.ledger_chain import from_capture
 from ..store import finance_aggregates as aggregates, ledger, returns
 from ..store.finance_aggregates import Counted, OrderRowChange
@@ -96,8 +96,8 @@ def count_return(ret: ReturnModel) -> int:
             return 0   # read before its last change, which is counted already
         day = ret.status_since[:10]
         items = list(ret.items or [])
-        counts = finance_counts.return_counts(ret.status, items, _dropoff_to_refund(ret),
-                                              _sku_attributes(day, items, was))
+        duration, paid = _refund_facts(ret)
+        counts = finance_counts.return_counts(ret.status, items, duration, _sku_attributes(day, items, was), paid)
         now = Counted(day, ret.order_id, counts, ret.status_since)
         if (was.day, was.order_id, was.counts) == (now.day, now.order_id, now.counts):
             return 0
@@ -153,16 +153,28 @@ def _sku_attributes(day: str, items: list[dict], was: Counted) -> dict[str, str]
     return mine
 
 
-def _dropoff_to_refund(ret: ReturnModel) -> float | None:
-    """Seconds from the carrier's drop-off to the refund: only a paid return has one (its timeline read)."""
-    if not (ret.refund or {}).get("issued_at"):
-        return None
-    times: dict[str, str] = {}
+def _refund_facts(ret: ReturnModel) -> tuple[float | None, finance_counts.EarlyRefund | None]:
+    """For a paid return (only its timeline is read): seconds from the carrier's drop-off to the refund,
+    and how early it was paid (rules/refund_timing.py's timeline entries; the time saved runs from the
+    refund to the inspection, once there is one)."""
+    issued_at = (ret.refund or {}).get("issued_at")
+    if not issued_at:
+        return None, None
+    first: dict[str, dict] = {}
     for entry in returns.timeline_of(ret):
-        times.setdefault(entry.get("type"), entry.get("at"))
+        first.setdefault(str(entry.get("type")), entry)
+    times = {kind: e.get("at") for kind, e in first.items()}
+    duration = None
     if times.get("carrier.dropped_off") and times.get("refund.issued"):
-        return (_at(times["refund.issued"]) - _at(times["carrier.dropped_off"])).total_seconds()
-    return None
+        duration = (_at(times["refund.issued"]) - _at(times["carrier.dropped_off"])).total_seconds()
+    early = first.get(refund_timing.PAID_EARLY_EVENT)
+    if early is None:
+        return duration, finance_counts.EarlyRefund()
+    inspected_at = (ret.inspection or {}).get("at")
+    return duration, finance_counts.EarlyRefund(
+        paid_early=True, trigger=(early.get("detail") or {}).get("on"),
+        saved_seconds=(_at(inspected_at) - _at(issued_at)).total_seconds() if inspected_at else None,
+        below_refund=refund_timing.BELOW_REFUND_EVENT in first)
 
 
 # -- the ledger --------------------------------------------------------------------------------------

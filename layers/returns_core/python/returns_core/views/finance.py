@@ -85,4 +85,18 @@ def analytics(start: date, end: date) -> dict:
             "return_rate": round(returned / ordered, 4) if ordered else None,
             "median_dropoff_to_refund_seconds": finance_counts.median_of(durations),
             "dropoff_to_refund_seconds_histogram": {str(finance_counts.bucket_seconds(b)): n
-                                                    for b, n in sorted(durations.items()) if n}}
+                                                    for b, n in sorted(durations.items()) if n},
+            **_early_refunds(whole)}
+
+
+def _early_refunds(whole: dict[str, int]) -> dict:
+    """Refunds paid before the inspection (issue 33) among the paid returns of the range: how many, their
+    share, those paid before the parcel was even received (at the carrier's first scan), the median time
+    saved (refund to inspection, once inspected) and the inspections that found less than was paid."""
+    paid, early = whole.get(finance_counts.PAID, 0), whole.get(finance_counts.PAID_EARLY, 0)
+    saved = {int(b): n for b, n in finance_counts.prefixed(whole, finance_counts.SAVED).items()}
+    return {"paid_returns": paid, "refunds_before_inspection": early,
+            "refunds_before_inspection_share": round(early / paid, 4) if paid else None,
+            "refunds_before_receipt": whole.get(finance_counts.PAID_BEFORE_RECEIPT, 0),
+            "median_time_saved_seconds": finance_counts.median_of(saved),
+            "inspections_below_refund": whole.get(finance_counts.BELOW_REFUND, 0)}
