@@ -49,10 +49,6 @@ def run(now: datetime | None = None, budget_seconds: float = BUDGET_SECONDS) -> 
     return done
 
 
-def _at(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 # -- returns -----------------------------------------------------------------------------------------
 
 def _returns(now: datetime, deadline: float, done: dict) -> bool:
@@ -62,7 +58,7 @@ def _returns(now: datetime, deadline: float, done: dict) -> bool:
         for status in statuses.ALL:
             since = place.get(status)
             if since:
-                start = clock.iso(_at(since) - timedelta(seconds=LAG_SECONDS))
+                start = clock.iso(clock.parse(since) - timedelta(seconds=LAG_SECONDS))
                 hits = ReturnModel.by_status.query(status, ReturnModel.status_since >= start)
             else:
                 hits = ReturnModel.by_status.query(status)
@@ -166,14 +162,14 @@ def _refund_facts(ret: ReturnModel) -> tuple[float | None, finance_counts.EarlyR
     times = {kind: e.get("at") for kind, e in first.items()}
     duration = None
     if times.get("carrier.dropped_off") and times.get("refund.issued"):
-        duration = (_at(times["refund.issued"]) - _at(times["carrier.dropped_off"])).total_seconds()
+        duration = (clock.parse(times["refund.issued"]) - clock.parse(times["carrier.dropped_off"])).total_seconds()
     early = first.get(refund_timing.PAID_EARLY_EVENT)
     if early is None:
         return duration, finance_counts.EarlyRefund()
     inspected_at = (ret.inspection or {}).get("at")
     return duration, finance_counts.EarlyRefund(
         paid_early=True, trigger=(early.get("detail") or {}).get("on"),
-        saved_seconds=(_at(inspected_at) - _at(issued_at)).total_seconds() if inspected_at else None,
+        saved_seconds=(clock.parse(inspected_at) - clock.parse(issued_at)).total_seconds() if inspected_at else None,
         below_refund=refund_timing.BELOW_REFUND_EVENT in first)
 
 
